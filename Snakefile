@@ -1,0 +1,30 @@
+# edgenas: NAS (NNI DARTS) -> train -> prune -> fine-tune -> INT8 -> evaluate -> benchmark -> report
+import os
+
+from snakemake.utils import min_version
+
+min_version("9.0")
+
+
+# Defaults; --configfile files and --config values given on the command line override them.
+configfile: os.path.join(workflow.basedir, "config", "config.yaml")
+
+
+include: "workflow/rules/common.smk"
+include: "workflow/rules/data.smk"
+include: "workflow/rules/search.smk"
+include: "workflow/rules/train.smk"
+include: "workflow/rules/prune.smk"
+include: "workflow/rules/finetune.smk"
+include: "workflow/rules/quantize.smk"
+include: "workflow/rules/evaluate.smk"
+include: "workflow/rules/bench.smk"
+include: "workflow/rules/report.smk"
+
+
+rule all:
+    default_target: True
+    input:
+        expand("results/bench_{target}.csv", target=config["bench"]["targets"]),
+        expand("results/eval/{model}.json", model=CHECKPOINTS),
+        "results/report/report.html",

@@ -1,0 +1,234 @@
+"""Data sets decoded once into uint8 arrays, and fast batched loaders over them.
+
+Every stage reads the same cache (``.npz`` with ``x`` uint8 NHWC, ``y`` int64 and the
+class names), so no epoch decodes an image again, and train/val/calibration subsets
+are index lists derived from one seed.
+"""
+from __future__ import annotations
+
+import io
+import tarfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator
+
+import numpy as np
+import torch
+from torch.utils.data import BatchSampler, DataLoader, Dataset, RandomSampler, SequentialSampler
+
+from .ondevice import normalize  # noqa: F401  (the one preprocessing, shared with the device side)
+
+IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".gif", ".webp", ".tif", ".tiff"}
+SPLITS = ("train", "test")
+
+
+@dataclass
+class ImageArrays:
+    """Decoded images of one split: ``x`` uint8 (N, H, W, 3), ``y`` int64 (N,)."""
+
+    x: np.ndarray
+    y: np.ndarray
+    classes: list[str]
+
+    def save(self, path: str | Path) -> None:
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        with open(path, "wb") as f:  # np.savez would append .npz to a name without it
+            np.savez(f, x=self.x, y=self.y, classes=np.array(self.classes))
+
+    @classmethod
+    def load(cls, path: str | Path) -> "ImageArrays":
+        with np.load(path) as z:
+            return cls(x=z["x"], y=z["y"].astype(np.int64), classes=[str(c) for c in z["classes"]])
+
+
+def fit_image(img, image_size: int) -> np.ndarray:
+    """Resize the shorter side to ``image_size`` and centre-crop: the one preprocessing
+    every stage (and the demo) applies to an image of any size."""
+    from PIL import Image
+
+    img = img.convert("RGB")
+    w, h = img.size
+    if (w, h) != (image_size, image_size):
+        scale = image_size / min(w, h)
+        nw, nh = max(image_size, round(w * scale)), max(image_size, round(h * scale))
+        img = img.resize((nw, nh), Image.BILINEAR)
+        left, top = (nw - image_size) // 2, (nh - image_size) // 2
+        img = img.crop((left, top, left + image_size, top + image_size))
+    return np.asarray(img, dtype=np.uint8)
+
+
+def load_cifar10(root: str | Path, download: bool, image_size: int) -> dict[str, ImageArrays]:
+    """CIFAR-10 through torchvision: reads ``root/cifar-10-batches-py`` or downloads it."""
+    from torchvision.datasets import CIFAR10
+
+    out = {}
+    for split in SPLITS:
+        try:
+            ds = CIFAR10(str(root), train=split == "train", download=download)
+        except RuntimeError as err:  # torchvision's "Dataset not found or corrupted"
+            raise FileNotFoundError(
+                f"data_root {root!r}: no CIFAR-10 (cifar-10-batches-py) there and download "
+                f"is off or failed ({err}). Set data_root to an existing copy or enable data.download."
+            ) from err
+        x = ds.data
+        if image_size != x.shape[1]:
+            from PIL import Image
+
+            x = np.stack([fit_image(Image.fromarray(a), image_size) for a in x])
+        out[split] = ImageArrays(x=x, y=np.asarray(ds.targets, dtype=np.int64), classes=list(ds.classes))
+    return out
+
+
+def _imagefolder_members(root: Path) -> Iterator[tuple[str, str, bytes]]:
+    """Yield (split, class, encoded bytes) from an ImageFolder tree or a tar of one.
+
+    The ``train``/``test`` folders may sit below one top-level folder, as in
+    ``cifar10-jpeg/train/<class>/…``.
+    """
+    def parse(parts: tuple[str, ...]) -> tuple[str, str] | None:
+        for i, p in enumerate(parts[:-2]):
+            if p in SPLITS and i + 2 == len(parts) - 1:
+                return p, parts[i + 1]
+        return None
+
+    if root.is_dir():
+        for path in sorted(root.rglob("*")):
+            if path.suffix.lower() in IMAGE_SUFFIXES and path.is_file():
+                hit = parse(path.relative_to(root).parts)
+                if hit:
+                    yield hit[0], hit[1], path.read_bytes()
+    elif tarfile.is_tarfile(root):
+        with tarfile.open(root) as tar:
+            for member in tar:
+                if member.isfile() and Path(member.name).suffix.lower() in IMAGE_SUFFIXES:
+                    hit = parse(Path(member.name).parts)
+                    if hit:
+                        yield hit[0], hit[1], tar.extractfile(member).read()
+    else:
+        raise FileNotFoundError(f"data_root {str(root)!r} is neither a folder nor a .tar/.tar.gz archive")
+
+
+def load_imagefolder(root: str | Path, image_size: int) -> dict[str, ImageArrays]:
+    """An ImageFolder data set (``train/<class>/…`` and ``test/<class>/…``), any image size."""
+    from PIL import Image
+
+    root = Path(root)
+    if not root.exists():
+        raise FileNotFoundError(f"data_root {str(root)!r} does not exist")
+    images: dict[str, list[np.ndarray]] = {s: [] for s in SPLITS}
+    names: dict[str, list[str]] = {s: [] for s in SPLITS}
+    for split, cls, blob in _imagefolder_members(root):
+        images[split].append(fit_image(Image.open(io.BytesIO(blob)), image_size))
+        names[split].append(cls)
+    for split in SPLITS:
+        if not images[split]:
+            raise ValueError(f"data_root {str(root)!r}: no images under a '{split}/<class>/' folder")
+    classes = sorted(set(names["train"]))
+    unknown = set(names["test"]) - set(classes)
+    if unknown:
+        raise ValueError(f"data_root {str(root)!r}: test classes {sorted(unknown)} have no training images")
+    index = {c: i for i, c in enumerate(classes)}
+    return {
+        s: ImageArrays(np.stack(images[s]), np.array([index[c] for c in names[s]], dtype=np.int64), classes)
+        for s in SPLITS
+    }
+
+
+def load_dataset(dataset: str, root: str | Path, image_size: int, download: bool = False) -> dict[str, ImageArrays]:
+    """Decode a whole data set into memory; ``dataset`` is ``cifar10`` or ``imagefolder``."""
+    if dataset == "cifar10":
+        return load_cifar10(root, download, image_size)
+    if dataset == "imagefolder":
+        return load_imagefolder(root, image_size)
+    raise ValueError(f"data.dataset: unknown data set {dataset!r} (cifar10 or imagefolder)")
+
+
+def channel_stats(x: np.ndarray) -> tuple[list[float], list[float]]:
+    """Per-channel mean and std of uint8 images, scaled to [0, 1]."""
+    flat = x.reshape(-1, x.shape[-1]).astype(np.float64) / 255.0
+    return flat.mean(0).tolist(), flat.std(0).tolist()
+
+
+def split_indices(n: int, val_fraction: float, seed: int, limit: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Seeded train/val split of ``n`` training images; ``limit`` > 0 caps the train part."""
+    perm = np.random.default_rng(seed).permutation(n)
+    n_val = int(round(n * val_fraction))
+    val, train = perm[:n_val], perm[n_val:]
+    if limit > 0:
+        train = train[:limit]
+    return np.sort(train), np.sort(val)
+
+
+def take(arrays: ImageArrays, limit: int, seed: int) -> ImageArrays:
+    """A seeded random subset of ``limit`` images (0 = all); folders load sorted by class,
+    so the first N would not do."""
+    if limit <= 0 or limit >= len(arrays.y):
+        return arrays
+    idx = np.sort(np.random.default_rng(seed + 2).choice(len(arrays.y), size=limit, replace=False))
+    return ImageArrays(arrays.x[idx], arrays.y[idx], arrays.classes)
+
+
+def calibration_indices(train_idx: np.ndarray, size: int, seed: int) -> np.ndarray:
+    """A seeded subset of the training split, for INT8 calibration."""
+    rng = np.random.default_rng(seed + 1)
+    return np.sort(rng.choice(train_idx, size=min(size, len(train_idx)), replace=False))
+
+
+class BatchedImages(Dataset):
+    """Indexed by a list of indices, returns a whole normalised (and augmented) batch.
+
+    Augmentation runs on batched tensors (random crop with padding, horizontal flip,
+    optional cutout), so there is no per-sample Python work and no worker processes.
+    """
+
+    def __init__(self, data: ImageArrays, indices: np.ndarray, mean: list[float], std: list[float],
+                 augment: bool = False, cutout: int = 0):
+        self.x = torch.from_numpy(np.ascontiguousarray(data.x[indices])).permute(0, 3, 1, 2).contiguous()
+        self.y = torch.from_numpy(data.y[indices])
+        self.mean = torch.tensor(mean).view(1, 3, 1, 1)
+        self.std = torch.tensor(std).view(1, 3, 1, 1)
+        self.augment = augment
+        self.cutout = cutout
+        self.pad = max(1, self.x.shape[-1] // 8)
+
+    def __len__(self) -> int:
+        return len(self.y)
+
+    def __getitem__(self, idx):
+        x = self.x[idx].float().div_(255.0)
+        if self.augment:
+            x = self._augment(x)
+        return (x - self.mean) / self.std, self.y[idx]
+
+    def _augment(self, x: torch.Tensor) -> torch.Tensor:
+        n, _, h, w = x.shape
+        p = self.pad
+        padded = torch.nn.functional.pad(x, (p, p, p, p), mode="reflect")
+        dy = torch.randint(0, 2 * p + 1, (n,))
+        dx = torch.randint(0, 2 * p + 1, (n,))
+        rows = (dy.view(n, 1) + torch.arange(h).view(1, h)).view(n, 1, h, 1).expand(n, 3, h, w + 2 * p)
+        x = padded.gather(2, rows)
+        cols = (dx.view(n, 1) + torch.arange(w).view(1, w)).view(n, 1, 1, w).expand(n, 3, h, w)
+        x = x.gather(3, cols)
+        flip = torch.rand(n) < 0.5
+        x[flip] = x[flip].flip(3)
+        if self.cutout > 0:
+            cy = torch.randint(0, h, (n, 1, 1))
+            cx = torch.randint(0, w, (n, 1, 1))
+            yy = torch.arange(h).view(1, h, 1)
+            xx = torch.arange(w).view(1, 1, w)
+            half = self.cutout // 2
+            mask = ((yy - cy).abs() <= half) & ((xx - cx).abs() <= half)
+            x = x * (~mask).unsqueeze(1)
+        return x
+
+
+def make_loader(dataset: BatchedImages, batch_size: int, shuffle: bool, drop_last: bool = False,
+                loader_cls=DataLoader, seed: int | None = None) -> DataLoader:
+    """A DataLoader that fetches whole batches at once (``batch_size=None`` + a batch sampler).
+
+    ``loader_cls`` lets NNI pass its traced DataLoader.
+    """
+    generator = torch.Generator().manual_seed(seed) if seed is not None else None
+    base = RandomSampler(dataset, generator=generator) if shuffle else SequentialSampler(dataset)
+    return loader_cls(dataset, sampler=BatchSampler(base, batch_size, drop_last), batch_size=None)

@@ -1,0 +1,40 @@
+"""Test accuracy of any stage's model: checkpoints in PyTorch, .onnx files in ONNX Runtime."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+
+from . import ondevice
+from .data import ImageArrays
+
+
+@torch.no_grad()
+def predict_torch(net: nn.Module, images: np.ndarray, mean, std, batch_size: int = 256) -> np.ndarray:
+    """Logits of a PyTorch net for uint8 NHWC images."""
+    net.eval()
+    inputs = ondevice.normalize(images, mean, std)
+    return torch.cat([net(torch.from_numpy(inputs[i:i + batch_size]))
+                      for i in range(0, len(inputs), batch_size)]).numpy()
+
+
+def predict_file(model: str | Path, images: np.ndarray, mean, std) -> np.ndarray:
+    """Logits of a saved model: ``.pt`` checkpoint or ``.onnx`` file."""
+    model = Path(model)
+    if model.suffix == ".onnx":
+        return ondevice.predict(ondevice.open_session(str(model)), ondevice.normalize(images, mean, std))
+    from .model import load_checkpoint
+
+    net, _, _ = load_checkpoint(model)
+    return predict_torch(net, images, mean, std)
+
+
+def evaluate_file(model: str | Path, test: ImageArrays, mean, std) -> dict:
+    """Top-1 accuracy and per-class accuracy on the test split."""
+    pred = predict_file(model, test.x, mean, std).argmax(1)
+    correct = pred == test.y
+    per_class = {c: float(correct[test.y == i].mean()) for i, c in enumerate(test.classes) if (test.y == i).any()}
+    return {"model": Path(model).name, "accuracy": float(correct.mean()), "images": int(len(test.y)),
+            "per_class": per_class}

@@ -1,0 +1,122 @@
+"""Evaluation nets built from a searched genotype, and their checkpoints.
+
+A checkpoint holds plain values only (loadable with ``weights_only=True``): the
+architecture dict and net settings that rebuild the unpruned net, then torch-pruning's
+state dict (parameters, buffers and layer attributes) that reshapes it after pruning.
+"""
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+warnings.filterwarnings("ignore", message=".*is found to be not a nn.Module.*")
+
+_PLAIN = (int, float, str, bool, type(None))
+
+
+def _add_cell_class():
+    """NNI's Cell with node inputs summed by ``+`` instead of ``torch.sum(torch.stack(...))``.
+
+    Same values; but the stack form exports to Unsqueeze/Concat/ReduceSum, which ONNX
+    Runtime cannot fuse and INT8 wraps in extra Q/DQ pairs, while ``+`` exports to Add.
+    """
+    from nni.nas.nn.pytorch.cell import Cell, preprocess_cell_inputs
+
+    class AddCell(Cell):
+        def forward(self, *inputs):
+            processed = preprocess_cell_inputs(self.num_predecessors, *inputs)
+            states = self.preprocessor(processed)
+            for ops, inps in zip(self.ops, self.inputs):
+                node = None
+                for op, inp in zip(ops, inps):
+                    out = op(inp(states))
+                    node = out if node is None else node + out
+                states.append(node)
+            return self.postprocessor(torch.cat([states[k] for k in self.output_node_indices], self.concat_dim),
+                                      processed)
+
+    return Cell, AddCell
+
+
+def build_net(arch: dict[str, Any], width: int, num_cells: int, num_classes: int,
+              auxiliary: bool = False, drop_path: float = 0.0) -> nn.Module:
+    """The DARTS evaluation net with the searched cells, at its own width and depth."""
+    from nni.nas.hub.pytorch import DARTS
+    from nni.nas.space import model_context
+
+    with model_context(arch):
+        net = DARTS(width=width, num_cells=num_cells, dataset="cifar",
+                    auxiliary_loss=auxiliary, drop_path_prob=drop_path)
+    if num_classes != net.num_labels:  # NNI's CIFAR head is fixed at 10 classes
+        net.classifier = nn.Linear(net.classifier.in_features, num_classes)
+        if auxiliary:
+            head = net.auxiliary_head.classifier
+            net.auxiliary_head.classifier = nn.Linear(head.in_features, num_classes)
+        net.num_labels = num_classes
+    cell_cls, add_cell_cls = _add_cell_class()
+    for module in net.modules():
+        if type(module) is cell_cls:
+            module.__class__ = add_cell_cls
+    return net
+
+
+def drop_auxiliary_head(net: nn.Module) -> nn.Module:
+    """The auxiliary head only helps training; deployed nets go without it."""
+    if getattr(net, "auxiliary_loss", False):
+        del net.auxiliary_head
+        net.auxiliary_loss = False
+    return net
+
+
+def count_macs_params(net: nn.Module, image_size: int) -> tuple[int, int]:
+    """MACs and parameters of one image's forward pass (torch-pruning's counter)."""
+    import torch_pruning as tp
+
+    was_training = net.training
+    net.eval()
+    macs, params = tp.utils.count_ops_and_params(net, torch.zeros(1, 3, image_size, image_size))
+    net.train(was_training)
+    return int(macs), int(params)
+
+
+def _plain(value: Any) -> bool:
+    if isinstance(value, (tuple, list)):
+        return all(_plain(v) for v in value)
+    return type(value) in _PLAIN  # exact types: NNI labels are str subclasses
+
+
+def save_checkpoint(path: str | Path, net: nn.Module, spec: dict[str, Any], **meta: Any) -> None:
+    """Save ``net`` with ``spec`` (the ``build_net`` arguments) and plain ``meta`` values."""
+    import torch_pruning as tp
+
+    full = tp.state_dict(net)
+    modules = dict(net.named_modules())
+
+    def settable(name: str, attr: str) -> bool:
+        return not isinstance(getattr(type(modules[name]), attr, None), property)
+
+    state = {
+        "full_state_dict": {
+            name: {k: dict(d[k]) for k in ("_parameters", "_buffers")} for name, d in full["full_state_dict"].items()
+        },
+        "attributions": {
+            name: {k: v for k, v in attrs.items() if _plain(v) and k != "training" and settable(name, k)}
+            for name, attrs in full["attributions"].items()
+        },
+    }
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    torch.save({"spec": spec, "state": state, "meta": meta}, path)
+
+
+def load_checkpoint(path: str | Path) -> tuple[nn.Module, dict[str, Any], dict[str, Any]]:
+    """Rebuild a saved net (pruned or not); returns (net in eval mode, spec, meta)."""
+    import torch_pruning as tp
+
+    ckpt = torch.load(path, map_location="cpu", weights_only=True)
+    net = build_net(**ckpt["spec"])
+    tp.load_state_dict(net, state_dict=ckpt["state"])
+    return net.eval(), ckpt["spec"], ckpt["meta"]

@@ -1,0 +1,112 @@
+#!/usr/bin/env python3
+"""Inference, accuracy and latency of ONNX models with ONNX Runtime: the device side.
+
+Standalone on purpose: it imports only numpy and onnxruntime, so the same file runs on
+this machine (imported by the workflow) and, copied alone, on an edge device.
+
+    python ondevice.py --data sample.npz --threads 1 --out result.json model.onnx ...
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import time
+
+import numpy as np
+import onnxruntime as ort
+
+
+def normalize(x: np.ndarray, mean, std) -> np.ndarray:
+    """uint8 NHWC images to the float32 NCHW input every model takes."""
+    m = np.asarray(mean, dtype=np.float32).reshape(1, 3, 1, 1)
+    s = np.asarray(std, dtype=np.float32).reshape(1, 3, 1, 1)
+    return (x.transpose(0, 3, 1, 2).astype(np.float32) / 255.0 - m) / s
+
+
+def open_session(path: str, threads: int = 0) -> ort.InferenceSession:
+    """A CPU session; ``threads`` 0 lets ONNX Runtime use every core."""
+    opts = ort.SessionOptions()
+    opts.intra_op_num_threads = threads
+    opts.inter_op_num_threads = 1
+    opts.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+    return ort.InferenceSession(path, opts, providers=["CPUExecutionProvider"])
+
+
+def predict(session: ort.InferenceSession, inputs: np.ndarray, batch_size: int = 256) -> np.ndarray:
+    """Logits for normalised NCHW inputs, in batches."""
+    name = session.get_inputs()[0].name
+    return np.concatenate([session.run(None, {name: inputs[i:i + batch_size]})[0]
+                           for i in range(0, len(inputs), batch_size)])
+
+
+def latencies_ms(session: ort.InferenceSession, image: np.ndarray, warmup: int, runs: int) -> np.ndarray:
+    """Batch-1 latency of ``runs`` calls after ``warmup`` calls, in milliseconds."""
+    feed = {session.get_inputs()[0].name: image[None] if image.ndim == 3 else image}
+    for _ in range(warmup):
+        session.run(None, feed)
+    times = np.empty(runs)
+    for i in range(runs):
+        t = time.perf_counter()
+        session.run(None, feed)
+        times[i] = time.perf_counter() - t
+    return times * 1000.0
+
+
+def latency_stats(ms: np.ndarray) -> dict[str, float]:
+    return {"latency_ms_mean": float(ms.mean()), "latency_ms_p50": float(np.percentile(ms, 50)),
+            "latency_ms_p90": float(np.percentile(ms, 90)), "latency_ms_p99": float(np.percentile(ms, 99)),
+            "throughput_ips": float(1000.0 / ms.mean())}
+
+
+def cpu_name() -> str:
+    """The CPU's model name (x86 'model name', or Arm's 'Model'/'Hardware' lines)."""
+    try:
+        with open("/proc/cpuinfo") as f:
+            fields = dict(line.split(":", 1) for line in f if ":" in line)
+        for key in ("model name", "Model", "Hardware"):
+            for k, v in fields.items():
+                if k.strip() == key and v.strip():
+                    return v.strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def system_info() -> dict[str, str]:
+    return {"cpu": cpu_name(), "cores": str(os.cpu_count()), "machine": platform.machine(),
+            "os": platform.platform(), "python": platform.python_version(), "onnxruntime": ort.__version__}
+
+
+def measure(model: str, images: np.ndarray, labels: np.ndarray, mean, std, threads: int,
+            warmup: int, runs: int) -> dict:
+    """Accuracy on ``images`` and batch-1 latency of one model."""
+    inputs = normalize(images, mean, std)
+    session = open_session(model, threads)
+    accuracy = float((predict(session, inputs).argmax(1) == labels).mean()) if len(labels) else float("nan")
+    row = {"model": os.path.basename(model), "threads": threads or os.cpu_count(),
+           "accuracy": accuracy, "size_mb": os.path.getsize(model) / 1e6}
+    row.update(latency_stats(latencies_ms(session, inputs[0], warmup, runs)))
+    return row
+
+
+def main(argv=None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("models", nargs="+")
+    ap.add_argument("--data", required=True, help=".npz with x (uint8 NHWC), y, mean, std")
+    ap.add_argument("--threads", type=int, nargs="+", default=[0])
+    ap.add_argument("--warmup", type=int, default=20)
+    ap.add_argument("--runs", type=int, default=200)
+    ap.add_argument("--out", required=True)
+    args = ap.parse_args(argv)
+    with np.load(args.data) as z:
+        x, y, mean, std = z["x"], z["y"], z["mean"], z["std"]
+    rows = [measure(m, x, y, mean, std, t, args.warmup, args.runs) for m in args.models for t in args.threads]
+    with open(args.out + ".tmp", "w") as f:
+        json.dump({"system": system_info(), "rows": rows}, f, indent=2)
+    os.replace(args.out + ".tmp", args.out)
+
+
+if __name__ == "__main__":
+    main()

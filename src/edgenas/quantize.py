@@ -1,0 +1,53 @@
+"""INT8 with ONNX Runtime: static quantization calibrated on a training subset."""
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+import numpy as np
+from onnxruntime.quantization import (CalibrationDataReader, CalibrationMethod, QuantFormat, QuantType,
+                                      quantize_static)
+from onnxruntime.quantization.shape_inference import quant_pre_process
+
+from .export import compact_names
+
+FORMATS = {"qdq": QuantFormat.QDQ, "qoperator": QuantFormat.QOperator}
+TYPES = {"int8": QuantType.QInt8, "uint8": QuantType.QUInt8}
+METHODS = {"minmax": CalibrationMethod.MinMax, "entropy": CalibrationMethod.Entropy,
+           "percentile": CalibrationMethod.Percentile}
+
+
+class ArrayReader(CalibrationDataReader):
+    """Feeds normalised calibration images in batches."""
+
+    def __init__(self, inputs: np.ndarray, batch_size: int = 32, input_name: str = "input"):
+        self.batches = iter([{input_name: inputs[i:i + batch_size]} for i in range(0, len(inputs), batch_size)])
+
+    def get_next(self):
+        return next(self.batches, None)
+
+
+def quantize_int8(fp32: str | Path, int8: str | Path, calibration: np.ndarray, *, format: str,
+                  per_channel: bool, activation_type: str, weight_type: str, calibration_method: str) -> None:
+    """``quant_pre_process`` (shape inference, graph optimisation) then ``quantize_static``."""
+    with tempfile.TemporaryDirectory() as tmp:
+        prepared = Path(tmp) / "prepared.onnx"
+        quant_pre_process(str(fp32), str(prepared))
+        quantize_static(
+            str(prepared), str(int8), ArrayReader(calibration),
+            quant_format=FORMATS[format], per_channel=per_channel,
+            activation_type=TYPES[activation_type], weight_type=TYPES[weight_type],
+            calibrate_method=METHODS[calibration_method],
+        )
+    compact_names(int8)
+
+
+def calibration_inputs(train_npz: str, stats: dict, size: int, split: dict) -> np.ndarray:
+    """Normalised calibration images: a seeded subset of the training split."""
+    from .data import ImageArrays, calibration_indices, split_indices
+    from .ondevice import normalize
+
+    train = ImageArrays.load(train_npz)
+    train_idx, _ = split_indices(len(train.y), split["val_fraction"], split["seed"], split["train_limit"])
+    idx = calibration_indices(train_idx, size, split["seed"])
+    return normalize(train.x[idx], stats["mean"], stats["std"])

@@ -1,0 +1,17 @@
+"""Send a stage's stdout and stderr (Python's and native libraries') to its log file."""
+from __future__ import annotations
+
+import os
+import sys
+
+
+def to_log(path: str) -> None:
+    """Redirect file descriptors 1 and 2, so progress bars and C++ warnings land in the log too."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.dup2(fd, 1)
+    os.dup2(fd, 2)
+    os.close(fd)
+    sys.stdout = os.fdopen(1, "w", buffering=1, closefd=False)
+    sys.stderr = os.fdopen(2, "w", buffering=1, closefd=False)

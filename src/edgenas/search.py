@@ -1,0 +1,109 @@
+"""Architecture search: NNI 3.0's DARTS space searched with its first-order DARTS strategy.
+
+The training split is halved, as in DARTS: one half trains the supernet weights, the
+other the architecture weights. The result is NNI's architecture dict, written to
+``genotype.json`` with what rebuilds the space and the search's own metrics.
+"""
+from __future__ import annotations
+
+import json
+import time
+import warnings
+from pathlib import Path
+from typing import Any
+
+import pytorch_lightning as pl
+import torch
+from torch import nn
+
+from .data import BatchedImages, ImageArrays, make_loader, split_indices
+
+warnings.filterwarnings("ignore", message=".*is found to be not a nn.Module.*")
+
+DARTS_OPS = ["max_pool_3x3", "avg_pool_3x3", "skip_connect", "sep_conv_3x3",
+             "sep_conv_5x5", "dil_conv_3x3", "dil_conv_5x5"]
+
+
+class ArchWeightsRecorder(pl.Callback):
+    """Softmax of every architecture parameter at each epoch end: how the choice evolved."""
+
+    def __init__(self):
+        self.epochs: list[dict[str, list[float]]] = []
+
+    def on_train_epoch_end(self, trainer, pl_module):
+        self.epochs.append({
+            name.split("_arch_alpha.")[-1]: torch.softmax(p.detach().flatten(), 0).tolist()
+            for name, p in pl_module.named_parameters() if "_arch_alpha" in name
+        })
+
+
+def search_darts(train: ImageArrays, mean: list[float], std: list[float], *, width: int, num_cells: int,
+                 epochs: int, batch_size: int, subset: int, learning_rate: float, arc_learning_rate: float,
+                 weight_decay: float, gradient_clip: float, seed: int, workdir: str | Path,
+                 accelerator: str = "cpu") -> dict[str, Any]:
+    """Run the DARTS search; returns the genotype record written to genotype.json."""
+    from nni.nas.evaluator.pytorch import Classification, DataLoader
+    from nni.nas.experiment import NasExperiment
+    from nni.nas.hub.pytorch import DARTS
+    from nni.nas.strategy import DARTS as DartsStrategy
+
+    workdir = Path(workdir).resolve()
+    workdir.mkdir(parents=True, exist_ok=True)
+    pl.seed_everything(seed, workers=True)
+    num_classes = len(train.classes)
+
+    idx, _ = split_indices(len(train.y), 0.0, seed, limit=subset)
+    half = len(idx) // 2
+    if half < batch_size:
+        raise ValueError(f"search.subset: {len(idx)} images leave fewer than search.batch_size={batch_size} "
+                         "per half (weights / architecture)")
+    weights_half = BatchedImages(train, idx[:half], mean, std, augment=True)
+    arch_half = BatchedImages(train, idx[half:], mean, std, augment=True)
+
+    space = DARTS(width=width, num_cells=num_cells, dataset="cifar")
+    if num_classes != space.num_labels:
+        space.classifier = nn.Linear(space.classifier.in_features, num_classes)
+    recorder = ArchWeightsRecorder()
+    evaluator = Classification(
+        learning_rate=learning_rate, weight_decay=weight_decay, optimizer=torch.optim.SGD,
+        train_dataloaders=make_loader(weights_half, batch_size, True, True, DataLoader, seed),
+        val_dataloaders=make_loader(arch_half, batch_size, True, True, DataLoader, seed + 1),
+        max_epochs=epochs, num_classes=num_classes, accelerator=accelerator, devices=1,
+        default_root_dir=str(workdir), callbacks=[recorder], logger=False,
+        enable_checkpointing=False, log_every_n_steps=1,
+    )
+    strategy = DartsStrategy(arc_learning_rate=arc_learning_rate, gradient_clip_val=gradient_clip or None)
+    experiment = NasExperiment(space, evaluator, strategy)
+    experiment.config.experiment_working_directory = str(workdir / "nni")
+    start = time.time()
+    experiment.run()
+    seconds = time.time() - start
+    arch = experiment.export_top_models(formatter="dict")[0]
+    metrics = {k: float(v) for k, v in strategy.oneshot_module.trainer.callback_metrics.items()
+               if not k.startswith("prob/")}
+    experiment.stop()
+    return {
+        "arch": arch,
+        "space": {"name": "DARTS", "ops": DARTS_OPS, "nodes_per_cell": 4,
+                  "width": width, "num_cells": num_cells, "num_classes": num_classes},
+        "search": {"strategy": "DARTS (first order)", "epochs": epochs, "batch_size": batch_size,
+                   "images": int(len(idx)), "learning_rate": learning_rate,
+                   "arc_learning_rate": arc_learning_rate, "weight_decay": weight_decay,
+                   "gradient_clip": gradient_clip, "seed": seed, "seconds": round(seconds, 1),
+                   "threads": torch.get_num_threads(), "accelerator": accelerator},
+        "metrics": metrics,
+        "arch_weights": recorder.epochs,
+    }
+
+
+def write_genotype(record: dict[str, Any], path: str | Path) -> None:
+    Path(path).write_text(json.dumps(record, indent=2))
+
+
+def read_genotype(path: str | Path) -> dict[str, Any]:
+    """Read genotype.json and check it names a complete DARTS cell pair."""
+    record = json.loads(Path(path).read_text())
+    arch = record.get("arch")
+    if not isinstance(arch, dict) or not any(k.startswith("normal/") for k in arch):
+        raise ValueError(f"{path}: no DARTS architecture dict under 'arch'")
+    return record

@@ -1,0 +1,192 @@
+"""Training from scratch and fine-tuning, on PyTorch Lightning.
+
+SGD with Nesterov momentum and a per-step cosine or one-cycle schedule, random crop
+and flip (optionally cutout), label smoothing, optional auxiliary head. A checkpoint
+is written every epoch under ``workdir``; a rerun after a crash resumes from it.
+"""
+from __future__ import annotations
+
+import csv
+import time
+from pathlib import Path
+from typing import Any
+
+import pytorch_lightning as pl
+import torch
+from torch import nn
+
+from .data import BatchedImages, ImageArrays, make_loader
+
+
+def resolve_accelerator(device: str) -> str:
+    """``auto`` picks CUDA when present; ``cpu``/``cuda`` force one."""
+    if device == "auto":
+        return "gpu" if torch.cuda.is_available() else "cpu"
+    if device == "cuda":
+        if not torch.cuda.is_available():
+            raise RuntimeError("device: 'cuda' was asked for but torch sees no CUDA device")
+        return "gpu"
+    return "cpu"
+
+
+class ImageClassifier(pl.LightningModule):
+    """Wraps a net with the recipe: loss, optimiser and schedule."""
+
+    def __init__(self, net: nn.Module, *, learning_rate: float, momentum: float, weight_decay: float,
+                 schedule: str, label_smoothing: float, auxiliary_weight: float):
+        super().__init__()
+        self.net = net
+        self.learning_rate = learning_rate
+        self.momentum = momentum
+        self.weight_decay = weight_decay
+        self.schedule = schedule
+        self.auxiliary_weight = auxiliary_weight
+        self.loss = nn.CrossEntropyLoss(label_smoothing=label_smoothing)
+
+    def forward(self, x):
+        return self.net(x)
+
+    def training_step(self, batch, _):
+        x, y = batch
+        out = self.net(x)
+        if isinstance(out, tuple):  # auxiliary head, training only
+            logits, aux = out
+            loss = self.loss(logits, y) + self.auxiliary_weight * self.loss(aux, y)
+        else:
+            logits, loss = out, self.loss(out, y)
+        self.log("train_loss", loss, on_step=False, on_epoch=True, prog_bar=True)
+        self.log("train_acc", (logits.argmax(1) == y).float().mean(), on_step=False, on_epoch=True, prog_bar=True)
+        return loss
+
+    def validation_step(self, batch, _):
+        x, y = batch
+        logits = self.net(x)
+        self.log("val_loss", self.loss(logits, y), prog_bar=True)
+        self.log("val_acc", (logits.argmax(1) == y).float().mean(), prog_bar=True)
+
+    def configure_optimizers(self):
+        decay, no_decay = [], []
+        for p in self.net.parameters():
+            (no_decay if p.ndim <= 1 else decay).append(p)
+        opt = torch.optim.SGD([{"params": decay, "weight_decay": self.weight_decay},
+                               {"params": no_decay, "weight_decay": 0.0}],
+                              lr=self.learning_rate, momentum=self.momentum, nesterov=self.momentum > 0)
+        steps = self.trainer.estimated_stepping_batches
+        if self.schedule == "onecycle":
+            sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=self.learning_rate, total_steps=steps,
+                                                        pct_start=0.25, anneal_strategy="linear")
+        else:
+            sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=steps)
+        return {"optimizer": opt, "lr_scheduler": {"scheduler": sched, "interval": "step"}}
+
+
+class HistoryWriter(pl.Callback):
+    """Appends one row per finished epoch to a CSV, so a resumed run keeps its curve."""
+
+    FIELDS = ["epoch", "train_loss", "train_acc", "val_loss", "val_acc", "lr", "seconds"]
+
+    def __init__(self, path: Path):
+        self.path = path
+        self._start = time.time()
+
+    def on_train_epoch_start(self, trainer, pl_module):
+        self._start = time.time()
+
+    def on_train_epoch_end(self, trainer, pl_module):
+        m = trainer.callback_metrics
+        row = {"epoch": trainer.current_epoch + 1, "lr": trainer.optimizers[0].param_groups[0]["lr"],
+               "seconds": round(time.time() - self._start, 2)}
+        row.update({k: float(m[k]) for k in ("train_loss", "train_acc", "val_loss", "val_acc") if k in m})
+        new = not self.path.exists()
+        with self.path.open("a", newline="") as f:
+            writer = csv.DictWriter(f, self.FIELDS)
+            if new:
+                writer.writeheader()
+            writer.writerow(row)
+
+
+def fit(net: nn.Module, train: ImageArrays, train_idx, val_idx, mean: list[float], std: list[float], *,
+        epochs: int, batch_size: int, learning_rate: float, momentum: float, weight_decay: float,
+        schedule: str, label_smoothing: float, cutout: int, auxiliary_weight: float, seed: int,
+        workdir: str | Path, accelerator: str = "cpu") -> list[dict[str, Any]]:
+    """Train ``net`` in place; resumes from ``workdir/last.ckpt``. Returns the per-epoch history."""
+    workdir = Path(workdir)
+    workdir.mkdir(parents=True, exist_ok=True)
+    pl.seed_everything(seed, workers=True)
+    train_loader = make_loader(BatchedImages(train, train_idx, mean, std, augment=True, cutout=cutout),
+                               batch_size, shuffle=True, drop_last=len(train_idx) > batch_size, seed=seed)
+    val_loader = make_loader(BatchedImages(train, val_idx, mean, std), max(batch_size, 256), shuffle=False)
+    module = ImageClassifier(net, learning_rate=learning_rate, momentum=momentum, weight_decay=weight_decay,
+                             schedule=schedule, label_smoothing=label_smoothing, auxiliary_weight=auxiliary_weight)
+    history_path = workdir / "history.csv"
+    last = workdir / "last.ckpt"
+    if not last.exists() and history_path.exists():
+        history_path.unlink()  # a history without its checkpoint belongs to an older run
+    trainer = pl.Trainer(
+        max_epochs=epochs, accelerator=accelerator, devices=1, default_root_dir=str(workdir),
+        logger=False, log_every_n_steps=10, enable_model_summary=False,
+        num_sanity_val_steps=0, limit_val_batches=1.0 if len(val_idx) else 0,
+        callbacks=[pl.callbacks.ModelCheckpoint(dirpath=str(workdir), save_last=True, save_top_k=0,
+                                                every_n_epochs=1),
+                   HistoryWriter(history_path)],
+    )
+    trainer.fit(module, train_loader, val_loader if len(val_idx) else None,
+                ckpt_path=str(last) if last.exists() else None, weights_only=False)
+    net.eval()
+    with history_path.open() as f:
+        rows = {int(r["epoch"]): r for r in csv.DictReader(f)}  # a resumed epoch keeps its last row
+    return [rows[k] for k in sorted(rows)]
+
+
+def _write_history(history: list[dict[str, Any]], path: str | Path) -> None:
+    with open(path, "w", newline="") as f:
+        writer = csv.DictWriter(f, HistoryWriter.FIELDS)
+        writer.writeheader()
+        writer.writerows(history)
+
+
+def _train_and_save(net: nn.Module, spec: dict, train_npz: str, test_npz: str, stats: dict, recipe: dict,
+                    split: dict, device: str, workdir: str, out_model: str, out_history: str) -> None:
+    from .data import split_indices, take
+    from .evaluate import predict_torch
+    from .model import save_checkpoint
+
+    train = ImageArrays.load(train_npz)
+    test = take(ImageArrays.load(test_npz), split["test_limit"], split["seed"])
+    train_idx, val_idx = split_indices(len(train.y), split["val_fraction"], split["seed"], split["train_limit"])
+    history = fit(net, train, train_idx, val_idx, stats["mean"], stats["std"], **recipe, seed=split["seed"],
+                  workdir=workdir, accelerator=resolve_accelerator(device))
+    net.cpu().eval()
+    accuracy = float((predict_torch(net, test.x, stats["mean"], stats["std"]).argmax(1) == test.y).mean())
+    print(f"test accuracy: {accuracy:.4f} on {len(test.y)} images")
+    save_checkpoint(out_model, net, spec, test_accuracy=accuracy, mean=stats["mean"], std=stats["std"],
+                    classes=stats["classes"], image_size=stats["image_size"])
+    _write_history(history, out_history)
+
+
+def train_baseline(genotype: str, train_npz: str, test_npz: str, stats: dict, recipe: dict, split: dict,
+                   device: str, workdir: str, out_model: str, out_history: str) -> None:
+    """The searched cells in a fresh evaluation net, trained from scratch."""
+    from .model import build_net
+    from .search import read_genotype
+
+    recipe = dict(recipe)
+    spec = {"arch": read_genotype(genotype)["arch"], "width": recipe.pop("width"),
+            "num_cells": recipe.pop("num_cells"), "num_classes": len(stats["classes"]),
+            "auxiliary": recipe["auxiliary_weight"] > 0, "drop_path": recipe.pop("drop_path")}
+    _train_and_save(build_net(**spec), spec, train_npz, test_npz, stats, recipe, split, device, workdir,
+                    out_model, out_history)
+
+
+def finetune_pruned(pruned: str, train_npz: str, test_npz: str, stats: dict, recipe: dict, base_recipe: dict,
+                    split: dict, device: str, workdir: str, out_model: str, out_history: str) -> None:
+    """Recover the pruned net's accuracy: the training recipe with fine-tuning's epochs, batch and
+    rate, on a cosine schedule."""
+    from .model import load_checkpoint
+
+    net, spec, _ = load_checkpoint(pruned)
+    full = {k: base_recipe[k] for k in ("momentum", "weight_decay", "label_smoothing", "cutout")}
+    # cosine from the start: weights that are already trained want no warm-up
+    full.update(recipe, schedule="cosine", auxiliary_weight=0.0)
+    _train_and_save(net.train(), spec, train_npz, test_npz, stats, full, split, device, workdir,
+                    out_model, out_history)

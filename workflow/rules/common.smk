@@ -1,0 +1,32 @@
+from snakemake.utils import validate
+
+
+validate(config, schema="../schemas/config.schema.yaml")
+
+# Stage name -> the ONNX file benchmarked for it.
+STAGE_MODELS = {
+    "baseline": "baseline.onnx",
+    "pruned": "pruned.onnx",
+    "finetuned": "fp32.onnx",
+    "int8": "int8.onnx",
+}
+# ONNX export name -> the checkpoint it is exported from.
+EXPORTS = {"baseline": "baseline.pt", "pruned": "pruned.pt", "fp32": "finetuned.pt"}
+CHECKPOINTS = ["baseline.pt", "pruned.pt", "finetuned.pt"]
+
+DATA = {
+    "train": "resources/data/train.npz",
+    "test": "resources/data/test.npz",
+    "stats": "resources/data/stats.json",
+}
+
+
+def split_params():
+    """What defines the train/val split and the test subset: passed to every rule that reads them."""
+    d = config["data"]
+    return {
+        "seed": config["seed"],
+        "val_fraction": d["val_fraction"],
+        "train_limit": d["train_limit"],
+        "test_limit": d["test_limit"],
+    }

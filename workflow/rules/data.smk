@@ -1,0 +1,14 @@
+rule prepare_data:
+    output:
+        **DATA,
+    params:
+        dataset=config["data"]["dataset"],
+        root=config["data_root"],
+        download=config["data"]["download"],
+        image_size=config["data"]["image_size"],
+    conda:
+        "../envs/edgenas.yaml"
+    log:
+        "logs/prepare_data.log",
+    script:
+        "../scripts/prepare_data.py"

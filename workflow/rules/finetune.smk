@@ -1,0 +1,24 @@
+rule finetune:
+    input:
+        model=rules.prune.output.model,
+        train=DATA["train"],
+        test=DATA["test"],
+        stats=DATA["stats"],
+    output:
+        model="results/models/finetuned.pt",
+        history="results/models/finetuned_history.csv",
+    params:
+        recipe=config["finetune"],
+        base_recipe=config["train"],
+        split=split_params(),
+        device=config["device"],
+        workdir="results/checkpoints/finetune",
+    threads: workflow.cores
+    resources:
+        gpu=1 if config["device"] != "cpu" else 0,
+    conda:
+        "../envs/edgenas.yaml"
+    log:
+        "logs/finetune.log",
+    script:
+        "../scripts/finetune.py"

@@ -1,0 +1,20 @@
+rule search:
+    input:
+        train=DATA["train"],
+        stats=DATA["stats"],
+    output:
+        genotype="results/search/genotype.json",
+    params:
+        search=config["search"],
+        seed=config["seed"],
+        device=config["device"],
+        workdir="results/search/work",
+    threads: workflow.cores
+    resources:
+        gpu=1 if config["device"] != "cpu" else 0,
+    conda:
+        "../envs/edgenas.yaml"
+    log:
+        "logs/search.log",
+    script:
+        "../scripts/search.py"

@@ -1,0 +1,23 @@
+rule train:
+    input:
+        genotype=rules.search.output.genotype,
+        train=DATA["train"],
+        test=DATA["test"],
+        stats=DATA["stats"],
+    output:
+        model="results/models/baseline.pt",
+        history="results/models/baseline_history.csv",
+    params:
+        recipe=config["train"],
+        split=split_params(),
+        device=config["device"],
+        workdir="results/checkpoints/train",
+    threads: workflow.cores
+    resources:
+        gpu=1 if config["device"] != "cpu" else 0,
+    conda:
+        "../envs/edgenas.yaml"
+    log:
+        "logs/train.log",
+    script:
+        "../scripts/train.py"

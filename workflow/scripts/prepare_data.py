@@ -1,0 +1,17 @@
+"""Decode the data set once into resources/data/*.npz."""
+import json
+
+from edgenas.runlog import to_log
+
+to_log(snakemake.log[0])
+
+from edgenas.data import channel_stats, load_dataset  # noqa: E402
+
+p = snakemake.params
+splits = load_dataset(p.dataset, p.root, p.image_size, download=p.download)
+for name, arrays in splits.items():
+    arrays.save(snakemake.output[name])
+    print(f"{name}: {arrays.x.shape} images, {len(arrays.classes)} classes")
+mean, std = channel_stats(splits["train"].x)
+with open(snakemake.output.stats, "w") as f:
+    json.dump({"mean": mean, "std": std, "classes": splits["train"].classes, "image_size": p.image_size}, f, indent=2)

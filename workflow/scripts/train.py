@@ -1,0 +1,16 @@
+"""Train the searched cells from scratch -> baseline.pt."""
+import json
+
+from edgenas.runlog import to_log
+
+to_log(snakemake.log[0])
+
+import torch  # noqa: E402
+
+from edgenas.train import train_baseline  # noqa: E402
+
+torch.set_num_threads(snakemake.threads)
+p = snakemake.params
+train_baseline(snakemake.input.genotype, snakemake.input.train, snakemake.input.test,
+               json.load(open(snakemake.input.stats)), p.recipe, p.split, p.device, p.workdir,
+               snakemake.output.model, snakemake.output.history)
