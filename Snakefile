@@ -20,6 +20,7 @@ include: "workflow/rules/quantize.smk"
 include: "workflow/rules/evaluate.smk"
 include: "workflow/rules/bench.smk"
 include: "workflow/rules/report.smk"
+include: "workflow/rules/demo.smk"
 
 
 rule all:
@@ -28,3 +29,4 @@ rule all:
         expand("results/bench_{target}.csv", target=config["bench"]["targets"]),
         expand("results/eval/{model}.json", model=CHECKPOINTS),
         "results/report/report.html",
+        "results/demo/demo.mp4",

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import cv2
 import numpy as np
-from PIL import Image
 
 CLASSES = ["red", "green", "blue", "gray"]
 
@@ -33,5 +33,5 @@ def write_imagefolder(root: Path, n_train: int = 320, n_test: int = 160, size: i
         for i, (img, k) in enumerate(zip(x, y)):
             d = root / split / CLASSES[k]
             d.mkdir(parents=True, exist_ok=True)
-            Image.fromarray(img).save(d / f"{i:05d}.png")
+            cv2.imwrite(str(d / f"{i:05d}.png"), img[:, :, ::-1])  # RGB -> OpenCV's BGR
     return root

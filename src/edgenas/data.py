@@ -6,7 +6,6 @@ are index lists derived from one seed.
 """
 from __future__ import annotations
 
-import io
 import tarfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,7 +15,7 @@ import numpy as np
 import torch
 from torch.utils.data import BatchSampler, DataLoader, Dataset, RandomSampler, SequentialSampler
 
-from .ondevice import normalize  # noqa: F401  (the one preprocessing, shared with the device side)
+from .ondevice import fit_image, normalize  # noqa: F401  (one preprocessing, shared with the device side)
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".gif", ".webp", ".tif", ".tiff"}
 SPLITS = ("train", "test")
@@ -41,20 +40,14 @@ class ImageArrays:
             return cls(x=z["x"], y=z["y"].astype(np.int64), classes=[str(c) for c in z["classes"]])
 
 
-def fit_image(img, image_size: int) -> np.ndarray:
-    """Resize the shorter side to ``image_size`` and centre-crop: the one preprocessing
-    every stage (and the demo) applies to an image of any size."""
-    from PIL import Image
+def decode_image(blob: bytes) -> np.ndarray:
+    """Encoded image bytes to RGB uint8 (OpenCV, as the demo decodes camera and file frames)."""
+    import cv2
 
-    img = img.convert("RGB")
-    w, h = img.size
-    if (w, h) != (image_size, image_size):
-        scale = image_size / min(w, h)
-        nw, nh = max(image_size, round(w * scale)), max(image_size, round(h * scale))
-        img = img.resize((nw, nh), Image.BILINEAR)
-        left, top = (nw - image_size) // 2, (nh - image_size) // 2
-        img = img.crop((left, top, left + image_size, top + image_size))
-    return np.asarray(img, dtype=np.uint8)
+    bgr = cv2.imdecode(np.frombuffer(blob, np.uint8), cv2.IMREAD_COLOR)
+    if bgr is None:
+        raise ValueError("not a readable image")
+    return cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
 
 
 def load_cifar10(root: str | Path, download: bool, image_size: int) -> dict[str, ImageArrays]:
@@ -72,15 +65,13 @@ def load_cifar10(root: str | Path, download: bool, image_size: int) -> dict[str,
             ) from err
         x = ds.data
         if image_size != x.shape[1]:
-            from PIL import Image
-
-            x = np.stack([fit_image(Image.fromarray(a), image_size) for a in x])
+            x = np.stack([fit_image(a, image_size) for a in x])
         out[split] = ImageArrays(x=x, y=np.asarray(ds.targets, dtype=np.int64), classes=list(ds.classes))
     return out
 
 
-def _imagefolder_members(root: Path) -> Iterator[tuple[str, str, bytes]]:
-    """Yield (split, class, encoded bytes) from an ImageFolder tree or a tar of one.
+def _imagefolder_members(root: Path) -> Iterator[tuple[str, str, bytes, str]]:
+    """Yield (split, class, encoded bytes, member name) from an ImageFolder tree or a tar of one.
 
     The ``train``/``test`` folders may sit below one top-level folder, as in
     ``cifar10-jpeg/train/<class>/…``.
@@ -96,29 +87,30 @@ def _imagefolder_members(root: Path) -> Iterator[tuple[str, str, bytes]]:
             if path.suffix.lower() in IMAGE_SUFFIXES and path.is_file():
                 hit = parse(path.relative_to(root).parts)
                 if hit:
-                    yield hit[0], hit[1], path.read_bytes()
+                    yield hit[0], hit[1], path.read_bytes(), str(path)
     elif tarfile.is_tarfile(root):
         with tarfile.open(root) as tar:
             for member in tar:
                 if member.isfile() and Path(member.name).suffix.lower() in IMAGE_SUFFIXES:
                     hit = parse(Path(member.name).parts)
                     if hit:
-                        yield hit[0], hit[1], tar.extractfile(member).read()
+                        yield hit[0], hit[1], tar.extractfile(member).read(), member.name
     else:
         raise FileNotFoundError(f"data_root {str(root)!r} is neither a folder nor a .tar/.tar.gz archive")
 
 
 def load_imagefolder(root: str | Path, image_size: int) -> dict[str, ImageArrays]:
     """An ImageFolder data set (``train/<class>/…`` and ``test/<class>/…``), any image size."""
-    from PIL import Image
-
     root = Path(root)
     if not root.exists():
         raise FileNotFoundError(f"data_root {str(root)!r} does not exist")
     images: dict[str, list[np.ndarray]] = {s: [] for s in SPLITS}
     names: dict[str, list[str]] = {s: [] for s in SPLITS}
-    for split, cls, blob in _imagefolder_members(root):
-        images[split].append(fit_image(Image.open(io.BytesIO(blob)), image_size))
+    for split, cls, blob, name in _imagefolder_members(root):
+        try:
+            images[split].append(fit_image(decode_image(blob), image_size))
+        except ValueError as err:
+            raise ValueError(f"data_root {str(root)!r}: {name}: {err}") from err
         names[split].append(cls)
     for split in SPLITS:
         if not images[split]:

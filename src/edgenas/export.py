@@ -1,6 +1,7 @@
 """ONNX export, checked against PyTorch through ONNX Runtime."""
 from __future__ import annotations
 
+import json
 import warnings
 from pathlib import Path
 
@@ -13,16 +14,46 @@ from . import ondevice
 OPSET = 17
 
 
-def compact_names(path: str | Path) -> None:
-    """Rename nodes and inner tensors to short ids and drop shape annotations, in place.
+def unshare_initializers(graph) -> None:
+    """Give every initializer a single consumer (in place on an ``onnx.GraphProto``).
 
-    Execution ignores names, yet exporter paths (``/stages.0/blocks.1/ops.0.0/...``) and the
-    quantizer's suffixes can outweigh the weights of a small net.
+    The exporter and ``quant_pre_process`` share equal constants between nodes (directly or
+    through Identity nodes), which ONNX Runtime's quantizer rejects.
+    """
+    from onnx import numpy_helper
+
+    inits = {i.name: i for i in graph.initializer}
+    for node in [n for n in graph.node if n.op_type == "Identity" and n.input[0] in inits]:
+        graph.initializer.append(numpy_helper.from_array(numpy_helper.to_array(inits[node.input[0]]), node.output[0]))
+        graph.node.remove(node)
+    inits = {i.name: i for i in graph.initializer}
+    seen: set[str] = set()
+    copies = 0
+    for node in graph.node:
+        for k, name in enumerate(node.input):
+            if name in inits:
+                if name in seen:
+                    copies += 1
+                    copy = numpy_helper.from_array(numpy_helper.to_array(inits[name]), f"{name}__copy{copies}")
+                    graph.initializer.append(copy)
+                    node.input[k] = copy.name
+                seen.add(name)
+    used = {name for node in graph.node for name in node.input}
+    for init in [i for i in graph.initializer if i.name not in used]:
+        graph.initializer.remove(init)
+
+
+def tidy_onnx(path: str | Path) -> None:
+    """Unshare initializers, shorten names and drop shape annotations, in place.
+
+    Exporter paths (``/stages.0/blocks.1/ops.0.0/...``) plus the quantizer's suffixes can
+    outweigh the weights of a small net; execution ignores names.
     """
     import onnx
 
     model = onnx.load(str(path))
     graph = model.graph
+    unshare_initializers(graph)
     keep = {v.name for v in graph.input} | {v.name for v in graph.output}
     names: dict[str, str] = {}
 
@@ -52,7 +83,7 @@ def export_onnx(net: nn.Module, path: str | Path, image_size: int, check_inputs:
         torch.onnx.export(net, (torch.zeros(1, 3, image_size, image_size),), str(path),
                           input_names=["input"], output_names=["logits"], opset_version=OPSET,
                           dynamic_axes={"input": {0: "batch"}, "logits": {0: "batch"}}, dynamo=False)
-    compact_names(path)
+    tidy_onnx(path)
     with torch.no_grad():
         expected = net(torch.from_numpy(check_inputs)).numpy()
     got = ondevice.predict(ondevice.open_session(str(path)), check_inputs)
@@ -63,6 +94,26 @@ def export_onnx(net: nn.Module, path: str | Path, image_size: int, check_inputs:
     return diff
 
 
+METADATA_KEYS = ("classes", "mean", "std", "image_size")
+
+
+def stamp_metadata(path: str | Path, meta: dict) -> None:
+    """Store class names and preprocessing in the model file, so a device needs nothing else."""
+    import onnx
+
+    model = onnx.load(str(path))
+    del model.metadata_props[:]
+    onnx.helper.set_model_props(model, {f"edgenas.{k}": json.dumps(meta[k]) for k in METADATA_KEYS if k in meta})
+    onnx.save(model, str(path))
+
+
+def read_metadata(path: str | Path) -> dict:
+    import onnx
+
+    props = {p.key: p.value for p in onnx.load(str(path)).metadata_props}
+    return {k: json.loads(props[f"edgenas.{k}"]) for k in METADATA_KEYS if f"edgenas.{k}" in props}
+
+
 def export_checkpoint(checkpoint: str, onnx_path: str, check_images: np.ndarray) -> float:
     """Export a saved checkpoint, checked on a few test images (uint8 NHWC)."""
     from .model import load_checkpoint
@@ -70,5 +121,6 @@ def export_checkpoint(checkpoint: str, onnx_path: str, check_images: np.ndarray)
     net, _, meta = load_checkpoint(checkpoint)
     inputs = ondevice.normalize(check_images, meta["mean"], meta["std"])
     diff = export_onnx(net, onnx_path, meta["image_size"], inputs)
+    stamp_metadata(onnx_path, meta)
     print(f"{onnx_path}: max |ORT - PyTorch| = {diff:.2e}")
     return diff

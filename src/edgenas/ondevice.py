@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """Inference, accuracy and latency of ONNX models with ONNX Runtime: the device side.
 
-Standalone on purpose: it imports only numpy and onnxruntime, so the same file runs on
-this machine (imported by the workflow) and, copied alone, on an edge device.
+Standalone on purpose: it imports only numpy and onnxruntime (OpenCV too, for resizing
+in ``fit_image`` alone), so the same file runs on this machine (imported by the workflow)
+and, copied alone, on an edge device.
 
     python ondevice.py --data sample.npz --threads 1 --out result.json model.onnx ...
 """
@@ -16,6 +17,21 @@ import time
 
 import numpy as np
 import onnxruntime as ort
+
+
+def fit_image(rgb: np.ndarray, size: int) -> np.ndarray:
+    """Resize the shorter side to ``size`` and centre-crop: the one geometry step every
+    image goes through, at data preparation and in the demo (OpenCV, imported here only)."""
+    h, w = rgb.shape[:2]
+    if (h, w) == (size, size):
+        return rgb
+    import cv2
+
+    scale = size / min(h, w)
+    nh, nw = max(size, round(h * scale)), max(size, round(w * scale))
+    rgb = cv2.resize(rgb, (nw, nh), interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR)
+    top, left = (nh - size) // 2, (nw - size) // 2
+    return np.ascontiguousarray(rgb[top:top + size, left:left + size])
 
 
 def normalize(x: np.ndarray, mean, std) -> np.ndarray:
@@ -32,6 +48,12 @@ def open_session(path: str, threads: int = 0) -> ort.InferenceSession:
     opts.inter_op_num_threads = 1
     opts.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
     return ort.InferenceSession(path, opts, providers=["CPUExecutionProvider"])
+
+
+def model_metadata(session: ort.InferenceSession) -> dict:
+    """Class names and preprocessing stored in the model by the export stage."""
+    props = session.get_modelmeta().custom_metadata_map
+    return {k[len("edgenas."):]: json.loads(v) for k, v in props.items() if k.startswith("edgenas.")}
 
 
 def predict(session: ort.InferenceSession, inputs: np.ndarray, batch_size: int = 256) -> np.ndarray:

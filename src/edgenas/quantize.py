@@ -5,11 +5,12 @@ import tempfile
 from pathlib import Path
 
 import numpy as np
+import onnx
 from onnxruntime.quantization import (CalibrationDataReader, CalibrationMethod, QuantFormat, QuantType,
                                       quantize_static)
 from onnxruntime.quantization.shape_inference import quant_pre_process
 
-from .export import compact_names
+from .export import read_metadata, stamp_metadata, tidy_onnx, unshare_initializers
 
 FORMATS = {"qdq": QuantFormat.QDQ, "qoperator": QuantFormat.QOperator}
 TYPES = {"int8": QuantType.QInt8, "uint8": QuantType.QUInt8}
@@ -33,13 +34,17 @@ def quantize_int8(fp32: str | Path, int8: str | Path, calibration: np.ndarray, *
     with tempfile.TemporaryDirectory() as tmp:
         prepared = Path(tmp) / "prepared.onnx"
         quant_pre_process(str(fp32), str(prepared))
+        model = onnx.load(str(prepared))
+        unshare_initializers(model.graph)
+        onnx.save(model, str(prepared))
         quantize_static(
             str(prepared), str(int8), ArrayReader(calibration),
             quant_format=FORMATS[format], per_channel=per_channel,
             activation_type=TYPES[activation_type], weight_type=TYPES[weight_type],
             calibrate_method=METHODS[calibration_method],
         )
-    compact_names(int8)
+    tidy_onnx(int8)
+    stamp_metadata(int8, read_metadata(fp32))
 
 
 def calibration_inputs(train_npz: str, stats: dict, size: int, split: dict) -> np.ndarray:

@@ -126,8 +126,9 @@ def fit(net: nn.Module, train: ImageArrays, train_idx, val_idx, mean: list[float
         max_epochs=epochs, accelerator=accelerator, devices=1, default_root_dir=str(workdir),
         logger=False, log_every_n_steps=10, enable_model_summary=False,
         num_sanity_val_steps=0, limit_val_batches=1.0 if len(val_idx) else 0,
-        callbacks=[pl.callbacks.ModelCheckpoint(dirpath=str(workdir), save_last=True, save_top_k=0,
-                                                every_n_epochs=1),
+        # without a monitor, top-1 is the newest epoch: one last.ckpt, overwritten every epoch
+        callbacks=[pl.callbacks.ModelCheckpoint(dirpath=str(workdir), filename="last", every_n_epochs=1,
+                                                enable_version_counter=False),
                    HistoryWriter(history_path)],
     )
     trainer.fit(module, train_loader, val_loader if len(val_idx) else None,
@@ -171,6 +172,8 @@ def train_baseline(genotype: str, train_npz: str, test_npz: str, stats: dict, re
     from .search import read_genotype
 
     recipe = dict(recipe)
+    if recipe["auxiliary_weight"] > 0 and stats["image_size"] < 32:
+        raise ValueError("train.auxiliary_weight: the DARTS auxiliary head needs data.image_size >= 32")
     spec = {"arch": read_genotype(genotype)["arch"], "width": recipe.pop("width"),
             "num_cells": recipe.pop("num_cells"), "num_classes": len(stats["classes"]),
             "auxiliary": recipe["auxiliary_weight"] > 0, "drop_path": recipe.pop("drop_path")}

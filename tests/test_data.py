@@ -1,0 +1,86 @@
+import tarfile
+
+import numpy as np
+import pytest
+import torch
+
+from edgenas.data import (BatchedImages, ImageArrays, calibration_indices, channel_stats, fit_image,
+                          load_dataset, load_imagefolder, make_loader, normalize, split_indices, take)
+from synthetic import CLASSES
+
+
+def test_imagefolder_folder_and_tar_agree(imagefolder, tmp_path):
+    archive = tmp_path / "set.tar.gz"
+    with tarfile.open(archive, "w:gz") as tar:
+        tar.add(imagefolder, arcname="top")  # train/ and test/ one level down, as in the shared copy
+    a = load_imagefolder(imagefolder, 16)
+    b = load_dataset("imagefolder", archive, 16)
+    assert a["train"].classes == sorted(CLASSES)
+    for split in ("train", "test"):
+        assert a[split].x.shape[1:] == (16, 16, 3)
+        np.testing.assert_array_equal(a[split].x, b[split].x)
+        np.testing.assert_array_equal(a[split].y, b[split].y)
+    assert len(a["train"].y) == 320 and len(a["test"].y) == 160
+
+
+def test_fit_image_resizes_and_centre_crops():
+    img = np.zeros((30, 60, 3), dtype=np.uint8)
+    img[:, 15:45] = 255  # the centre square of a wide image survives the crop
+    out = fit_image(img, 16)
+    assert out.shape == (16, 16, 3) and out.min() == 255
+    assert fit_image(img[:16, :16], 16) is not None
+
+
+def test_unreadable_image_names_the_file(tmp_path):
+    for split in ("train", "test"):
+        (tmp_path / split / "a").mkdir(parents=True)
+        (tmp_path / split / "a" / "broken.jpg").write_bytes(b"not a jpeg")
+    with pytest.raises(ValueError, match="broken.jpg"):
+        load_imagefolder(tmp_path, 16)
+
+
+def test_missing_root_names_the_key(tmp_path):
+    with pytest.raises(FileNotFoundError, match="data_root"):
+        load_dataset("imagefolder", tmp_path / "nowhere", 16)
+    with pytest.raises(FileNotFoundError, match="data_root"):
+        load_dataset("cifar10", tmp_path, 32, download=False)
+    with pytest.raises(ValueError, match="data.dataset"):
+        load_dataset("mnist", tmp_path, 32)
+
+
+def test_cache_round_trip(arrays, tmp_path):
+    path = tmp_path / "train.npz"
+    arrays["train"].save(path)
+    back = ImageArrays.load(path)
+    np.testing.assert_array_equal(back.x, arrays["train"].x)
+    assert back.classes == arrays["train"].classes
+
+
+def test_split_is_seeded_and_disjoint():
+    tr, va = split_indices(100, 0.2, seed=3)
+    tr2, va2 = split_indices(100, 0.2, seed=3)
+    np.testing.assert_array_equal(tr, tr2)
+    assert len(va) == 20 and not set(tr) & set(va)
+    assert len(split_indices(100, 0.2, seed=3, limit=10)[0]) == 10
+    assert not np.array_equal(split_indices(100, 0.2, seed=4)[1], va)
+    cal = calibration_indices(tr, 8, seed=3)
+    assert len(cal) == 8 and set(cal) <= set(tr)
+
+
+def test_take_is_a_class_balanced_random_subset(arrays):
+    sub = take(arrays["test"], 40, seed=0)
+    assert len(sub.y) == 40 and len(set(sub.y.tolist())) == 4
+    assert take(arrays["test"], 0, seed=0) is arrays["test"]
+
+
+def test_batches_match_numpy_normalisation_and_augment_keeps_shape(arrays):
+    train = arrays["train"]
+    mean, std = channel_stats(train.x)
+    plain = BatchedImages(train, np.arange(8), mean, std)
+    x, y = plain[[0, 1, 2]]
+    np.testing.assert_allclose(x.numpy(), normalize(train.x[:3], mean, std), atol=1e-5)
+    aug = BatchedImages(train, np.arange(8), mean, std, augment=True, cutout=4)
+    xa, _ = aug[list(range(8))]
+    assert xa.shape == (8, 3, 16, 16) and not torch.allclose(xa, plain[list(range(8))][0])
+    batches = list(make_loader(plain, 3, shuffle=False))
+    assert [len(b[1]) for b in batches] == [3, 3, 2]

@@ -1,0 +1,116 @@
+"""Headless demo on a generated video and an image folder; errors for a missing camera and bad inputs."""
+import json
+
+import cv2
+import numpy as np
+import pytest
+import torch
+
+from conftest import ARCH
+from edgenas.demo import Classifier, DemoError, main
+from edgenas.evaluate import predict_file
+from edgenas.export import export_checkpoint
+from edgenas.model import build_net, save_checkpoint
+
+
+@pytest.fixture(scope="module")
+def model(arrays, tmp_path_factory):
+    """A small net, exported with its preprocessing and class names in the ONNX metadata."""
+    from edgenas.data import channel_stats
+
+    tmp = tmp_path_factory.mktemp("demo")
+    torch.manual_seed(0)
+    spec = dict(arch=ARCH, width=8, num_cells=3, num_classes=4)
+    mean, std = channel_stats(arrays["train"].x)
+    save_checkpoint(tmp / "m.pt", build_net(**spec).eval(), spec, mean=mean, std=std,
+                    classes=arrays["train"].classes, image_size=16)
+    export_checkpoint(str(tmp / "m.pt"), str(tmp / "m.onnx"), arrays["test"].x[:4])
+    return tmp / "m.onnx", mean, std
+
+
+def read_video(path):
+    cap = cv2.VideoCapture(str(path))
+    frames = []
+    ok, frame = cap.read()
+    while ok:
+        frames.append(frame)
+        ok, frame = cap.read()
+    return frames
+
+
+def test_headless_on_image_folder_matches_evaluation(model, imagefolder, arrays, tmp_path):
+    onnx_path, mean, std = model
+    out, summary = tmp_path / "demo.mp4", tmp_path / "summary.json"
+    assert main(["--model", str(onnx_path), "--source", str(imagefolder / "test"), "--headless",
+                 "--out", str(out), "--summary", str(summary), "--display", "64"]) == 0
+    result = json.loads(summary.read_text())
+    frames = read_video(out)
+    assert result["frames"] == len(frames) == 160
+    assert frames[0].shape[:2] == (64, 64)
+    # the folder is read in sorted order: class folders, then files, as the data stage reads it
+    expected = predict_file(onnx_path, arrays["test"].x, mean, std).argmax(1)
+    assert result["predictions"] == [arrays["test"].classes[i] for i in expected]
+    assert result["inference_ms_p50"] <= result["inference_ms_p90"] and result["end_to_end_fps"] > 0
+
+
+def test_headless_on_generated_video(model, tmp_path):
+    onnx_path, _, _ = model
+    video = tmp_path / "in.mp4"
+    writer = cv2.VideoWriter(str(video), cv2.VideoWriter_fourcc(*"mp4v"), 10, (48, 36))
+    rng = np.random.default_rng(0)
+    for _ in range(12):
+        writer.write(rng.integers(0, 255, (36, 48, 3), dtype=np.uint8))
+    writer.release()
+    out = tmp_path / "out.mp4"
+    assert main(["--model", str(onnx_path), "--source", str(video), "--headless", "--out", str(out),
+                 "--display", "72"]) == 0
+    frames = read_video(out)
+    assert len(frames) == 12 and frames[0].shape[:2] == (72, 96)
+
+
+def test_clear_errors(model, tmp_path, capsys):
+    onnx_path, _, _ = model
+    assert main(["--model", str(onnx_path), "--source", "7", "--headless", "--out", str(tmp_path / "x.mp4")]) == 2
+    err = capsys.readouterr().err
+    assert "camera 7 not found" in err  # and, with no camera at all, which indices were tried
+    (tmp_path / "bad.mp4").write_bytes(b"not a video")
+    assert main(["--model", str(onnx_path), "--source", str(tmp_path / "bad.mp4"), "--headless"]) == 2
+    assert "not a readable video" in capsys.readouterr().err
+    assert not (tmp_path / "x.mp4").exists()
+
+
+def test_input_shape_mismatch_is_refused(model, tmp_path):
+    import onnx
+
+    onnx_path, _, _ = model
+    m = onnx.load(str(onnx_path))
+    for p in m.metadata_props:
+        if p.key == "edgenas.image_size":
+            p.value = "32"
+    onnx.save(m, str(tmp_path / "wrong.onnx"))
+    with pytest.raises(DemoError, match="does not match 3x32x32"):
+        Classifier(str(tmp_path / "wrong.onnx"))
+
+
+def test_standalone_without_torch(model, tmp_path):
+    """The demo file runs on a device with numpy, onnxruntime and OpenCV only."""
+    import shutil
+    import subprocess
+    import sys
+
+    import edgenas
+
+    onnx_path, _, _ = model
+    src = tmp_path / "bundle"
+    src.mkdir()
+    for name in ("demo.py", "ondevice.py"):
+        shutil.copy(f"{edgenas.__path__[0]}/{name}", src / name)
+    frames = tmp_path / "frames"
+    frames.mkdir()
+    for i in range(3):
+        cv2.imwrite(str(frames / f"{i}.png"), np.full((20, 20, 3), 60 * i, np.uint8))
+    code = ("import sys; sys.modules['torch'] = None; sys.modules['edgenas'] = None; sys.path.insert(0, sys.argv[1]); "
+            "import demo; sys.exit(demo.main(sys.argv[2:]))")
+    subprocess.run([sys.executable, "-c", code, str(src), "--model", str(onnx_path), "--source", str(frames),
+                    "--headless", "--out", str(tmp_path / "o.mp4")], check=True, cwd=tmp_path)
+    assert len(read_video(tmp_path / "o.mp4")) == 3

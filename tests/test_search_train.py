@@ -1,0 +1,84 @@
+import json
+
+import numpy as np
+import pytest
+
+from edgenas.data import channel_stats, split_indices
+from edgenas.model import build_net
+from edgenas.search import read_genotype, search_darts, write_genotype
+from edgenas.train import fit
+
+
+def test_darts_search_returns_a_rebuildable_genotype(arrays, tmp_path):
+    train = arrays["train"]
+    mean, std = channel_stats(train.x)
+    record = search_darts(train, mean, std, width=4, num_cells=3, epochs=1, batch_size=16, subset=64,
+                          learning_rate=0.025, arc_learning_rate=3e-4, weight_decay=3e-4, gradient_clip=5.0,
+                          seed=0, workdir=tmp_path)
+    write_genotype(record, tmp_path / "genotype.json")
+    back = read_genotype(tmp_path / "genotype.json")
+    assert len([k for k in back["arch"] if k.startswith(("normal/op", "reduce/op"))]) == 16
+    assert set(v for k, v in back["arch"].items() if "/op_" in k) <= set(back["space"]["ops"])
+    assert back["search"]["images"] == 64 and len(back["arch_weights"]) == 1
+    assert (tmp_path / "nni").is_dir()  # NNI's files under the work folder, not the home folder
+    net = build_net(back["arch"], width=8, num_cells=3, num_classes=4)
+    assert net(__import__("torch").zeros(2, 3, 16, 16)).shape == (2, 4)
+
+
+def test_search_rejects_a_subset_too_small(arrays, tmp_path):
+    with pytest.raises(ValueError, match="search.subset"):
+        search_darts(arrays["train"], [0.5] * 3, [0.25] * 3, width=4, num_cells=3, epochs=1, batch_size=64,
+                     subset=64, learning_rate=0.025, arc_learning_rate=3e-4, weight_decay=3e-4,
+                     gradient_clip=5.0, seed=0, workdir=tmp_path)
+
+
+def test_genotype_without_arch_is_rejected(tmp_path):
+    (tmp_path / "g.json").write_text(json.dumps({"space": {}}))
+    with pytest.raises(ValueError, match="arch"):
+        read_genotype(tmp_path / "g.json")
+
+
+RECIPE = dict(batch_size=32, learning_rate=0.05, momentum=0.9, weight_decay=5e-4, schedule="onecycle",
+              label_smoothing=0.1, cutout=0, auxiliary_weight=0.0, seed=0)
+
+
+def test_training_learns_and_resumes_after_a_crash(arrays, tmp_path, monkeypatch):
+    from conftest import ARCH
+    from edgenas.evaluate import predict_torch
+    from edgenas.train import HistoryWriter
+
+    train, test = arrays["train"], arrays["test"]
+    mean, std = channel_stats(train.x)
+    tr, va = split_indices(len(train.y), 0.1, 0)
+    net = build_net(ARCH, width=8, num_cells=3, num_classes=4)
+    started = []
+    original = HistoryWriter.on_train_epoch_start
+
+    def crash_in_second_epoch(self, trainer, pl_module):
+        started.append(trainer.current_epoch)
+        if trainer.current_epoch == 1:
+            raise RuntimeError("simulated crash")
+        original(self, trainer, pl_module)
+
+    monkeypatch.setattr(HistoryWriter, "on_train_epoch_start", crash_in_second_epoch)
+    with pytest.raises(RuntimeError, match="simulated crash"):
+        fit(net, train, tr, va, mean, std, epochs=3, workdir=tmp_path, **RECIPE)
+    assert (tmp_path / "last.ckpt").exists()
+    monkeypatch.setattr(HistoryWriter, "on_train_epoch_start", original)
+    started.clear()
+    history = fit(net.train(), train, tr, va, mean, std, epochs=3, workdir=tmp_path, **RECIPE)
+    assert [int(r["epoch"]) for r in history] == [1, 2, 3]  # epoch 1 kept, not trained again
+    accuracy = (predict_torch(net, test.x, mean, std).argmax(1) == test.y).mean()
+    assert accuracy > 0.5  # 4 classes: chance is 0.25
+
+
+def test_auxiliary_head_trains(imagefolder, tmp_path):
+    from conftest import ARCH
+    from edgenas.data import load_imagefolder
+
+    train = load_imagefolder(imagefolder, 32)["train"]  # the CIFAR auxiliary head wants 8x8 maps
+    tr, va = split_indices(len(train.y), 0.1, 0, limit=64)
+    net = build_net(ARCH, width=8, num_cells=3, num_classes=4, auxiliary=True, drop_path=0.1)
+    recipe = dict(RECIPE, auxiliary_weight=0.4, cutout=4)
+    history = fit(net, train, tr, va, [0.5] * 3, [0.25] * 3, epochs=1, workdir=tmp_path, **recipe)
+    assert np.isfinite(float(history[0]["train_loss"]))

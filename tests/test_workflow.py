@@ -1,0 +1,125 @@
+"""The whole DAG through Snakemake on the smoke preset, with a small generated data set."""
+import json
+import re
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from conftest import REPO
+
+pytestmark = pytest.mark.workflow
+
+
+def snakemake(workdir, *args, check=True):
+    cmd = [sys.executable, "-m", "snakemake", "-s", str(REPO / "Snakefile"), "-d", str(workdir), "--cores", "2",
+           "--configfile", str(REPO / "config/presets/smoke.yaml"), *args]
+    result = subprocess.run(cmd, capture_output=True, text=True)
+    if check and result.returncode != 0:
+        raise AssertionError(f"{' '.join(cmd)} failed:\n{result.stdout[-3000:]}\n{result.stderr[-6000:]}")
+    return result
+
+
+def planned_rules(output: str) -> dict[str, int]:
+    """Rule -> job count from a dry run's 'Job stats' table."""
+    table = output.split("Job stats:", 1)[1] if "Job stats:" in output else ""
+    return {m.group(1): int(m.group(2)) for m in re.finditer(r"^(\w+)\s+(\d+)\s*$", table, re.M)
+            if m.group(1) != "total"}
+
+
+@pytest.fixture(scope="module")
+def run(imagefolder, tmp_path_factory):
+    workdir = tmp_path_factory.mktemp("run")
+    data = [f"data_root={imagefolder}", "data={dataset: imagefolder}"]
+    snakemake(workdir, "--config", *data)
+    return workdir, data
+
+
+def test_every_artifact_exists(run):
+    workdir, _ = run
+    r = workdir / "results"
+    for path in ["search/genotype.json", "models/baseline.pt", "models/pruned.pt", "models/finetuned.pt",
+                 "models/fp32.onnx", "models/int8.onnx", "models/baseline.onnx", "models/pruned.onnx",
+                 "models/prune.json", "models/baseline_history.csv", "models/finetuned_history.csv",
+                 "bench_local.csv", "figures/accuracy_latency.png", "figures/size.png",
+                 "figures/training_curves.png", "report/report.html", "demo/demo.mp4", "demo/summary.json"]:
+        assert (r / path).is_file(), path
+    for log in ["prepare_data", "search", "train", "prune", "finetune", "quantize", "figures", "results_report",
+                "demo"]:
+        assert (workdir / "logs" / f"{log}.log").is_file(), log
+
+
+def test_genotype_rebuilds_and_models_learn(run):
+    import pandas as pd
+    import torch
+
+    from edgenas.model import build_net, load_checkpoint
+
+    workdir, _ = run
+    geno = json.loads((workdir / "results/search/genotype.json").read_text())
+    net = build_net(geno["arch"], width=8, num_cells=3, num_classes=4)
+    assert net(torch.zeros(1, 3, 16, 16)).shape == (1, 4)
+    loaded, spec, meta = load_checkpoint(workdir / "results/models/finetuned.pt")
+    assert spec["arch"] == geno["arch"] and meta["classes"] == ["blue", "gray", "green", "red"]
+
+    bench = pd.read_csv(workdir / "results/bench_local.csv")
+    assert list(bench.stage) == ["baseline", "pruned", "finetuned", "int8"]
+    acc = dict(zip(bench.stage, bench.accuracy))
+    assert acc["baseline"] > 0.5 and acc["finetuned"] > 0.5  # 4 classes: chance is 0.25
+    assert abs(acc["int8"] - acc["finetuned"]) <= 0.05
+    size = dict(zip(bench.stage, bench.size_mb))
+    assert size["int8"] < size["finetuned"]
+    assert (bench.latency_ms_p50 > 0).all() and (bench.latency_ms_p50 <= bench.latency_ms_p99).all()
+    macs = dict(zip(bench.stage, bench.macs))
+    assert macs["pruned"] < macs["baseline"]
+    eval_int8 = json.loads((workdir / "results/eval/int8.onnx.json").read_text())
+    assert eval_int8["accuracy"] == pytest.approx(acc["int8"], abs=1e-6)
+    html = (workdir / "results/report/report.html").read_text()
+    assert "data:image/png;base64" in html and "finetuned" in html
+
+
+def test_demo_video_has_every_frame(run):
+    import cv2
+
+    workdir, _ = run
+    summary = json.loads((workdir / "results/demo/summary.json").read_text())
+    cap = cv2.VideoCapture(str(workdir / "results/demo/demo.mp4"))
+    assert summary["frames"] == 20 == int(cap.get(cv2.CAP_PROP_FRAME_COUNT))
+    assert int(cap.get(cv2.CAP_PROP_FRAME_HEIGHT)) == 256
+    assert summary["inference_ms_p50"] > 0 and summary["end_to_end_fps"] > 0
+
+
+def test_second_dry_run_has_nothing_to_do(run):
+    workdir, data = run
+    out = snakemake(workdir, "-n", "--config", *data)
+    assert "Nothing to be done" in out.stdout + out.stderr
+
+
+def test_quantization_change_reruns_only_downstream(run):
+    workdir, data = run
+    out = snakemake(workdir, "-n", "--config", *data, "quantize={calibration_method: percentile}")
+    rules = planned_rules(out.stdout + out.stderr)
+    assert set(rules) == {"quantize", "evaluate", "bench", "figures", "results_report", "demo", "all"}, rules
+    assert rules["evaluate"] == 1  # int8.onnx only
+
+
+def test_snakemake_report(run):
+    workdir, data = run
+    snakemake(workdir, "--report", str(workdir / "report.html"), "--config", *data)
+    assert (workdir / "report.html").stat().st_size > 10_000
+
+
+def test_unknown_or_ill_typed_key_fails_at_start(tmp_path):
+    out = snakemake(tmp_path, "-n", "--config", "prune={ratio: 0.5, criterion: l1}", check=False)
+    assert out.returncode != 0 and "'criterion' was unexpected" in out.stdout + out.stderr
+    out = snakemake(tmp_path, "-n", "--config", "train={epochs: many}", check=False)
+    text = out.stdout + out.stderr
+    assert out.returncode != 0 and "'many' is not of type 'integer'" in text and "['epochs']" in text
+    assert not (tmp_path / "results").exists()
+
+
+def test_lint_is_clean():
+    out = subprocess.run([sys.executable, "-m", "snakemake", "--lint", "-s", str(REPO / "Snakefile")],
+                         capture_output=True, text=True, cwd=REPO)
+    assert out.returncode == 0 and "Lints for" not in out.stdout + out.stderr, out.stdout + out.stderr

@@ -1,0 +1,26 @@
+rule demo:
+    input:
+        model="results/models/int8.onnx",
+        test=DATA["test"],
+    output:
+        video=report(
+            "results/demo/demo.mp4",
+            caption="../../report/demo.rst",
+            category="Demo",
+            labels={"demo": "int8 on test images"},
+        ),
+        summary=report(
+            "results/demo/summary.json",
+            caption="../../report/demo_summary.rst",
+            category="Demo",
+            labels={"demo": "summary"},
+        ),
+    params:
+        demo=config["demo"],
+    threads: workflow.cores
+    conda:
+        "../envs/edgenas.yaml"
+    log:
+        "logs/demo.log",
+    script:
+        "../scripts/demo.py"
