@@ -30,3 +30,4 @@ rule all:
         expand("results/eval/{model}.json", model=CHECKPOINTS),
         "results/report/report.html",
         "results/demo/demo.mp4",
+        "results/edge",

@@ -32,3 +32,59 @@ def arrays(imagefolder):
     from edgenas.data import load_imagefolder
 
     return load_imagefolder(imagefolder, 16)
+
+
+@pytest.fixture(scope="session")
+def sshd(tmp_path_factory):
+    """A real OpenSSH server on 127.0.0.1, a free port, throwaway host and user keys.
+
+    Yields a dict of target settings for this machine; skips where sshd cannot start.
+    """
+    import getpass
+    import shutil
+    import socket
+    import subprocess
+    import time
+
+    daemon = shutil.which("sshd") or ("/usr/sbin/sshd" if Path("/usr/sbin/sshd").exists() else None)
+    if daemon is None or shutil.which("ssh") is None:
+        pytest.skip("no OpenSSH server here (.ci/run installs Debian's openssh-server)")
+    d = tmp_path_factory.mktemp("sshd")
+    for name in ("host", "user", "stranger"):
+        subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(d / name)], check=True)
+    (d / "authorized_keys").write_text((d / "user.pub").read_text())
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    (d / "sshd_config").write_text(f"""Port {port}
+ListenAddress 127.0.0.1
+HostKey {d / 'host'}
+PidFile {d / 'sshd.pid'}
+AuthorizedKeysFile {d / 'authorized_keys'}
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+PubkeyAuthentication yes
+PermitRootLogin prohibit-password
+StrictModes no
+UsePAM no
+Subsystem sftp internal-sftp
+""")
+    Path("/run/sshd").mkdir(parents=True, exist_ok=True)  # privilege separation folder
+    proc = subprocess.Popen([daemon, "-D", "-e", "-f", str(d / "sshd_config")], stderr=subprocess.PIPE, text=True)
+    for _ in range(50):
+        if proc.poll() is not None:
+            pytest.skip(f"sshd did not start: {proc.stderr.read()[-500:]}")
+        with socket.socket() as s:
+            if s.connect_ex(("127.0.0.1", port)) == 0:
+                break
+        time.sleep(0.1)
+    host_pub = (d / "host.pub").read_text().split()
+    (d / "known_hosts").write_text(f"[127.0.0.1]:{port} {host_pub[0]} {host_pub[1]}\n")
+    (d / "empty_known_hosts").write_text("")
+    remote = d / "remote"
+    remote.mkdir()
+    yield {"host": "127.0.0.1", "port": port, "user": getpass.getuser(), "identity": str(d / "user"),
+           "known_hosts": str(d / "known_hosts"), "python": sys.executable, "remote_dir": str(remote),
+           "threads": [1], "connect_timeout": 5, "retries": 1, "_dir": d}
+    proc.terminate()
+    proc.wait(timeout=10)

@@ -12,9 +12,9 @@ from conftest import REPO
 pytestmark = pytest.mark.workflow
 
 
-def snakemake(workdir, *args, check=True):
+def snakemake(workdir, *args, check=True, configfiles=()):
     cmd = [sys.executable, "-m", "snakemake", "-s", str(REPO / "Snakefile"), "-d", str(workdir), "--cores", "2",
-           "--configfile", str(REPO / "config/presets/smoke.yaml"), *args]
+           *args, "--configfile", str(REPO / "config/presets/smoke.yaml"), *map(str, configfiles)]
     result = subprocess.run(cmd, capture_output=True, text=True)
     if check and result.returncode != 0:
         raise AssertionError(f"{' '.join(cmd)} failed:\n{result.stdout[-3000:]}\n{result.stderr[-6000:]}")
@@ -43,10 +43,11 @@ def test_every_artifact_exists(run):
                  "models/fp32.onnx", "models/int8.onnx", "models/baseline.onnx", "models/pruned.onnx",
                  "models/prune.json", "models/baseline_history.csv", "models/finetuned_history.csv",
                  "bench_local.csv", "figures/accuracy_latency.png", "figures/size.png",
-                 "figures/training_curves.png", "report/report.html", "demo/demo.mp4", "demo/summary.json"]:
+                 "figures/training_curves.png", "report/report.html", "demo/demo.mp4", "demo/summary.json",
+                 "edge/int8.onnx", "edge/ondevice.py", "edge/demo.py", "edge/README.md"]:
         assert (r / path).is_file(), path
     for log in ["prepare_data", "search", "train", "prune", "finetune", "quantize", "figures", "results_report",
-                "demo"]:
+                "demo", "edge_bundle"]:
         assert (workdir / "logs" / f"{log}.log").is_file(), log
 
 
@@ -100,7 +101,8 @@ def test_quantization_change_reruns_only_downstream(run):
     workdir, data = run
     out = snakemake(workdir, "-n", "--config", *data, "quantize={calibration_method: percentile}")
     rules = planned_rules(out.stdout + out.stderr)
-    assert set(rules) == {"quantize", "evaluate", "bench", "figures", "results_report", "demo", "all"}, rules
+    assert set(rules) == {"quantize", "evaluate", "bench", "figures", "results_report", "demo", "edge_bundle",
+                          "all"}, rules
     assert rules["evaluate"] == 1  # int8.onnx only
 
 
@@ -123,3 +125,31 @@ def test_lint_is_clean():
     out = subprocess.run([sys.executable, "-m", "snakemake", "--lint", "-s", str(REPO / "Snakefile")],
                          capture_output=True, text=True, cwd=REPO)
     assert out.returncode == 0 and "Lints for" not in out.stdout + out.stderr, out.stdout + out.stderr
+
+
+def test_ssh_target_end_to_end(run, sshd, tmp_path):
+    import pandas as pd
+    import yaml
+
+    workdir, data = run
+    settings = {k: v for k, v in sshd.items() if not k.startswith("_")}
+    good, bad = tmp_path / "good.yaml", tmp_path / "bad.yaml"
+    good.write_text(yaml.safe_dump({"targets": {"dev": settings}}))
+    bad.write_text(yaml.safe_dump({"targets": {"dev": dict(settings, known_hosts=str(sshd["_dir"] / "empty_known_hosts"))}}))
+
+    out = snakemake(workdir, "results/bench_dev.csv", "--resources", "pi=1", "--config", *data,
+                    configfiles=[bad], check=False)
+    assert out.returncode != 0 and not (workdir / "results/bench_dev.csv").exists()
+    assert "host key is unknown" in (workdir / "logs/bench/dev.log").read_text()
+
+    snakemake(workdir, "results/bench_dev.csv", "--resources", "pi=1", "--config", *data, configfiles=[good])
+    local = pd.read_csv(workdir / "results/bench_local.csv")
+    dev = pd.read_csv(workdir / "results/bench_dev.csv")
+    assert list(dev.columns) == list(local.columns)
+    assert list(dev.stage) == list(local.stage) and set(dev.target) == {"dev"}
+    # the device measured its own accuracy, on a sample that here covers the whole test set
+    assert list(dev.accuracy) == list(local.accuracy) and (dev.latency_ms_p50 > 0).all()
+    assert list((sshd["_dir"] / "remote").iterdir()) == []
+    # the local artifacts were not touched: nothing else is stale
+    out = snakemake(workdir, "-n", "--config", *data)
+    assert "Nothing to be done" in out.stdout + out.stderr

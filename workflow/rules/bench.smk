@@ -15,12 +15,34 @@ rule bench:
     params:
         stages=list(STAGE_MODELS),
         bench=config["bench"],
+        device=lambda wc: config["targets"].get(wc.target),
+        split=split_params(),
     wildcard_constraints:
-        target="|".join(config["bench"]["targets"]),
+        target="|".join(TARGETS),
     threads: workflow.cores
+    resources:
+        pi=lambda wc: int(wc.target != "local"),  # one benchmark at a time per device (profiles set pi=1)
     conda:
         "../envs/edgenas.yaml"
     log:
         "logs/bench/{target}.log",
     script:
         "../scripts/bench.py"
+
+
+rule edge_bundle:
+    input:
+        model="results/models/int8.onnx",
+        test=DATA["test"],
+        stats=DATA["stats"],
+    output:
+        bundle=directory("results/edge"),
+    params:
+        images=config["bench"]["device_images"],
+        split=split_params(),
+    conda:
+        "../envs/edgenas.yaml"
+    log:
+        "logs/edge_bundle.log",
+    script:
+        "../scripts/edge_bundle.py"

@@ -3,6 +3,11 @@ from snakemake.utils import validate
 
 validate(config, schema="../schemas/config.schema.yaml")
 
+TARGETS = ["local", *config["targets"]]
+for _name in config["bench"]["targets"]:
+    if _name not in TARGETS:
+        raise ValueError(f"bench.targets: {_name!r} is neither 'local' nor declared under targets: {list(config['targets'])}")
+
 # Stage name -> the ONNX file benchmarked for it.
 STAGE_MODELS = {
     "baseline": "baseline.onnx",
