@@ -25,6 +25,27 @@ def test_darts_search_returns_a_rebuildable_genotype(arrays, tmp_path):
     assert net(__import__("torch").zeros(2, 3, 16, 16)).shape == (2, 4)
 
 
+def test_search_resumes_after_a_crash(arrays, tmp_path, monkeypatch):
+    from edgenas.search import ArchWeightsRecorder
+
+    train = arrays["train"]
+    settings = dict(width=4, num_cells=3, epochs=2, batch_size=16, subset=64, learning_rate=0.025,
+                    arc_learning_rate=3e-4, weight_decay=3e-4, gradient_clip=5.0, seed=0, workdir=tmp_path)
+    original = ArchWeightsRecorder.on_train_epoch_end
+
+    def crash_after_first_epoch(self, trainer, pl_module):
+        original(self, trainer, pl_module)
+        if trainer.current_epoch == 0:
+            trainer.should_stop = True  # the process dies after epoch 1's checkpoint
+
+    monkeypatch.setattr(ArchWeightsRecorder, "on_train_epoch_end", crash_after_first_epoch)
+    with pytest.raises(RuntimeError, match=r"stopped after 1 of 2 epochs .*; a rerun resumes"):
+        search_darts(train, [0.5] * 3, [0.25] * 3, **settings)
+    monkeypatch.setattr(ArchWeightsRecorder, "on_train_epoch_end", original)
+    record = search_darts(train, [0.5] * 3, [0.25] * 3, **settings)
+    assert len(record["arch_weights"]) == 2  # epoch 1 restored from the checkpoint, epoch 2 trained
+
+
 def test_search_rejects_a_subset_too_small(arrays, tmp_path):
     with pytest.raises(ValueError, match="search.subset"):
         search_darts(arrays["train"], [0.5] * 3, [0.25] * 3, width=4, num_cells=3, epochs=1, batch_size=64,

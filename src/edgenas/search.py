@@ -17,6 +17,7 @@ import torch
 from torch import nn
 
 from .data import BatchedImages, ImageArrays, make_loader, split_indices
+from .resume import checkpoint_to_resume, finished
 
 warnings.filterwarnings("ignore", message=".*is found to be not a nn.Module.*")
 
@@ -29,6 +30,12 @@ class ArchWeightsRecorder(pl.Callback):
 
     def __init__(self):
         self.epochs: list[dict[str, list[float]]] = []
+
+    def state_dict(self) -> dict:  # kept in Lightning's checkpoint, so a resumed search keeps its history
+        return {"epochs": self.epochs}
+
+    def load_state_dict(self, state: dict) -> None:
+        self.epochs = state["epochs"]
 
     def on_train_epoch_end(self, trainer, pl_module):
         self.epochs.append({
@@ -48,7 +55,12 @@ def search_darts(train: ImageArrays, mean: list[float], std: list[float], *, wid
     from nni.nas.strategy import DARTS as DartsStrategy
 
     workdir = Path(workdir).resolve()
-    workdir.mkdir(parents=True, exist_ok=True)
+    checkpoints = workdir / "checkpoints"
+    last = checkpoint_to_resume(checkpoints, dict(
+        width=width, num_cells=num_cells, epochs=epochs, batch_size=batch_size, subset=subset,
+        learning_rate=learning_rate, arc_learning_rate=arc_learning_rate, weight_decay=weight_decay,
+        gradient_clip=gradient_clip, seed=seed, images=list(train.x.shape), classes=train.classes,
+        accelerator=accelerator))
     pl.seed_everything(seed, workers=True)
     num_classes = len(train.classes)
 
@@ -69,19 +81,28 @@ def search_darts(train: ImageArrays, mean: list[float], std: list[float], *, wid
         train_dataloaders=make_loader(weights_half, batch_size, True, True, DataLoader, seed),
         val_dataloaders=make_loader(arch_half, batch_size, True, True, DataLoader, seed + 1),
         max_epochs=epochs, num_classes=num_classes, accelerator=accelerator, devices=1,
-        default_root_dir=str(workdir), callbacks=[recorder], logger=False,
-        enable_checkpointing=False, log_every_n_steps=1,
+        default_root_dir=str(workdir), logger=False, log_every_n_steps=1,
+        # one last.ckpt, overwritten every epoch; a rerun after a crash resumes from it
+        callbacks=[recorder, pl.callbacks.ModelCheckpoint(dirpath=str(checkpoints), filename="last",
+                                                          enable_version_counter=False)],
     )
+    evaluator.fit_kwargs = {"ckpt_path": str(last), "weights_only": True} if last else {}
     strategy = DartsStrategy(arc_learning_rate=arc_learning_rate, gradient_clip_val=gradient_clip or None)
     experiment = NasExperiment(space, evaluator, strategy)
     experiment.config.experiment_working_directory = str(workdir / "nni")
     start = time.time()
     experiment.run()
     seconds = time.time() - start
+    if len(recorder.epochs) < epochs:  # NNI logs a failed trial instead of raising
+        saved = checkpoints / "last.ckpt"
+        resume = f"; a rerun resumes from {saved}" if saved.exists() else ""
+        raise RuntimeError(f"the search stopped after {len(recorder.epochs)} of {epochs} epochs (see the log above)"
+                           + resume)
     arch = experiment.export_top_models(formatter="dict")[0]
     metrics = {k: float(v) for k, v in strategy.oneshot_module.trainer.callback_metrics.items()
                if not k.startswith("prob/")}
     experiment.stop()
+    finished(checkpoints)
     return {
         "arch": arch,
         "space": {"name": "DARTS", "ops": DARTS_OPS, "nodes_per_cell": 4,

@@ -16,6 +16,7 @@ import torch
 from torch import nn
 
 from .data import BatchedImages, ImageArrays, make_loader
+from .resume import checkpoint_to_resume, finished
 
 
 def resolve_accelerator(device: str) -> str:
@@ -109,9 +110,17 @@ def fit(net: nn.Module, train: ImageArrays, train_idx, val_idx, mean: list[float
         epochs: int, batch_size: int, learning_rate: float, momentum: float, weight_decay: float,
         schedule: str, label_smoothing: float, cutout: int, auxiliary_weight: float, seed: int,
         workdir: str | Path, accelerator: str = "cpu") -> list[dict[str, Any]]:
-    """Train ``net`` in place; resumes from ``workdir/last.ckpt``. Returns the per-epoch history."""
+    """Train ``net`` in place. Returns the per-epoch history.
+
+    A checkpoint is kept in ``workdir`` every epoch: a rerun with the same settings after a
+    crash resumes from it. The caller removes ``workdir`` (``resume.finished``) once the
+    stage's outputs are saved."""
     workdir = Path(workdir)
-    workdir.mkdir(parents=True, exist_ok=True)
+    settings = dict(net=str(net), epochs=epochs, batch_size=batch_size, learning_rate=learning_rate,
+                    momentum=momentum, weight_decay=weight_decay, schedule=schedule, label_smoothing=label_smoothing,
+                    cutout=cutout, auxiliary_weight=auxiliary_weight, seed=seed, train=len(train_idx),
+                    val=len(val_idx), accelerator=accelerator)
+    last = checkpoint_to_resume(workdir, settings)
     pl.seed_everything(seed, workers=True)
     train_loader = make_loader(BatchedImages(train, train_idx, mean, std, augment=True, cutout=cutout),
                                batch_size, shuffle=True, drop_last=len(train_idx) > batch_size, seed=seed)
@@ -119,9 +128,6 @@ def fit(net: nn.Module, train: ImageArrays, train_idx, val_idx, mean: list[float
     module = ImageClassifier(net, learning_rate=learning_rate, momentum=momentum, weight_decay=weight_decay,
                              schedule=schedule, label_smoothing=label_smoothing, auxiliary_weight=auxiliary_weight)
     history_path = workdir / "history.csv"
-    last = workdir / "last.ckpt"
-    if not last.exists() and history_path.exists():
-        history_path.unlink()  # a history without its checkpoint belongs to an older run
     trainer = pl.Trainer(
         max_epochs=epochs, accelerator=accelerator, devices=1, default_root_dir=str(workdir),
         logger=False, log_every_n_steps=10, enable_model_summary=False,
@@ -132,7 +138,7 @@ def fit(net: nn.Module, train: ImageArrays, train_idx, val_idx, mean: list[float
                    HistoryWriter(history_path)],
     )
     trainer.fit(module, train_loader, val_loader if len(val_idx) else None,
-                ckpt_path=str(last) if last.exists() else None, weights_only=False)
+                ckpt_path=str(last) if last else None, weights_only=True)
     net.eval()
     with history_path.open() as f:
         rows = {int(r["epoch"]): r for r in csv.DictReader(f)}  # a resumed epoch keeps its last row
@@ -163,6 +169,7 @@ def _train_and_save(net: nn.Module, spec: dict, train_npz: str, test_npz: str, s
     save_checkpoint(out_model, net, spec, test_accuracy=accuracy, mean=stats["mean"], std=stats["std"],
                     classes=stats["classes"], image_size=stats["image_size"])
     _write_history(history, out_history)
+    finished(Path(workdir))
 
 
 def train_baseline(genotype: str, train_npz: str, test_npz: str, stats: dict, recipe: dict, split: dict,
