@@ -91,17 +91,19 @@ def search_darts(train: ImageArrays, mean: list[float], std: list[float], *, wid
     experiment = NasExperiment(space, evaluator, strategy)
     experiment.config.experiment_working_directory = str(workdir / "nni")
     start = time.time()
-    experiment.run()
-    seconds = time.time() - start
-    if len(recorder.epochs) < epochs:  # NNI logs a failed trial instead of raising
-        saved = checkpoints / "last.ckpt"
-        resume = f"; a rerun resumes from {saved}" if saved.exists() else ""
-        raise RuntimeError(f"the search stopped after {len(recorder.epochs)} of {epochs} epochs (see the log above)"
-                           + resume)
-    arch = experiment.export_top_models(formatter="dict")[0]
-    metrics = {k: float(v) for k, v in strategy.oneshot_module.trainer.callback_metrics.items()
-               if not k.startswith("prob/")}
-    experiment.stop()
+    try:
+        experiment.run()
+        seconds = time.time() - start
+        if len(recorder.epochs) < epochs:  # NNI logs a failed trial instead of raising
+            saved = checkpoints / "last.ckpt"
+            resume = f"; a rerun resumes from {saved}" if saved.exists() else ""
+            raise RuntimeError(f"the search stopped after {len(recorder.epochs)} of {epochs} epochs "
+                               f"(see the log above){resume}")
+        arch = experiment.export_top_models(formatter="dict")[0]
+        metrics = {k: float(v) for k, v in strategy.oneshot_module.trainer.callback_metrics.items()
+                   if not k.startswith("prob/")}
+    finally:
+        experiment.stop()
     finished(checkpoints)
     return {
         "arch": arch,
