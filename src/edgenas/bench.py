@@ -34,9 +34,8 @@ def bench_local(target: str, models: dict[str, str], accuracy: dict[str, float],
     rows = []
     for stage, path in models.items():
         for t in threads:
-            timing = ondevice.latency_stats(ondevice.latencies_ms(ondevice.open_session(path, t), image, warmup, runs))
-            rows.append(_row(target, stage, path, accuracy[stage], timing, complexity[stage], t or os.cpu_count(),
-                             system))
+            rows.append(_row(target, stage, path, accuracy[stage], ondevice.timing(path, image, t, warmup, runs),
+                             complexity[stage], t or os.cpu_count(), system))
     return rows
 
 

@@ -12,6 +12,7 @@ from torch import nn
 from . import ondevice
 
 OPSET = 17
+METADATA_KEYS = ("classes", "mean", "std", "image_size")
 
 
 def unshare_initializers(graph) -> None:
@@ -43,8 +44,9 @@ def unshare_initializers(graph) -> None:
         graph.initializer.remove(init)
 
 
-def tidy_onnx(path: str | Path) -> None:
-    """Unshare initializers, shorten names and drop shape annotations, in place.
+def tidy_onnx(path: str | Path, metadata: dict | None = None) -> None:
+    """Unshare initializers, shorten names, drop shape annotations and store ``metadata``
+    (class names, preprocessing) in the model, in place.
 
     Exporter paths (``/stages.0/blocks.1/ops.0.0/...``) plus the quantizer's suffixes can
     outweigh the weights of a small net; execution ignores names.
@@ -70,11 +72,15 @@ def tidy_onnx(path: str | Path) -> None:
         node.input[:] = [short(n) for n in node.input]
         node.output[:] = [short(n) for n in node.output]
     del graph.value_info[:]
+    if metadata:
+        del model.metadata_props[:]
+        onnx.helper.set_model_props(model, {f"edgenas.{k}": json.dumps(metadata[k]) for k in METADATA_KEYS
+                                            if k in metadata})
     onnx.save(model, str(path))
 
 
 def export_onnx(net: nn.Module, path: str | Path, image_size: int, check_inputs: np.ndarray,
-                atol: float = 1e-3) -> float:
+                atol: float = 1e-3, metadata: dict | None = None) -> float:
     """Export with a dynamic batch axis; returns the largest |ORT - PyTorch| logit difference
     on ``check_inputs`` (normalised NCHW) and raises when it exceeds ``atol``."""
     net.eval()
@@ -83,7 +89,7 @@ def export_onnx(net: nn.Module, path: str | Path, image_size: int, check_inputs:
         torch.onnx.export(net, (torch.zeros(1, 3, image_size, image_size),), str(path),
                           input_names=["input"], output_names=["logits"], opset_version=OPSET,
                           dynamic_axes={"input": {0: "batch"}, "logits": {0: "batch"}}, dynamo=False)
-    tidy_onnx(path)
+    tidy_onnx(path, metadata)
     with torch.no_grad():
         expected = net(torch.from_numpy(check_inputs)).numpy()
     got = ondevice.predict(ondevice.open_session(str(path)), check_inputs)
@@ -92,19 +98,6 @@ def export_onnx(net: nn.Module, path: str | Path, image_size: int, check_inputs:
         Path(path).unlink()
         raise RuntimeError(f"{path}: ONNX Runtime's output differs from PyTorch's by {diff:.2e} (> {atol})")
     return diff
-
-
-METADATA_KEYS = ("classes", "mean", "std", "image_size")
-
-
-def stamp_metadata(path: str | Path, meta: dict) -> None:
-    """Store class names and preprocessing in the model file, so a device needs nothing else."""
-    import onnx
-
-    model = onnx.load(str(path))
-    del model.metadata_props[:]
-    onnx.helper.set_model_props(model, {f"edgenas.{k}": json.dumps(meta[k]) for k in METADATA_KEYS if k in meta})
-    onnx.save(model, str(path))
 
 
 def read_metadata(path: str | Path) -> dict:
@@ -120,7 +113,6 @@ def export_checkpoint(checkpoint: str, onnx_path: str, check_images: np.ndarray)
 
     net, _, meta = load_checkpoint(checkpoint)
     inputs = ondevice.normalize(check_images, meta["mean"], meta["std"])
-    diff = export_onnx(net, onnx_path, meta["image_size"], inputs)
-    stamp_metadata(onnx_path, meta)
+    diff = export_onnx(net, onnx_path, meta["image_size"], inputs, metadata=meta)
     print(f"{onnx_path}: max |ORT - PyTorch| = {diff:.2e}")
     return diff

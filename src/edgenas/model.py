@@ -6,6 +6,7 @@ state dict (parameters, buffers and layer attributes) that reshapes it after pru
 """
 from __future__ import annotations
 
+import functools
 import warnings
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,7 @@ warnings.filterwarnings("ignore", message=".*is found to be not a nn.Module.*")
 _PLAIN = (int, float, str, bool, type(None))
 
 
+@functools.cache
 def _add_cell_class():
     """NNI's Cell with node inputs summed by ``+`` instead of ``torch.sum(torch.stack(...))``.
 

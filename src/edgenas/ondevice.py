@@ -101,16 +101,18 @@ def system_info() -> dict[str, str]:
             "os": platform.platform(), "python": platform.python_version(), "onnxruntime": ort.__version__}
 
 
-def measure(model: str, images: np.ndarray, labels: np.ndarray, mean, std, threads: int,
-            warmup: int, runs: int) -> dict:
-    """Accuracy on ``images`` and batch-1 latency of one model."""
+def timing(model: str, image: np.ndarray, threads: int, warmup: int, runs: int) -> dict[str, float]:
+    """Batch-1 latency statistics of one model on ``threads`` threads (0 = every core)."""
+    return latency_stats(latencies_ms(open_session(model, threads), image, warmup, runs))
+
+
+def measure(model: str, images: np.ndarray, labels: np.ndarray, mean, std, threads: list[int],
+            warmup: int, runs: int) -> list[dict]:
+    """Accuracy on ``images`` (once) and batch-1 latency per thread count, of one model."""
     inputs = normalize(images, mean, std)
-    session = open_session(model, threads)
-    accuracy = float((predict(session, inputs).argmax(1) == labels).mean()) if len(labels) else float("nan")
-    row = {"model": os.path.basename(model), "threads": threads or os.cpu_count(),
-           "accuracy": accuracy, "size_mb": os.path.getsize(model) / 1e6}
-    row.update(latency_stats(latencies_ms(session, inputs[0], warmup, runs)))
-    return row
+    accuracy = float((predict(open_session(model), inputs).argmax(1) == labels).mean())
+    return [{"model": os.path.basename(model), "threads": t or os.cpu_count(), "accuracy": accuracy,
+             **timing(model, inputs[0], t, warmup, runs)} for t in threads]
 
 
 def main(argv=None) -> None:
@@ -124,7 +126,7 @@ def main(argv=None) -> None:
     args = ap.parse_args(argv)
     with np.load(args.data) as z:
         x, y, mean, std = z["x"], z["y"], z["mean"], z["std"]
-    rows = [measure(m, x, y, mean, std, t, args.warmup, args.runs) for m in args.models for t in args.threads]
+    rows = [row for m in args.models for row in measure(m, x, y, mean, std, args.threads, args.warmup, args.runs)]
     with open(args.out + ".tmp", "w") as f:
         json.dump({"system": system_info(), "rows": rows}, f, indent=2)
     os.replace(args.out + ".tmp", args.out)

@@ -10,7 +10,7 @@ from onnxruntime.quantization import (CalibrationDataReader, CalibrationMethod, 
                                       quantize_static)
 from onnxruntime.quantization.shape_inference import quant_pre_process
 
-from .export import read_metadata, stamp_metadata, tidy_onnx, unshare_initializers
+from .export import read_metadata, tidy_onnx, unshare_initializers
 
 FORMATS = {"qdq": QuantFormat.QDQ, "qoperator": QuantFormat.QOperator}
 TYPES = {"int8": QuantType.QInt8, "uint8": QuantType.QUInt8}
@@ -43,8 +43,7 @@ def quantize_int8(fp32: str | Path, int8: str | Path, calibration: np.ndarray, *
             activation_type=TYPES[activation_type], weight_type=TYPES[weight_type],
             calibrate_method=METHODS[calibration_method],
         )
-    tidy_onnx(int8)
-    stamp_metadata(int8, read_metadata(fp32))
+    tidy_onnx(int8, read_metadata(fp32))
 
 
 def calibration_inputs(train_npz: str, stats: dict, size: int, split: dict) -> np.ndarray:

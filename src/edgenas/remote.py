@@ -84,7 +84,8 @@ def _classify(target: Target, stderr: str) -> tuple[str, bool]:
 
 def _run(target: Target, cmd: list[str], timeout: int) -> subprocess.CompletedProcess:
     """Run an ssh/scp command; retry dropped connections, raise RemoteError with the cause."""
-    for attempt in range(target.retries + 1):
+    attempt = 0
+    while True:
         try:
             proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL)
         except subprocess.TimeoutExpired as err:
@@ -95,7 +96,7 @@ def _run(target: Target, cmd: list[str], timeout: int) -> subprocess.CompletedPr
         if not transient or attempt == target.retries:
             raise RemoteError(message)
         time.sleep(2 ** attempt)
-    raise AssertionError("unreachable")
+        attempt += 1
 
 
 def ssh(target: Target, *remote_argv: str, timeout: int | None = None) -> subprocess.CompletedProcess:

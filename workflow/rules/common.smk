@@ -18,6 +18,8 @@ STAGE_MODELS = {
 # ONNX export name -> the checkpoint it is exported from.
 EXPORTS = {"baseline": "baseline.pt", "pruned": "pruned.pt", "fp32": "finetuned.pt"}
 CHECKPOINTS = ["baseline.pt", "pruned.pt", "finetuned.pt"]
+# search, training and fine-tuning ask for a GPU unless the config pins them to the CPU
+GPU = 0 if config["device"] == "cpu" else 1
 
 DATA = {
     "train": "resources/data/train.npz",

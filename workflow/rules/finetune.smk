@@ -15,7 +15,7 @@ rule finetune:
         workdir="results/checkpoints/finetune",
     threads: workflow.cores
     resources:
-        gpu=1 if config["device"] != "cpu" else 0,
+        gpu=GPU,
     conda:
         "../envs/edgenas.yaml"
     log:

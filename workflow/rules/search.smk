@@ -11,7 +11,7 @@ rule search:
         workdir="results/search/work",
     threads: workflow.cores
     resources:
-        gpu=1 if config["device"] != "cpu" else 0,
+        gpu=GPU,
     conda:
         "../envs/edgenas.yaml"
     log:

@@ -14,7 +14,7 @@ rule train:
         workdir="results/checkpoints/train",
     threads: workflow.cores
     resources:
-        gpu=1 if config["device"] != "cpu" else 0,
+        gpu=GPU,
     conda:
         "../envs/edgenas.yaml"
     log:
