@@ -171,6 +171,7 @@ class BatchedImages(Dataset):
 
     Augmentation runs on batched tensors (random crop with padding, horizontal flip,
     optional cutout), so there is no per-sample Python work and no worker processes.
+    Batches come channels-last, the layout the training nets use.
     """
 
     def __init__(self, data: ImageArrays, indices: np.ndarray, mean: list[float], std: list[float],
@@ -190,7 +191,8 @@ class BatchedImages(Dataset):
         x = self.x[idx].float().div_(255.0)
         if self.augment:
             x = self._augment(x)
-        return (x - self.mean) / self.std, self.y[idx]
+        x = (x - self.mean) / self.std
+        return x.contiguous(memory_format=torch.channels_last), self.y[idx]
 
     def _augment(self, x: torch.Tensor) -> torch.Tensor:
         n, _, h, w = x.shape
@@ -216,11 +218,12 @@ class BatchedImages(Dataset):
 
 
 def make_loader(dataset: BatchedImages, batch_size: int, shuffle: bool, drop_last: bool = False,
-                loader_cls=DataLoader, seed: int | None = None) -> DataLoader:
+                loader_cls=DataLoader, seed: int | None = None, pin_memory: bool = False) -> DataLoader:
     """A DataLoader that fetches whole batches at once (``batch_size=None`` + a batch sampler).
 
-    ``loader_cls`` lets NNI pass its traced DataLoader.
+    ``loader_cls`` lets NNI pass its traced DataLoader; ``pin_memory`` speeds copies to a GPU.
     """
     generator = torch.Generator().manual_seed(seed) if seed is not None else None
     base = RandomSampler(dataset, generator=generator) if shuffle else SequentialSampler(dataset)
-    return loader_cls(dataset, sampler=BatchSampler(base, batch_size, drop_last), batch_size=None)
+    return loader_cls(dataset, sampler=BatchSampler(base, batch_size, drop_last), batch_size=None,
+                      pin_memory=pin_memory)

@@ -18,6 +18,22 @@ warnings.filterwarnings("ignore", message=".*is found to be not a nn.Module.*")
 
 _PLAIN = (int, float, str, bool, type(None))
 
+# The DARTS paper's published DARTS-V2 cells (Liu et al. 2019, fig. 4), as NNI's architecture dict
+# (the same cells as nni.nas.hub.pytorch.DARTS.load_searched_model("darts-v2")): the reference
+# genotype of the paper preset's test and of the throughput benchmarks.
+DARTS_V2: dict[str, Any] = {
+    **{f"normal/op_{n}_{i}": op for n, ops in {2: ("sep_conv_3x3", "sep_conv_3x3"), 3: ("sep_conv_3x3", "sep_conv_3x3"),
+                                                4: ("sep_conv_3x3", "skip_connect"), 5: ("skip_connect", "dil_conv_3x3")}.items()
+       for i, op in enumerate(ops)},
+    **{f"normal/input_{n}_{i}": [k] for n, ins in {2: (0, 1), 3: (0, 1), 4: (1, 0), 5: (0, 2)}.items()
+       for i, k in enumerate(ins)},
+    **{f"reduce/op_{n}_{i}": op for n, ops in {2: ("max_pool_3x3", "max_pool_3x3"), 3: ("skip_connect", "max_pool_3x3"),
+                                                4: ("max_pool_3x3", "skip_connect"), 5: ("skip_connect", "max_pool_3x3")}.items()
+       for i, op in enumerate(ops)},
+    **{f"reduce/input_{n}_{i}": [k] for n, ins in {2: (0, 1), 3: (2, 1), 4: (0, 2), 5: (2, 1)}.items()
+       for i, k in enumerate(ins)},
+}
+
 
 @functools.cache
 def _add_cell_class():

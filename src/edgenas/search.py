@@ -16,6 +16,7 @@ import pytorch_lightning as pl
 import torch
 from torch import nn
 
+from .accel import Hardware, StepTimer, channels_last
 from .data import BatchedImages, ImageArrays, make_loader, split_indices
 from .resume import checkpoint_to_resume, finished
 
@@ -47,7 +48,7 @@ class ArchWeightsRecorder(pl.Callback):
 def search_darts(train: ImageArrays, mean: list[float], std: list[float], *, width: int, num_cells: int,
                  epochs: int, batch_size: int, subset: int, learning_rate: float, arc_learning_rate: float,
                  weight_decay: float, gradient_clip: float, seed: int, workdir: str | Path,
-                 accelerator: str = "cpu") -> dict[str, Any]:
+                 hardware: Hardware = Hardware("cpu", "32-true")) -> dict[str, Any]:
     """Run the DARTS search; returns the genotype record written to genotype.json."""
     from nni.nas.evaluator.pytorch import Classification, DataLoader
     from nni.nas.experiment import NasExperiment
@@ -60,7 +61,7 @@ def search_darts(train: ImageArrays, mean: list[float], std: list[float], *, wid
         width=width, num_cells=num_cells, epochs=epochs, batch_size=batch_size, subset=subset,
         learning_rate=learning_rate, arc_learning_rate=arc_learning_rate, weight_decay=weight_decay,
         gradient_clip=gradient_clip, seed=seed, images=list(train.x.shape), classes=train.classes,
-        accelerator=accelerator))
+        hardware=str(hardware)))
     pl.seed_everything(seed, workers=True)
     num_classes = len(train.classes)
 
@@ -75,15 +76,17 @@ def search_darts(train: ImageArrays, mean: list[float], std: list[float], *, wid
     space = DARTS(width=width, num_cells=num_cells, dataset="cifar")
     if num_classes != space.num_labels:
         space.classifier = nn.Linear(space.classifier.in_features, num_classes)
-    recorder = ArchWeightsRecorder()
+    channels_last(space)
+    recorder, timer = ArchWeightsRecorder(), StepTimer()
+    pin = hardware.on_gpu
     evaluator = Classification(
         learning_rate=learning_rate, weight_decay=weight_decay, optimizer=torch.optim.SGD,
-        train_dataloaders=make_loader(weights_half, batch_size, True, True, DataLoader, seed),
-        val_dataloaders=make_loader(arch_half, batch_size, True, True, DataLoader, seed + 1),
-        max_epochs=epochs, num_classes=num_classes, accelerator=accelerator, devices=1,
+        train_dataloaders=make_loader(weights_half, batch_size, True, True, DataLoader, seed, pin),
+        val_dataloaders=make_loader(arch_half, batch_size, True, True, DataLoader, seed + 1, pin),
+        max_epochs=epochs, num_classes=num_classes, **hardware.trainer_kwargs(),
         default_root_dir=str(workdir), logger=False, log_every_n_steps=1,
         # one last.ckpt, overwritten every epoch; a rerun after a crash resumes from it
-        callbacks=[recorder, pl.callbacks.ModelCheckpoint(dirpath=str(checkpoints), filename="last",
+        callbacks=[recorder, timer, pl.callbacks.ModelCheckpoint(dirpath=str(checkpoints), filename="last",
                                                           enable_version_counter=False)],
     )
     evaluator.fit_kwargs = {"ckpt_path": str(last), "weights_only": True} if last else {}
@@ -113,7 +116,8 @@ def search_darts(train: ImageArrays, mean: list[float], std: list[float], *, wid
                    "images": int(len(idx)), "learning_rate": learning_rate,
                    "arc_learning_rate": arc_learning_rate, "weight_decay": weight_decay,
                    "gradient_clip": gradient_clip, "seed": seed, "seconds": round(seconds, 1),
-                   "threads": torch.get_num_threads(), "accelerator": accelerator},
+                   "threads": torch.get_num_threads(), "accelerator": hardware.accelerator,
+                   "precision": hardware.precision, "images_per_s": round(timer.images_per_s(), 2)},
         "metrics": metrics,
         "arch_weights": recorder.epochs,
     }

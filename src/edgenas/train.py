@@ -15,19 +15,9 @@ import pytorch_lightning as pl
 import torch
 from torch import nn
 
+from .accel import Hardware, channels_last, contiguous, resolve
 from .data import BatchedImages, ImageArrays, make_loader
 from .resume import checkpoint_to_resume, finished
-
-
-def resolve_accelerator(device: str) -> str:
-    """``auto`` picks CUDA when present; ``cpu``/``cuda`` force one."""
-    if device == "auto":
-        return "gpu" if torch.cuda.is_available() else "cpu"
-    if device == "cuda":
-        if not torch.cuda.is_available():
-            raise RuntimeError("device: 'cuda' was asked for but torch sees no CUDA device")
-        return "gpu"
-    return "cpu"
 
 
 class ImageClassifier(pl.LightningModule):
@@ -84,19 +74,25 @@ class ImageClassifier(pl.LightningModule):
 class HistoryWriter(pl.Callback):
     """Appends one row per finished epoch to a CSV, so a resumed run keeps its curve."""
 
-    FIELDS = ["epoch", "train_loss", "train_acc", "val_loss", "val_acc", "lr", "seconds"]
+    FIELDS = ["epoch", "train_loss", "train_acc", "val_loss", "val_acc", "lr", "seconds", "images_per_s"]
 
-    def __init__(self, path: Path):
+    def __init__(self, path: Path, images_per_epoch: int):
         self.path = path
-        self._start = time.time()
+        self.images_per_epoch = images_per_epoch
+        self._start, self._steps_end = time.time(), None
 
     def on_train_epoch_start(self, trainer, pl_module):
-        self._start = time.time()
+        self._start, self._steps_end = time.time(), None
+
+    def on_validation_epoch_start(self, trainer, pl_module):
+        self._steps_end = time.time()  # the epoch's training steps are done; throughput counts only them
 
     def on_train_epoch_end(self, trainer, pl_module):
         m = trainer.callback_metrics
+        now = time.time()
+        steps = (self._steps_end or now) - self._start
         row = {"epoch": trainer.current_epoch + 1, "lr": trainer.optimizers[0].param_groups[0]["lr"],
-               "seconds": round(time.time() - self._start, 2)}
+               "seconds": round(now - self._start, 2), "images_per_s": round(self.images_per_epoch / steps, 1)}
         row.update({k: float(m[k]) for k in ("train_loss", "train_acc", "val_loss", "val_acc") if k in m})
         new = not self.path.exists()
         with self.path.open("a", newline="") as f:
@@ -109,7 +105,7 @@ class HistoryWriter(pl.Callback):
 def fit(net: nn.Module, train: ImageArrays, train_idx, val_idx, mean: list[float], std: list[float], *,
         epochs: int, batch_size: int, learning_rate: float, momentum: float, weight_decay: float,
         schedule: str, label_smoothing: float, cutout: int, auxiliary_weight: float, seed: int,
-        workdir: str | Path, accelerator: str = "cpu") -> list[dict[str, Any]]:
+        workdir: str | Path, hardware: Hardware = Hardware("cpu", "32-true")) -> list[dict[str, Any]]:
     """Train ``net`` in place. Returns the per-epoch history.
 
     A checkpoint is kept in ``workdir`` every epoch: a rerun with the same settings after a
@@ -119,27 +115,31 @@ def fit(net: nn.Module, train: ImageArrays, train_idx, val_idx, mean: list[float
     settings = dict(net=str(net), epochs=epochs, batch_size=batch_size, learning_rate=learning_rate,
                     momentum=momentum, weight_decay=weight_decay, schedule=schedule, label_smoothing=label_smoothing,
                     cutout=cutout, auxiliary_weight=auxiliary_weight, seed=seed, train=len(train_idx),
-                    val=len(val_idx), accelerator=accelerator)
+                    val=len(val_idx), hardware=str(hardware))
     last = checkpoint_to_resume(workdir, settings)
     pl.seed_everything(seed, workers=True)
+    drop_last = len(train_idx) > batch_size
     train_loader = make_loader(BatchedImages(train, train_idx, mean, std, augment=True, cutout=cutout),
-                               batch_size, shuffle=True, drop_last=len(train_idx) > batch_size, seed=seed)
-    val_loader = make_loader(BatchedImages(train, val_idx, mean, std), max(batch_size, 256), shuffle=False)
+                               batch_size, shuffle=True, drop_last=drop_last, seed=seed, pin_memory=hardware.on_gpu)
+    val_loader = make_loader(BatchedImages(train, val_idx, mean, std), max(batch_size, 256), shuffle=False,
+                             pin_memory=hardware.on_gpu)
+    images_per_epoch = len(train_idx) // batch_size * batch_size if drop_last else len(train_idx)
     module = ImageClassifier(net, learning_rate=learning_rate, momentum=momentum, weight_decay=weight_decay,
                              schedule=schedule, label_smoothing=label_smoothing, auxiliary_weight=auxiliary_weight)
     history_path = workdir / "history.csv"
+    channels_last(net)
     trainer = pl.Trainer(
-        max_epochs=epochs, accelerator=accelerator, devices=1, default_root_dir=str(workdir),
+        max_epochs=epochs, **hardware.trainer_kwargs(), default_root_dir=str(workdir),
         logger=False, log_every_n_steps=10, enable_model_summary=False,
         num_sanity_val_steps=0, limit_val_batches=1.0 if len(val_idx) else 0,
         # without a monitor, top-1 is the newest epoch: one last.ckpt, overwritten every epoch
         callbacks=[pl.callbacks.ModelCheckpoint(dirpath=str(workdir), filename="last", every_n_epochs=1,
                                                 enable_version_counter=False),
-                   HistoryWriter(history_path)],
+                   HistoryWriter(history_path, images_per_epoch)],
     )
     trainer.fit(module, train_loader, val_loader if len(val_idx) else None,
                 ckpt_path=str(last) if last else None, weights_only=True)
-    net.eval()
+    contiguous(net).eval()
     with history_path.open() as f:
         rows = {int(r["epoch"]): r for r in csv.DictReader(f)}  # a resumed epoch keeps its last row
     return [rows[k] for k in sorted(rows)]
@@ -153,7 +153,7 @@ def _write_history(history: list[dict[str, Any]], path: str | Path) -> None:
 
 
 def _train_and_save(net: nn.Module, spec: dict, train_npz: str, test_npz: str, stats: dict, recipe: dict,
-                    split: dict, device: str, workdir: str, out_model: str, out_history: str) -> None:
+                    split: dict, hardware: dict, workdir: str, out_model: str, out_history: str) -> None:
     from .data import split_indices, take
     from .evaluate import predict_torch
     from .model import save_checkpoint
@@ -162,7 +162,7 @@ def _train_and_save(net: nn.Module, spec: dict, train_npz: str, test_npz: str, s
     test = take(ImageArrays.load(test_npz), split["test_limit"], split["seed"])
     train_idx, val_idx = split_indices(len(train.y), split["val_fraction"], split["seed"], split["train_limit"])
     history = fit(net, train, train_idx, val_idx, stats["mean"], stats["std"], **recipe, seed=split["seed"],
-                  workdir=workdir, accelerator=resolve_accelerator(device))
+                  workdir=workdir, hardware=resolve(**hardware))
     net.cpu().eval()
     accuracy = float((predict_torch(net, test.x, stats["mean"], stats["std"]).argmax(1) == test.y).mean())
     print(f"test accuracy: {accuracy:.4f} on {len(test.y)} images")
@@ -173,7 +173,7 @@ def _train_and_save(net: nn.Module, spec: dict, train_npz: str, test_npz: str, s
 
 
 def train_baseline(genotype: str, train_npz: str, test_npz: str, stats: dict, recipe: dict, split: dict,
-                   device: str, workdir: str, out_model: str, out_history: str) -> None:
+                   hardware: dict, workdir: str, out_model: str, out_history: str) -> None:
     """The searched cells in a fresh evaluation net, trained from scratch."""
     from .model import build_net
     from .search import read_genotype
@@ -184,12 +184,12 @@ def train_baseline(genotype: str, train_npz: str, test_npz: str, stats: dict, re
     spec = {"arch": read_genotype(genotype)["arch"], "width": recipe.pop("width"),
             "num_cells": recipe.pop("num_cells"), "num_classes": len(stats["classes"]),
             "auxiliary": recipe["auxiliary_weight"] > 0, "drop_path": recipe.pop("drop_path")}
-    _train_and_save(build_net(**spec), spec, train_npz, test_npz, stats, recipe, split, device, workdir,
+    _train_and_save(build_net(**spec), spec, train_npz, test_npz, stats, recipe, split, hardware, workdir,
                     out_model, out_history)
 
 
 def finetune_pruned(pruned: str, train_npz: str, test_npz: str, stats: dict, recipe: dict, base_recipe: dict,
-                    split: dict, device: str, workdir: str, out_model: str, out_history: str) -> None:
+                    split: dict, hardware: dict, workdir: str, out_model: str, out_history: str) -> None:
     """Recover the pruned net's accuracy: the training recipe with fine-tuning's epochs, batch and
     rate, on a cosine schedule."""
     from .model import load_checkpoint
@@ -198,5 +198,5 @@ def finetune_pruned(pruned: str, train_npz: str, test_npz: str, stats: dict, rec
     full = {k: base_recipe[k] for k in ("momentum", "weight_decay", "label_smoothing", "cutout")}
     # cosine from the start: weights that are already trained want no warm-up
     full.update(recipe, schedule="cosine", auxiliary_weight=0.0)
-    _train_and_save(net.train(), spec, train_npz, test_npz, stats, full, split, device, workdir,
+    _train_and_save(net.train(), spec, train_npz, test_npz, stats, full, split, hardware, workdir,
                     out_model, out_history)

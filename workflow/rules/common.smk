@@ -20,6 +20,8 @@ EXPORTS = {"baseline": "baseline.pt", "pruned": "pruned.pt", "fp32": "finetuned.
 CHECKPOINTS = ["baseline.pt", "pruned.pt", "finetuned.pt"]
 # search, training and fine-tuning ask for a GPU unless the config pins them to the CPU
 GPU = 0 if config["device"] == "cpu" else 1
+# device and precision, resolved on the machine that runs the job (edgenas.accel.resolve)
+HARDWARE = {"device": config["device"], "precision": str(config["precision"])}
 
 DATA = {
     "train": "resources/data/train.npz",

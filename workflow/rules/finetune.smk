@@ -11,7 +11,7 @@ rule finetune:
         recipe=config["finetune"],
         base_recipe=config["train"],
         split=split_params(),
-        device=config["device"],
+        hardware=HARDWARE,
         workdir="results/checkpoints/finetune",
     threads: workflow.cores
     resources:

@@ -7,7 +7,7 @@ rule search:
     params:
         search=config["search"],
         seed=config["seed"],
-        device=config["device"],
+        hardware=HARDWARE,
         workdir="results/search/work",
     threads: workflow.cores
     resources:

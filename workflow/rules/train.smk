@@ -10,7 +10,7 @@ rule train:
     params:
         recipe=config["train"],
         split=split_params(),
-        device=config["device"],
+        hardware=HARDWARE,
         workdir="results/checkpoints/train",
     threads: workflow.cores
     resources:

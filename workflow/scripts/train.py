@@ -12,5 +12,5 @@ from edgenas.train import train_baseline  # noqa: E402
 torch.set_num_threads(snakemake.threads)
 p = snakemake.params
 train_baseline(snakemake.input.genotype, snakemake.input.train, snakemake.input.test,
-               json.load(open(snakemake.input.stats)), p.recipe, p.split, p.device, p.workdir,
+               json.load(open(snakemake.input.stats)), p.recipe, p.split, p.hardware, p.workdir,
                snakemake.output.model, snakemake.output.history)

@@ -1,0 +1,83 @@
+"""DARTS search-step throughput: NNI's defaults against edgenas's search stage, same supernet.
+
+    python benchmarks/search_throughput.py [--steps 10]
+
+Both rows run NNI 3.0's DARTS strategy (first order) on NNI's DARTS space at the
+config's search width and cell count, on the same CIFAR-shaped images, in this run.
+"NNI defaults" is NNI's DARTS tutorial: a torchvision-style data set with per-sample PIL
+transforms, NNI's DataLoader at batch 32, NCHW fp32. The edgenas row is
+``edgenas.search.search_darts`` as the search rule runs it (batched in-memory
+augmentation, channels-last, the config's batch). Images/s counts the weight batch of a
+step; every step also moves an equal architecture batch through the supernet.
+"""
+from __future__ import annotations
+
+import argparse
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import torch
+import yaml
+
+from throughput_common import CIFAR_MEAN, CIFAR_STD, PerSampleImages, cifar_shaped, print_table
+from edgenas.accel import StepTimer
+from edgenas.search import search_darts
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def nni_defaults(arrays, width: int, num_cells: int, steps: int, batch: int = 32) -> float:
+    from nni.nas.evaluator.pytorch import Classification, DataLoader
+    from nni.nas.experiment import NasExperiment
+    from nni.nas.hub.pytorch import DARTS
+    from nni.nas.strategy import DARTS as DartsStrategy
+
+    half = len(arrays.y) // 2
+    idx = np.arange(len(arrays.y))
+    timer = StepTimer(warmup=2)
+    with tempfile.TemporaryDirectory() as tmp:
+        evaluator = Classification(
+            learning_rate=1e-3, weight_decay=1e-4, num_classes=10, max_epochs=1, limit_train_batches=steps + 2,
+            train_dataloaders=DataLoader(PerSampleImages(arrays, idx[:half]), batch_size=batch, shuffle=True),
+            val_dataloaders=DataLoader(PerSampleImages(arrays, idx[half:]), batch_size=batch, shuffle=True),
+            callbacks=[timer], logger=False, enable_checkpointing=False, default_root_dir=tmp)
+        experiment = NasExperiment(DARTS(width=width, num_cells=num_cells, dataset="cifar"), evaluator,
+                                   DartsStrategy())
+        experiment.config.experiment_working_directory = tmp
+        try:
+            experiment.run()
+        finally:
+            experiment.stop()
+    return timer.images_per_s()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--config", default=str(ROOT / "config" / "config.yaml"))
+    parser.add_argument("--steps", type=int, default=10, help="timed steps per setting")
+    args = parser.parse_args()
+    cfg = yaml.safe_load(Path(args.config).read_text())["search"]
+    print(f"supernet: width {cfg['width']}, {cfg['num_cells']} cells; torch {torch.__version__}, "
+          f"{torch.get_num_threads()} threads")
+
+    steps = args.steps
+    rows = [{"setting": "NNI defaults (batch 32, per-sample transforms, NCHW)",
+             "images_per_s": nni_defaults(cifar_shaped(2 * 32 * (steps + 2)), cfg["width"], cfg["num_cells"], steps)}]
+    print(f"  {rows[-1]['setting']}: {rows[-1]['images_per_s']:.1f} images/s", flush=True)
+    batch = cfg["batch_size"]
+    settings = {k: cfg[k] for k in ("width", "num_cells", "batch_size", "learning_rate", "arc_learning_rate",
+                                    "weight_decay", "gradient_clip")}
+    arrays = cifar_shaped(2 * batch * (steps + 2))
+    with tempfile.TemporaryDirectory() as tmp:
+        record = search_darts(arrays, CIFAR_MEAN, CIFAR_STD, **settings, epochs=1, subset=len(arrays.y), seed=0,
+                              workdir=tmp)
+    rows.append({"setting": f"edgenas search stage (batch {batch}, batched augmentation, channels-last)",
+                 "images_per_s": record["search"]["images_per_s"]})
+    print(f"  {rows[-1]['setting']}: {rows[-1]['images_per_s']:.1f} images/s", flush=True)
+    print()
+    print_table(rows, rows[0]["setting"])
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,113 @@
+"""Training throughput of the evaluation net: an untuned PyTorch loop against edgenas's training stage.
+
+    python benchmarks/train_throughput.py [--genotype results/search/genotype.json] [--steps 20] [--compile]
+
+Every row trains the same net (config/config.yaml's train width, cells and batch; the
+searched cells if a genotype is given, else DARTS-V2) on the same CIFAR-shaped images, in
+this run, and reports images/s through a full step (data, forward, backward, update) and the
+ratio to the untuned loop. The levers are added one at a time, then the workflow's own
+``edgenas.train.fit`` (Lightning, as the train rule runs it) is measured. Channels-last
+changes only the memory layout, not the arithmetic, so it cannot cost accuracy; bf16
+autocast would, and is shown for the record.
+"""
+from __future__ import annotations
+
+import argparse
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+import yaml
+from torch import nn
+from torch.utils.data import DataLoader
+
+from throughput_common import CIFAR_MEAN, CIFAR_STD, PerSampleImages, cifar_shaped, load_arch, print_table
+from edgenas.accel import channels_last
+from edgenas.data import BatchedImages, make_loader
+from edgenas.model import build_net
+from edgenas.train import fit
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def plain_loop(net: nn.Module, loader, steps: int, bf16: bool = False, warmup: int = 3) -> float:
+    """Median images/s over ``steps`` SGD steps after ``warmup``; the loader's time is included."""
+    opt = torch.optim.SGD(net.parameters(), lr=0.05, momentum=0.9, nesterov=True, weight_decay=5e-4)
+    loss_fn = nn.CrossEntropyLoss(label_smoothing=0.1)
+    net.train()
+    rates = []
+    it = iter(loader)
+    for step in range(warmup + steps):
+        start = time.perf_counter()
+        try:
+            x, y = next(it)
+        except StopIteration:
+            it = iter(loader)
+            x, y = next(it)
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+            loss = loss_fn(net(x), y)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        if step >= warmup:
+            rates.append(len(y) / (time.perf_counter() - start))
+    return statistics.median(rates)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--genotype", help="genotype.json (default: the DARTS paper's DARTS-V2 cells)")
+    parser.add_argument("--config", default=str(ROOT / "config" / "config.yaml"))
+    parser.add_argument("--steps", type=int, default=20, help="timed steps per setting")
+    parser.add_argument("--compile", action="store_true", help="also time torch.compile (minutes to compile)")
+    args = parser.parse_args()
+
+    cfg = yaml.safe_load(Path(args.config).read_text())["train"]
+    batch, arch = cfg["batch_size"], load_arch(args.genotype)
+    arrays = cifar_shaped(batch * (args.steps + 5))
+    idx = np.arange(len(arrays.y))
+    print(f"net: width {cfg['width']}, {cfg['num_cells']} cells, batch {batch}; torch {torch.__version__}, "
+          f"{torch.get_num_threads()} threads")
+
+    def net(layout_nhwc: bool = False) -> nn.Module:
+        torch.manual_seed(0)
+        n = build_net(arch, cfg["width"], cfg["num_cells"], 10)
+        return channels_last(n) if layout_nhwc else n
+
+    per_sample = DataLoader(PerSampleImages(arrays, idx), batch_size=batch, shuffle=True, drop_last=True)
+    batched = make_loader(BatchedImages(arrays, idx, CIFAR_MEAN, CIFAR_STD, augment=True), batch, True, True, seed=0)
+    batched_nchw = [(x.contiguous(), y) for x, y in batched]  # same batches, default layout
+    rows = []
+
+    def add(setting: str, rate: float) -> None:
+        rows.append({"setting": setting, "images_per_s": rate})
+        print(f"  {setting}: {rate:.1f} images/s", flush=True)
+
+    add("untuned: per-sample PIL transforms, NCHW fp32", plain_loop(net(), per_sample, args.steps))
+    add("+ batched in-memory augmentation", plain_loop(net(), batched_nchw, args.steps))
+    add("+ channels-last", plain_loop(net(True), batched, args.steps))
+    add("+ channels-last + bf16 autocast", plain_loop(net(True), batched, args.steps, bf16=True))
+    add("batched, NCHW + bf16 autocast", plain_loop(net(), batched_nchw, args.steps, bf16=True))
+    if args.compile:
+        start = time.perf_counter()
+        compiled = torch.compile(net(True))
+        plain_loop(compiled, batched, 1, warmup=0)
+        print(f"  torch.compile: {time.perf_counter() - start:.0f} s to compile forward and backward")
+        add("+ channels-last + torch.compile", plain_loop(compiled, batched, args.steps))
+
+    recipe = {k: cfg[k] for k in ("batch_size", "learning_rate", "momentum", "weight_decay", "schedule",
+                                  "label_smoothing", "cutout", "auxiliary_weight")}
+    n_fit = batch * args.steps
+    with tempfile.TemporaryDirectory() as tmp:  # two epochs; the second is the steady-state rate
+        history = fit(net(), arrays, idx[:n_fit], idx[:0], CIFAR_MEAN, CIFAR_STD, epochs=2, seed=0,
+                      workdir=tmp, **recipe)
+    add("edgenas train stage (Lightning, as the workflow runs it)", float(history[-1]["images_per_s"]))
+    print()
+    print_table(rows, rows[0]["setting"])
+
+
+if __name__ == "__main__":
+    main()
