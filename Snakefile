@@ -23,6 +23,22 @@ include: "workflow/rules/report.smk"
 include: "workflow/rules/demo.smk"
 
 
+# Light rules run where snakemake runs; on a cluster (profiles/slurm) only search, train and
+# finetune, the rules that declare a GPU, are submitted as jobs.
+localrules:
+    all,
+    prepare_data,
+    prune,
+    export_onnx,
+    quantize,
+    evaluate,
+    bench,
+    figures,
+    results_report,
+    demo,
+    edge_bundle,
+
+
 rule all:
     default_target: True
     input:

@@ -61,3 +61,21 @@ def test_int8_is_smaller_and_close(net, tmp_path, fmt, method):
     fp = ondevice.predict(ondevice.open_session(str(tmp_path / "fp32.onnx")), calib)
     q = ondevice.predict(ondevice.open_session(str(tmp_path / "int8.onnx")), calib)
     assert np.corrcoef(fp.ravel(), q.ravel())[0, 1] > 0.9
+
+
+def test_int8_keeps_named_op_types_in_fp32_and_shares_equal_constants(net, tmp_path):
+    rng = np.random.default_rng(0)
+    calib = rng.standard_normal((16, 3, 16, 16)).astype(np.float32)
+    export_onnx(net, tmp_path / "fp32.onnx", 16, calib[:4])
+    quantize_int8(tmp_path / "fp32.onnx", tmp_path / "int8.onnx", calib, format="qoperator", per_channel=False,
+                  activation_type="uint8", weight_type="int8", calibration_method="minmax",
+                  keep_fp32=["Add"], pre_process=False)
+    graph = onnx.load(str(tmp_path / "int8.onnx")).graph
+    ops = {n.op_type for n in graph.node}
+    assert "Add" in ops and "QLinearAdd" not in ops and "QLinearConv" in ops
+    blobs = [onnx.numpy_helper.to_array(i) for i in graph.initializer]
+    distinct = {(b.dtype.str, b.shape, b.tobytes()) for b in blobs}
+    assert len(distinct) == len(blobs)  # every constant stored once
+    fp = ondevice.predict(ondevice.open_session(str(tmp_path / "fp32.onnx")), calib)
+    q = ondevice.predict(ondevice.open_session(str(tmp_path / "int8.onnx")), calib)
+    assert np.corrcoef(fp.ravel(), q.ravel())[0, 1] > 0.9

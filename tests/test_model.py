@@ -39,3 +39,21 @@ def test_pruned_checkpoint_round_trip_weights_only(tmp_path):
     assert spec2["width"] == 8 and meta["image_size"] == 16
     assert count_macs_params(loaded, 16) == after
     assert not loaded.training and np.isfinite(loaded(x).detach().numpy()).all()
+
+
+def test_paper_preset_builds_the_papers_3_3m_parameter_net():
+    """DARTS-V2 at the paper preset's evaluation settings: 3.3M parameters (DARTS paper, table 1),
+    counted without the auxiliary head, which only exists during training."""
+    from pathlib import Path
+
+    import yaml
+
+    from edgenas.model import DARTS_V2, build_net, drop_auxiliary_head
+
+    root = Path(__file__).resolve().parents[1]
+    preset = yaml.safe_load((root / "config" / "presets" / "paper.yaml").read_text())["train"]
+    net = build_net(DARTS_V2, preset["width"], preset["num_cells"], 10, auxiliary=preset["auxiliary_weight"] > 0,
+                    drop_path=preset["drop_path"])
+    assert net.auxiliary_loss
+    params = sum(p.numel() for p in drop_auxiliary_head(net).parameters())
+    assert round(params / 1e6, 1) == 3.3, params

@@ -7,7 +7,7 @@ import torch
 
 from conftest import ARCH
 from edgenas import ondevice
-from edgenas.bench import COLUMNS, bench_local, write_rows
+from edgenas.bench import COLUMNS, bench_local, matmul_models, write_rows
 from edgenas.export import export_onnx
 from edgenas.model import build_net
 
@@ -39,12 +39,36 @@ def test_device_program_runs_standalone(tmp_path):
     assert result["system"]["onnxruntime"]
 
 
-def test_bench_rows_have_every_column(tmp_path):
+def test_bench_rows_have_every_column_and_an_eager_reference(tmp_path):
+    from edgenas.model import save_checkpoint
+
     net = build_net(ARCH, width=8, num_cells=3, num_classes=4).eval()
     export_onnx(net, tmp_path / "m.onnx", 16, np.zeros((1, 3, 16, 16), np.float32))
+    save_checkpoint(tmp_path / "m.pt", net, {"arch": ARCH, "width": 8, "num_cells": 3, "num_classes": 4})
     images = np.zeros((1, 16, 16, 3), np.uint8)
     rows = bench_local("local", {"baseline": str(tmp_path / "m.onnx")}, {"baseline": 0.5},
-                       {"baseline": {"params": 1, "macs": 2}}, images, [0.5] * 3, [0.25] * 3, [1, 0], 1, 3)
-    assert len(rows) == 2 and set(rows[0]) == set(COLUMNS)
+                       {"baseline": {"params": 1, "macs": 2_000_000}}, images, [0.5] * 3, [0.25] * 3, [1, 0], 1, 3,
+                       checkpoints={"baseline": str(tmp_path / "m.pt")})
+    assert len(rows) == 4 and all(set(r) == set(COLUMNS) for r in rows)
+    assert [r["format"] for r in rows] == ["onnx-fp32"] * 2 + ["pytorch-fp32"] * 2
+    for r in rows:  # the attained rate is the net's MACs over its p50 latency, judged against the FP32 peak
+        assert r["gmacs_per_s"] == 2_000_000 / (r["latency_ms_p50"] / 1000) / 1e9
+        assert r["peak_fraction"] == r["gmacs_per_s"] / r["peak_gmacs_per_s"]
     write_rows(rows, tmp_path / "b.csv")
     assert (tmp_path / "b.csv").read_text().splitlines()[0] == ",".join(COLUMNS)
+
+
+def test_peak_models_compute_a_matrix_product(tmp_path):
+    """The peak is only meaningful if the timed models do the size^3 MACs they claim."""
+    import onnxruntime as ort
+
+    fp32, int8 = matmul_models(tmp_path, size=64)
+    rng = np.random.default_rng(1)
+    a = rng.integers(0, 255, (64, 64)).astype(np.uint8)
+    for path, x in [(fp32, a.astype(np.float32)), (int8, a)]:
+        session = ort.InferenceSession(path, providers=["CPUExecutionProvider"])
+        b = __import__("onnx").numpy_helper.to_array(__import__("onnx").load(path).graph.initializer[0])
+        y = session.run(None, {"a": x})[0]
+        np.testing.assert_allclose(y, x.astype(np.float64) @ b.astype(np.float64), rtol=1e-4, atol=0.05)
+        assert session.get_modelmeta().custom_metadata_map["edgenas.macs"] == str(64 ** 3)
+    assert ondevice.peak_gmacs(int8, 1, runs=3) > 0

@@ -154,3 +154,23 @@ def test_ssh_target_end_to_end(run, sshd, tmp_path):
     # the local artifacts were not touched: nothing else is stale
     out = snakemake(workdir, "-n", "--config", *data)
     assert "Nothing to be done" in out.stdout + out.stderr
+
+
+def test_slurm_profile_sends_only_gpu_rules_to_the_cluster(tmp_path):
+    """The paper preset through profiles/slurm: search, train and finetune ask SLURM for a GPU;
+    every other rule is a localrule and asks for none."""
+    cmd = [sys.executable, "-m", "snakemake", "-s", str(REPO / "Snakefile"), "-d", str(tmp_path), "-n",
+           "--workflow-profile", str(REPO / "profiles/slurm"), "--configfile", str(REPO / "config/presets/paper.yaml")]
+    result = subprocess.run(cmd, capture_output=True, text=True, cwd=REPO)
+    assert result.returncode == 0, result.stderr[-3000:]
+    out = result.stdout + result.stderr
+    jobs = re.findall(r"^rule (\w+):\n(?:    .*\n)*?    resources: (.*)$", out, re.M)
+    resources = {rule: res for rule, res in jobs}
+    gpu_rules = {"search", "train", "finetune"}
+    assert gpu_rules <= set(resources)
+    for rule, res in resources.items():
+        assert ("gpu=1" in res) == (rule in gpu_rules), (rule, res)
+    assert "runtime=4320" in resources["train"]
+    snakefile = (REPO / "Snakefile").read_text()
+    local = set(re.findall(r"^    (\w+),$", snakefile.split("localrules:", 1)[1], re.M))
+    assert local == set(resources) - gpu_rules

@@ -1,4 +1,5 @@
-"""Per-stage benchmark table: latency at batch 1, throughput, size, accuracy, params, MACs."""
+"""Per-stage benchmark table: latency at batch 1, throughput, size, accuracy, params, MACs,
+and the attained MAC rate against the machine's own measured peak."""
 from __future__ import annotations
 
 import csv
@@ -10,40 +11,117 @@ import numpy as np
 from . import ondevice
 
 COLUMNS = ["target", "stage", "format", "accuracy", "latency_ms_mean", "latency_ms_p50", "latency_ms_p90",
-           "latency_ms_p99", "throughput_ips", "size_mb", "params", "macs", "threads", "cpu", "os",
-           "onnxruntime"]
+           "latency_ms_p99", "throughput_ips", "size_mb", "params", "macs", "gmacs_per_s", "peak_gmacs_per_s",
+           "peak_fraction", "threads", "cpu", "os", "onnxruntime"]
+PEAK_SIZE = 512  # square matrix side: large enough for MLAS's GEMM kernels to reach their rate
 
 
-def _row(target: str, stage: str, model: str, accuracy: float, timing: dict, complexity: dict,
-         threads: int, system: dict) -> dict:
-    return {"target": target, "stage": stage, "format": "onnx-int8" if "int8" in Path(model).name else "onnx-fp32",
-            "accuracy": accuracy, **{k: timing[k] for k in COLUMNS if k in timing},
-            "size_mb": os.path.getsize(model) / 1e6, "params": complexity["params"], "macs": complexity["macs"],
+def matmul_models(folder: str | Path, size: int = PEAK_SIZE) -> tuple[str, str]:
+    """An FP32 MatMul and a u8 x s8 MatMulInteger of ``size``^3 MACs, for ``ondevice.peaks``."""
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+
+    rng = np.random.default_rng(0)
+    paths = []
+    for name, op, a_type, b, out_type in [
+        ("peak_fp32.onnx", "MatMul", TensorProto.FLOAT, rng.standard_normal((size, size)).astype(np.float32),
+         TensorProto.FLOAT),
+        ("peak_int8.onnx", "MatMulInteger", TensorProto.UINT8, rng.integers(-127, 128, (size, size)).astype(np.int8),
+         TensorProto.INT32),
+    ]:
+        graph = helper.make_graph([helper.make_node(op, ["a", "b"], ["y"])], name,
+                                  [helper.make_tensor_value_info("a", a_type, [size, size])],
+                                  [helper.make_tensor_value_info("y", out_type, [size, size])],
+                                  [numpy_helper.from_array(b, "b")])
+        model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+        model.ir_version = 8
+        helper.set_model_props(model, {"edgenas.macs": str(size ** 3)})
+        path = Path(folder) / name
+        onnx.save(model, str(path))
+        paths.append(str(path))
+    return paths[0], paths[1]
+
+
+def _row(target: str, stage: str, fmt: str, path: str, accuracy: float, timing: dict, complexity: dict,
+         threads: int, system: dict, peak: dict) -> dict:
+    rate = complexity["macs"] / (timing["latency_ms_p50"] / 1000.0) / 1e9
+    top = peak.get(str(threads), {}).get("int8" if fmt == "onnx-int8" else "fp32")
+    return {"target": target, "stage": stage, "format": fmt, "accuracy": accuracy,
+            **{k: timing[k] for k in COLUMNS if k in timing},
+            "size_mb": os.path.getsize(path) / 1e6, "params": complexity["params"], "macs": complexity["macs"],
+            "gmacs_per_s": rate, "peak_gmacs_per_s": top, "peak_fraction": rate / top if top else None,
             "threads": threads, "cpu": system["cpu"], "os": system["os"], "onnxruntime": system["onnxruntime"]}
 
 
+def onnx_format(path: str) -> str:
+    return "onnx-int8" if "int8" in Path(path).name else "onnx-fp32"
+
+
+def eager_timing(checkpoint: str, image: np.ndarray, threads: int, warmup: int, runs: int) -> dict[str, float]:
+    """Batch-1 latency of the checkpoint in PyTorch eager mode: what ONNX Runtime is compared with."""
+    import time
+
+    import torch
+
+    from .model import load_checkpoint
+
+    net, _, _ = load_checkpoint(checkpoint)
+    before = torch.get_num_threads()
+    torch.set_num_threads(threads or os.cpu_count())
+    x = torch.from_numpy(image[None])
+    times = np.empty(runs)
+    try:
+        with torch.inference_mode():
+            for _ in range(warmup):
+                net(x)
+            for i in range(runs):
+                t = time.perf_counter()
+                net(x)
+                times[i] = time.perf_counter() - t
+    finally:
+        torch.set_num_threads(before)
+    return ondevice.latency_stats(times * 1000.0)
+
+
 def bench_local(target: str, models: dict[str, str], accuracy: dict[str, float], complexity: dict[str, dict],
-                images: np.ndarray, mean, std, threads: list[int], warmup: int, runs: int) -> list[dict]:
+                images: np.ndarray, mean, std, threads: list[int], warmup: int, runs: int,
+                checkpoints: dict[str, str] | None = None) -> list[dict]:
     """Measure every stage model on this machine's CPU; one row per (stage, thread count).
 
     ``models`` maps stage name to its .onnx file; ``accuracy`` (full test set) and
-    ``complexity`` (params, MACs) come from the evaluate and prune stages.
+    ``complexity`` (params, MACs) come from the evaluate and prune stages. ``checkpoints``
+    (stage -> .pt) adds PyTorch eager FP32 rows for reference. The peak MAC rates are
+    measured here too, on the same threads.
     """
+    import tempfile
+
     system = ondevice.system_info()
     image = ondevice.normalize(images[:1], mean, std)[0]
+    with tempfile.TemporaryDirectory() as tmp:
+        peak = ondevice.peaks(*matmul_models(tmp), threads)
     rows = []
     for stage, path in models.items():
         for t in threads:
-            rows.append(_row(target, stage, path, accuracy[stage], ondevice.timing(path, image, t, warmup, runs),
-                             complexity[stage], t or os.cpu_count(), system))
+            rows.append(_row(target, stage, onnx_format(path), path, accuracy[stage],
+                             ondevice.timing(path, image, t, warmup, runs), complexity[stage],
+                             t or os.cpu_count(), system, peak))
+    for stage, path in (checkpoints or {}).items():
+        for t in threads:
+            rows.append(_row(target, stage, "pytorch-fp32", path, accuracy[stage],
+                             eager_timing(path, image, t, warmup, runs), complexity[stage],
+                             t or os.cpu_count(), system, peak))
     return rows
 
 
 def rows_from_device(target: str, result: dict, models: dict[str, str], complexity: dict[str, dict]) -> list[dict]:
-    """Rows from ``ondevice.py``'s result on a remote device: its own accuracy, timings and system."""
+    """Rows from ``ondevice.py``'s result on a remote device: its own accuracy, timings, peaks and system."""
     stage_of = {Path(path).name: stage for stage, path in models.items()}
-    return [_row(target, stage_of[r["model"]], models[stage_of[r["model"]]], r["accuracy"], r,
-                 complexity[stage_of[r["model"]]], r["threads"], result["system"]) for r in result["rows"]]
+    rows = []
+    for r in result["rows"]:
+        stage = stage_of[r["model"]]
+        rows.append(_row(target, stage, onnx_format(models[stage]), models[stage], r["accuracy"], r,
+                         complexity[stage], r["threads"], result["system"], result.get("peak", {})))
+    return rows
 
 
 def write_rows(rows: list[dict], path: str | Path) -> None:

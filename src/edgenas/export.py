@@ -44,18 +44,44 @@ def unshare_initializers(graph) -> None:
         graph.initializer.remove(init)
 
 
+def share_equal_initializers(graph) -> None:
+    """One initializer per distinct constant (in place): INT8 graphs repeat the same scales
+    and zero points many times over. The quantizer needs them unshared, so this runs only
+    on finished files."""
+    from onnx import TensorProto
+
+    canonical: dict[bytes, str] = {}
+    renamed: dict[str, str] = {}
+    keep = []
+    for init in graph.initializer:
+        nameless = TensorProto()
+        nameless.CopyFrom(init)
+        nameless.name = ""
+        key = nameless.SerializeToString(deterministic=True)
+        if key in canonical:
+            renamed[init.name] = canonical[key]
+        else:
+            canonical[key] = init.name
+            keep.append(init)
+    if renamed:
+        del graph.initializer[:]
+        graph.initializer.extend(keep)
+        for node in graph.node:
+            node.input[:] = [renamed.get(n, n) for n in node.input]
+
+
 def tidy_onnx(path: str | Path, metadata: dict | None = None) -> None:
-    """Unshare initializers, shorten names, drop shape annotations and store ``metadata``
+    """Share equal constants, shorten names, drop shape annotations and store ``metadata``
     (class names, preprocessing) in the model, in place.
 
-    Exporter paths (``/stages.0/blocks.1/ops.0.0/...``) plus the quantizer's suffixes can
-    outweigh the weights of a small net; execution ignores names.
+    Exporter paths (``/stages.0/blocks.1/ops.0.0/...``) plus the quantizer's suffixes and
+    repeated scales can outweigh the weights of a small net; execution ignores names.
     """
     import onnx
 
     model = onnx.load(str(path))
     graph = model.graph
-    unshare_initializers(graph)
+    share_equal_initializers(graph)
     keep = {v.name for v in graph.input} | {v.name for v in graph.output}
     names: dict[str, str] = {}
 

@@ -12,9 +12,10 @@ import seaborn as sns  # noqa: E402
 
 
 def accuracy_latency(bench: pd.DataFrame, path: str | Path) -> None:
-    """Accuracy against batch-1 latency, one point per stage and thread count."""
-    fig, ax = plt.subplots(figsize=(6, 4))
-    sns.scatterplot(data=bench, x="latency_ms_p50", y="accuracy", hue="stage", style="threads", s=90, ax=ax)
+    """Accuracy against batch-1 latency, one point per model (stage and format) and thread count."""
+    data = bench.assign(model=bench.stage + " (" + bench["format"] + ")")
+    fig, ax = plt.subplots(figsize=(7, 4))
+    sns.scatterplot(data=data, x="latency_ms_p50", y="accuracy", hue="model", style="threads", s=90, ax=ax)
     ax.set(xlabel="latency p50, batch 1 (ms)", ylabel="test accuracy", title=f"Accuracy vs latency ({bench.target.iloc[0]})")
     fig.tight_layout()
     fig.savefig(path, dpi=120)
@@ -22,8 +23,8 @@ def accuracy_latency(bench: pd.DataFrame, path: str | Path) -> None:
 
 
 def size_per_stage(bench: pd.DataFrame, path: str | Path) -> None:
-    """Model file size per stage."""
-    sizes = bench.drop_duplicates("stage")
+    """Deployed (ONNX) file size per stage."""
+    sizes = bench[bench["format"].str.startswith("onnx")].drop_duplicates("stage")
     fig, ax = plt.subplots(figsize=(6, 3.5))
     sns.barplot(data=sizes, x="stage", y="size_mb", hue="stage", ax=ax)
     ax.set(ylabel="file size (MB)", title="Model size per stage")

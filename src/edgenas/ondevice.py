@@ -106,6 +106,23 @@ def timing(model: str, image: np.ndarray, threads: int, warmup: int, runs: int) 
     return latency_stats(latencies_ms(open_session(model, threads), image, warmup, runs))
 
 
+def peak_gmacs(model: str, threads: int, runs: int = 20) -> float:
+    """Best MAC rate (GMAC/s) of a large matrix-multiply model on ``threads`` threads: the
+    attainable peak for its data type, against which a net's own MAC rate is judged. The
+    model carries its MAC count in the ``edgenas.macs`` metadata (``bench.matmul_models``)."""
+    session = open_session(model, threads)
+    macs = int(session.get_modelmeta().custom_metadata_map["edgenas.macs"])
+    inp = session.get_inputs()[0]
+    x = np.random.default_rng(0).integers(0, 128, inp.shape).astype(np.uint8 if "uint8" in inp.type else np.float32)
+    return macs / (float(np.min(latencies_ms(session, x, warmup=3, runs=runs))) / 1000.0) / 1e9
+
+
+def peaks(fp32_model: str, int8_model: str, threads: list[int]) -> dict[str, dict[str, float]]:
+    """{threads: {"fp32": GMAC/s, "int8": GMAC/s}} with 0 spelled as the core count."""
+    return {str(t or os.cpu_count()): {"fp32": peak_gmacs(fp32_model, t), "int8": peak_gmacs(int8_model, t)}
+            for t in threads}
+
+
 def measure(model: str, images: np.ndarray, labels: np.ndarray, mean, std, threads: list[int],
             warmup: int, runs: int) -> list[dict]:
     """Accuracy on ``images`` (once) and batch-1 latency per thread count, of one model."""
@@ -122,13 +139,16 @@ def main(argv=None) -> None:
     ap.add_argument("--threads", type=int, nargs="+", default=[0])
     ap.add_argument("--warmup", type=int, default=20)
     ap.add_argument("--runs", type=int, default=200)
+    ap.add_argument("--peak", nargs=2, metavar=("FP32_MATMUL", "INT8_MATMUL"),
+                    help="matrix-multiply models that measure the peak MAC rates")
     ap.add_argument("--out", required=True)
     args = ap.parse_args(argv)
     with np.load(args.data) as z:
         x, y, mean, std = z["x"], z["y"], z["mean"], z["std"]
     rows = [row for m in args.models for row in measure(m, x, y, mean, std, args.threads, args.warmup, args.runs)]
     with open(args.out + ".tmp", "w") as f:
-        json.dump({"system": system_info(), "rows": rows}, f, indent=2)
+        json.dump({"system": system_info(), "rows": rows,
+                   "peak": peaks(*args.peak, args.threads) if args.peak else {}}, f, indent=2)
     os.replace(args.out + ".tmp", args.out)
 
 

@@ -29,19 +29,24 @@ class ArrayReader(CalibrationDataReader):
 
 
 def quantize_int8(fp32: str | Path, int8: str | Path, calibration: np.ndarray, *, format: str,
-                  per_channel: bool, activation_type: str, weight_type: str, calibration_method: str) -> None:
-    """``quant_pre_process`` (shape inference, graph optimisation) then ``quantize_static``."""
+                  per_channel: bool, activation_type: str, weight_type: str, calibration_method: str,
+                  keep_fp32: list[str] = (), pre_process: bool = True) -> None:
+    """``quant_pre_process`` (shape inference, graph optimisation) then ``quantize_static``.
+
+    ``keep_fp32`` names op types left unquantized (every other quantizable op is quantized)."""
     with tempfile.TemporaryDirectory() as tmp:
         prepared = Path(tmp) / "prepared.onnx"
-        quant_pre_process(str(fp32), str(prepared))
-        model = onnx.load(str(prepared))
+        if pre_process:
+            quant_pre_process(str(fp32), str(prepared))
+        model = onnx.load(str(prepared if pre_process else fp32))
         unshare_initializers(model.graph)
         onnx.save(model, str(prepared))
+        op_types = sorted({n.op_type for n in model.graph.node} - set(keep_fp32)) if keep_fp32 else None
         quantize_static(
             str(prepared), str(int8), ArrayReader(calibration),
             quant_format=FORMATS[format], per_channel=per_channel,
             activation_type=TYPES[activation_type], weight_type=TYPES[weight_type],
-            calibrate_method=METHODS[calibration_method],
+            calibrate_method=METHODS[calibration_method], op_types_to_quantize=op_types,
         )
     tidy_onnx(int8, read_metadata(fp32))
 

@@ -1,6 +1,8 @@
 rule bench:
     input:
         **{stage: f"results/models/{name}" for stage, name in STAGE_MODELS.items()},
+        # PyTorch eager reference rows (this machine only)
+        **{f"{stage}_pt": f"results/models/{stage}.pt" for stage in EAGER_STAGES},
         metrics=[f"results/eval/{name}.json" for name in STAGE_MODELS.values()],
         prune=rules.prune.output.summary,
         test=DATA["test"],
@@ -14,6 +16,7 @@ rule bench:
         ),
     params:
         stages=list(STAGE_MODELS),
+        eager_stages=EAGER_STAGES,
         bench=config["bench"],
         device=lambda wc: config["targets"].get(wc.target),
         split=split_params(),

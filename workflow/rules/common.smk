@@ -15,6 +15,8 @@ STAGE_MODELS = {
     "finetuned": "fp32.onnx",
     "int8": "int8.onnx",
 }
+# Stages also timed in PyTorch eager mode, to show what deployment through ONNX Runtime buys.
+EAGER_STAGES = ["baseline", "finetuned"]
 # ONNX export name -> the checkpoint it is exported from.
 EXPORTS = {"baseline": "baseline.pt", "pruned": "pruned.pt", "fp32": "finetuned.pt"}
 CHECKPOINTS = ["baseline.pt", "pruned.pt", "finetuned.pt"]
