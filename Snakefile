@@ -14,6 +14,7 @@ include: "workflow/rules/common.smk"
 include: "workflow/rules/data.smk"
 include: "workflow/rules/search.smk"
 include: "workflow/rules/train.smk"
+include: "workflow/rules/controls.smk"
 include: "workflow/rules/prune.smk"
 include: "workflow/rules/finetune.smk"
 include: "workflow/rules/quantize.smk"
@@ -24,7 +25,7 @@ include: "workflow/rules/demo.smk"
 
 
 # Light rules run where snakemake runs; on a cluster (profiles/slurm) only search, train and
-# finetune, the rules that declare a GPU, are submitted as jobs.
+# finetune (and train_control), the rules that declare a GPU, are submitted as jobs.
 localrules:
     all,
     prepare_data,
@@ -33,7 +34,9 @@ localrules:
     quantize,
     evaluate,
     bench,
-    figures,
+    target_figures,
+    search_figures,
+    training_curves,
     results_report,
     demo,
     edge_bundle,

@@ -1,4 +1,5 @@
 import numpy as np
+import pytest
 import torch
 
 from conftest import ARCH
@@ -57,3 +58,25 @@ def test_paper_preset_builds_the_papers_3_3m_parameter_net():
     assert net.auxiliary_loss
     params = sum(p.numel() for p in drop_auxiliary_head(net).parameters())
     assert round(params / 1e6, 1) == 3.3, params
+
+
+def test_controls_build_and_round_trip(tmp_path):
+    """ResNet-20 has He et al.'s 0.27M parameters; MobileNetV2 keeps 32x32 inputs at 4x4 before
+    pooling; a random DARTS architecture is reproducible by seed and saves as plain values."""
+    from edgenas.controls import control_names, control_spec, random_arch
+    from edgenas.model import build_model
+
+    assert control_names(["random", "resnet20"], [3, 4]) == ["random3", "random4", "resnet20"]
+    assert random_arch(3) == random_arch(3) != random_arch(4)
+    for name, params in [("resnet20", 0.27), ("mobilenetv2", 2.24), ("random3", None)]:
+        spec = control_spec(name, 10, 8, 3, False, 0.0)
+        net = build_model(spec).eval()
+        if params:
+            assert round(sum(p.numel() for p in net.parameters()) / 1e6, 2) == params
+        save_checkpoint(tmp_path / f"{name}.pt", net, spec, image_size=32)
+        loaded, _, _ = load_checkpoint(tmp_path / f"{name}.pt")
+        x = torch.randn(2, 3, 32, 32)
+        with torch.no_grad():
+            np.testing.assert_allclose(loaded(x).numpy(), net(x).numpy(), atol=1e-5)
+    with pytest.raises(ValueError, match="controls.models"):
+        control_spec("vgg", 10, 8, 3, False, 0.0)

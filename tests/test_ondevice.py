@@ -46,9 +46,9 @@ def test_bench_rows_have_every_column_and_an_eager_reference(tmp_path):
     export_onnx(net, tmp_path / "m.onnx", 16, np.zeros((1, 3, 16, 16), np.float32))
     save_checkpoint(tmp_path / "m.pt", net, {"arch": ARCH, "width": 8, "num_cells": 3, "num_classes": 4})
     images = np.zeros((1, 16, 16, 3), np.uint8)
-    rows = bench_local("local", {"baseline": str(tmp_path / "m.onnx")}, {"baseline": 0.5},
-                       {"baseline": {"params": 1, "macs": 2_000_000}}, images, [0.5] * 3, [0.25] * 3, [1, 0], 1, 3,
-                       checkpoints={"baseline": str(tmp_path / "m.pt")})
+    entry = {"model": "nas", "stage": "baseline", "onnx": str(tmp_path / "m.onnx"), "accuracy": 0.5,
+             "params": 1, "macs": 2_000_000, "checkpoint": str(tmp_path / "m.pt")}
+    rows = bench_local("local", [entry], images, [0.5] * 3, [0.25] * 3, [1, 0], 1, 3)
     assert len(rows) == 4 and all(set(r) == set(COLUMNS) for r in rows)
     assert [r["format"] for r in rows] == ["onnx-fp32"] * 2 + ["pytorch-fp32"] * 2
     for r in rows:  # the attained rate is the net's MACs over its p50 latency, judged against the FP32 peak

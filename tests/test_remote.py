@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from conftest import ARCH
-from edgenas.bench import COLUMNS, rows_from_device
+from edgenas.bench import COLUMNS, matmul_models, rows_from_device
 from edgenas.bundle import write_edge_bundle
 from edgenas.export import export_checkpoint
 from edgenas.model import build_net, save_checkpoint
@@ -34,11 +34,14 @@ def files(arrays, tmp_path_factory):
 
 def test_benchmark_runs_on_the_device_and_cleans_up(sshd, files):
     t = target(sshd)
-    result = run_on_device(t, [str(files / "m.onnx")], str(files / "sample.npz"), warmup=1, runs=5)
+    result = run_on_device(t, [str(files / "m.onnx")], str(files / "sample.npz"), warmup=1, runs=5,
+                           peak_models=matmul_models(files, size=128))
     assert result["system"]["onnxruntime"] and result["system"]["cpu"]
-    rows = rows_from_device("dev", result, {"int8": str(files / "m.onnx")}, {"int8": {"params": 1, "macs": 2}})
+    rows = rows_from_device("dev", result, [{"model": "nas", "stage": "int8", "onnx": str(files / "m.onnx"),
+                                             "accuracy": None, "params": 1, "macs": 2}])
     assert len(rows) == 1 and set(rows[0]) == set(COLUMNS)
     assert 0.0 <= rows[0]["accuracy"] <= 1.0 and rows[0]["latency_ms_p50"] > 0
+    assert rows[0]["peak_gmacs_per_s"] > 0 and rows[0]["peak_fraction"] == rows[0]["gmacs_per_s"] / rows[0]["peak_gmacs_per_s"]
     assert list((sshd["_dir"] / "remote").iterdir()) == []  # the remote folder is gone
 
 

@@ -42,12 +42,15 @@ def test_every_artifact_exists(run):
     for path in ["search/genotype.json", "models/baseline.pt", "models/pruned.pt", "models/finetuned.pt",
                  "models/fp32.onnx", "models/int8.onnx", "models/baseline.onnx", "models/pruned.onnx",
                  "models/prune.json", "models/baseline_history.csv", "models/finetuned_history.csv",
-                 "bench_local.csv", "figures/accuracy_latency.png", "figures/size.png",
-                 "figures/training_curves.png", "report/report.html", "demo/demo.mp4", "demo/summary.json",
+                 "bench_local.csv", "figures/local/accuracy_latency.png", "figures/local/accuracy_size.png",
+                 "figures/local/stage_gains.png", "figures/normal_cell.png", "figures/reduce_cell.png",
+                 "figures/arch_weights.png", "figures/training_curves.png", "report/report.html", "report/report.md",
+                 "models/control_resnet20.pt", "models/control_mobilenetv2.onnx", "models/control_random2.pt",
+                 "demo/demo.mp4", "demo/summary.json",
                  "edge/int8.onnx", "edge/ondevice.py", "edge/demo.py", "edge/README.md"]:
         assert (r / path).is_file(), path
-    for log in ["prepare_data", "search", "train", "prune", "finetune", "quantize", "figures", "results_report",
-                "demo", "edge_bundle"]:
+    for log in ["prepare_data", "search", "train", "prune", "finetune", "quantize", "search_figures",
+                "training_curves", "figures/local", "train_control/resnet20", "results_report", "demo", "edge_bundle"]:
         assert (workdir / "logs" / f"{log}.log").is_file(), log
 
 
@@ -65,6 +68,7 @@ def test_genotype_rebuilds_and_models_learn(run):
     assert spec["arch"] == geno["arch"] and meta["classes"] == ["blue", "gray", "green", "red"]
 
     bench = pd.read_csv(workdir / "results/bench_local.csv")
+    bench = bench[(bench.model == "nas") & bench["format"].str.startswith("onnx")]
     assert list(bench.stage) == ["baseline", "pruned", "finetuned", "int8"]
     acc = dict(zip(bench.stage, bench.accuracy))
     # 4 classes, 160 test images: chance is 0.25 (sd 0.034); the smoke recipe is short, so only "well above"
@@ -79,6 +83,89 @@ def test_genotype_rebuilds_and_models_learn(run):
     assert eval_int8["accuracy"] == pytest.approx(acc["int8"], abs=1e-6)
     html = (workdir / "results/report/report.html").read_text()
     assert "data:image/png;base64" in html and "finetuned" in html
+
+
+def markdown_tables(text: str) -> dict[str, list]:
+    """Heading -> the tables under it, each a DataFrame of the cells' text."""
+    import pandas as pd
+
+    tables: dict[str, list] = {}
+    heading, lines = "", text.splitlines()
+    i = 0
+    while i < len(lines):
+        if lines[i].startswith("#"):
+            heading = lines[i].lstrip("# ").strip()
+        if lines[i].startswith("| "):
+            block = []
+            while i < len(lines) and lines[i].startswith("|"):
+                block.append([c.strip() for c in lines[i].strip().strip("|").split("|")])
+                i += 1
+            tables.setdefault(heading, []).append(pd.DataFrame(block[2:], columns=block[0]))
+            continue
+        i += 1
+    return tables
+
+
+def test_report_tables_match_the_csvs(run):
+    """Every value of the report's results, NAS-vs-controls and compression tables is the CSV's."""
+    import pandas as pd
+
+    from edgenas.report import RESULT_COLUMNS, fmt
+
+    workdir, _ = run
+    md = (workdir / "results/report/report.md").read_text()
+    html = (workdir / "results/report/report.html").read_text()
+    tables = markdown_tables(md)
+    bench = pd.read_csv(workdir / "results/bench_local.csv")
+    results = tables["Target: local"][0]
+    assert list(results.columns) == RESULT_COLUMNS and len(results) == len(bench)
+    for (_, row), (_, csv_row) in zip(results.iterrows(), bench[RESULT_COLUMNS].iterrows()):
+        assert list(row) == [fmt(v) for v in csv_row], (list(row), list(csv_row))
+        assert "<td>" + "</td><td>".join(row) + "</td>" in html  # the HTML shows the same cells
+
+    onnx = bench[bench["format"].str.startswith("onnx") & (bench.threads == bench.threads.min())]
+    baseline = onnx[onnx.stage == "baseline"].set_index("model")
+    versus = tables["local"][0]  # "Did NAS help?" for target local
+    assert set(versus.model) == {"nas", "random1", "random2", "resnet20", "mobilenetv2"}
+    nas_acc = baseline.loc["nas", "accuracy"]
+    for _, row in versus.iterrows():
+        assert row["accuracy"] == fmt(baseline.loc[row.model, "accuracy"])
+        assert row["p50 ms"] == fmt(baseline.loc[row.model, "latency_ms_p50"])
+        if row.model != "nas":
+            assert row["vs NAS (points)"] == fmt(100 * (baseline.loc[row.model, "accuracy"] - nas_acc))
+
+    steps = tables["local"][1]  # "What did compression add?" for target local
+    nas = bench[(bench.model == "nas") & bench["format"].str.startswith("onnx")]
+    for _, row in steps.iterrows():
+        same = nas[nas.threads == int(row.threads)].set_index("stage")
+        assert row["p50 ms"] == fmt(same.loc[row.stage, "latency_ms_p50"])
+        assert row["speed-up (total)"] == fmt(same.loc["baseline", "latency_ms_p50"] / same.loc[row.stage, "latency_ms_p50"])
+        assert row["smaller (total)"] == fmt(same.loc["baseline", "size_mb"] / same.loc[row.stage, "size_mb"])
+        assert row["accuracy"] == fmt(same.loc[row.stage, "accuracy"])
+
+
+def test_report_has_every_section_and_the_cell_diagrams(run):
+    from PIL import Image
+
+    workdir, _ = run
+    md = (workdir / "results/report/report.md").read_text()
+    for section in ["1. The NAS method", "2. The searched architecture", "3. The compression pipeline",
+                    "4. Results", "5. Analysis", "6. Setup", "Did NAS help?", "What did compression add?"]:
+        assert f" {section}\n" in md, section
+    for cell in ("normal", "reduce"):
+        png = workdir / f"results/figures/{cell}_cell.png"
+        assert Image.open(png).size[0] > 200
+        assert f"(../figures/{cell}_cell.png)" in md
+    geno = json.loads((workdir / "results/search/genotype.json").read_text())
+    assert f"{geno['search']['seconds']} s wall time" in md
+
+
+def test_disabling_controls_removes_their_rules(run, tmp_path):
+    _, data = run
+    on = planned_rules(snakemake(tmp_path, "-n", "--config", *data).stdout)
+    off = planned_rules(snakemake(tmp_path, "-n", "--config", *data, "controls={models: []}").stdout)
+    assert on["train_control"] == 4 and "train_control" not in off
+    assert on["export_onnx"] == off["export_onnx"] + 4
 
 
 def test_demo_video_has_every_frame(run):
@@ -102,7 +189,7 @@ def test_quantization_change_reruns_only_downstream(run):
     workdir, data = run
     out = snakemake(workdir, "-n", "--config", *data, "quantize={calibration_method: percentile}")
     rules = planned_rules(out.stdout + out.stderr)
-    assert set(rules) == {"quantize", "evaluate", "bench", "figures", "results_report", "demo", "edge_bundle",
+    assert set(rules) == {"quantize", "evaluate", "bench", "target_figures", "results_report", "demo", "edge_bundle",
                           "all"}, rules
     assert rules["evaluate"] == 1  # int8.onnx only
 

@@ -10,7 +10,7 @@ import numpy as np
 
 from . import ondevice
 
-COLUMNS = ["target", "stage", "format", "accuracy", "latency_ms_mean", "latency_ms_p50", "latency_ms_p90",
+COLUMNS = ["target", "model", "stage", "format", "accuracy", "latency_ms_mean", "latency_ms_p50", "latency_ms_p90",
            "latency_ms_p99", "throughput_ips", "size_mb", "params", "macs", "gmacs_per_s", "peak_gmacs_per_s",
            "peak_fraction", "threads", "cpu", "os", "onnxruntime"]
 PEAK_SIZE = 512  # square matrix side: large enough for MLAS's GEMM kernels to reach their rate
@@ -42,13 +42,13 @@ def matmul_models(folder: str | Path, size: int = PEAK_SIZE) -> tuple[str, str]:
     return paths[0], paths[1]
 
 
-def _row(target: str, stage: str, fmt: str, path: str, accuracy: float, timing: dict, complexity: dict,
-         threads: int, system: dict, peak: dict) -> dict:
-    rate = complexity["macs"] / (timing["latency_ms_p50"] / 1000.0) / 1e9
+def _row(target: str, entry: dict, fmt: str, path: str, accuracy: float, timing: dict, threads: int,
+         system: dict, peak: dict) -> dict:
+    rate = entry["macs"] / (timing["latency_ms_p50"] / 1000.0) / 1e9
     top = peak.get(str(threads), {}).get("int8" if fmt == "onnx-int8" else "fp32")
-    return {"target": target, "stage": stage, "format": fmt, "accuracy": accuracy,
+    return {"target": target, "model": entry["model"], "stage": entry["stage"], "format": fmt, "accuracy": accuracy,
             **{k: timing[k] for k in COLUMNS if k in timing},
-            "size_mb": os.path.getsize(path) / 1e6, "params": complexity["params"], "macs": complexity["macs"],
+            "size_mb": os.path.getsize(path) / 1e6, "params": entry["params"], "macs": entry["macs"],
             "gmacs_per_s": rate, "peak_gmacs_per_s": top, "peak_fraction": rate / top if top else None,
             "threads": threads, "cpu": system["cpu"], "os": system["os"], "onnxruntime": system["onnxruntime"]}
 
@@ -83,14 +83,13 @@ def eager_timing(checkpoint: str, image: np.ndarray, threads: int, warmup: int, 
     return ondevice.latency_stats(times * 1000.0)
 
 
-def bench_local(target: str, models: dict[str, str], accuracy: dict[str, float], complexity: dict[str, dict],
-                images: np.ndarray, mean, std, threads: list[int], warmup: int, runs: int,
-                checkpoints: dict[str, str] | None = None) -> list[dict]:
-    """Measure every stage model on this machine's CPU; one row per (stage, thread count).
+def bench_local(target: str, entries: list[dict], images: np.ndarray, mean, std, threads: list[int],
+                warmup: int, runs: int) -> list[dict]:
+    """Measure every model on this machine's CPU; one row per (model, stage, format, thread count).
 
-    ``models`` maps stage name to its .onnx file; ``accuracy`` (full test set) and
-    ``complexity`` (params, MACs) come from the evaluate and prune stages. ``checkpoints``
-    (stage -> .pt) adds PyTorch eager FP32 rows for reference. The peak MAC rates are
+    An entry names ``model`` (``nas`` or a control), ``stage``, its ``onnx`` file, ``accuracy``
+    (full test set, from the evaluate stage), ``params`` and ``macs``, and optionally a
+    ``checkpoint`` (.pt) timed in PyTorch eager FP32 for reference. The peak MAC rates are
     measured here too, on the same threads.
     """
     import tempfile
@@ -100,28 +99,24 @@ def bench_local(target: str, models: dict[str, str], accuracy: dict[str, float],
     with tempfile.TemporaryDirectory() as tmp:
         peak = ondevice.peaks(*matmul_models(tmp), threads)
     rows = []
-    for stage, path in models.items():
+    for e in entries:
         for t in threads:
-            rows.append(_row(target, stage, onnx_format(path), path, accuracy[stage],
-                             ondevice.timing(path, image, t, warmup, runs), complexity[stage],
-                             t or os.cpu_count(), system, peak))
-    for stage, path in (checkpoints or {}).items():
-        for t in threads:
-            rows.append(_row(target, stage, "pytorch-fp32", path, accuracy[stage],
-                             eager_timing(path, image, t, warmup, runs), complexity[stage],
-                             t or os.cpu_count(), system, peak))
+            rows.append(_row(target, e, onnx_format(e["onnx"]), e["onnx"], e["accuracy"],
+                             ondevice.timing(e["onnx"], image, t, warmup, runs), t or os.cpu_count(), system, peak))
+    for e in entries:
+        if e.get("checkpoint"):
+            for t in threads:
+                rows.append(_row(target, e, "pytorch-fp32", e["checkpoint"], e["accuracy"],
+                                 eager_timing(e["checkpoint"], image, t, warmup, runs), t or os.cpu_count(), system,
+                                 peak))
     return rows
 
 
-def rows_from_device(target: str, result: dict, models: dict[str, str], complexity: dict[str, dict]) -> list[dict]:
+def rows_from_device(target: str, result: dict, entries: list[dict]) -> list[dict]:
     """Rows from ``ondevice.py``'s result on a remote device: its own accuracy, timings, peaks and system."""
-    stage_of = {Path(path).name: stage for stage, path in models.items()}
-    rows = []
-    for r in result["rows"]:
-        stage = stage_of[r["model"]]
-        rows.append(_row(target, stage, onnx_format(models[stage]), models[stage], r["accuracy"], r,
-                         complexity[stage], r["threads"], result["system"], result.get("peak", {})))
-    return rows
+    by_file = {Path(e["onnx"]).name: e for e in entries}
+    return [_row(target, by_file[r["model"]], onnx_format(r["model"]), by_file[r["model"]]["onnx"], r["accuracy"], r,
+                 r["threads"], result["system"], result.get("peak", {})) for r in result["rows"]]
 
 
 def write_rows(rows: list[dict], path: str | Path) -> None:

@@ -32,9 +32,15 @@ def predict_file(model: str | Path, images: np.ndarray, mean, std) -> np.ndarray
 
 
 def evaluate_file(model: str | Path, test: ImageArrays, mean, std) -> dict:
-    """Top-1 accuracy and per-class accuracy on the test split."""
+    """Top-1 accuracy and per-class accuracy on the test split; MACs and parameters of a checkpoint."""
     pred = predict_file(model, test.x, mean, std).argmax(1)
     correct = pred == test.y
     per_class = {c: float(correct[test.y == i].mean()) for i, c in enumerate(test.classes) if (test.y == i).any()}
-    return {"model": Path(model).name, "accuracy": float(correct.mean()), "images": int(len(test.y)),
-            "per_class": per_class}
+    metrics = {"model": Path(model).name, "accuracy": float(correct.mean()), "images": int(len(test.y)),
+               "per_class": per_class}
+    if Path(model).suffix == ".pt":
+        from .model import count_macs_params, drop_auxiliary_head, load_checkpoint
+
+        net, _, meta = load_checkpoint(model)  # as deployed: without the training-only auxiliary head
+        metrics["macs"], metrics["params"] = count_macs_params(drop_auxiliary_head(net), meta["image_size"])
+    return metrics

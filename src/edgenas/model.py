@@ -82,6 +82,17 @@ def build_net(arch: dict[str, Any], width: int, num_cells: int, num_classes: int
     return net
 
 
+def build_model(spec: dict[str, Any]) -> nn.Module:
+    """Any net a checkpoint holds: a DARTS net (``build_net`` arguments) or a control family."""
+    family = spec.get("family", "darts")
+    if family == "darts":
+        return build_net(**spec)
+    from . import controls
+
+    builders = {"resnet20": controls.resnet20, "mobilenetv2": controls.mobilenetv2_cifar}
+    return builders[family](spec["num_classes"])
+
+
 def drop_auxiliary_head(net: nn.Module) -> nn.Module:
     """The auxiliary head only helps training; deployed nets go without it."""
     if getattr(net, "auxiliary_loss", False):
@@ -108,7 +119,7 @@ def _plain(value: Any) -> bool:
 
 
 def save_checkpoint(path: str | Path, net: nn.Module, spec: dict[str, Any], **meta: Any) -> None:
-    """Save ``net`` with ``spec`` (the ``build_net`` arguments) and plain ``meta`` values."""
+    """Save ``net`` with ``spec`` (what ``build_model`` rebuilds it from) and plain ``meta`` values."""
     import torch_pruning as tp
 
     full = tp.state_dict(net)
@@ -135,6 +146,6 @@ def load_checkpoint(path: str | Path) -> tuple[nn.Module, dict[str, Any], dict[s
     import torch_pruning as tp
 
     ckpt = torch.load(path, map_location="cpu", weights_only=True)
-    net = build_net(**ckpt["spec"])
+    net = build_model(ckpt["spec"])
     tp.load_state_dict(net, state_dict=ckpt["state"])
     return net.eval(), ckpt["spec"], ckpt["meta"]

@@ -1,57 +1,334 @@
-"""The results report: one HTML page with the per-stage table, compression summary and plots."""
+"""The study's report, as HTML and as a Markdown twin, written from the run's result files alone.
+
+No number in it is typed by hand: every value comes from genotype.json, prune.json, the
+evaluation files, the benchmark CSVs, Snakemake's per-job benchmark files and the config.
+"""
 from __future__ import annotations
 
 import base64
 import html
-import json
+import math
+import os
+import platform
+from dataclasses import dataclass, field
+from importlib import metadata
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
+import yaml
 
-TABLE_COLUMNS = ["stage", "format", "threads", "accuracy", "latency_ms_p50", "latency_ms_p90",
-                 "throughput_ips", "size_mb", "params", "macs"]
+from .ondevice import cpu_name
+
+RESULT_COLUMNS = ["model", "stage", "format", "threads", "accuracy", "latency_ms_p50", "latency_ms_p90", "size_mb",
+                  "params", "macs", "gmacs_per_s", "peak_fraction"]
+PACKAGES = ["torch", "torchvision", "nni", "pytorch-lightning", "torch-pruning", "onnx", "onnxruntime", "snakemake",
+            "pandas", "seaborn"]
+STAGE_ORDER = ["baseline", "pruned", "finetuned", "int8"]
 
 
-def _img(path: str | Path) -> str:
-    data = base64.b64encode(Path(path).read_bytes()).decode()
-    return f'<img alt="{Path(path).stem}" src="data:image/png;base64,{data}" style="max-width:100%">'
+def fmt(value) -> str:
+    """The one formatting of a table cell, shared by both renderings (and by the tests)."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    if isinstance(value, (bool, np.bool_)):
+        return "yes" if value else "no"
+    if isinstance(value, int) or (hasattr(value, "dtype") and "int" in str(value.dtype)):
+        return str(int(value))
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    return str(value)
+
+
+@dataclass
+class Document:
+    """Headings, paragraphs, tables and images, rendered to HTML and to Markdown."""
+
+    blocks: list[tuple] = field(default_factory=list)
+
+    def h(self, level: int, text: str) -> None:
+        self.blocks.append(("h", level, text))
+
+    def p(self, text: str) -> None:
+        self.blocks.append(("p", text))
+
+    def table(self, frame: pd.DataFrame) -> None:
+        self.blocks.append(("table", frame))
+
+    def image(self, path: str | Path, caption: str) -> None:
+        self.blocks.append(("img", Path(path), caption))
+
+    def pre(self, text: str) -> None:
+        self.blocks.append(("pre", text))
+
+    def html(self) -> str:
+        out = ["<!doctype html><html><head><meta charset='utf-8'><title>edgenas report</title>",
+               "<style>body{font-family:sans-serif;max-width:1100px;margin:auto;line-height:1.4}"
+               "table{border-collapse:collapse;margin:0.5em 0}td,th{border:1px solid #ccc;padding:3px 6px}"
+               "td{text-align:right}pre{background:#f6f6f6;padding:0.5em;overflow:auto}</style></head><body>"]
+        for block in self.blocks:
+            kind = block[0]
+            if kind == "h":
+                out.append(f"<h{block[1]}>{html.escape(block[2])}</h{block[1]}>")
+            elif kind == "p":
+                out.append(f"<p>{html.escape(block[1])}</p>")
+            elif kind == "table":
+                frame = block[1]
+                head = "".join(f"<th>{html.escape(str(c))}</th>" for c in frame.columns)
+                rows = "".join("<tr>" + "".join(f"<td>{html.escape(fmt(v))}</td>" for v in row) + "</tr>"
+                               for row in frame.itertuples(index=False))
+                out.append(f"<table><tr>{head}</tr>{rows}</table>")
+            elif kind == "img":
+                data = base64.b64encode(block[1].read_bytes()).decode()
+                out.append(f"<figure><img alt='{html.escape(block[1].stem)}' src='data:image/png;base64,{data}' "
+                           f"style='max-width:100%'><figcaption>{html.escape(block[2])}</figcaption></figure>")
+            elif kind == "pre":
+                out.append(f"<pre>{html.escape(block[1])}</pre>")
+        out.append("</body></html>")
+        return "\n".join(out)
+
+    def markdown(self, folder: Path) -> str:
+        out = []
+        for block in self.blocks:
+            kind = block[0]
+            if kind == "h":
+                out.append(f"{'#' * block[1]} {block[2]}")
+            elif kind == "p":
+                out.append(block[1])
+            elif kind == "table":
+                frame = block[1]
+                lines = ["| " + " | ".join(map(str, frame.columns)) + " |",
+                         "|" + "---|" * len(frame.columns)]
+                lines += ["| " + " | ".join(fmt(v) for v in row) + " |" for row in frame.itertuples(index=False)]
+                out.append("\n".join(lines))
+            elif kind == "img":
+                out.append(f"![{block[2]}]({os.path.relpath(block[1], folder)})")
+            elif kind == "pre":
+                out.append(f"```\n{block[1]}\n```")
+        return "\n\n".join(out) + "\n"
 
 
 def cell_table(arch: dict) -> pd.DataFrame:
-    """The searched cells as rows: cell, node, the two (input, operation) edges."""
+    """The searched cells as rows: cell, node, the two (operation <- input) edges."""
     rows = []
     for cell in ("normal", "reduce"):
         node = 2
         while f"{cell}/op_{node}_0" in arch:
-            edges = [f"{arch[f'{cell}/op_{node}_{j}']} ← {arch[f'{cell}/input_{node}_{j}'][0]}" for j in (0, 1)]
-            rows.append({"cell": cell, "node": node, "edge 1": edges[0], "edge 2": edges[1]})
+            edges = []
+            for j in (0, 1):
+                source = arch[f"{cell}/input_{node}_{j}"]
+                source = source[0] if isinstance(source, list) else source
+                edges.append(f"{arch[f'{cell}/op_{node}_{j}']} <- {['c_{k-2}', 'c_{k-1}'][source] if source < 2 else source - 2}")
+            rows.append({"cell": cell, "node": node - 2, "edge 1": edges[0], "edge 2": edges[1]})
             node += 1
     return pd.DataFrame(rows)
 
 
-def render(bench_csvs: list[str], genotype: str, prune_json: str, figures: list[str], path: str | Path) -> None:
-    """Write the report from the result files alone (no number is typed here)."""
+def standard_error(accuracy: float, images: int) -> float:
+    """Binomial standard error of a test accuracy measured on ``images`` images."""
+    return math.sqrt(max(accuracy * (1 - accuracy), 0.0) / images)
+
+
+def nas_vs_controls(bench: pd.DataFrame, images: int) -> pd.DataFrame:
+    """The NAS baseline against every control at the lowest thread count: accuracy with its
+    standard error, the difference and whether it exceeds twice the combined standard error."""
+    rows = bench[bench["format"].str.startswith("onnx") & (bench.threads == bench.threads.min())
+                 & (bench.stage == "baseline")]
+    nas = rows[rows.model == "nas"].iloc[0]
+    out = []
+    for _, r in rows.iterrows():
+        se = standard_error(r.accuracy, images)
+        diff = r.accuracy - nas.accuracy
+        both = math.hypot(se, standard_error(nas.accuracy, images))
+        out.append({"model": r.model, "accuracy": r.accuracy, "std error": se,
+                    "vs NAS (points)": 100 * diff if r.model != "nas" else None,
+                    "beyond noise": (abs(diff) > 2 * both) if r.model != "nas" else None,
+                    "p50 ms": r.latency_ms_p50, "size_mb": r.size_mb, "params": int(r.params), "macs": int(r.macs)})
+    return pd.DataFrame(out)
+
+
+def compression_steps(bench: pd.DataFrame) -> pd.DataFrame:
+    """Per NAS stage and thread count: latency, size and accuracy, each against the previous
+    stage and cumulatively against the FP32 baseline."""
+    rows = bench[(bench.model == "nas") & bench["format"].str.startswith("onnx")]
+    out = []
+    for threads, group in rows.groupby("threads"):
+        group = group.set_index("stage").reindex([s for s in STAGE_ORDER if s in set(group.stage)])
+        prev = None
+        base = group.iloc[0]
+        for stage, r in group.iterrows():
+            ref = prev if prev is not None else r
+            out.append({"threads": int(threads), "stage": stage, "p50 ms": r.latency_ms_p50,
+                        "speed-up (stage)": ref.latency_ms_p50 / r.latency_ms_p50,
+                        "speed-up (total)": base.latency_ms_p50 / r.latency_ms_p50,
+                        "size_mb": r.size_mb, "smaller (stage)": ref.size_mb / r.size_mb,
+                        "smaller (total)": base.size_mb / r.size_mb, "accuracy": r.accuracy,
+                        "accuracy change (points)": 100 * (r.accuracy - base.accuracy)})
+            prev = r
+    return pd.DataFrame(out)
+
+
+def run_times(benchmarks: list[str]) -> pd.DataFrame:
+    """Wall time of every job from Snakemake's ``benchmark:`` files (results/benchmarks/<rule>[/<wildcards>].tsv)."""
+    rows = []
+    for path in benchmarks:
+        p = Path(path)
+        rel = p.relative_to(p.parents[1]) if p.parent.name != "benchmarks" else Path(p.name)
+        seconds = float(pd.read_csv(p, sep="\t")["s"].iloc[-1])
+        rows.append({"job": str(rel.with_suffix("")), "seconds": seconds, "minutes": seconds / 60})
+    return pd.DataFrame(rows).sort_values("job", ignore_index=True) if rows else pd.DataFrame(columns=["job"])
+
+
+def versions() -> pd.DataFrame:
+    rows = [{"package": "python", "version": platform.python_version()}]
+    for name in PACKAGES:
+        try:
+            rows.append({"package": name, "version": metadata.version(name)})
+        except metadata.PackageNotFoundError:
+            pass
+    return pd.DataFrame(rows)
+
+
+def method_text(geno: dict) -> list[str]:
+    space, s = geno["space"], geno["search"]
+    reductions = [round(space["num_cells"] / 3), round(2 * space["num_cells"] / 3)]
+    return [
+        f"Search space: NNI's DARTS space. A cell is a directed acyclic graph of {space['nodes_per_cell']} "
+        f"intermediate nodes; each node sums two edges, and each edge picks an input (the two previous cells' "
+        f"outputs c_{{k-2}}, c_{{k-1}} or an earlier node) and one of {len(space['ops'])} candidate operations: "
+        f"{', '.join(space['ops'])}. The cell's output c_{{k}} concatenates its intermediate nodes. Normal cells keep "
+        f"the resolution; reduction cells (cells {reductions[0]} and {reductions[1]} of {space['num_cells']}, counting "
+        f"from 0 in NNI) halve it and double the channels. The searched supernet has {space['num_cells']} cells and "
+        f"{space['width']} initial channels; all normal cells share one genotype, all reduction cells another.",
+        f"Search strategy: {s['strategy']} (Liu et al., 2019). The discrete choice on each edge is relaxed to a "
+        f"softmax-weighted sum of every candidate operation, so the architecture weights (alpha) are learned by "
+        f"gradient descent. The {s['images']} search images are split in halves: the network weights are trained on "
+        f"one half and alpha on the other (a bilevel problem), alternating one step of each. The first-order "
+        f"approximation takes alpha's gradient at the current weights, without DARTS' unrolled second-order step. "
+        f"After {s['epochs']} epoch(s) every node keeps its two strongest incoming edges (excluding 'none') and "
+        f"each edge its strongest operation.",
+    ]
+
+
+def render(bench_csvs: list[str], genotype: str, prune_json: str, stats_json: str, evals: list[str],
+           benchmarks: list[str], settings: dict, figures: dict[str, str], html_path: str | Path,
+           md_path: str | Path) -> None:
+    """Write report.html and its Markdown twin ``md_path`` from the result files."""
+    import json
+
     geno = json.loads(Path(genotype).read_text())
     prune = json.loads(Path(prune_json).read_text())
-    parts = ["<!doctype html><html><head><meta charset='utf-8'><title>edgenas results</title>",
-             "<style>body{font-family:sans-serif;max-width:1000px;margin:auto}table{border-collapse:collapse}"
-             "td,th{border:1px solid #ccc;padding:3px 6px;text-align:right}</style></head><body>",
-             "<h1>edgenas: NAS to INT8 on the edge</h1>"]
+    stats = json.loads(Path(stats_json).read_text())
+    test_images = max(json.loads(Path(e).read_text())["images"] for e in evals)
+    benches = [pd.read_csv(p) for p in bench_csvs]
+    doc = Document()
+    doc.h(1, "edgenas: did NAS find a better model, and what did compression add?")
+    doc.p(f"Data: {stats['source']['dataset']} from {stats['source']['root']}; {test_images} test images. "
+          "Every number below is read from this run's result files.")
+
+    doc.h(2, "1. The NAS method")
+    for text in method_text(geno):
+        doc.p(text)
     s = geno["search"]
-    parts.append(f"<h2>Search</h2><p>{html.escape(s['strategy'])} over NNI's DARTS space "
-                 f"(width {geno['space']['width']}, {geno['space']['num_cells']} cells), {s['epochs']} epochs on "
-                 f"{s['images']} images, {s['seconds']} s on {s['threads']} threads ({s['accelerator']}).</p>")
-    parts.append(cell_table(geno["arch"]).to_html(index=False))
-    parts.append(f"<h2>Pruning</h2><p>{html.escape(prune['importance'])} importance, channel ratio "
-                 f"{prune['ratio']}: params {prune['before']['params']:,} → {prune['after']['params']:,}, "
-                 f"MACs {prune['before']['macs']:,} → {prune['after']['macs']:,}.</p>")
-    for csv_path in bench_csvs:
-        bench = pd.read_csv(csv_path)
+    doc.table(pd.DataFrame([{"setting": k, "value": s[k]} for k in
+                            ("strategy", "epochs", "batch_size", "images", "learning_rate", "arc_learning_rate",
+                             "weight_decay", "gradient_clip", "seed") if k in s]))
+
+    doc.h(2, "2. The searched architecture")
+    doc.table(cell_table(geno["arch"]))
+    doc.image(figures["normal_cell"], "Normal cell (graphviz, from genotype.json).")
+    doc.image(figures["reduce_cell"], "Reduction cell (graphviz, from genotype.json).")
+    doc.image(figures["arch_weights"], "Architecture weights (softmax of alpha) per candidate operation, averaged "
+                                       "over each cell's edges, after every search epoch.")
+    doc.p(f"Search cost: {s['seconds']} s wall time on {s['threads']} thread(s) ({s['accelerator']}, "
+          f"{s.get('precision', '32-true')}), {s.get('images_per_s', float('nan')):.4g} images/s through a "
+          f"search step; CPU: {cpu_name()}.")
+
+    doc.h(2, "3. The compression pipeline")
+    q, f, t = settings["quantize"], settings["finetune"], settings["train"]
+    doc.table(pd.DataFrame([
+        {"stage": "train", "settings": f"{t['epochs']} epochs, batch {t['batch_size']}, lr {t['learning_rate']} "
+                                       f"({t['schedule']}), width {t['width']}, {t['num_cells']} cells"},
+        {"stage": "prune", "settings": f"torch-pruning, {prune['importance']} importance, ratio {prune['ratio']}, "
+                                       f"{'global' if prune['global_pruning'] else 'uniform'}, round_to "
+                                       f"{prune['round_to']}, kept {prune.get('keep_layers') or 'none'}; params "
+                                       f"{prune['before']['params']} -> {prune['after']['params']}, MACs "
+                                       f"{prune['before']['macs']} -> {prune['after']['macs']}"},
+        {"stage": "fine-tune", "settings": f"{f['epochs']} epochs, batch {f['batch_size']}, lr {f['learning_rate']} "
+                                           "(cosine)"},
+        {"stage": "INT8", "settings": f"ONNX Runtime static, {q['format']}, per-channel {q['per_channel']}, "
+                                      f"activations {q['activation_type']}, weights {q['weight_type']}, "
+                                      f"{q['calibration_method']} calibration on {settings['calibration_size']} "
+                                      f"training images, FP32 op types {q['keep_fp32'] or 'none'}, "
+                                      f"quant_pre_process {q['pre_process']}"},
+    ]))
+
+    doc.h(2, "4. Results")
+    for bench in benches:
         target = bench.target.iloc[0]
-        parts.append(f"<h2>Results on {html.escape(str(target))}</h2><p>CPU: {html.escape(str(bench.cpu.iloc[0]))}, "
-                     f"ONNX Runtime {bench.onnxruntime.iloc[0]}.</p>")
-        parts.append(bench[TABLE_COLUMNS].to_html(index=False, float_format=lambda v: f"{v:.4g}"))
-    parts.append("<h2>Figures</h2>" + "".join(_img(f) for f in figures))
-    parts.append("</body></html>")
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
-    Path(path).write_text("\n".join(parts))
+        doc.h(3, f"Target: {target}")
+        doc.p(f"CPU {bench.cpu.iloc[0]}, {bench.os.iloc[0]}, ONNX Runtime {bench.onnxruntime.iloc[0]}; batch 1. "
+              "peak_fraction is the attained MAC rate over the peak of a large matrix multiply of the same data "
+              "type on the same threads, measured in the same benchmark.")
+        doc.table(bench[RESULT_COLUMNS])
+        for name, caption in [("accuracy_latency", "Accuracy vs latency (1 thread) with the Pareto front."),
+                              ("accuracy_size", "Accuracy vs file size with the Pareto front."),
+                              ("stage_gains", "Speed-up and size reduction of each stage over the FP32 baseline.")]:
+            doc.image(figures[f"{target}/{name}"], caption)
+
+    doc.h(2, "5. Analysis")
+    doc.h(3, "Did NAS help?")
+    controls = [m for m in benches[0].model.unique() if m != "nas"]
+    if not controls:
+        doc.p("No controls were trained (controls.models is empty), so this run cannot say whether NAS helped. "
+              "config/presets/study.yaml trains a random architecture, ResNet-20 and MobileNetV2 with the same recipe.")
+    for bench in benches:
+        if not controls:
+            break
+        table = nas_vs_controls(bench, test_images)
+        nas = table[table.model == "nas"].iloc[0]
+        others = table[table.model != "nas"]
+        best = others.loc[others.accuracy.idxmax()]
+        verdict = "beyond" if best["beyond noise"] else "within"
+        doc.h(4, f"{bench.target.iloc[0]}")
+        text = (f"The NAS net scores {fmt(nas.accuracy)} (standard error {fmt(nas['std error'])}); the best control, "
+                f"{best.model}, {fmt(best.accuracy)}. NAS minus best control: {fmt(-best['vs NAS (points)'])} points, "
+                f"{verdict} twice the combined standard error of the two test accuracies. ")
+        randoms = others[others.model.str.startswith("random")]
+        if len(randoms) > 1:
+            text += (f"Random architectures from the same space: {fmt(randoms.accuracy.mean())} ± "
+                     f"{fmt(randoms.accuracy.std())} over {len(randoms)} seeds. ")
+        elif len(randoms) == 1:
+            text += "One random-architecture seed: its seed-to-seed spread is not measured (add seeds). "
+        doc.p(text + "Same recipe, epochs and data for every model; latency at the lowest thread count.")
+        doc.table(table)
+    doc.h(3, "What did compression add?")
+    for bench in benches:
+        steps = compression_steps(bench)
+        final = steps[steps.stage == steps.stage.iloc[-1]]
+        doc.h(4, f"{bench.target.iloc[0]}")
+        doc.p("From the FP32 baseline to the final model: " + "; ".join(
+            f"{r.threads} thread(s) {fmt(r['speed-up (total)'])}x faster" for _, r in final.iterrows())
+            + f", {fmt(final['smaller (total)'].iloc[0])}x smaller, accuracy change "
+              f"{fmt(final['accuracy change (points)'].iloc[0])} points.")
+        doc.table(steps)
+
+    doc.h(2, "6. Setup")
+    source = stats["source"]
+    formats = ", ".join(f"{n} {k}" for k, n in source["formats"].items())
+    lossy = any(k in (".jpg", ".jpeg") for k in source["formats"])
+    doc.p(f"Data set: {source['dataset']} from {source['root']} ({formats}); {stats['images']['train']} training "
+          f"and {stats['images']['test']} test images at {stats['image_size']}x{stats['image_size']}."
+          + (" The images are JPEG-compressed, so accuracies run a little below those on the original CIFAR-10."
+             if lossy else ""))
+    doc.p(f"Hardware (where the report was written): {cpu_name()}, {os.cpu_count()} cores, "
+          f"{platform.platform()}; benchmark targets: {', '.join(b.target.iloc[0] for b in benches)}.")
+    doc.table(versions())
+    doc.p("Wall time of every job (Snakemake benchmark files):")
+    doc.table(run_times(benchmarks))
+    doc.p("The config of this run:")
+    doc.pre(yaml.safe_dump(settings, sort_keys=False))
+
+    for path, text in [(html_path, doc.html()), (md_path, doc.markdown(Path(md_path).parent))]:
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        Path(path).write_text(text)

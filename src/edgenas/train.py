@@ -188,6 +188,23 @@ def train_baseline(genotype: str, train_npz: str, test_npz: str, stats: dict, re
                     out_model, out_history)
 
 
+def train_control(name: str, train_npz: str, test_npz: str, stats: dict, recipe: dict, split: dict,
+                  hardware: dict, workdir: str, out_model: str, out_history: str) -> None:
+    """A control (``controls.py``) trained from scratch with the searched net's recipe: same epochs,
+    batch, schedule and data. The DARTS-only parts (auxiliary head, drop-path) apply to the
+    random-architecture controls alone."""
+    from .controls import control_spec
+    from .model import build_model
+
+    recipe = dict(recipe)
+    spec = control_spec(name, len(stats["classes"]), recipe.pop("width"), recipe.pop("num_cells"),
+                        recipe["auxiliary_weight"] > 0 and stats["image_size"] >= 32, recipe.pop("drop_path"))
+    if "family" in spec or not spec["auxiliary"]:
+        recipe["auxiliary_weight"] = 0.0
+    _train_and_save(build_model(spec), spec, train_npz, test_npz, stats, recipe, split, hardware, workdir,
+                    out_model, out_history)
+
+
 def finetune_pruned(pruned: str, train_npz: str, test_npz: str, stats: dict, recipe: dict, base_recipe: dict,
                     split: dict, hardware: dict, workdir: str, out_model: str, out_history: str) -> None:
     """Recover the pruned net's accuracy: the training recipe with fine-tuning's epochs, batch and

@@ -1,9 +1,13 @@
 rule bench:
     input:
+        # the NAS stages' ONNX files, then each control's
         **{stage: f"results/models/{name}" for stage, name in STAGE_MODELS.items()},
+        **{f"control_{c}": f"results/models/{name}" for c, name in CONTROL_MODELS.items()},
+        # test accuracy of every ONNX file; MACs and params of the controls' checkpoints
+        metrics=[f"results/eval/{name}.json" for name in [*STAGE_MODELS.values(), *CONTROL_MODELS.values()]],
+        control_checkpoints=[f"results/eval/control_{c}.pt.json" for c in CONTROLS],
         # PyTorch eager reference rows (this machine only)
         **{f"{stage}_pt": f"results/models/{stage}.pt" for stage in EAGER_STAGES},
-        metrics=[f"results/eval/{name}.json" for name in STAGE_MODELS.values()],
         prune=rules.prune.output.summary,
         test=DATA["test"],
         stats=DATA["stats"],
@@ -16,6 +20,7 @@ rule bench:
         ),
     params:
         stages=list(STAGE_MODELS),
+        controls=CONTROLS,
         eager_stages=EAGER_STAGES,
         bench=config["bench"],
         device=lambda wc: config["targets"].get(wc.target),
@@ -29,6 +34,8 @@ rule bench:
         "../envs/edgenas.yaml"
     log:
         "logs/bench/{target}.log",
+    benchmark:
+        "results/benchmarks/bench/{target}.tsv"
     script:
         "../scripts/bench.py"
 

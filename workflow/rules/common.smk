@@ -1,5 +1,7 @@
 from snakemake.utils import validate
 
+from edgenas.controls import control_names
+
 
 validate(config, schema="../schemas/config.schema.yaml")
 
@@ -17,9 +19,14 @@ STAGE_MODELS = {
 }
 # Stages also timed in PyTorch eager mode, to show what deployment through ONNX Runtime buys.
 EAGER_STAGES = ["baseline", "finetuned"]
+# Reference models trained with the same recipe (workflow/rules/controls.smk), by name.
+CONTROLS = control_names(config["controls"]["models"], config["controls"]["random_seeds"])
+# Benchmarked control name -> its ONNX file.
+CONTROL_MODELS = {c: f"control_{c}.onnx" for c in CONTROLS}
 # ONNX export name -> the checkpoint it is exported from.
-EXPORTS = {"baseline": "baseline.pt", "pruned": "pruned.pt", "fp32": "finetuned.pt"}
-CHECKPOINTS = ["baseline.pt", "pruned.pt", "finetuned.pt"]
+EXPORTS = {"baseline": "baseline.pt", "pruned": "pruned.pt", "fp32": "finetuned.pt",
+           **{f"control_{c}": f"control_{c}.pt" for c in CONTROLS}}
+CHECKPOINTS = ["baseline.pt", "pruned.pt", "finetuned.pt", *(f"control_{c}.pt" for c in CONTROLS)]
 # search, training and fine-tuning ask for a GPU unless the config pins them to the CPU
 GPU = 0 if config["device"] == "cpu" else 1
 # device and precision, resolved on the machine that runs the job (edgenas.accel.resolve)

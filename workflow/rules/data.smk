@@ -10,5 +10,7 @@ rule prepare_data:
         "../envs/edgenas.yaml"
     log:
         "logs/prepare_data.log",
+    benchmark:
+        "results/benchmarks/prepare_data.tsv"
     script:
         "../scripts/prepare_data.py"

@@ -20,5 +20,7 @@ rule finetune:
         "../envs/edgenas.yaml"
     log:
         "logs/finetune.log",
+    benchmark:
+        "results/benchmarks/finetune.tsv"
     script:
         "../scripts/finetune.py"

@@ -11,5 +11,7 @@ rule prune:
         "../envs/edgenas.yaml"
     log:
         "logs/prune.log",
+    benchmark:
+        "results/benchmarks/prune.tsv"
     script:
         "../scripts/prune.py"

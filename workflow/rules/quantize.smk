@@ -30,5 +30,7 @@ rule quantize:
         "../envs/edgenas.yaml"
     log:
         "logs/quantize.log",
+    benchmark:
+        "results/benchmarks/quantize.tsv"
     script:
         "../scripts/quantize.py"

@@ -1,27 +1,83 @@
-FIGURES = ["accuracy_latency", "size", "training_curves"]
+TARGET_FIGURES = ["accuracy_latency", "accuracy_size", "stage_gains"]
+SEARCH_FIGURES = ["normal_cell", "reduce_cell", "arch_weights"]
+# Snakemake benchmark files of every job the report's run-time table lists
+RUN_TIMES = [
+    "results/benchmarks/prepare_data.tsv",
+    "results/benchmarks/search.tsv",
+    "results/benchmarks/train.tsv",
+    "results/benchmarks/prune.tsv",
+    "results/benchmarks/finetune.tsv",
+    "results/benchmarks/quantize.tsv",
+    *expand("results/benchmarks/train_control/{control}.tsv", control=CONTROLS),
+    *expand("results/benchmarks/bench/{target}.tsv", target=config["bench"]["targets"]),
+]
 
 
-rule figures:
+rule target_figures:
     input:
-        bench=f"results/bench_{config['bench']['targets'][0]}.csv",
-        baseline=rules.train.output.history,
-        finetuned=rules.finetune.output.history,
+        bench="results/bench_{target}.csv",
+    output:
+        **{
+            name: report(
+                f"results/figures/{{target}}/{name}.png",
+                caption=f"../../report/{name}.rst",
+                category="Figures",
+                subcategory="{target}",
+                labels={"figure": name, "target": "{target}"},
+            )
+            for name in TARGET_FIGURES
+        },
+    wildcard_constraints:
+        target="|".join(TARGETS),
+    conda:
+        "../envs/edgenas.yaml"
+    log:
+        "logs/figures/{target}.log",
+    script:
+        "../scripts/target_figures.py"
+
+
+rule search_figures:
+    input:
+        genotype=rules.search.output.genotype,
     output:
         **{
             name: report(
                 f"results/figures/{name}.png",
                 caption=f"../../report/{name}.rst",
-                category="Figures",
+                category="Search",
                 labels={"figure": name},
             )
-            for name in FIGURES
+            for name in SEARCH_FIGURES
         },
     conda:
         "../envs/edgenas.yaml"
     log:
-        "logs/figures.log",
+        "logs/search_figures.log",
     script:
-        "../scripts/figures.py"
+        "../scripts/search_figures.py"
+
+
+rule training_curves:
+    input:
+        baseline=rules.train.output.history,
+        finetuned=rules.finetune.output.history,
+        controls=expand("results/models/control_{control}_history.csv", control=CONTROLS),
+    output:
+        curves=report(
+            "results/figures/training_curves.png",
+            caption="../../report/training_curves.rst",
+            category="Figures",
+            labels={"figure": "training_curves"},
+        ),
+    params:
+        controls=CONTROLS,
+    conda:
+        "../envs/edgenas.yaml"
+    log:
+        "logs/training_curves.log",
+    script:
+        "../scripts/training_curves.py"
 
 
 rule results_report:
@@ -29,14 +85,29 @@ rule results_report:
         bench=expand("results/bench_{target}.csv", target=config["bench"]["targets"]),
         genotype=rules.search.output.genotype,
         prune=rules.prune.output.summary,
-        figures=expand("results/figures/{name}.png", name=FIGURES),
+        stats=DATA["stats"],
+        evals=[f"results/eval/{name}.json" for name in STAGE_MODELS.values()],
+        run_times=RUN_TIMES,
+        **{name: f"results/figures/{name}.png" for name in SEARCH_FIGURES},
+        training_curves=rules.training_curves.output.curves,
+        target_figures=expand("results/figures/{target}/{name}.png", target=config["bench"]["targets"],
+                              name=TARGET_FIGURES),
     output:
         html=report(
             "results/report/report.html",
             caption="../../report/report.rst",
             category="Report",
-            labels={"report": "results"},
+            labels={"report": "html"},
         ),
+        markdown=report(
+            "results/report/report.md",
+            caption="../../report/report.rst",
+            category="Report",
+            labels={"report": "markdown"},
+        ),
+    params:
+        settings={k: v for k, v in config.items() if k != "targets"},
+        calibration_size=config["data"]["calibration_size"],
     conda:
         "../envs/edgenas.yaml"
     log:

@@ -16,5 +16,7 @@ rule search:
         "../envs/edgenas.yaml"
     log:
         "logs/search.log",
+    benchmark:
+        "results/benchmarks/search.tsv"
     script:
         "../scripts/search.py"

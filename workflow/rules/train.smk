@@ -19,5 +19,7 @@ rule train:
         "../envs/edgenas.yaml"
     log:
         "logs/train.log",
+    benchmark:
+        "results/benchmarks/train.tsv"
     script:
         "../scripts/train.py"
