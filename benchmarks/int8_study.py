@@ -41,6 +41,8 @@ VARIANTS: list[tuple[str, dict, int]] = [  # (name, change to ORT's defaults, ca
     ("AveragePool kept in FP32", {"keep_fp32": ["AveragePool"]}, 256),
     ("Add/Concat/pools kept in FP32", {"keep_fp32": ["Add", "Concat", "AveragePool", "MaxPool"]}, 256),
     ("only Conv quantized", {"keep_fp32": NON_CONV}, 256),
+    ("per-tensor + Add/Concat/pools in FP32", {"per_channel": False,
+                                               "keep_fp32": ["Add", "Concat", "AveragePool", "MaxPool"]}, 256),
 ]
 
 

@@ -2,13 +2,13 @@
 
     python benchmarks/search_throughput.py [--steps 10]
 
-Both rows run NNI 3.0's DARTS strategy (first order) on NNI's DARTS space at the
+Every row runs NNI 3.0's DARTS strategy (first order) on NNI's DARTS space at the
 config's search width and cell count, on the same CIFAR-shaped images, in this run.
 "NNI defaults" is NNI's DARTS tutorial: a torchvision-style data set with per-sample PIL
-transforms, NNI's DataLoader at batch 32, NCHW fp32. The edgenas row is
-``edgenas.search.search_darts`` as the search rule runs it (batched in-memory
-augmentation, channels-last, the config's batch). Images/s counts the weight batch of a
-step; every step also moves an equal architecture batch through the supernet.
+transforms, NNI's DataLoader at batch 32, NCHW fp32. Then the levers one at a time, and
+last ``edgenas.search.search_darts`` as the search rule runs it. Images/s counts the
+weight batch of a step; every step also moves an equal architecture batch through the
+supernet.
 """
 from __future__ import annotations
 
@@ -21,13 +21,17 @@ import torch
 import yaml
 
 from throughput_common import CIFAR_MEAN, CIFAR_STD, PerSampleImages, cifar_shaped, print_table
-from edgenas.accel import StepTimer
+from edgenas.accel import StepTimer, channels_last
+from edgenas.data import BatchedImages, make_loader
 from edgenas.search import search_darts
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def nni_defaults(arrays, width: int, num_cells: int, steps: int, batch: int = 32) -> float:
+def nni_search(arrays, width: int, num_cells: int, steps: int, batch: int = 32, batched: bool = False,
+               nhwc: bool = False, precision: str = "32-true") -> float:
+    """Images/s of NNI's DARTS strategy; the defaults are NNI's tutorial pipeline, the flags are
+    the levers measured one at a time (batched in-memory augmentation, channels-last, bf16)."""
     from nni.nas.evaluator.pytorch import Classification, DataLoader
     from nni.nas.experiment import NasExperiment
     from nni.nas.hub.pytorch import DARTS
@@ -35,15 +39,25 @@ def nni_defaults(arrays, width: int, num_cells: int, steps: int, batch: int = 32
 
     half = len(arrays.y) // 2
     idx = np.arange(len(arrays.y))
+
+    def loader(part, seed):
+        if batched:
+            data = BatchedImages(arrays, part, CIFAR_MEAN, CIFAR_STD, augment=True)
+            if not nhwc:
+                return [(x.contiguous(), y) for x, y in make_loader(data, batch, True, True, seed=seed)]
+            return make_loader(data, batch, True, True, DataLoader, seed)
+        return DataLoader(PerSampleImages(arrays, part), batch_size=batch, shuffle=True)
+
+    space = DARTS(width=width, num_cells=num_cells, dataset="cifar")
+    if nhwc:
+        channels_last(space)
     timer = StepTimer(warmup=2)
     with tempfile.TemporaryDirectory() as tmp:
         evaluator = Classification(
             learning_rate=1e-3, weight_decay=1e-4, num_classes=10, max_epochs=1, limit_train_batches=steps + 2,
-            train_dataloaders=DataLoader(PerSampleImages(arrays, idx[:half]), batch_size=batch, shuffle=True),
-            val_dataloaders=DataLoader(PerSampleImages(arrays, idx[half:]), batch_size=batch, shuffle=True),
+            train_dataloaders=loader(idx[:half], 0), val_dataloaders=loader(idx[half:], 1), precision=precision,
             callbacks=[timer], logger=False, enable_checkpointing=False, default_root_dir=tmp)
-        experiment = NasExperiment(DARTS(width=width, num_cells=num_cells, dataset="cifar"), evaluator,
-                                   DartsStrategy())
+        experiment = NasExperiment(space, evaluator, DartsStrategy())
         experiment.config.experiment_working_directory = tmp
         try:
             experiment.run()
@@ -55,17 +69,26 @@ def nni_defaults(arrays, width: int, num_cells: int, steps: int, batch: int = 32
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--config", default=str(ROOT / "config" / "config.yaml"))
-    parser.add_argument("--steps", type=int, default=10, help="timed steps per setting")
+    parser.add_argument("--steps", type=int, default=6, help="timed steps per setting")
     args = parser.parse_args()
     cfg = yaml.safe_load(Path(args.config).read_text())["search"]
     print(f"supernet: width {cfg['width']}, {cfg['num_cells']} cells; torch {torch.__version__}, "
           f"{torch.get_num_threads()} threads")
 
-    steps = args.steps
-    rows = [{"setting": "NNI defaults (batch 32, per-sample transforms, NCHW)",
-             "images_per_s": nni_defaults(cifar_shaped(2 * 32 * (steps + 2)), cfg["width"], cfg["num_cells"], steps)}]
-    print(f"  {rows[-1]['setting']}: {rows[-1]['images_per_s']:.1f} images/s", flush=True)
-    batch = cfg["batch_size"]
+    steps, batch = args.steps, cfg["batch_size"]
+    rows = []
+    levers = [("NNI defaults (batch 32, per-sample transforms, NCHW fp32)", {}),
+              ("+ batched in-memory augmentation", {"batched": True}),
+              ("+ channels-last", {"batched": True, "nhwc": True}),
+              (f"+ batch {batch}", {"batched": True, "nhwc": True, "batch": batch}),
+              (f"+ batch {2 * batch}", {"batched": True, "nhwc": True, "batch": 2 * batch}),
+              (f"batch {batch}, channels-last + bf16 autocast", {"batched": True, "nhwc": True, "batch": batch,
+                                                                 "precision": "bf16-mixed"})]
+    for name, lever in levers:
+        b = lever.get("batch", 32)
+        rate = nni_search(cifar_shaped(2 * b * (steps + 2)), cfg["width"], cfg["num_cells"], steps, **lever)
+        rows.append({"setting": name, "images_per_s": rate})
+        print(f"  {name}: {rate:.1f} images/s", flush=True)
     settings = {k: cfg[k] for k in ("width", "num_cells", "batch_size", "learning_rate", "arc_learning_rate",
                                     "weight_decay", "gradient_clip")}
     arrays = cifar_shaped(2 * batch * (steps + 2))

@@ -1,9 +1,17 @@
+import shutil
+
+from snakemake.exceptions import WorkflowError
 from snakemake.utils import validate
 
 from edgenas.controls import control_names
 
 
 validate(config, schema="../schemas/config.schema.yaml")
+
+if shutil.which("dot") is None:  # fail now, not after hours of training at the report's cell diagrams
+    raise WorkflowError("graphviz's 'dot' is not on PATH; the report draws the searched cells with it. "
+                        "Install it: sudo apt-get install graphviz (Debian/Ubuntu), brew install graphviz (macOS) "
+                        "or conda install -c conda-forge graphviz.")
 
 TARGETS = ["local", *config["targets"]]
 for _name in config["bench"]["targets"]:
