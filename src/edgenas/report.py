@@ -191,7 +191,7 @@ def versions() -> pd.DataFrame:
 
 def method_text(geno: dict) -> list[str]:
     space, s = geno["space"], geno["search"]
-    reductions = [round(space["num_cells"] / 3), round(2 * space["num_cells"] / 3)]
+    reductions = [space["num_cells"] // 3, 2 * space["num_cells"] // 3]  # NNI's stage boundaries
     return [
         f"Search space: NNI's DARTS space. A cell is a directed acyclic graph of {space['nodes_per_cell']} "
         f"intermediate nodes; each node sums two edges, and each edge picks an input (the two previous cells' "
