@@ -82,6 +82,7 @@ def main() -> None:
               ("+ channels-last", {"batched": True, "nhwc": True}),
               (f"+ batch {batch}", {"batched": True, "nhwc": True, "batch": batch}),
               (f"+ batch {2 * batch}", {"batched": True, "nhwc": True, "batch": 2 * batch}),
+              (f"+ batch {4 * batch}", {"batched": True, "nhwc": True, "batch": 4 * batch}),
               (f"batch {batch}, channels-last + bf16 autocast", {"batched": True, "nhwc": True, "batch": batch,
                                                                  "precision": "bf16-mixed"})]
     for name, lever in levers:
