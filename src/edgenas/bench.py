@@ -13,6 +13,7 @@ from . import ondevice
 COLUMNS = ["target", "model", "stage", "format", "accuracy", "latency_ms_mean", "latency_ms_p50", "latency_ms_p90",
            "latency_ms_p99", "throughput_ips", "size_mb", "params", "macs", "gmacs_per_s", "peak_gmacs_per_s",
            "peak_fraction", "threads", "cpu", "os", "onnxruntime"]
+TIMING_KEYS = ["latency_ms_mean", "latency_ms_p50", "latency_ms_p90", "latency_ms_p99", "throughput_ips"]
 PEAK_SIZE = 512  # square matrix side: large enough for MLAS's GEMM kernels to reach their rate
 
 
@@ -47,7 +48,7 @@ def _row(target: str, entry: dict, fmt: str, path: str, accuracy: float, timing:
     rate = entry["macs"] / (timing["latency_ms_p50"] / 1000.0) / 1e9
     top = peak.get(str(threads), {}).get("int8" if fmt == "onnx-int8" else "fp32")
     return {"target": target, "model": entry["model"], "stage": entry["stage"], "format": fmt, "accuracy": accuracy,
-            **{k: timing[k] for k in COLUMNS if k in timing},
+            **{k: timing[k] for k in TIMING_KEYS},
             "size_mb": os.path.getsize(path) / 1e6, "params": entry["params"], "macs": entry["macs"],
             "gmacs_per_s": rate, "peak_gmacs_per_s": top, "peak_fraction": rate / top if top else None,
             "threads": threads, "cpu": system["cpu"], "os": system["os"], "onnxruntime": system["onnxruntime"]}
