@@ -20,11 +20,9 @@ from pathlib import Path
 import onnxruntime as ort
 import yaml
 
-from study_common import ROOT, RunData, interleaved_p50, session, threads_label
+from study_common import ORT_DEFAULTS, ROOT, RunData, interleaved_p50, session, threads_label
 from edgenas.quantize import quantize_int8
 
-ORT_DEFAULTS = dict(format="qdq", per_channel=True, activation_type="uint8", weight_type="int8",
-                    calibration_method="minmax", keep_fp32=[], pre_process=True)
 NON_CONV = ["Add", "Concat", "AveragePool", "MaxPool", "GlobalAveragePool", "Gemm", "Relu", "Pad", "Slice"]
 VARIANTS: list[tuple[str, dict, int]] = [  # (name, change to ORT's defaults, calibration images)
     ("ORT defaults (QDQ, per-channel, u8/s8, MinMax, 256 images)", {}, 256),

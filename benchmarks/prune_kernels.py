@@ -15,14 +15,12 @@ import argparse
 import tempfile
 from pathlib import Path
 
-from study_common import RunData, interleaved_p50, session
+from study_common import ORT_DEFAULTS, RunData, interleaved_p50, session
 from edgenas.export import export_onnx
 from edgenas.model import count_macs_params, drop_auxiliary_head, load_checkpoint
 from edgenas.prune import prune_channels
 from edgenas.quantize import quantize_int8
 
-INT8 = dict(format="qdq", per_channel=True, activation_type="uint8", weight_type="int8",
-            calibration_method="minmax")
 VARIANTS = [  # name, ratio, round_to, global, keep the stem's channels
     ("ratio 0.5, uniform, round_to 8 (default)", 0.5, 8, False, False),
     ("ratio 0.5, uniform, no rounding", 0.5, 0, False, False),
@@ -62,7 +60,7 @@ def main() -> None:
             complexity[name] = count_macs_params(net, size)
             fp32, int8 = Path(tmp) / f"v{i}.onnx", Path(tmp) / f"v{i}_int8.onnx"
             export_onnx(net, fp32, size, check, atol=1e-2)
-            quantize_int8(fp32, int8, data.calibration, **INT8)
+            quantize_int8(fp32, int8, data.calibration, **ORT_DEFAULTS)
             files[name, "fp32"], files[name, "int8"] = str(fp32), str(int8)
             print(f"pruned: {name}", flush=True)
         p50 = interleaved_p50({k: session(v, 1) for k, v in files.items()}, data.inputs[0], args.rounds, args.runs)

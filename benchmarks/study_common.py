@@ -16,6 +16,9 @@ from edgenas import ondevice
 from edgenas.data import ImageArrays, take
 
 ROOT = Path(__file__).resolve().parents[1]
+# ONNX Runtime's static-quantization defaults: the reference INT8 of the studies
+ORT_DEFAULTS = dict(format="qdq", per_channel=True, activation_type="uint8", weight_type="int8",
+                    calibration_method="minmax", keep_fp32=[], pre_process=True)
 
 
 class RunData:

@@ -32,15 +32,18 @@ def predict_file(model: str | Path, images: np.ndarray, mean, std) -> np.ndarray
 
 
 def evaluate_file(model: str | Path, test: ImageArrays, mean, std) -> dict:
-    """Top-1 accuracy and per-class accuracy on the test split; MACs and parameters of a checkpoint."""
-    pred = predict_file(model, test.x, mean, std).argmax(1)
-    correct = pred == test.y
-    per_class = {c: float(correct[test.y == i].mean()) for i, c in enumerate(test.classes) if (test.y == i).any()}
-    metrics = {"model": Path(model).name, "accuracy": float(correct.mean()), "images": int(len(test.y)),
-               "per_class": per_class}
+    """Top-1 accuracy and per-class accuracy on the test split; MACs and parameters of a checkpoint
+    (counted on the same loaded net, as deployed: without the training-only auxiliary head)."""
+    complexity = {}
     if Path(model).suffix == ".pt":
         from .model import count_macs_params, drop_auxiliary_head, load_checkpoint
 
-        net, _, meta = load_checkpoint(model)  # as deployed: without the training-only auxiliary head
-        metrics["macs"], metrics["params"] = count_macs_params(drop_auxiliary_head(net), meta["image_size"])
-    return metrics
+        net, _, meta = load_checkpoint(model)
+        logits = predict_torch(net, test.x, mean, std)
+        complexity["macs"], complexity["params"] = count_macs_params(drop_auxiliary_head(net), meta["image_size"])
+    else:
+        logits = predict_file(model, test.x, mean, std)
+    correct = logits.argmax(1) == test.y
+    per_class = {c: float(correct[test.y == i].mean()) for i, c in enumerate(test.classes) if (test.y == i).any()}
+    return {"model": Path(model).name, "accuracy": float(correct.mean()), "images": int(len(test.y)),
+            "per_class": per_class, **complexity}
