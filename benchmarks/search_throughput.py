@@ -20,7 +20,7 @@ import numpy as np
 import torch
 import yaml
 
-from throughput_common import CIFAR_MEAN, CIFAR_STD, PerSampleImages, cifar_shaped, print_table
+from throughput_common import CIFAR_MEAN, CIFAR_STD, NCHWBatches, PerSampleImages, cifar_shaped, print_table
 from edgenas.accel import StepTimer, channels_last
 from edgenas.data import BatchedImages, make_loader
 from edgenas.search import search_darts
@@ -43,9 +43,7 @@ def nni_search(arrays, width: int, num_cells: int, steps: int, batch: int = 32, 
     def loader(part, seed):
         if batched:
             data = BatchedImages(arrays, part, CIFAR_MEAN, CIFAR_STD, augment=True)
-            if not nhwc:
-                return [(x.contiguous(), y) for x, y in make_loader(data, batch, True, True, seed=seed)]
-            return make_loader(data, batch, True, True, DataLoader, seed)
+            return make_loader(data if nhwc else NCHWBatches(data), batch, True, True, DataLoader, seed)
         return DataLoader(PerSampleImages(arrays, part), batch_size=batch, shuffle=True)
 
     space = DARTS(width=width, num_cells=num_cells, dataset="cifar")

@@ -45,6 +45,21 @@ class PerSampleImages(Dataset):
         return self.transform(Image.fromarray(self.x[i])), int(self.y[i])
 
 
+class NCHWBatches(Dataset):
+    """edgenas's batched augmentation with its batches in the default (NCHW) layout, to measure
+    channels-last on its own."""
+
+    def __init__(self, batches: Dataset):
+        self.batches = batches
+
+    def __len__(self) -> int:
+        return len(self.batches)
+
+    def __getitem__(self, idx):
+        x, y = self.batches[idx]
+        return x.contiguous(), y
+
+
 def load_arch(genotype: str | None) -> dict:
     """The searched cells from a genotype.json, or the DARTS paper's DARTS-V2 cells."""
     return json.loads(Path(genotype).read_text())["arch"] if genotype else DARTS_V2

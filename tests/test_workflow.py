@@ -209,6 +209,13 @@ def test_unknown_or_ill_typed_key_fails_at_start(tmp_path):
     assert not (tmp_path / "results").exists()
 
 
+def test_nested_config_values_keep_their_types(tmp_path):
+    # Snakemake passes nested --config values as strings; the workflow types them by the schema
+    out = snakemake(tmp_path, "-n", "--config", "prune={ratio: 0.3}", "data={download: false}",
+                    "controls={models: [random], random_seeds: [1, 2]}")
+    assert planned_rules(out.stdout)["train_control"] == 2
+
+
 def test_lint_is_clean():
     out = subprocess.run([sys.executable, "-m", "snakemake", "--lint", "-s", str(REPO / "Snakefile")],
                          capture_output=True, text=True, cwd=REPO)

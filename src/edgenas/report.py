@@ -307,9 +307,9 @@ def render(bench_csvs: list[str], genotype: str, prune_json: str, stats_json: st
         steps = compression_steps(bench)
         final = steps[steps.stage == steps.stage.iloc[-1]]
         doc.h(4, f"{bench.target.iloc[0]}")
-        doc.p("From the FP32 baseline to the final model: " + "; ".join(
-            f"{r.threads} thread(s) {fmt(r['speed-up (total)'])}x faster" for _, r in final.iterrows())
-            + f", {fmt(final['smaller (total)'].iloc[0])}x smaller, accuracy change "
+        speed = ", ".join(f"{fmt(r['speed-up (total)'])}x at {r.threads} thread(s)" for _, r in final.iterrows())
+        doc.p(f"From the FP32 baseline to the final model: faster by {speed}; "
+              f"{fmt(final['smaller (total)'].iloc[0])}x smaller; accuracy change "
               f"{fmt(final['accuracy change (points)'].iloc[0])} points.")
         doc.table(steps)
 

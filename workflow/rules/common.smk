@@ -1,12 +1,19 @@
 import shutil
+from pathlib import Path
+
+import yaml
 
 from snakemake.exceptions import WorkflowError
 from snakemake.utils import validate
 
+from edgenas.cliconfig import typed_like_schema
 from edgenas.controls import control_names
 
 
-validate(config, schema="../schemas/config.schema.yaml")
+# --config's nested values arrive as strings ("prune={ratio: 0.3}" -> "0.3"): type them first
+_SCHEMA = Path(workflow.basedir, "workflow", "schemas", "config.schema.yaml")
+config.update(typed_like_schema(config, yaml.safe_load(_SCHEMA.read_text())))
+validate(config, schema=str(_SCHEMA))
 
 if shutil.which("dot") is None:  # fail now, not after hours of training at the report's cell diagrams
     raise WorkflowError("graphviz's 'dot' is not on PATH; the report draws the searched cells with it. "
