@@ -103,3 +103,30 @@ def test_auxiliary_head_trains(imagefolder, tmp_path):
     recipe = dict(RECIPE, auxiliary_weight=0.4, cutout=4)
     history = fit(net, train, tr, va, [0.5] * 3, [0.25] * 3, epochs=1, workdir=tmp_path, **recipe)
     assert np.isfinite(float(history[0]["train_loss"]))
+
+
+def test_distillation_pulls_the_student_toward_a_frozen_teacher(arrays, tmp_path):
+    """With the whole loss on distillation, the student learns the teacher's answers (here a
+    teacher that labels every image class 3, whatever the labels say); the teacher is not
+    trained, its batch-norm statistics stay put, and the checkpoint holds the student only."""
+    import torch
+    from conftest import ARCH
+    from edgenas.evaluate import predict_torch
+
+    train = arrays["train"]
+    mean, std = channel_stats(train.x)
+    tr, va = split_indices(len(train.y), 0.1, 0)
+    teacher = build_net(ARCH, width=8, num_cells=3, num_classes=4)
+    with torch.no_grad():
+        teacher.classifier.weight.zero_()
+        teacher.classifier.bias.copy_(torch.tensor([0.0, 0.0, 0.0, 5.0]))
+    before = {k: v.clone() for k, v in teacher.state_dict().items()}
+    student = build_net(ARCH, width=8, num_cells=3, num_classes=4)
+    recipe = dict(RECIPE, label_smoothing=0.0)
+    fit(student, train, tr, va, mean, std, epochs=2, workdir=tmp_path, teacher=teacher, distill_weight=1.0,
+        temperature=2.0, **recipe)
+    assert (predict_torch(student, train.x, mean, std).argmax(1) == 3).mean() > 0.9
+    assert (train.y == 3).mean() < 0.5
+    assert all(torch.equal(before[k], v) for k, v in teacher.state_dict().items())
+    saved = torch.load(tmp_path / "last.ckpt", weights_only=True)["state_dict"]
+    assert saved and all(k.startswith("net.") for k in saved)

@@ -1,7 +1,8 @@
 """Training from scratch and fine-tuning, on PyTorch Lightning.
 
 SGD with Nesterov momentum and a per-step cosine or one-cycle schedule, random crop
-and flip (optionally cutout), label smoothing, optional auxiliary head. A checkpoint
+and flip (optionally cutout), label smoothing, optional auxiliary head, optional
+distillation from a teacher (fine-tuning learns from the unpruned baseline). A checkpoint
 is written every epoch under ``workdir``; a rerun after a crash resumes from it.
 """
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import Any
 import pytorch_lightning as pl
 import torch
 from torch import nn
+from torch.nn import functional as F
 
 from .accel import Hardware, channels_last, contiguous, resolve
 from .data import BatchedImages, ImageArrays, make_loader
@@ -24,9 +26,14 @@ class ImageClassifier(pl.LightningModule):
     """Wraps a net with the recipe: loss, optimiser and schedule."""
 
     def __init__(self, net: nn.Module, *, learning_rate: float, momentum: float, weight_decay: float,
-                 schedule: str, label_smoothing: float, auxiliary_weight: float):
+                 schedule: str, label_smoothing: float, auxiliary_weight: float,
+                 teacher: nn.Module | None = None, distill_weight: float = 0.0, temperature: float = 4.0):
         super().__init__()
         self.net = net
+        # in a list, so the teacher is neither trained, nor saved, nor switched to train mode by Lightning
+        self._teacher = [teacher.eval().requires_grad_(False)] if teacher is not None and distill_weight > 0 else []
+        self.distill_weight = distill_weight
+        self.temperature = temperature
         self.learning_rate = learning_rate
         self.momentum = momentum
         self.weight_decay = weight_decay
@@ -37,6 +44,18 @@ class ImageClassifier(pl.LightningModule):
     def forward(self, x):
         return self.net(x)
 
+    def on_fit_start(self):
+        for teacher in self._teacher:
+            channels_last(teacher.to(self.device))
+
+    def distillation(self, x, logits):
+        """Hinton et al.'s soft-target loss: KL between the temperature-softened outputs, scaled by T²."""
+        with torch.no_grad():
+            target = self._teacher[0](x)
+        t = self.temperature
+        return F.kl_div(F.log_softmax(logits / t, 1), F.log_softmax(target / t, 1), log_target=True,
+                        reduction="batchmean") * t * t
+
     def training_step(self, batch, _):
         x, y = batch
         out = self.net(x)
@@ -45,6 +64,9 @@ class ImageClassifier(pl.LightningModule):
             loss = self.loss(logits, y) + self.auxiliary_weight * self.loss(aux, y)
         else:
             logits, loss = out, self.loss(out, y)
+        if self._teacher:
+            w = self.distill_weight
+            loss = (1 - w) * loss + w * self.distillation(x, logits)
         self.log("train_loss", loss, on_step=False, on_epoch=True, prog_bar=True)
         self.log("train_acc", (logits.argmax(1) == y).float().mean(), on_step=False, on_epoch=True, prog_bar=True)
         return loss
@@ -105,8 +127,10 @@ class HistoryWriter(pl.Callback):
 def fit(net: nn.Module, train: ImageArrays, train_idx, val_idx, mean: list[float], std: list[float], *,
         epochs: int, batch_size: int, learning_rate: float, momentum: float, weight_decay: float,
         schedule: str, label_smoothing: float, cutout: int, auxiliary_weight: float, seed: int,
-        workdir: str | Path, hardware: Hardware = Hardware("cpu", "32-true")) -> list[dict[str, Any]]:
-    """Train ``net`` in place. Returns the per-epoch history.
+        workdir: str | Path, hardware: Hardware = Hardware("cpu", "32-true"), teacher: nn.Module | None = None,
+        distill_weight: float = 0.0, temperature: float = 4.0) -> list[dict[str, Any]]:
+    """Train ``net`` in place. Returns the per-epoch history. With a ``teacher`` and
+    ``distill_weight`` > 0 the loss mixes in distillation from the teacher's outputs.
 
     A checkpoint is kept in ``workdir`` every epoch: a rerun with the same settings after a
     crash resumes from it. The caller removes ``workdir`` (``resume.finished``) once the
@@ -115,7 +139,8 @@ def fit(net: nn.Module, train: ImageArrays, train_idx, val_idx, mean: list[float
     settings = dict(net=str(net), epochs=epochs, batch_size=batch_size, learning_rate=learning_rate,
                     momentum=momentum, weight_decay=weight_decay, schedule=schedule, label_smoothing=label_smoothing,
                     cutout=cutout, auxiliary_weight=auxiliary_weight, seed=seed, train=len(train_idx),
-                    val=len(val_idx), hardware=str(hardware))
+                    val=len(val_idx), hardware=str(hardware),
+                    distill=dict(weight=distill_weight, temperature=temperature) if teacher is not None else None)
     last = checkpoint_to_resume(workdir, settings)
     pl.seed_everything(seed, workers=True)
     drop_last = len(train_idx) > batch_size
@@ -125,7 +150,8 @@ def fit(net: nn.Module, train: ImageArrays, train_idx, val_idx, mean: list[float
                              pin_memory=hardware.on_gpu)
     images_per_epoch = len(train_idx) // batch_size * batch_size if drop_last else len(train_idx)
     module = ImageClassifier(net, learning_rate=learning_rate, momentum=momentum, weight_decay=weight_decay,
-                             schedule=schedule, label_smoothing=label_smoothing, auxiliary_weight=auxiliary_weight)
+                             schedule=schedule, label_smoothing=label_smoothing, auxiliary_weight=auxiliary_weight,
+                             teacher=teacher, distill_weight=distill_weight, temperature=temperature)
     history_path = workdir / "history.csv"
     channels_last(net)
     trainer = pl.Trainer(
@@ -153,7 +179,8 @@ def _write_history(history: list[dict[str, Any]], path: str | Path) -> None:
 
 
 def _train_and_save(net: nn.Module, spec: dict, train_npz: str, test_npz: str, stats: dict, recipe: dict,
-                    split: dict, hardware: dict, workdir: str, out_model: str, out_history: str) -> None:
+                    split: dict, hardware: dict, workdir: str, out_model: str, out_history: str,
+                    teacher: nn.Module | None = None) -> None:
     from .data import split_indices, take
     from .evaluate import predict_torch
     from .model import save_checkpoint
@@ -162,7 +189,7 @@ def _train_and_save(net: nn.Module, spec: dict, train_npz: str, test_npz: str, s
     test = take(ImageArrays.load(test_npz), split["test_limit"], split["seed"])
     train_idx, val_idx = split_indices(len(train.y), split["val_fraction"], split["seed"], split["train_limit"])
     history = fit(net, train, train_idx, val_idx, stats["mean"], stats["std"], **recipe, seed=split["seed"],
-                  workdir=workdir, hardware=resolve(**hardware))
+                  workdir=workdir, hardware=resolve(**hardware), teacher=teacher)
     net.cpu().eval()
     accuracy = float((predict_torch(net, test.x, stats["mean"], stats["std"]).argmax(1) == test.y).mean())
     print(f"test accuracy: {accuracy:.4f} on {len(test.y)} images")
@@ -205,15 +232,18 @@ def train_control(name: str, train_npz: str, test_npz: str, stats: dict, recipe:
                     out_model, out_history)
 
 
-def finetune_pruned(pruned: str, train_npz: str, test_npz: str, stats: dict, recipe: dict, base_recipe: dict,
-                    split: dict, hardware: dict, workdir: str, out_model: str, out_history: str) -> None:
+def finetune_pruned(pruned: str, teacher: str, train_npz: str, test_npz: str, stats: dict, recipe: dict,
+                    base_recipe: dict, split: dict, hardware: dict, workdir: str, out_model: str,
+                    out_history: str) -> None:
     """Recover the pruned net's accuracy: the training recipe with fine-tuning's epochs, batch and
-    rate, on a cosine schedule."""
-    from .model import load_checkpoint
+    rate, on a cosine schedule, distilling from ``teacher`` (the unpruned baseline) when
+    ``recipe["distill_weight"]`` > 0."""
+    from .model import drop_auxiliary_head, load_checkpoint
 
     net, spec, _ = load_checkpoint(pruned)
     full = {k: base_recipe[k] for k in ("momentum", "weight_decay", "label_smoothing", "cutout")}
     # cosine from the start: weights that are already trained want no warm-up
     full.update(recipe, schedule="cosine", auxiliary_weight=0.0)
+    mentor = drop_auxiliary_head(load_checkpoint(teacher)[0]) if recipe["distill_weight"] > 0 else None
     _train_and_save(net.train(), spec, train_npz, test_npz, stats, full, split, hardware, workdir,
-                    out_model, out_history)
+                    out_model, out_history, teacher=mentor)

@@ -1,6 +1,7 @@
 rule finetune:
     input:
         model=rules.prune.output.model,
+        teacher=rules.train.output.model,
         train=DATA["train"],
         test=DATA["test"],
         stats=DATA["stats"],

@@ -11,6 +11,6 @@ from edgenas.train import finetune_pruned  # noqa: E402
 
 torch.set_num_threads(snakemake.threads)
 p = snakemake.params
-finetune_pruned(snakemake.input.model, snakemake.input.train, snakemake.input.test,
+finetune_pruned(snakemake.input.model, snakemake.input.teacher, snakemake.input.train, snakemake.input.test,
                 json.load(open(snakemake.input.stats)), p.recipe, p.base_recipe, p.split, p.hardware, p.workdir,
                 snakemake.output.model, snakemake.output.history)

@@ -1,0 +1,91 @@
+"""Fine-tuning choices against the accuracy goal (baseline -> final INT8 within 1 point).
+
+    python benchmarks/finetune_accuracy.py [--run .] [--variants 5:0.02:0 7:0.02:0 ...]
+
+Each variant ``epochs:learning_rate:distill_weight`` fine-tunes the run's ``pruned.pt`` with
+the workflow's own stage (``edgenas.train.finetune_pruned``: the default config's recipe,
+split and seed; distillation from ``baseline.pt`` at temperature 4 when the weight is > 0),
+exports it, quantizes it with the default config's INT8 settings, and reports test accuracy
+of FP32 and INT8 and the INT8 model's loss in points against ``baseline.pt``. Accuracy is not
+timing, so variants may run side by side (``--threads 1`` in two shells). On a 2-core CPU
+each fine-tuning epoch of the default net costs about 4-5 minutes, so the default variant
+list takes about 2.5 hours; the workflow's own chain gives the configured choice.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import tempfile
+from pathlib import Path
+
+import torch
+import yaml
+
+from study_common import ROOT
+from edgenas.data import ImageArrays
+from edgenas.evaluate import evaluate_file
+from edgenas.export import export_checkpoint
+from edgenas.quantize import calibration_inputs, quantize_int8
+from edgenas.train import finetune_pruned
+
+VARIANTS = ["5:0.02:0", "7:0.02:0", "9:0.02:0", "7:0.05:0", "5:0.02:0.9"]
+
+
+def parse_variant(text: str) -> dict:
+    try:
+        epochs, rate, weight = text.split(":")
+        return {"epochs": int(epochs), "learning_rate": float(rate), "distill_weight": float(weight)}
+    except ValueError:
+        raise SystemExit(f"--variants: {text!r} is not epochs:learning_rate:distill_weight (e.g. 5:0.02:0)")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--run", default=".", help="workflow folder with results/models and resources/data")
+    parser.add_argument("--variants", nargs="+", default=VARIANTS, type=parse_variant)
+    parser.add_argument("--threads", type=int, default=0, help="torch threads (0 = every core)")
+    parser.add_argument("--train-limit", type=int, default=0, help="training images (0 = the config's)")
+    args = parser.parse_args()
+    run = Path(args.run)
+    models, data = run / "results/models", run / "resources/data"
+    needed = [models / "pruned.pt", models / "baseline.pt", data / "train.npz", data / "test.npz", data / "stats.json"]
+    missing = [str(p) for p in needed if not p.exists()]
+    if missing:
+        raise SystemExit(f"{', '.join(missing)} missing; run the workflow up to pruning first "
+                         "(snakemake results/models/pruned.pt --cores 2) or pass --run")
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    config = yaml.safe_load((ROOT / "config/config.yaml").read_text())
+    stats = json.loads((data / "stats.json").read_text())
+    split = {"seed": config["seed"], "val_fraction": config["data"]["val_fraction"],
+             "train_limit": args.train_limit or config["data"]["train_limit"],
+             "test_limit": config["data"]["test_limit"]}
+    test = ImageArrays.load(data / "test.npz")
+    calibration = calibration_inputs(str(data / "train.npz"), stats, config["data"]["calibration_size"], split)
+    hardware = {"device": config["device"], "precision": str(config["precision"])}
+    baseline = evaluate_file(models / "baseline.pt", test, stats["mean"], stats["std"])["accuracy"]
+
+    rows = []
+    for variant in args.variants:
+        recipe = dict(config["finetune"], **variant)
+        with tempfile.TemporaryDirectory() as tmp:
+            tmp = Path(tmp)
+            finetune_pruned(str(models / "pruned.pt"), str(models / "baseline.pt"), str(data / "train.npz"),
+                            str(data / "test.npz"), stats, recipe, config["train"], split, hardware,
+                            str(tmp / "work"), str(tmp / "finetuned.pt"), str(tmp / "history.csv"))
+            export_checkpoint(str(tmp / "finetuned.pt"), str(tmp / "fp32.onnx"), test.x[:16])
+            quantize_int8(tmp / "fp32.onnx", tmp / "int8.onnx", calibration, **config["quantize"])
+            fp32, int8 = (evaluate_file(tmp / f, test, stats["mean"], stats["std"])["accuracy"]
+                          for f in ("fp32.onnx", "int8.onnx"))
+        rows.append((variant, fp32, int8))
+        print(f"done: {variant} fp32 {fp32:.4f} int8 {int8:.4f}", flush=True)
+
+    print(f"\nbaseline.pt test accuracy {baseline:.4f} on {len(test.y)} images")
+    print(f"{'epochs':>6} {'lr':>6} {'distill':>7} {'fp32':>7} {'int8':>7} {'points':>7}")
+    for v, fp32, int8 in rows:
+        print(f"{v['epochs']:6d} {v['learning_rate']:6.3g} {v['distill_weight']:7.2g} {fp32:7.4f} {int8:7.4f} "
+              f"{100 * (int8 - baseline):+7.2f}")
+
+
+if __name__ == "__main__":
+    main()
