@@ -1,8 +1,8 @@
 """Fine-tuning choices against the accuracy goal (baseline -> final INT8 within 1 point).
 
-    python benchmarks/finetune_accuracy.py [--run .] [--variants 5:0.02:0 7:0.02:0 ...]
+    python benchmarks/finetune_accuracy.py [--run .] [--variants 7:64:0.02:0 9:128:0.02:0 ...]
 
-Each variant ``epochs:learning_rate:distill_weight`` fine-tunes the run's ``pruned.pt`` with
+Each variant ``epochs:batch_size:learning_rate:distill_weight`` fine-tunes the run's ``pruned.pt`` with
 the workflow's own stage (``edgenas.train.finetune_pruned``: the default config's recipe,
 split and seed; distillation from ``baseline.pt`` at temperature 4 when the weight is > 0),
 exports it, quantizes it with the default config's INT8 settings, and reports test accuracy
@@ -28,15 +28,17 @@ from edgenas.export import export_checkpoint
 from edgenas.quantize import calibration_inputs, quantize_int8
 from edgenas.train import finetune_pruned
 
-VARIANTS = ["5:0.02:0", "7:0.02:0", "9:0.02:0", "7:0.05:0", "5:0.02:0.9"]
+VARIANTS = ["5:128:0.02:0", "7:128:0.02:0", "9:128:0.02:0", "5:128:0.02:0.9", "7:64:0.02:0"]
 
 
 def parse_variant(text: str) -> dict:
     try:
-        epochs, rate, weight = text.split(":")
-        return {"epochs": int(epochs), "learning_rate": float(rate), "distill_weight": float(weight)}
+        epochs, batch, rate, weight = text.split(":")
+        return {"epochs": int(epochs), "batch_size": int(batch), "learning_rate": float(rate),
+                "distill_weight": float(weight)}
     except ValueError:
-        raise SystemExit(f"--variants: {text!r} is not epochs:learning_rate:distill_weight (e.g. 5:0.02:0)")
+        raise SystemExit(f"--variants: {text!r} is not epochs:batch_size:learning_rate:distill_weight "
+                         "(e.g. 7:64:0.02:0)")
 
 
 def main() -> None:
@@ -81,10 +83,10 @@ def main() -> None:
         print(f"done: {variant} fp32 {fp32:.4f} int8 {int8:.4f}", flush=True)
 
     print(f"\nbaseline.pt test accuracy {baseline:.4f} on {len(test.y)} images")
-    print(f"{'epochs':>6} {'lr':>6} {'distill':>7} {'fp32':>7} {'int8':>7} {'points':>7}")
+    print(f"{'epochs':>6} {'batch':>5} {'lr':>6} {'distill':>7} {'fp32':>7} {'int8':>7} {'points':>7}")
     for v, fp32, int8 in rows:
-        print(f"{v['epochs']:6d} {v['learning_rate']:6.3g} {v['distill_weight']:7.2g} {fp32:7.4f} {int8:7.4f} "
-              f"{100 * (int8 - baseline):+7.2f}")
+        print(f"{v['epochs']:6d} {v['batch_size']:5d} {v['learning_rate']:6.3g} {v['distill_weight']:7.2g} "
+              f"{fp32:7.4f} {int8:7.4f} {100 * (int8 - baseline):+7.2f}")
 
 
 if __name__ == "__main__":
