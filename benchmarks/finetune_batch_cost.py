@@ -2,9 +2,10 @@
 
     python benchmarks/finetune_batch_cost.py [--model results/models/pruned.pt] [--threads 0]
 
-Times forward, backward and SGD update (channels-last, as the workflow trains) on random
-CIFAR-shaped batches; the batch sizes take turns in every round so drift hits all alike,
-and each is reported as median ms per image and as its cost relative to batch 128.
+Times the SGD step of the throughput benchmarks (``throughput_common.plain_loop``; forward,
+backward, update; channels-last, as the workflow trains) on random CIFAR-shaped batches. The
+batch sizes take turns in every round so drift hits all alike; each is reported as median ms
+per image and as its cost relative to batch 128.
 Fine-tuning defaults to batch 64 for accuracy (``benchmarks/finetune_accuracy.py``); this
 shows what that choice costs in time per epoch.
 """
@@ -12,11 +13,11 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import time
 from pathlib import Path
 
 import torch
 
+from throughput_common import plain_loop
 from edgenas.accel import channels_last
 from edgenas.model import load_checkpoint
 
@@ -36,21 +37,14 @@ def main() -> None:
     if args.threads:
         torch.set_num_threads(args.threads)
     net, _, meta = load_checkpoint(args.model)
-    channels_last(net.train())
+    channels_last(net)
     size, classes = meta["image_size"], net.classifier.out_features
-    opt = torch.optim.SGD(net.parameters(), lr=1e-3, momentum=0.9)
     per_image: dict[int, list[float]] = {b: [] for b in SIZES}
     for _ in range(args.rounds):
         for b in SIZES:
-            x = torch.randn(b, 3, size, size).contiguous(memory_format=torch.channels_last)
-            y = torch.randint(0, classes, (b,))
-            for step in range(args.steps + 1):  # the first step of each turn warms up
-                start = time.perf_counter()
-                opt.zero_grad()
-                torch.nn.functional.cross_entropy(net(x), y).backward()
-                opt.step()
-                if step:
-                    per_image[b].append((time.perf_counter() - start) / b * 1000)
+            batch = [(torch.randn(b, 3, size, size).contiguous(memory_format=torch.channels_last),
+                      torch.randint(0, classes, (b,)))]
+            per_image[b].append(1000 / plain_loop(net, batch, args.steps, warmup=1))
     ms = {b: statistics.median(v) for b, v in per_image.items()}
     print(f"{'batch':>5} {'ms/image':>9} {'cost vs 128':>11}  ({torch.get_num_threads()} threads)")
     for b in SIZES:

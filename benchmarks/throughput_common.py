@@ -8,11 +8,14 @@ pixel values, so seeded random images stand in for CIFAR-10 and the benchmarks n
 from __future__ import annotations
 
 import json
+import statistics
+import time
 from pathlib import Path
 
 import numpy as np
 import torch
 from PIL import Image
+from torch import nn
 from torch.utils.data import Dataset
 from torchvision import transforms
 
@@ -58,6 +61,30 @@ class NCHWBatches(Dataset):
     def __getitem__(self, idx):
         x, y = self.batches[idx]
         return x.contiguous(), y
+
+
+def plain_loop(net: nn.Module, loader, steps: int, bf16: bool = False, warmup: int = 3) -> float:
+    """Median images/s over ``steps`` SGD steps after ``warmup``; the loader's time is included."""
+    opt = torch.optim.SGD(net.parameters(), lr=0.05, momentum=0.9, nesterov=True, weight_decay=5e-4)
+    loss_fn = nn.CrossEntropyLoss(label_smoothing=0.1)
+    net.train()
+    rates = []
+    it = iter(loader)
+    for step in range(warmup + steps):
+        start = time.perf_counter()
+        try:
+            x, y = next(it)
+        except StopIteration:
+            it = iter(loader)
+            x, y = next(it)
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+            loss = loss_fn(net(x), y)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        if step >= warmup:
+            rates.append(len(y) / (time.perf_counter() - start))
+    return statistics.median(rates)
 
 
 def load_arch(genotype: str | None) -> dict:

@@ -13,7 +13,6 @@ autocast would, and is shown for the record.
 from __future__ import annotations
 
 import argparse
-import statistics
 import tempfile
 import time
 from pathlib import Path
@@ -24,37 +23,13 @@ import yaml
 from torch import nn
 from torch.utils.data import DataLoader
 
-from throughput_common import CIFAR_MEAN, CIFAR_STD, PerSampleImages, cifar_shaped, load_arch, print_table
+from throughput_common import CIFAR_MEAN, CIFAR_STD, PerSampleImages, cifar_shaped, load_arch, plain_loop, print_table
 from edgenas.accel import channels_last
 from edgenas.data import BatchedImages, make_loader
 from edgenas.model import build_net
 from edgenas.train import fit
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def plain_loop(net: nn.Module, loader, steps: int, bf16: bool = False, warmup: int = 3) -> float:
-    """Median images/s over ``steps`` SGD steps after ``warmup``; the loader's time is included."""
-    opt = torch.optim.SGD(net.parameters(), lr=0.05, momentum=0.9, nesterov=True, weight_decay=5e-4)
-    loss_fn = nn.CrossEntropyLoss(label_smoothing=0.1)
-    net.train()
-    rates = []
-    it = iter(loader)
-    for step in range(warmup + steps):
-        start = time.perf_counter()
-        try:
-            x, y = next(it)
-        except StopIteration:
-            it = iter(loader)
-            x, y = next(it)
-        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
-            loss = loss_fn(net(x), y)
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
-        if step >= warmup:
-            rates.append(len(y) / (time.perf_counter() - start))
-    return statistics.median(rates)
 
 
 def main() -> None:

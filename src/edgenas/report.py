@@ -257,7 +257,7 @@ def render(bench_csvs: list[str], genotype: str, prune_json: str, stats_json: st
         {"stage": "fine-tune", "settings": f"{f['epochs']} epochs, batch {f['batch_size']}, lr {f['learning_rate']} "
                                            "(cosine), " + (f"distilled from the baseline (weight {f['distill_weight']}, "
                                                            f"temperature {f['temperature']})"
-                                                           if f.get("distill_weight") else "labels only")},
+                                                           if f["distill_weight"] else "labels only")},
         {"stage": "INT8", "settings": f"ONNX Runtime static, {q['format']}, per-channel {q['per_channel']}, "
                                       f"activations {q['activation_type']}, weights {q['weight_type']}, "
                                       f"{q['calibration_method']} calibration on {settings['calibration_size']} "
