@@ -24,29 +24,11 @@ include: "workflow/rules/report.smk"
 include: "workflow/rules/demo.smk"
 
 
-# Light rules run where snakemake runs; on a cluster (profiles/slurm) only search, train and
-# finetune (and train_control), the rules that declare a GPU, are submitted as jobs.
-localrules:
-    all,
-    prepare_data,
-    prune,
-    export_onnx,
-    quantize,
-    evaluate,
-    bench,
-    target_figures,
-    search_figures,
-    training_curves,
-    results_report,
-    demo,
-    edge_bundle,
-
-
 rule all:
     default_target: True
+    localrule: True
     input:
         expand("results/bench_{target}.csv", target=config["bench"]["targets"]),
-        expand("results/eval/{model}.json", model=CHECKPOINTS),
         "results/report/report.html",
         "results/demo/demo.mp4",
         "results/edge",

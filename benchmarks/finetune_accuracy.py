@@ -22,11 +22,12 @@ import torch
 import yaml
 
 from study_common import ROOT
-from edgenas.data import ImageArrays
+from edgenas.accel import resolve
+from edgenas.data import ImageArrays, Split
 from edgenas.evaluate import evaluate_file
 from edgenas.export import export_checkpoint
 from edgenas.quantize import calibration_inputs, quantize_int8
-from edgenas.train import finetune_pruned
+from edgenas.train import TrainingJob, finetune_pruned, finetune_recipe
 
 VARIANTS = ["5:128:0.02:0", "7:128:0.02:0", "9:128:0.02:0", "5:128:0.02:0.9", "7:64:0.02:0"]
 
@@ -59,26 +60,26 @@ def main() -> None:
         torch.set_num_threads(args.threads)
     config = yaml.safe_load((ROOT / "config/config.yaml").read_text())
     stats = json.loads((data / "stats.json").read_text())
-    split = {"seed": config["seed"], "val_fraction": config["data"]["val_fraction"],
-             "train_limit": args.train_limit or config["data"]["train_limit"],
-             "test_limit": config["data"]["test_limit"]}
+    split = Split(seed=config["seed"], val_fraction=config["data"]["val_fraction"],
+                  train_limit=args.train_limit or config["data"]["train_limit"])
     test = ImageArrays.load(data / "test.npz")
     calibration = calibration_inputs(str(data / "train.npz"), stats, config["data"]["calibration_size"], split)
-    hardware = {"device": config["device"], "precision": str(config["precision"])}
+    hardware = resolve(config["device"], str(config["precision"]))
     baseline = evaluate_file(models / "baseline.pt", test, stats["mean"], stats["std"])["accuracy"]
 
     rows = []
     for variant in args.variants:
-        recipe = dict(config["finetune"], **variant)
+        recipe = finetune_recipe(config["train"], dict(config["finetune"], **variant))
         with tempfile.TemporaryDirectory() as tmp:
             tmp = Path(tmp)
-            finetune_pruned(str(models / "pruned.pt"), str(models / "baseline.pt"), str(data / "train.npz"),
-                            str(data / "test.npz"), stats, recipe, config["train"], split, hardware,
-                            str(tmp / "work"), str(tmp / "finetuned.pt"), str(tmp / "history.csv"))
-            export_checkpoint(str(tmp / "finetuned.pt"), str(tmp / "fp32.onnx"), test.x[:16])
-            quantize_int8(tmp / "fp32.onnx", tmp / "int8.onnx", calibration, **config["quantize"])
+            job = TrainingJob(train_npz=str(data / "train.npz"), stats=stats, split=split, hardware=hardware,
+                              workdir=str(tmp / "work"), out_model=str(tmp / "finetuned.pt"),
+                              out_history=str(tmp / "history.csv"))
+            finetune_pruned(job, recipe, pruned=str(models / "pruned.pt"), teacher=str(models / "baseline.pt"))
+            export_checkpoint(str(tmp / "finetuned.pt"), str(tmp / "finetuned.onnx"), test.x[:16])
+            quantize_int8(tmp / "finetuned.onnx", tmp / "int8.onnx", calibration, **config["quantize"])
             fp32, int8 = (evaluate_file(tmp / f, test, stats["mean"], stats["std"])["accuracy"]
-                          for f in ("fp32.onnx", "int8.onnx"))
+                          for f in ("finetuned.onnx", "int8.onnx"))
         rows.append((variant, fp32, int8))
         print(f"done: {variant} fp32 {fp32:.4f} int8 {int8:.4f}", flush=True)
 

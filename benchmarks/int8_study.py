@@ -2,7 +2,7 @@
 
     python benchmarks/int8_study.py [--models results/models] [--data resources/data]
 
-Every row quantizes ``fp32.onnx`` (the pruned, fine-tuned net) one way and reports, in
+Every row quantizes ``finetuned.onnx`` (the pruned, fine-tuned net) one way and reports, in
 this run: test accuracy on --test-images images, file size, batch-1 p50 latency at 1 thread
 and at every core, and the ratios to the same net in FP32 and to the unpruned FP32
 baseline. Then ONNX Runtime's graph optimisation levels (and an offline-optimised file)
@@ -56,7 +56,7 @@ def main() -> None:
     args = parser.parse_args()
 
     models = Path(args.models)
-    fp32, baseline = str(models / "fp32.onnx"), str(models / "baseline.onnx")
+    fp32, baseline = str(models / "finetuned.onnx"), str(models / "baseline.onnx")
     for p in (fp32, baseline):
         if not Path(p).exists():
             raise SystemExit(f"{p} missing; run the workflow first (snakemake --cores 2) or pass --models")

@@ -1,6 +1,6 @@
 """Where batch-1 time goes: ONNX Runtime's per-node profile, summed by op type, FP32 vs INT8.
 
-    python benchmarks/op_profile.py [results/models/fp32.onnx results/models/int8.onnx] [--threads 1]
+    python benchmarks/op_profile.py [results/models/finetuned.onnx results/models/int8.onnx] [--threads 1]
 
 For each model: the share of kernel time per op type (convolutions split into pointwise,
 depthwise and full by their weights), node counts, and that share of the p50 latency of an
@@ -78,7 +78,7 @@ def profile(path: str, threads: int, runs: int) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("models", nargs="*", default=["results/models/fp32.onnx", "results/models/int8.onnx"])
+    parser.add_argument("models", nargs="*", default=["results/models/finetuned.onnx", "results/models/int8.onnx"])
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--runs", type=int, default=300)
     args = parser.parse_args()

@@ -92,10 +92,10 @@ def main() -> None:
                                     "weight_decay", "gradient_clip")}
     arrays = cifar_shaped(2 * batch * (steps + 2))
     with tempfile.TemporaryDirectory() as tmp:
-        record = search_darts(arrays, CIFAR_MEAN, CIFAR_STD, **settings, epochs=1, subset=len(arrays.y), seed=0,
+        result = search_darts(arrays, CIFAR_MEAN, CIFAR_STD, **settings, epochs=1, subset=len(arrays.y), seed=0,
                               workdir=tmp)
     rows.append({"setting": f"edgenas search stage (batch {batch}, batched augmentation, channels-last)",
-                 "images_per_s": record["search"]["images_per_s"]})
+                 "images_per_s": result.search["images_per_s"]})
     print(f"  {rows[-1]['setting']}: {rows[-1]['images_per_s']:.1f} images/s", flush=True)
     print()
     print_table(rows, rows[0]["setting"])

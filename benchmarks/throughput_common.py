@@ -7,10 +7,8 @@ pixel values, so seeded random images stand in for CIFAR-10 and the benchmarks n
 """
 from __future__ import annotations
 
-import json
 import statistics
 import time
-from pathlib import Path
 
 import numpy as np
 import torch
@@ -20,7 +18,8 @@ from torch.utils.data import Dataset
 from torchvision import transforms
 
 from edgenas.data import ImageArrays
-from edgenas.model import DARTS_V2
+from edgenas.genotype import read_search_result
+from edgenas.spaces.darts import DARTS_V2
 
 CIFAR_MEAN = [0.4914, 0.4822, 0.4465]
 CIFAR_STD = [0.2470, 0.2435, 0.2616]
@@ -89,7 +88,7 @@ def plain_loop(net: nn.Module, loader, steps: int, bf16: bool = False, warmup: i
 
 def load_arch(genotype: str | None) -> dict:
     """The searched cells from a genotype.json, or the DARTS paper's DARTS-V2 cells."""
-    return json.loads(Path(genotype).read_text())["arch"] if genotype else DARTS_V2
+    return read_search_result(genotype).arch if genotype else DARTS_V2
 
 
 def print_table(rows: list[dict], reference: str) -> None:

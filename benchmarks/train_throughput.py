@@ -26,8 +26,8 @@ from torch.utils.data import DataLoader
 from throughput_common import CIFAR_MEAN, CIFAR_STD, PerSampleImages, cifar_shaped, load_arch, plain_loop, print_table
 from edgenas.accel import channels_last
 from edgenas.data import BatchedImages, make_loader
-from edgenas.model import build_net
-from edgenas.train import fit
+from edgenas.spaces.darts import build_net
+from edgenas.train import Recipe, fit
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -49,7 +49,7 @@ def main() -> None:
 
     def net(layout_nhwc: bool = False) -> nn.Module:
         torch.manual_seed(0)
-        n = build_net(arch, cfg["width"], cfg["num_cells"], 10)
+        n = build_net(arch, width=cfg["width"], num_cells=cfg["num_cells"], num_classes=10)
         return channels_last(n) if layout_nhwc else n
 
     per_sample = DataLoader(PerSampleImages(arrays, idx), batch_size=batch, shuffle=True, drop_last=True)
@@ -73,12 +73,11 @@ def main() -> None:
         print(f"  torch.compile: {time.perf_counter() - start:.0f} s to compile forward and backward")
         add("+ channels-last + torch.compile", plain_loop(compiled, batched, args.steps))
 
-    recipe = {k: cfg[k] for k in ("batch_size", "learning_rate", "momentum", "weight_decay", "schedule",
-                                  "label_smoothing", "cutout", "auxiliary_weight")}
+    recipe = Recipe(epochs=2, **{k: cfg[k] for k in ("batch_size", "learning_rate", "momentum", "weight_decay",
+                                                     "schedule", "label_smoothing", "cutout", "auxiliary_weight")})
     n_fit = batch * args.steps
     with tempfile.TemporaryDirectory() as tmp:  # two epochs; the second is the steady-state rate
-        history = fit(net(), arrays, idx[:n_fit], idx[:0], CIFAR_MEAN, CIFAR_STD, epochs=2, seed=0,
-                      workdir=tmp, **recipe)
+        history = fit(net(), arrays, idx[:n_fit], idx[:0], CIFAR_MEAN, CIFAR_STD, recipe, seed=0, workdir=tmp)
     add("edgenas train stage (Lightning, as the workflow runs it)", float(history[-1]["images_per_s"]))
     print()
     print_table(rows, rows[0]["setting"])

@@ -7,7 +7,7 @@ import torch
 from conftest import ARCH
 from edgenas import ondevice
 from edgenas.export import tidy_onnx, export_onnx
-from edgenas.model import build_net
+from edgenas.spaces.darts import build_net
 from edgenas.prune import make_importance, prune_channels
 from edgenas.quantize import quantize_int8
 

@@ -10,7 +10,7 @@ from conftest import ARCH
 from edgenas.demo import Classifier, DemoError, main
 from edgenas.evaluate import predict_file
 from edgenas.export import export_checkpoint
-from edgenas.model import build_net, save_checkpoint
+from edgenas.model import build_model, save_checkpoint
 
 
 @pytest.fixture(scope="module")
@@ -20,9 +20,9 @@ def model(arrays, tmp_path_factory):
 
     tmp = tmp_path_factory.mktemp("demo")
     torch.manual_seed(0)
-    spec = dict(arch=ARCH, width=8, num_cells=3, num_classes=4)
+    spec = dict(family="darts", arch=ARCH, width=8, num_cells=3, num_classes=4)
     mean, std = channel_stats(arrays["train"].x)
-    save_checkpoint(tmp / "m.pt", build_net(**spec).eval(), spec, mean=mean, std=std,
+    save_checkpoint(tmp / "m.pt", build_model(spec).eval(), spec, mean=mean, std=std,
                     classes=arrays["train"].classes, image_size=16)
     export_checkpoint(str(tmp / "m.pt"), str(tmp / "m.onnx"), arrays["test"].x[:4])
     return tmp / "m.onnx", mean, std

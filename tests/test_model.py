@@ -3,7 +3,8 @@ import pytest
 import torch
 
 from conftest import ARCH
-from edgenas.model import build_net, count_macs_params, load_checkpoint, save_checkpoint
+from edgenas.model import build_model, count_macs_params, load_checkpoint, save_checkpoint
+from edgenas.spaces.darts import build_net
 from edgenas.prune import prune_channels
 
 
@@ -27,8 +28,8 @@ def test_classifier_follows_class_count():
 
 def test_pruned_checkpoint_round_trip_weights_only(tmp_path):
     torch.manual_seed(0)
-    spec = dict(arch=ARCH, width=8, num_cells=3, num_classes=4)
-    net = build_net(**spec).eval()
+    spec = dict(family="darts", arch=ARCH, width=8, num_cells=3, num_classes=4)
+    net = build_model(spec).eval()
     before = count_macs_params(net, 16)
     prune_channels(net, 16, ratio=0.5, importance="l2", global_pruning=False, round_to=0)
     after = count_macs_params(net, 16)
@@ -49,27 +50,31 @@ def test_paper_preset_builds_the_papers_3_3m_parameter_net():
 
     import yaml
 
-    from edgenas.model import DARTS_V2, build_net, drop_auxiliary_head
+    from edgenas.model import drop_auxiliary_head
+    from edgenas.spaces.darts import DARTS_V2
 
     root = Path(__file__).resolve().parents[1]
     preset = yaml.safe_load((root / "config" / "presets" / "paper.yaml").read_text())["train"]
-    net = build_net(DARTS_V2, preset["width"], preset["num_cells"], 10, auxiliary=preset["auxiliary_weight"] > 0,
-                    drop_path=preset["drop_path"])
+    net = build_net(DARTS_V2, width=preset["width"], num_cells=preset["num_cells"], num_classes=10,
+                    auxiliary=preset["auxiliary_weight"] > 0, drop_path=preset["drop_path"])
     assert net.auxiliary_loss
     params = sum(p.numel() for p in drop_auxiliary_head(net).parameters())
     assert round(params / 1e6, 1) == 3.3, params
 
 
+DARTS_NET = {"width": 8, "num_cells": 3, "auxiliary": False, "drop_path": 0.0}
+
+
 def test_controls_build_and_round_trip(tmp_path):
     """ResNet-20 has He et al.'s 0.27M parameters; MobileNetV2 keeps 32x32 inputs at 4x4 before
     pooling; a random DARTS architecture is reproducible by seed and saves as plain values."""
-    from edgenas.controls import control_names, control_spec, random_arch
-    from edgenas.model import build_model
+    from edgenas.controls import control_names, control_spec
+    from edgenas.spaces.darts import random_arch
 
     assert control_names(["random", "resnet20"], [3, 4]) == ["random3", "random4", "resnet20"]
     assert random_arch(3) == random_arch(3) != random_arch(4)
     for name, params in [("resnet20", 0.27), ("mobilenetv2", 2.24), ("random3", None)]:
-        spec = control_spec(name, 10, 8, 3, False, 0.0)
+        spec = control_spec(name, 10, DARTS_NET)
         net = build_model(spec).eval()
         if params:
             assert round(sum(p.numel() for p in net.parameters()) / 1e6, 2) == params
@@ -79,4 +84,4 @@ def test_controls_build_and_round_trip(tmp_path):
         with torch.no_grad():
             np.testing.assert_allclose(loaded(x).numpy(), net(x).numpy(), atol=1e-5)
     with pytest.raises(ValueError, match="controls.models"):
-        control_spec("vgg", 10, 8, 3, False, 0.0)
+        control_spec("vgg", 10, DARTS_NET)

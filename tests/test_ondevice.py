@@ -9,7 +9,7 @@ from conftest import ARCH
 from edgenas import ondevice
 from edgenas.bench import COLUMNS, bench_local, matmul_models, write_rows
 from edgenas.export import export_onnx
-from edgenas.model import build_net
+from edgenas.spaces.darts import build_net
 
 
 def test_latency_stats_are_ordered():
@@ -40,17 +40,25 @@ def test_device_program_runs_standalone(tmp_path):
 
 
 def test_bench_rows_have_every_column_and_an_eager_reference(tmp_path):
+    from edgenas.bench import model_entries
+    from edgenas.data import ImageArrays
     from edgenas.model import save_checkpoint
 
+    spec = {"family": "darts", "arch": ARCH, "width": 8, "num_cells": 3, "num_classes": 4}
     net = build_net(ARCH, width=8, num_cells=3, num_classes=4).eval()
     export_onnx(net, tmp_path / "m.onnx", 16, np.zeros((1, 3, 16, 16), np.float32))
-    save_checkpoint(tmp_path / "m.pt", net, {"arch": ARCH, "width": 8, "num_cells": 3, "num_classes": 4})
-    images = np.zeros((1, 16, 16, 3), np.uint8)
-    entry = {"model": "nas", "stage": "baseline", "onnx": str(tmp_path / "m.onnx"), "accuracy": 0.5,
-             "params": 1, "macs": 2_000_000, "checkpoint": str(tmp_path / "m.pt")}
-    rows = bench_local("local", [entry], images, [0.5] * 3, [0.25] * 3, [1, 0], 1, 3)
+    save_checkpoint(tmp_path / "m.pt", net, spec)
+    (tmp_path / "m.onnx.json").write_text(json.dumps({"accuracy": 0.5, "images": 40}))
+    (tmp_path / "m.pt.json").write_text(json.dumps({"accuracy": 0.5, "images": 40, "macs": 2_000_000, "params": 1}))
+    entries = model_entries([{"model": "nas", "stage": "baseline", "onnx": str(tmp_path / "m.onnx"),
+                              "metrics": str(tmp_path / "m.onnx.json"), "complexity": str(tmp_path / "m.pt.json"),
+                              "eager": str(tmp_path / "m.pt")}])
+    test = ImageArrays(np.zeros((1, 16, 16, 3), np.uint8), np.zeros(1, np.int64), ["a"])
+    rows = bench_local("local", entries, test, {"mean": [0.5] * 3, "std": [0.25] * 3}, threads=[1, 0], warmup=1,
+                       runs=3)
     assert len(rows) == 4 and all(set(r) == set(COLUMNS) for r in rows)
     assert [r["format"] for r in rows] == ["onnx-fp32"] * 2 + ["pytorch-fp32"] * 2
+    assert {r["test_images"] for r in rows} == {40}
     for r in rows:  # the attained rate is the net's MACs over its p50 latency, judged against the FP32 peak
         assert r["gmacs_per_s"] == 2_000_000 / (r["latency_ms_p50"] / 1000) / 1e9
         assert r["peak_fraction"] == r["gmacs_per_s"] / r["peak_gmacs_per_s"]

@@ -8,10 +8,10 @@ import numpy as np
 import pytest
 
 from conftest import ARCH
-from edgenas.bench import COLUMNS, matmul_models, rows_from_device
+from edgenas.bench import COLUMNS, bench_device
 from edgenas.bundle import write_edge_bundle
 from edgenas.export import export_checkpoint
-from edgenas.model import build_net, save_checkpoint
+from edgenas.model import build_model, save_checkpoint
 from edgenas.remote import RemoteError, Target, run_on_device, write_sample
 
 
@@ -24,23 +24,25 @@ def target(sshd, **changes) -> Target:
 @pytest.fixture(scope="module")
 def files(arrays, tmp_path_factory):
     tmp = tmp_path_factory.mktemp("remote")
-    spec = dict(arch=ARCH, width=8, num_cells=3, num_classes=4)
-    save_checkpoint(tmp / "m.pt", build_net(**spec).eval(), spec, mean=[0.5] * 3, std=[0.25] * 3,
+    spec = dict(family="darts", arch=ARCH, width=8, num_cells=3, num_classes=4)
+    save_checkpoint(tmp / "m.pt", build_model(spec).eval(), spec, mean=[0.5] * 3, std=[0.25] * 3,
                     classes=arrays["test"].classes, image_size=16)
     export_checkpoint(str(tmp / "m.pt"), str(tmp / "m.onnx"), arrays["test"].x[:2])
     write_sample(tmp / "sample.npz", arrays["test"].x[:20], arrays["test"].y[:20], [0.5] * 3, [0.25] * 3)
     return tmp
 
 
-def test_benchmark_runs_on_the_device_and_cleans_up(sshd, files):
-    t = target(sshd)
-    result = run_on_device(t, [str(files / "m.onnx")], str(files / "sample.npz"), warmup=1, runs=5,
-                           peak_models=matmul_models(files, size=128))
-    assert result["system"]["onnxruntime"] and result["system"]["cpu"]
-    rows = rows_from_device("dev", result, [{"model": "nas", "stage": "int8", "onnx": str(files / "m.onnx"),
-                                             "accuracy": None, "params": 1, "macs": 2}])
+def test_benchmark_runs_on_the_device_and_cleans_up(sshd, files, arrays):
+    """bench_device: the device measures accuracy on a sample of the test subset, its own timings
+    and peaks; each row says how many images its accuracy was measured on."""
+    settings = {k: v for k, v in sshd.items() if not k.startswith("_")}
+    entry = {"model": "nas", "stage": "int8", "onnx": str(files / "m.onnx"), "accuracy": None, "test_images": None,
+             "params": 1, "macs": 2, "eager": None}
+    stats = {"mean": [0.5] * 3, "std": [0.25] * 3}
+    rows = bench_device("dev", [entry], arrays["test"], stats, device=settings, warmup=1, runs=5, device_images=20,
+                        seed=0)
     assert len(rows) == 1 and set(rows[0]) == set(COLUMNS)
-    assert 0.0 <= rows[0]["accuracy"] <= 1.0 and rows[0]["latency_ms_p50"] > 0
+    assert 0.0 <= rows[0]["accuracy"] <= 1.0 and rows[0]["latency_ms_p50"] > 0 and rows[0]["test_images"] == 20
     assert rows[0]["peak_gmacs_per_s"] > 0 and rows[0]["peak_fraction"] == rows[0]["gmacs_per_s"] / rows[0]["peak_gmacs_per_s"]
     assert list((sshd["_dir"] / "remote").iterdir()) == []  # the remote folder is gone
 

@@ -1,27 +1,32 @@
 import json
+from dataclasses import replace
 
 import numpy as np
 import pytest
 
 from edgenas.data import channel_stats, split_indices
-from edgenas.model import build_net
-from edgenas.search import read_genotype, search_darts, write_genotype
-from edgenas.train import fit
+from edgenas.genotype import read_search_result
+from edgenas.records import DamagedFile
+from edgenas.search import search_darts
+from edgenas.spaces.darts import OPS, build_net
+from edgenas.train import Recipe, fit
 
 
 def test_darts_search_returns_a_rebuildable_genotype(arrays, tmp_path):
     train = arrays["train"]
     mean, std = channel_stats(train.x)
-    record = search_darts(train, mean, std, width=4, num_cells=3, epochs=1, batch_size=16, subset=64,
+    result = search_darts(train, mean, std, width=4, num_cells=3, epochs=1, batch_size=16, subset=64,
                           learning_rate=0.025, arc_learning_rate=3e-4, weight_decay=3e-4, gradient_clip=5.0,
                           seed=0, workdir=tmp_path)
-    write_genotype(record, tmp_path / "genotype.json")
-    back = read_genotype(tmp_path / "genotype.json")
-    assert len([k for k in back["arch"] if k.startswith(("normal/op", "reduce/op"))]) == 16
-    assert set(v for k, v in back["arch"].items() if "/op_" in k) <= set(back["space"]["ops"])
-    assert back["search"]["images"] == 64 and len(back["arch_weights"]) == 1
+    result.write(tmp_path / "genotype.json")
+    back = read_search_result(tmp_path / "genotype.json")
+    assert back == result and back.space == "darts"
+    cells = back.genotype.cells
+    assert [len(cells[c]) for c in ("normal", "reduce")] == [4, 4]
+    assert all(len(edges) == 2 and {e.op for e in edges} <= set(OPS) for c in cells.values() for edges in c)
+    assert back.search["images"] == 64 and len(back.arch_weights) == 1
     assert (tmp_path / "nni").is_dir()  # NNI's files under the work folder, not the home folder
-    net = build_net(back["arch"], width=8, num_cells=3, num_classes=4)
+    net = build_net(back.arch, width=8, num_cells=3, num_classes=4)
     assert net(__import__("torch").zeros(2, 3, 16, 16)).shape == (2, 4)
 
 
@@ -42,8 +47,8 @@ def test_search_resumes_after_a_crash(arrays, tmp_path, monkeypatch):
     with pytest.raises(RuntimeError, match=r"stopped after 1 of 2 epochs .*; a rerun resumes"):
         search_darts(train, [0.5] * 3, [0.25] * 3, **settings)
     monkeypatch.setattr(ArchWeightsRecorder, "on_train_epoch_end", original)
-    record = search_darts(train, [0.5] * 3, [0.25] * 3, **settings)
-    assert len(record["arch_weights"]) == 2  # epoch 1 restored from the checkpoint, epoch 2 trained
+    result = search_darts(train, [0.5] * 3, [0.25] * 3, **settings)
+    assert len(result.arch_weights) == 2  # epoch 1 restored from the checkpoint, epoch 2 trained
 
 
 def test_search_rejects_a_subset_too_small(arrays, tmp_path):
@@ -53,14 +58,21 @@ def test_search_rejects_a_subset_too_small(arrays, tmp_path):
                      gradient_clip=5.0, seed=0, workdir=tmp_path)
 
 
-def test_genotype_without_arch_is_rejected(tmp_path):
-    (tmp_path / "g.json").write_text(json.dumps({"space": {}}))
-    with pytest.raises(ValueError, match="arch"):
-        read_genotype(tmp_path / "g.json")
+def test_damaged_genotype_names_the_file_and_its_fix(tmp_path):
+    path = tmp_path / "genotype.json"
+    path.write_text(json.dumps({"space": "darts"}))
+    with pytest.raises(DamagedFile, match=r"genotype.json: not a search result \(missing space_settings, arch, search"):
+        read_search_result(path)
+    path.write_text(json.dumps({"space": "darts", "space_settings": {}, "arch": {"x": 1}, "search": {}}))
+    with pytest.raises(DamagedFile, match="not a darts architecture"):
+        read_search_result(path)
+    path.write_text('{"space": "darts", "ar')
+    with pytest.raises(DamagedFile, match=r"genotype.json is damaged \(not valid JSON.*snakemake .*genotype.json --forcerun"):
+        read_search_result(path)
 
 
-RECIPE = dict(batch_size=32, learning_rate=0.05, momentum=0.9, weight_decay=5e-4, schedule="onecycle",
-              label_smoothing=0.1, cutout=0, auxiliary_weight=0.0, seed=0)
+RECIPE = Recipe(epochs=3, batch_size=32, learning_rate=0.05, momentum=0.9, weight_decay=5e-4, schedule="onecycle",
+                label_smoothing=0.1, cutout=0)
 
 
 def test_training_learns_and_resumes_after_a_crash(arrays, tmp_path, monkeypatch):
@@ -83,11 +95,11 @@ def test_training_learns_and_resumes_after_a_crash(arrays, tmp_path, monkeypatch
 
     monkeypatch.setattr(HistoryWriter, "on_train_epoch_start", crash_in_second_epoch)
     with pytest.raises(RuntimeError, match="simulated crash"):
-        fit(net, train, tr, va, mean, std, epochs=3, workdir=tmp_path, **RECIPE)
+        fit(net, train, tr, va, mean, std, RECIPE, seed=0, workdir=tmp_path)
     assert (tmp_path / "last.ckpt").exists()
     monkeypatch.setattr(HistoryWriter, "on_train_epoch_start", original)
     started.clear()
-    history = fit(net.train(), train, tr, va, mean, std, epochs=3, workdir=tmp_path, **RECIPE)
+    history = fit(net.train(), train, tr, va, mean, std, RECIPE, seed=0, workdir=tmp_path)
     assert [int(r["epoch"]) for r in history] == [1, 2, 3]  # epoch 1 kept, not trained again
     accuracy = (predict_torch(net, test.x, mean, std).argmax(1) == test.y).mean()
     assert accuracy > 0.5  # 4 classes: chance is 0.25
@@ -100,8 +112,8 @@ def test_auxiliary_head_trains(imagefolder, tmp_path):
     train = load_imagefolder(imagefolder, 32)["train"]  # the CIFAR auxiliary head wants 8x8 maps
     tr, va = split_indices(len(train.y), 0.1, 0, limit=64)
     net = build_net(ARCH, width=8, num_cells=3, num_classes=4, auxiliary=True, drop_path=0.1)
-    recipe = dict(RECIPE, auxiliary_weight=0.4, cutout=4)
-    history = fit(net, train, tr, va, [0.5] * 3, [0.25] * 3, epochs=1, workdir=tmp_path, **recipe)
+    recipe = replace(RECIPE, epochs=1, auxiliary_weight=0.4, cutout=4)
+    history = fit(net, train, tr, va, [0.5] * 3, [0.25] * 3, recipe, seed=0, workdir=tmp_path)
     assert np.isfinite(float(history[0]["train_loss"]))
 
 
@@ -122,9 +134,8 @@ def test_distillation_pulls_the_student_toward_a_frozen_teacher(arrays, tmp_path
         teacher.classifier.bias.copy_(torch.tensor([0.0, 0.0, 0.0, 5.0]))
     before = {k: v.clone() for k, v in teacher.state_dict().items()}
     student = build_net(ARCH, width=8, num_cells=3, num_classes=4)
-    recipe = dict(RECIPE, label_smoothing=0.0)
-    fit(student, train, tr, va, mean, std, epochs=2, workdir=tmp_path, teacher=teacher, distill_weight=1.0,
-        temperature=2.0, **recipe)
+    recipe = replace(RECIPE, epochs=2, label_smoothing=0.0, distill_weight=1.0, temperature=2.0)
+    fit(student, train, tr, va, mean, std, recipe, seed=0, workdir=tmp_path, teacher=teacher)
     assert (predict_torch(student, train.x, mean, std).argmax(1) == 3).mean() > 0.9
     assert (train.y == 3).mean() < 0.5
     assert all(torch.equal(before[k], v) for k, v in teacher.state_dict().items())

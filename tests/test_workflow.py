@@ -3,6 +3,7 @@ import json
 import re
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -40,7 +41,7 @@ def test_every_artifact_exists(run):
     workdir, _ = run
     r = workdir / "results"
     for path in ["search/genotype.json", "models/baseline.pt", "models/pruned.pt", "models/finetuned.pt",
-                 "models/fp32.onnx", "models/int8.onnx", "models/baseline.onnx", "models/pruned.onnx",
+                 "models/finetuned.onnx", "models/int8.onnx", "models/baseline.onnx", "models/pruned.onnx",
                  "models/prune.json", "models/baseline_history.csv", "models/finetuned_history.csv",
                  "bench_local.csv", "figures/local/accuracy_latency.png", "figures/local/accuracy_size.png",
                  "figures/local/stage_gains.png", "figures/normal_cell.png", "figures/reduce_cell.png",
@@ -58,14 +59,17 @@ def test_genotype_rebuilds_and_models_learn(run):
     import pandas as pd
     import torch
 
-    from edgenas.model import build_net, load_checkpoint
+    from edgenas.genotype import read_search_result
+    from edgenas.model import load_checkpoint
+    from edgenas.spaces.darts import build_net
 
     workdir, _ = run
-    geno = json.loads((workdir / "results/search/genotype.json").read_text())
-    net = build_net(geno["arch"], width=8, num_cells=3, num_classes=4)
+    result = read_search_result(workdir / "results/search/genotype.json")
+    net = build_net(result.arch, width=8, num_cells=3, num_classes=4)
     assert net(torch.zeros(1, 3, 16, 16)).shape == (1, 4)
     loaded, spec, meta = load_checkpoint(workdir / "results/models/finetuned.pt")
-    assert spec["arch"] == geno["arch"] and meta["classes"] == ["blue", "gray", "green", "red"]
+    assert spec["arch"] == result.arch and meta["classes"] == ["blue", "gray", "green", "red"]
+    assert meta["recipe"]["epochs"] == 2 and meta["recipe"]["schedule"] == "cosine"  # the smoke preset's fine-tuning
 
     bench = pd.read_csv(workdir / "results/bench_local.csv")
     bench = bench[(bench.model == "nas") & bench["format"].str.startswith("onnx")]
@@ -185,13 +189,32 @@ def test_second_dry_run_has_nothing_to_do(run):
     assert "Nothing to be done" in out.stdout + out.stderr
 
 
-def test_quantization_change_reruns_only_downstream(run):
+DOWNSTREAM_OF_TEST_SET = {"evaluate", "bench", "target_figures", "results_report", "demo", "edge_bundle", "all"}
+DOWNSTREAM_OF_PRUNE = {"prune", "finetune", "export_onnx", "quantize", "evaluate", "bench", "target_figures",
+                       "training_curves", "results_report", "demo", "edge_bundle", "all"}
+
+
+@pytest.mark.parametrize("change,expected", [
+    ({"data": {"test_limit": 100}}, DOWNSTREAM_OF_TEST_SET),
+    ({"bench": {"device_images": 7}}, set()),  # only remote targets measure a device sample
+    ({"edge_bundle": {"sample_images": 5}}, {"edge_bundle", "all"}),
+    ({"demo": {"frames": 10}}, {"demo", "all"}),
+    ({"prune": {"ratio": 0.3}}, DOWNSTREAM_OF_PRUNE),
+    ({"train": {"epochs": 2}}, DOWNSTREAM_OF_PRUNE | {"train", "train_control"}),
+    ({"quantize": {"calibration_method": "percentile"}}, DOWNSTREAM_OF_TEST_SET | {"quantize"}),
+])
+def test_a_change_reruns_exactly_what_uses_it(run, change, expected):
+    """Each rule sees only the config it uses: after a finished run, a changed key reruns the
+    rules that read it and everything downstream of their outputs, nothing else."""
     workdir, data = run
-    out = snakemake(workdir, "-n", "--config", *data, "quantize={calibration_method: percentile}")
-    rules = planned_rules(out.stdout + out.stderr)
-    assert set(rules) == {"quantize", "evaluate", "bench", "target_figures", "results_report", "demo", "edge_bundle",
-                          "all"}, rules
-    assert rules["evaluate"] == 1  # int8.onnx only
+    config = {"data_root": data[0].split("=", 1)[1], "data": {"dataset": "imagefolder"}}
+    for section, values in change.items():
+        config[section] = {**config.get(section, {}), **values}
+    items = [f"{k}={v}" if isinstance(v, str) else f"{k}={json.dumps(v)}" for k, v in config.items()]
+    out = snakemake(workdir, "-n", "--config", *items)
+    assert set(planned_rules(out.stdout + out.stderr)) == expected
+    if change == {"quantize": {"calibration_method": "percentile"}}:
+        assert planned_rules(out.stdout + out.stderr)["evaluate"] == 1  # int8.onnx only
 
 
 def test_snakemake_report(run):
@@ -214,6 +237,29 @@ def test_nested_config_values_keep_their_types(tmp_path):
     out = snakemake(tmp_path, "-n", "--config", "prune={ratio: 0.3}", "data={download: false}",
                     "controls={models: [random], random_seeds: [1, 2]}")
     assert planned_rules(out.stdout)["train_control"] == 2
+
+
+def test_missing_graphviz_stops_a_real_run_not_a_dry_run(imagefolder, tmp_path):
+    """Without graphviz's dot a dry run and --lint still work; a real run stops before any job."""
+    import os
+    import shutil
+
+    bin_dir = tmp_path / "bin"  # this machine's programs, less dot
+    bin_dir.mkdir()
+    for folder in os.environ["PATH"].split(os.pathsep):
+        for program in Path(folder).glob("*") if Path(folder).is_dir() else []:
+            if program.name != "dot" and not (bin_dir / program.name).exists():
+                (bin_dir / program.name).symlink_to(program)
+    assert shutil.which("dot", path=str(bin_dir)) is None
+    workdir = tmp_path / "run"
+    cmd = [sys.executable, "-m", "snakemake", "-s", str(REPO / "Snakefile"), "-d", str(workdir), "--cores", "1",
+           "--configfile", str(REPO / "config/presets/smoke.yaml"), "--config", f"data_root={imagefolder}",
+           "data={dataset: imagefolder}"]
+    env = dict(os.environ, PATH=str(bin_dir))
+    assert subprocess.run([*cmd, "-n"], capture_output=True, text=True, env=env).returncode == 0
+    out = subprocess.run(cmd, capture_output=True, text=True, env=env)
+    assert out.returncode != 0 and "graphviz's 'dot' is not on PATH" in out.stdout + out.stderr
+    assert not (workdir / "resources").exists() and not (workdir / "results").exists()
 
 
 def test_lint_is_clean():
@@ -267,6 +313,15 @@ def test_slurm_profile_sends_only_gpu_rules_to_the_cluster(tmp_path):
     for rule, res in resources.items():
         assert ("gpu=1" in res) == (rule in gpu_rules), (rule, res)
     assert "runtime=4320" in resources["train"]
-    snakefile = (REPO / "Snakefile").read_text()
-    local = set(re.findall(r"^    (\w+),$", snakefile.split("localrules:", 1)[1], re.M))
-    assert local == set(resources) - gpu_rules
+    assert local_rules() == set(resources) - gpu_rules
+
+
+def local_rules() -> set[str]:
+    """Rules marked ``localrule: True`` in the Snakefile and the rule files."""
+    local = set()
+    for path in [REPO / "Snakefile", *sorted((REPO / "workflow/rules").glob("*.smk"))]:
+        for block in re.split(r"^rule ", path.read_text(), flags=re.M)[1:]:
+            name, body = block.split(":", 1)
+            if re.search(r"^    localrule: True$", body.split("\nrule ")[0], re.M):
+                local.add(name)
+    return local

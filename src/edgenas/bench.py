@@ -9,8 +9,9 @@ from pathlib import Path
 import numpy as np
 
 from . import ondevice
+from .data import ImageArrays
 
-COLUMNS = ["target", "model", "stage", "format", "accuracy", "latency_ms_mean", "latency_ms_p50", "latency_ms_p90",
+COLUMNS = ["target", "model", "stage", "format", "accuracy", "test_images", "latency_ms_mean", "latency_ms_p50", "latency_ms_p90",
            "latency_ms_p99", "throughput_ips", "size_mb", "params", "macs", "gmacs_per_s", "peak_gmacs_per_s",
            "peak_fraction", "threads", "cpu", "os", "onnxruntime"]
 TIMING_KEYS = ["latency_ms_mean", "latency_ms_p50", "latency_ms_p90", "latency_ms_p99", "throughput_ips"]
@@ -43,12 +44,28 @@ def matmul_models(folder: str | Path, size: int = PEAK_SIZE) -> tuple[str, str]:
     return paths[0], paths[1]
 
 
-def _row(target: str, entry: dict, fmt: str, path: str, accuracy: float, timing: dict, threads: int,
+def model_entries(models: list[dict]) -> list[dict]:
+    """One entry per deployed model, each value from one file: ``model``, ``stage`` and the
+    ``onnx`` file as given; accuracy and its image count from the ONNX file's evaluation
+    (``metrics``); MACs and params from its checkpoint's evaluation (``complexity``, counted
+    on the net as deployed); ``eager``, a checkpoint also timed in PyTorch, or None."""
+    from .records import read_json
+
+    entries = []
+    for m in models:
+        metrics, complexity = read_json(m["metrics"]), read_json(m["complexity"])
+        entries.append({"model": m["model"], "stage": m["stage"], "onnx": m["onnx"], "eager": m.get("eager"),
+                        "accuracy": metrics["accuracy"], "test_images": metrics["images"],
+                        "macs": complexity["macs"], "params": complexity["params"]})
+    return entries
+
+
+def _row(target: str, entry: dict, fmt: str, path: str, accuracy: float, images: int, timing: dict, threads: int,
          system: dict, peak: dict) -> dict:
     rate = entry["macs"] / (timing["latency_ms_p50"] / 1000.0) / 1e9
     top = peak.get(str(threads), {}).get("int8" if fmt == "onnx-int8" else "fp32")
     return {"target": target, "model": entry["model"], "stage": entry["stage"], "format": fmt, "accuracy": accuracy,
-            **{k: timing[k] for k in TIMING_KEYS},
+            "test_images": images, **{k: timing[k] for k in TIMING_KEYS},
             "size_mb": os.path.getsize(path) / 1e6, "params": entry["params"], "macs": entry["macs"],
             "gmacs_per_s": rate, "peak_gmacs_per_s": top, "peak_fraction": rate / top if top else None,
             "threads": threads, "cpu": system["cpu"], "os": system["os"], "onnxruntime": system["onnxruntime"]}
@@ -84,40 +101,50 @@ def eager_timing(checkpoint: str, image: np.ndarray, threads: int, warmup: int, 
     return ondevice.latency_stats(times * 1000.0)
 
 
-def bench_local(target: str, entries: list[dict], images: np.ndarray, mean, std, threads: list[int],
+def bench_local(target: str, entries: list[dict], test: ImageArrays, stats: dict, *, threads: list[int],
                 warmup: int, runs: int) -> list[dict]:
-    """Measure every model on this machine's CPU; one row per (model, stage, format, thread count).
-
-    An entry names ``model`` (``nas`` or a control), ``stage``, its ``onnx`` file, ``accuracy``
-    (full test set, from the evaluate stage), ``params`` and ``macs``, and optionally a
-    ``checkpoint`` (.pt) timed in PyTorch eager FP32 for reference. The peak MAC rates are
-    measured here too, on the same threads.
-    """
+    """Measure every model (``model_entries``) on this machine's CPU; one row per (model, stage,
+    format, thread count). Accuracy is the evaluate stage's, on the run's test subset; an entry's
+    ``eager`` checkpoint is also timed in PyTorch eager FP32 for reference. The peak MAC rates
+    are measured here too, on the same threads."""
     import tempfile
 
     system = ondevice.system_info()
-    image = ondevice.normalize(images[:1], mean, std)[0]
+    image = ondevice.normalize(test.x[:1], stats["mean"], stats["std"])[0]
     with tempfile.TemporaryDirectory() as tmp:
         peak = ondevice.peaks(*matmul_models(tmp), threads)
     rows = []
     for e in entries:
         for t in threads:
-            rows.append(_row(target, e, onnx_format(e["onnx"]), e["onnx"], e["accuracy"],
+            rows.append(_row(target, e, onnx_format(e["onnx"]), e["onnx"], e["accuracy"], e["test_images"],
                              ondevice.timing(e["onnx"], image, t, warmup, runs), t or os.cpu_count(), system, peak))
     for e in entries:
-        if e.get("checkpoint"):
+        if e["eager"]:
             for t in threads:
-                rows.append(_row(target, e, "pytorch-fp32", e["checkpoint"], e["accuracy"],
-                                 eager_timing(e["checkpoint"], image, t, warmup, runs), t or os.cpu_count(), system,
-                                 peak))
+                rows.append(_row(target, e, "pytorch-fp32", e["eager"], e["accuracy"], e["test_images"],
+                                 eager_timing(e["eager"], image, t, warmup, runs), t or os.cpu_count(), system, peak))
     return rows
 
 
-def rows_from_device(target: str, result: dict, entries: list[dict]) -> list[dict]:
-    """Rows from ``ondevice.py``'s result on a remote device: its own accuracy, timings, peaks and system."""
+def bench_device(target: str, entries: list[dict], test: ImageArrays, stats: dict, *, device: dict, warmup: int,
+                 runs: int, device_images: int, seed: int) -> list[dict]:
+    """Measure every model's ONNX file on a device over SSH (``remote.run_on_device``): the device
+    measures accuracy itself, on its own kernels, on ``device_images`` of the test subset."""
+    import json
+    import tempfile
+
+    from .data import take
+    from .remote import Target, run_on_device, write_sample
+
+    sample = take(test, device_images, seed)
+    with tempfile.TemporaryDirectory() as tmp:
+        write_sample(Path(tmp) / "sample.npz", sample.x, sample.y, stats["mean"], stats["std"])
+        result = run_on_device(Target(name=target, **device), [e["onnx"] for e in entries],
+                               str(Path(tmp) / "sample.npz"), warmup, runs, peak_models=matmul_models(tmp))
+    print(json.dumps(result["system"]))
     by_file = {Path(e["onnx"]).name: e for e in entries}
-    return [_row(target, by_file[r["model"]], onnx_format(r["model"]), by_file[r["model"]]["onnx"], r["accuracy"], r,
-                 r["threads"], result["system"], result.get("peak", {})) for r in result["rows"]]
+    return [_row(target, by_file[r["model"]], onnx_format(r["model"]), by_file[r["model"]]["onnx"], r["accuracy"],
+                 len(sample.y), r, r["threads"], result["system"], result.get("peak", {})) for r in result["rows"]]
 
 
 def write_rows(rows: list[dict], path: str | Path) -> None:

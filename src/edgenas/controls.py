@@ -24,27 +24,16 @@ def control_names(models: list[str], random_seeds: list[int]) -> list[str]:
     return names
 
 
-def random_arch(seed: int) -> dict[str, Any]:
-    """A uniform sample of NNI's DARTS space (every op and input choice), reproducible by seed."""
-    import numpy as np
-    from nni.nas.hub.pytorch import DARTS
+def control_spec(name: str, num_classes: int, darts_net: dict[str, Any]) -> dict[str, Any]:
+    """What rebuilds a control (``model.build_model``). A random architecture is drawn from the
+    searched space and built like the searched net (``darts_net``: width, cells, auxiliary head,
+    drop-path); the hand-designed nets take only the class count."""
+    from .spaces import darts
 
-    space = DARTS(width=4, num_cells=3, dataset="cifar")  # the cell choices do not depend on size
-    rng = np.random.RandomState(seed)
-    sample: dict[str, Any] = {}
-    for label, mutable in space.simplify().items():
-        sample[label] = mutable.random(memo=sample, random_state=rng)
-    # plain str/int (NNI's labels are str subclasses), so checkpoints load with weights_only=True
-    return {str(k): [int(i) for i in v] if isinstance(v, list) else str(v) for k, v in sample.items()}
-
-
-def control_spec(name: str, num_classes: int, width: int, num_cells: int, auxiliary: bool,
-                 drop_path: float) -> dict[str, Any]:
-    """What rebuilds a control (``model.build_model``); DARTS settings apply to random archs only."""
     match = re.fullmatch(r"random(\d+)", name)
     if match:
-        return {"arch": random_arch(int(match.group(1))), "width": width, "num_cells": num_cells,
-                "num_classes": num_classes, "auxiliary": auxiliary, "drop_path": drop_path}
+        return {"family": "darts", "arch": darts.random_arch(int(match.group(1))), "num_classes": num_classes,
+                **darts_net}
     if name in ("resnet20", "mobilenetv2"):
         return {"family": name, "num_classes": num_classes}
     raise ValueError(f"controls.models: unknown control {name!r} (one of {', '.join(FAMILIES)})")

@@ -168,6 +168,19 @@ def split_indices(n: int, val_fraction: float, seed: int, limit: int = 0) -> tup
     return np.sort(train), np.sort(val)
 
 
+@dataclass(frozen=True, kw_only=True)
+class Split:
+    """What defines the training and validation images (of train.npz): every stage that
+    trains, calibrates or validates on them derives its indices from these three values."""
+
+    seed: int
+    val_fraction: float
+    train_limit: int
+
+    def indices(self, n: int) -> tuple[np.ndarray, np.ndarray]:
+        return split_indices(n, self.val_fraction, self.seed, self.train_limit)
+
+
 def take(arrays: ImageArrays, limit: int, seed: int) -> ImageArrays:
     """A seeded random subset of ``limit`` images (0 = all); folders load sorted by class,
     so the first N would not do."""
@@ -175,6 +188,12 @@ def take(arrays: ImageArrays, limit: int, seed: int) -> ImageArrays:
         return arrays
     idx = np.sort(np.random.default_rng(seed + 2).choice(len(arrays.y), size=limit, replace=False))
     return ImageArrays(arrays.x[idx], arrays.y[idx], arrays.classes)
+
+
+def load_test_subset(test_npz: str | Path, *, seed: int, limit: int) -> ImageArrays:
+    """The test images every accuracy of the run is measured on (``data.test_limit`` of them,
+    0 = all), and from which the device sample, the demo stream and the edge bundle draw."""
+    return take(ImageArrays.load(test_npz), limit, seed)
 
 
 def calibration_indices(train_idx: np.ndarray, size: int, seed: int) -> np.ndarray:

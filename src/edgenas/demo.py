@@ -33,8 +33,13 @@ class DemoError(RuntimeError):
     """A problem with the demo's input (source or model), told in words."""
 
 
+def rgb(frame_bgr: np.ndarray) -> np.ndarray:
+    """OpenCV reads BGR; every frame past the sources is RGB, as the model wants."""
+    return np.ascontiguousarray(frame_bgr[:, :, ::-1])
+
+
 def camera_frames(index: int, probe: int = 4) -> Iterator[np.ndarray]:
-    """Frames of an OpenCV camera; when it does not open, says which ones were tried."""
+    """RGB frames of an OpenCV camera; when it does not open, says which ones were tried."""
     import cv2
 
     cap = cv2.VideoCapture(index)
@@ -55,7 +60,7 @@ def camera_frames(index: int, probe: int = 4) -> Iterator[np.ndarray]:
             ok, frame = cap.read()
             if not ok:
                 return
-            yield frame
+            yield rgb(frame)
     finally:
         cap.release()
 
@@ -70,7 +75,7 @@ def video_frames(path: str) -> Iterator[np.ndarray]:
         raise DemoError(f"{path}: not a readable video (OpenCV could not decode a frame)")
     try:
         while ok:
-            yield frame
+            yield rgb(frame)
             ok, frame = cap.read()
     finally:
         cap.release()
@@ -86,11 +91,11 @@ def folder_frames(path: str) -> Iterator[np.ndarray]:
         frame = cv2.imread(str(f), cv2.IMREAD_COLOR)
         if frame is None:
             raise DemoError(f"{f}: not a readable image")
-        yield frame
+        yield rgb(frame)
 
 
 def open_source(source: str) -> Iterator[np.ndarray]:
-    """BGR frames from a camera index, a video file or a folder of images."""
+    """RGB frames from a camera index, a video file or a folder of images."""
     if source.isdigit():
         return camera_frames(int(source))
     if os.path.isdir(source):
@@ -115,10 +120,9 @@ class Classifier:
         if len(shape) != 4 or shape[1] != 3 or any(isinstance(d, int) and d != self.size for d in shape[2:]):
             raise DemoError(f"{model}: input shape {shape} does not match 3x{self.size}x{self.size} images")
 
-    def __call__(self, frame_bgr: np.ndarray) -> tuple[np.ndarray, float]:
-        """Class probabilities of one frame, and the inference time in ms."""
-        rgb = np.ascontiguousarray(frame_bgr[:, :, ::-1])
-        inputs = ondevice.normalize(ondevice.fit_image(rgb, self.size)[None], self.mean, self.std)
+    def __call__(self, frame: np.ndarray) -> tuple[np.ndarray, float]:
+        """Class probabilities of one RGB frame, and the inference time in ms."""
+        inputs = ondevice.normalize(ondevice.fit_image(frame, self.size)[None], self.mean, self.std)
         start = time.perf_counter()
         logits = ondevice.predict(self.session, inputs)[0]
         ms = (time.perf_counter() - start) * 1000.0
@@ -130,11 +134,13 @@ class Classifier:
 
 def annotate(frame: np.ndarray, probs: np.ndarray, classes: list[str], ms: float, fps: float,
              top_k: int, display: int) -> np.ndarray:
-    """The frame, scaled to ``display`` pixels high, with the top-k labels, latency and FPS."""
+    """The RGB frame as OpenCV's BGR, scaled to ``display`` pixels high, with the top-k labels,
+    latency and FPS, ready to show or write."""
     import cv2
 
     h, w = frame.shape[:2]
-    out = cv2.resize(frame, (max(1, round(w * display / h)), display), interpolation=cv2.INTER_NEAREST)
+    out = cv2.resize(np.ascontiguousarray(frame[:, :, ::-1]), (max(1, round(w * display / h)), display),
+                     interpolation=cv2.INTER_NEAREST)
     order = np.argsort(probs)[::-1][:top_k]
     lines = [f"{classes[i]} {probs[i]:.0%}" for i in order] + [f"{ms:.2f} ms  {fps:.1f} FPS"]
     for n, text in enumerate(lines):
@@ -160,7 +166,7 @@ def display_available() -> bool:
 
 def run(frames: Iterable[np.ndarray], classifier: Classifier, *, out: str | None = None, show: bool = False,
         top_k: int = 1, display: int = 256, fps_out: float = 10.0, max_frames: int = 0) -> dict:
-    """Classify a stream; write it to ``out`` (MP4) and/or show it. Returns the summary."""
+    """Classify a stream of RGB frames; write it to ``out`` (MP4) and/or show it. Returns the summary."""
     import cv2
 
     writer, latencies, predictions = None, [], []
@@ -199,9 +205,14 @@ def run(frames: Iterable[np.ndarray], classifier: Classifier, *, out: str | None
             "output": out}
 
 
+def print_summary(summary: dict) -> None:
+    """The summary without its per-frame predictions (they stay in the JSON file)."""
+    print(json.dumps({k: v for k, v in summary.items() if k != "predictions"}, indent=2))
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(prog="edgenas demo", description=__doc__.splitlines()[0])
-    ap.add_argument("--model", required=True, help="an .onnx file exported by edgenas (int8.onnx, fp32.onnx, ...)")
+    ap.add_argument("--model", required=True, help="an .onnx file exported by edgenas (int8.onnx, finetuned.onnx, ...)")
     ap.add_argument("--source", default="0", help="camera index, video file or image folder (default: camera 0)")
     ap.add_argument("--out", help="write the annotated stream to this MP4 (default when headless: demo.mp4)")
     ap.add_argument("--summary", help="write the summary as JSON here")
@@ -223,7 +234,7 @@ def main(argv=None) -> int:
         return 2
     if args.summary:
         Path(args.summary).write_text(json.dumps(summary, indent=2))
-    print(json.dumps({k: v for k, v in summary.items() if k != "predictions"}, indent=2))
+    print_summary(summary)
     return 0
 
 

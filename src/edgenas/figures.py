@@ -10,32 +10,9 @@ import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 import seaborn as sns  # noqa: E402
 
-ONE_THREAD = 1  # plots compare models at one thread, the edge-device case; tables give every count
-
-
-def model_label(row: pd.Series) -> str:
-    """'nas int8', 'resnet20', 'nas baseline (pytorch)': one name per benchmarked model."""
-    name = f"{row['model']} {row['stage']}" if row["model"] == "nas" else row["model"]
-    return name + (" (pytorch)" if row["format"].startswith("pytorch") else "")
-
-
-def deployed(bench: pd.DataFrame, threads: int | None = ONE_THREAD) -> pd.DataFrame:
-    """The ONNX rows (what is deployed) at ``threads``, with a ``label`` column."""
-    rows = bench[bench["format"].str.startswith("onnx")]
-    if threads is not None and (rows.threads == threads).any():
-        rows = rows[rows.threads == threads]
-    return rows.assign(label=rows.apply(model_label, axis=1))
-
-
-def pareto_front(points: pd.DataFrame, cost: str, gain: str = "accuracy") -> pd.DataFrame:
-    """Rows no other row beats on both ``cost`` (lower) and ``gain`` (higher), by cost."""
-    ordered = points.sort_values([cost, gain], ascending=[True, False])
-    best, keep = -1.0, []
-    for idx, row in ordered.iterrows():
-        if row[gain] > best:
-            keep.append(idx)
-            best = row[gain]
-    return ordered.loc[keep]
+from .analysis import ONE_THREAD, compression_steps, deployed, pareto_front  # noqa: E402
+from .genotype import SearchResult  # noqa: E402
+from .spaces.darts import Genotype  # noqa: E402
 
 
 def _tradeoff(bench: pd.DataFrame, cost: str, xlabel: str, title: str, path: str | Path) -> None:
@@ -63,18 +40,14 @@ def accuracy_size(bench: pd.DataFrame, path: str | Path) -> None:
 
 def stage_gains(bench: pd.DataFrame, path: str | Path) -> None:
     """Speed-up and size reduction of each NAS stage over the FP32 baseline, per thread count."""
-    rows = bench[(bench.model == "nas") & bench["format"].str.startswith("onnx")]
-    base = rows[rows.stage == "baseline"].set_index("threads")
-    gains = rows.assign(
-        speedup=rows.apply(lambda r: base.loc[r.threads, "latency_ms_p50"] / r.latency_ms_p50, axis=1),
-        size_reduction=rows.apply(lambda r: base.loc[r.threads, "size_mb"] / r.size_mb, axis=1))
+    steps = compression_steps(bench)
     fig, axes = plt.subplots(1, 2, figsize=(10, 3.8))
-    sns.barplot(data=gains, x="stage", y="speedup", hue="threads", ax=axes[0])
-    sns.barplot(data=gains[gains.threads == gains.threads.min()], x="stage", y="size_reduction", ax=axes[1])
+    sns.barplot(data=steps, x="stage", y="speed-up (total)", hue="threads", ax=axes[0])
+    sns.barplot(data=steps[steps.threads == steps.threads.min()], x="stage", y="smaller (total)", ax=axes[1])
     for ax, title in zip(axes, ["speed-up vs FP32 baseline (p50)", "size reduction vs FP32 baseline"]):
         ax.axhline(1.0, color="grey", lw=1)
         ax.set(title=title, ylabel="×")
-    fig.suptitle(f"What each compression stage adds ({rows.target.iloc[0]})")
+    fig.suptitle(f"What each compression stage adds ({bench.target.iloc[0]})")
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)
@@ -94,12 +67,14 @@ def training_curves(histories: dict[str, pd.DataFrame], path: str | Path) -> Non
     plt.close(fig)
 
 
-def arch_weights(record: dict, path: str | Path) -> None:
-    """How the search's choice evolved: the softmax weight of each candidate op, averaged over the
-    edges of the normal and of the reduction cell, after every search epoch (DARTS fig. 3 style)."""
-    names = [*record["space"]["ops"], "none"]  # NNI appends one weight for 'no edge from here'
+def arch_weights(result: SearchResult, path: str | Path) -> None:
+    """How the DARTS search's choice evolved: the softmax weight of each candidate op, averaged
+    over the edges of the normal and of the reduction cell, after every search epoch (DARTS fig. 3 style)."""
+    from .spaces.darts import arch_weight_labels
+
+    names = arch_weight_labels()
     rows = []
-    for epoch, weights in enumerate(record["arch_weights"], start=1):
+    for epoch, weights in enumerate(result.arch_weights, start=1):
         for label, probs in weights.items():
             cell = label.split("/")[0]
             if cell in ("normal", "reduce") and len(probs) == len(names):
@@ -112,7 +87,7 @@ def arch_weights(record: dict, path: str | Path) -> None:
     plt.close(grid.figure)
 
 
-def cell_diagram(arch: dict, cell: str, path: str | Path) -> None:
+def cell_diagram(genotype: Genotype, cell: str, path: str | Path) -> None:
     """The searched ``normal`` or ``reduce`` cell as a graph in the DARTS paper's style:
     inputs c_{k-2}, c_{k-1}, the intermediate nodes with their chosen op per edge, and the
     concatenated output c_{k}. Rendered with graphviz's ``dot``."""
@@ -121,23 +96,27 @@ def cell_diagram(arch: dict, cell: str, path: str | Path) -> None:
     g = graphviz.Digraph(format="png", graph_attr={"rankdir": "LR", "dpi": "150"},
                          node_attr={"style": "filled, rounded", "shape": "box", "fontname": "helvetica"},
                          edge_attr={"fontname": "helvetica", "fontsize": "11"})
-    names = {0: "c_{k-2}", 1: "c_{k-1}"}
-    for k, name in names.items():
+    for k, name in enumerate(("c_{k-2}", "c_{k-1}")):
         g.node(str(k), name, fillcolor="darkseagreen2")
-    node = 2
-    while f"{cell}/op_{node}_0" in arch:
-        g.node(str(node), str(node - 2), fillcolor="lightblue", shape="box")
-        j = 0
-        while f"{cell}/op_{node}_{j}" in arch:
-            source = arch[f"{cell}/input_{node}_{j}"]
-            source = source[0] if isinstance(source, list) else source
-            g.edge(str(source), str(node), label=arch[f"{cell}/op_{node}_{j}"])
-            j += 1
-        node += 1
+    nodes = genotype.cells[cell]
+    for n, edges in enumerate(nodes):
+        g.node(str(n + 2), str(n), fillcolor="lightblue", shape="box")
+        for edge in edges:
+            g.edge(str(edge.source), str(n + 2), label=edge.op)
     g.node("out", "c_{k}", fillcolor="palegoldenrod")
-    for k in range(2, node):
-        g.edge(str(k), "out", color="grey")
+    for n in range(len(nodes)):
+        g.edge(str(n + 2), "out", color="grey")
     g.attr(label=f"{cell} cell", labelloc="t")
     out = Path(path)
     g.render(outfile=str(out), cleanup=True)
     out.with_suffix(".gv").unlink(missing_ok=True)
+
+
+def search_figures(result: SearchResult, paths: dict[str, str]) -> None:
+    """The figures of a search result, by its space: DARTS draws both cells and the architecture weights."""
+    if result.space == "darts":
+        cell_diagram(result.genotype, "normal", paths["normal_cell"])
+        cell_diagram(result.genotype, "reduce", paths["reduce_cell"])
+        arch_weights(result, paths["arch_weights"])
+    else:
+        raise ValueError(f"no figures for search space {result.space!r}")

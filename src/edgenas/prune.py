@@ -4,6 +4,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from .data import ImageArrays
+
 IMPORTANCES = ("l1", "l2", "bn_scale", "lamp", "fpgm", "random")
 
 
@@ -46,25 +48,35 @@ def prune_channels(net: nn.Module, image_size: int, *, ratio: float, importance:
 
 
 def prune_checkpoint(baseline: str, out_model: str, out_summary: str, *, ratio: float, importance: str,
-                     global_pruning: bool, round_to: int, keep_layers: list[str]) -> dict:
-    """Prune a trained checkpoint; records params and MACs before and after."""
-    import json
-
+                     global_pruning: bool, round_to: int, keep_layers: list[str], validation: ImageArrays) -> dict:
+    """Prune a trained checkpoint; records params, MACs and validation accuracy before => after
+    (accuracy right after pruning, before any fine-tuning, as Torch-Pruning reports it)."""
+    from .evaluate import predict_torch
     from .model import count_macs_params, drop_auxiliary_head, load_checkpoint, save_checkpoint
+    from .records import write_json
 
     net, spec, meta = load_checkpoint(baseline)
     drop_auxiliary_head(net)
-    spec = dict(spec, auxiliary=False)
+    spec = dict(spec, auxiliary=False) if "auxiliary" in spec else spec
     size = meta["image_size"]
-    before = count_macs_params(net, size)
+
+    def measure() -> dict:
+        macs, params = count_macs_params(net, size)
+        accuracy = None
+        if len(validation.y):
+            logits = predict_torch(net, validation.x, meta["mean"], meta["std"])
+            accuracy = float((logits.argmax(1) == validation.y).mean())
+        return {"macs": macs, "params": params, "val_accuracy": accuracy}
+
+    before = measure()
     prune_channels(net, size, ratio=ratio, importance=importance, global_pruning=global_pruning, round_to=round_to,
                    keep_layers=keep_layers)
-    after = count_macs_params(net, size)
-    save_checkpoint(out_model, net, spec, **dict(meta, test_accuracy=None))
+    after = measure()
+    save_checkpoint(out_model, net, spec, **meta)
+    for key in ("params", "macs", "val_accuracy"):
+        print(f"{key}: {before[key]} => {after[key]}")
     summary = {"importance": importance, "ratio": ratio, "global_pruning": global_pruning, "round_to": round_to,
-               "keep_layers": list(keep_layers),
-               "before": {"macs": before[0], "params": before[1]}, "after": {"macs": after[0], "params": after[1]}}
-    with open(out_summary, "w") as f:
-        json.dump(summary, f, indent=2)
-    print(json.dumps(summary))
+               "keep_layers": list(keep_layers), "validation_images": int(len(validation.y)),
+               "before": before, "after": after}
+    write_json(summary, out_summary)
     return summary

@@ -10,6 +10,7 @@ from onnxruntime.quantization import (CalibrationDataReader, CalibrationMethod, 
                                       quantize_static)
 from onnxruntime.quantization.shape_inference import quant_pre_process
 
+from .data import Split
 from .export import read_metadata, tidy_onnx, unshare_initializers
 
 FORMATS = {"qdq": QuantFormat.QDQ, "qoperator": QuantFormat.QOperator}
@@ -51,12 +52,12 @@ def quantize_int8(fp32: str | Path, int8: str | Path, calibration: np.ndarray, *
     tidy_onnx(int8, read_metadata(fp32))
 
 
-def calibration_inputs(train_npz: str, stats: dict, size: int, split: dict) -> np.ndarray:
+def calibration_inputs(train_npz: str, stats: dict, size: int, split: Split) -> np.ndarray:
     """Normalised calibration images: a seeded subset of the training split."""
-    from .data import ImageArrays, calibration_indices, split_indices
+    from .data import ImageArrays, calibration_indices
     from .ondevice import normalize
 
     train = ImageArrays.load(train_npz)
-    train_idx, _ = split_indices(len(train.y), split["val_fraction"], split["seed"], split["train_limit"])
-    idx = calibration_indices(train_idx, size, split["seed"])
+    train_idx, _ = split.indices(len(train.y))
+    idx = calibration_indices(train_idx, size, split.seed)
     return normalize(train.x[idx], stats["mean"], stats["std"])

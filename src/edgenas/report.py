@@ -1,7 +1,8 @@
 """The study's report, as HTML and as a Markdown twin, written from the run's result files alone.
 
-No number in it is typed by hand: every value comes from genotype.json, prune.json, the
-evaluation files, the benchmark CSVs, Snakemake's per-job benchmark files and the config.
+A renderer: the numbers come from ``analysis`` (tables computed from the benchmark CSVs),
+genotype.json, prune.json, Snakemake's per-job runtime files and the config; nothing here
+computes a result, and no number is typed by hand.
 """
 from __future__ import annotations
 
@@ -18,13 +19,15 @@ import numpy as np
 import pandas as pd
 import yaml
 
+from . import analysis
+from .genotype import SearchResult, read_search_result
 from .ondevice import cpu_name
+from .records import read_csv, read_json
 
 RESULT_COLUMNS = ["model", "stage", "format", "threads", "accuracy", "latency_ms_p50", "latency_ms_p90", "size_mb",
                   "params", "macs", "gmacs_per_s", "peak_fraction"]
 PACKAGES = ["torch", "torchvision", "nni", "pytorch-lightning", "torch-pruning", "onnx", "onnxruntime", "snakemake",
             "pandas", "seaborn"]
-STAGE_ORDER = ["baseline", "pruned", "finetuned", "int8"]
 
 
 def fmt(value) -> str:
@@ -108,77 +111,6 @@ class Document:
         return "\n\n".join(out) + "\n"
 
 
-def cell_table(arch: dict) -> pd.DataFrame:
-    """The searched cells as rows: cell, node, the two (operation <- input) edges."""
-    rows = []
-    for cell in ("normal", "reduce"):
-        node = 2
-        while f"{cell}/op_{node}_0" in arch:
-            edges = []
-            for j in (0, 1):
-                source = arch[f"{cell}/input_{node}_{j}"]
-                source = source[0] if isinstance(source, list) else source
-                edges.append(f"{arch[f'{cell}/op_{node}_{j}']} <- {['c_{k-2}', 'c_{k-1}'][source] if source < 2 else source - 2}")
-            rows.append({"cell": cell, "node": node - 2, "edge 1": edges[0], "edge 2": edges[1]})
-            node += 1
-    return pd.DataFrame(rows)
-
-
-def standard_error(accuracy: float, images: int) -> float:
-    """Binomial standard error of a test accuracy measured on ``images`` images."""
-    return math.sqrt(max(accuracy * (1 - accuracy), 0.0) / images)
-
-
-def nas_vs_controls(bench: pd.DataFrame, images: int) -> pd.DataFrame:
-    """The NAS baseline against every control at the lowest thread count: accuracy with its
-    standard error, the difference and whether it exceeds twice the combined standard error."""
-    rows = bench[bench["format"].str.startswith("onnx") & (bench.threads == bench.threads.min())
-                 & (bench.stage == "baseline")]
-    nas = rows[rows.model == "nas"].iloc[0]
-    out = []
-    for _, r in rows.iterrows():
-        se = standard_error(r.accuracy, images)
-        diff = r.accuracy - nas.accuracy
-        both = math.hypot(se, standard_error(nas.accuracy, images))
-        out.append({"model": r.model, "accuracy": r.accuracy, "std error": se,
-                    "vs NAS (points)": 100 * diff if r.model != "nas" else None,
-                    "beyond noise": (abs(diff) > 2 * both) if r.model != "nas" else None,
-                    "p50 ms": r.latency_ms_p50, "size_mb": r.size_mb, "params": int(r.params), "macs": int(r.macs)})
-    return pd.DataFrame(out)
-
-
-def compression_steps(bench: pd.DataFrame) -> pd.DataFrame:
-    """Per NAS stage and thread count: latency, size and accuracy, each against the previous
-    stage and cumulatively against the FP32 baseline."""
-    rows = bench[(bench.model == "nas") & bench["format"].str.startswith("onnx")]
-    out = []
-    for threads, group in rows.groupby("threads"):
-        group = group.set_index("stage").reindex([s for s in STAGE_ORDER if s in set(group.stage)])
-        prev = None
-        base = group.iloc[0]
-        for stage, r in group.iterrows():
-            ref = prev if prev is not None else r
-            out.append({"threads": int(threads), "stage": stage, "p50 ms": r.latency_ms_p50,
-                        "speed-up (stage)": ref.latency_ms_p50 / r.latency_ms_p50,
-                        "speed-up (total)": base.latency_ms_p50 / r.latency_ms_p50,
-                        "size_mb": r.size_mb, "smaller (stage)": ref.size_mb / r.size_mb,
-                        "smaller (total)": base.size_mb / r.size_mb, "accuracy": r.accuracy,
-                        "accuracy change (points)": 100 * (r.accuracy - base.accuracy)})
-            prev = r
-    return pd.DataFrame(out)
-
-
-def run_times(benchmarks: list[str]) -> pd.DataFrame:
-    """Wall time of every job from Snakemake's ``benchmark:`` files (results/benchmarks/<rule>[/<wildcards>].tsv)."""
-    rows = []
-    for path in benchmarks:
-        p = Path(path)
-        rel = p.relative_to(p.parents[1]) if p.parent.name != "benchmarks" else Path(p.name)
-        seconds = float(pd.read_csv(p, sep="\t")["s"].iloc[-1])
-        rows.append({"job": str(rel.with_suffix("")), "seconds": seconds, "minutes": seconds / 60})
-    return pd.DataFrame(rows).sort_values("job", ignore_index=True) if rows else pd.DataFrame(columns=["job"])
-
-
 def versions() -> pd.DataFrame:
     rows = [{"package": "python", "version": platform.python_version()}]
     for name in PACKAGES:
@@ -189,9 +121,11 @@ def versions() -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def method_text(geno: dict) -> list[str]:
-    space, s = geno["space"], geno["search"]
-    reductions = [space["num_cells"] // 3, 2 * space["num_cells"] // 3]  # NNI's stage boundaries
+def darts_method(result: SearchResult) -> list[str]:
+    from .spaces.darts import reduction_cells
+
+    space, s = result.space_settings, result.search
+    reductions = reduction_cells(space["num_cells"])
     return [
         f"Search space: NNI's DARTS space. A cell is a directed acyclic graph of {space['nodes_per_cell']} "
         f"intermediate nodes; each node sums two edges, and each edge picks an input (the two previous cells' "
@@ -210,39 +144,51 @@ def method_text(geno: dict) -> list[str]:
     ]
 
 
-def render(bench_csvs: list[str], genotype: str, prune_json: str, stats_json: str, evals: list[str],
-           benchmarks: list[str], settings: dict, figures: dict[str, str], html_path: str | Path,
-           md_path: str | Path) -> None:
-    """Write report.html and its Markdown twin ``md_path`` from the result files."""
-    import json
+def darts_cell_table(result: SearchResult) -> pd.DataFrame:
+    """The searched cells as rows: cell, node, its (operation <- input) edges."""
+    rows = []
+    for cell, nodes in result.genotype.cells.items():
+        for n, edges in enumerate(nodes):
+            rows.append({"cell": cell, "node": n, **{f"edge {j + 1}": f"{e.op} <- {e.source_name}"
+                                                    for j, e in enumerate(edges)}})
+    return pd.DataFrame(rows)
 
-    geno = json.loads(Path(genotype).read_text())
-    prune = json.loads(Path(prune_json).read_text())
-    stats = json.loads(Path(stats_json).read_text())
-    test_images = max(json.loads(Path(e).read_text())["images"] for e in evals)
-    benches = [pd.read_csv(p) for p in bench_csvs]
-    doc = Document()
-    doc.h(1, "edgenas: did NAS find a better model, and what did compression add?")
-    doc.p(f"Data: {stats['source']['dataset']} from {stats['source']['root']}; {test_images} test images. "
-          "Every number below is read from this run's result files.")
 
+def search_sections(doc: Document, result: SearchResult, figures: dict[str, str]) -> None:
+    """Sections 1 and 2 (method, searched architecture): what they say depends on the space."""
+    s = result.search
     doc.h(2, "1. The NAS method")
-    for text in method_text(geno):
+    if result.space != "darts":
+        raise ValueError(f"no report sections for search space {result.space!r}")
+    for text in darts_method(result):
         doc.p(text)
-    s = geno["search"]
     doc.table(pd.DataFrame([{"setting": k, "value": s[k]} for k in
                             ("strategy", "epochs", "batch_size", "images", "learning_rate", "arc_learning_rate",
                              "weight_decay", "gradient_clip", "seed") if k in s]))
 
     doc.h(2, "2. The searched architecture")
-    doc.table(cell_table(geno["arch"]))
+    doc.table(darts_cell_table(result))
     doc.image(figures["normal_cell"], "Normal cell (graphviz, from genotype.json).")
     doc.image(figures["reduce_cell"], "Reduction cell (graphviz, from genotype.json).")
     doc.image(figures["arch_weights"], "Architecture weights (softmax of alpha) per candidate operation, averaged "
                                        "over each cell's edges, after every search epoch.")
     doc.p(f"Search cost: {s['seconds']} s wall time on {s['threads']} thread(s) ({s['accelerator']}, "
-          f"{s.get('precision', '32-true')}), {s.get('images_per_s', float('nan')):.4g} images/s through a "
-          f"search step; CPU: {cpu_name()}.")
+          f"{s['precision']}), {s['images_per_s']:.4g} images/s through a search step; CPU: {cpu_name()}.")
+
+
+def render(*, bench_csvs: list[str], search_result: str, prune_json: str, stats_json: str, run_times: list[str],
+           settings: dict, figures: dict[str, str], html_path: str | Path, md_path: str | Path) -> None:
+    """Write report.html and its Markdown twin ``md_path`` from the result files."""
+    result = read_search_result(search_result)
+    prune = read_json(prune_json)
+    stats = read_json(stats_json)
+    benches = [read_csv(p) for p in bench_csvs]
+    test_images = max(int(b.test_images.max()) for b in benches)  # a device measures a sample of these
+    doc = Document()
+    doc.h(1, "edgenas: did NAS find a better model, and what did compression add?")
+    doc.p(f"Data: {stats['source']['dataset']} from {stats['source']['root']}; {test_images} test images. "
+          "Every number below is read from this run's result files.")
+    search_sections(doc, result, figures)
 
     doc.h(2, "3. The compression pipeline")
     q, f, t = settings["quantize"], settings["finetune"], settings["train"]
@@ -253,14 +199,17 @@ def render(bench_csvs: list[str], genotype: str, prune_json: str, stats_json: st
                                        f"{'global' if prune['global_pruning'] else 'uniform'}, round_to "
                                        f"{prune['round_to']}, kept {prune.get('keep_layers') or 'none'}; params "
                                        f"{prune['before']['params']} -> {prune['after']['params']}, MACs "
-                                       f"{prune['before']['macs']} -> {prune['after']['macs']}"},
+                                       f"{prune['before']['macs']} -> {prune['after']['macs']}, validation "
+                                       f"accuracy {fmt(prune['before']['val_accuracy'])} -> "
+                                       f"{fmt(prune['after']['val_accuracy'])} (before fine-tuning, "
+                                       f"{prune['validation_images']} images)"},
         {"stage": "fine-tune", "settings": f"{f['epochs']} epochs, batch {f['batch_size']}, lr {f['learning_rate']} "
                                            "(cosine), " + (f"distilled from the baseline (weight {f['distill_weight']}, "
                                                            f"temperature {f['temperature']})"
                                                            if f["distill_weight"] else "labels only")},
         {"stage": "INT8", "settings": f"ONNX Runtime static, {q['format']}, per-channel {q['per_channel']}, "
                                       f"activations {q['activation_type']}, weights {q['weight_type']}, "
-                                      f"{q['calibration_method']} calibration on {settings['calibration_size']} "
+                                      f"{q['calibration_method']} calibration on {settings['data']['calibration_size']} "
                                       f"training images, FP32 op types {q['keep_fp32'] or 'none'}, "
                                       f"quant_pre_process {q['pre_process']}"},
     ]))
@@ -287,7 +236,7 @@ def render(bench_csvs: list[str], genotype: str, prune_json: str, stats_json: st
     for bench in benches:
         if not controls:
             break
-        table = nas_vs_controls(bench, test_images)
+        table = analysis.nas_vs_controls(bench)
         nas = table[table.model == "nas"].iloc[0]
         others = table[table.model != "nas"]
         best = others.loc[others.accuracy.idxmax()]
@@ -306,7 +255,7 @@ def render(bench_csvs: list[str], genotype: str, prune_json: str, stats_json: st
         doc.table(table)
     doc.h(3, "What did compression add?")
     for bench in benches:
-        steps = compression_steps(bench)
+        steps = analysis.compression_steps(bench)
         final = steps[steps.stage == steps.stage.iloc[-1]]
         doc.h(4, f"{bench.target.iloc[0]}")
         speed = ", ".join(f"{fmt(r['speed-up (total)'])}x at {r.threads} thread(s)" for _, r in final.iterrows())
@@ -326,8 +275,8 @@ def render(bench_csvs: list[str], genotype: str, prune_json: str, stats_json: st
     doc.p(f"Hardware (where the report was written): {cpu_name()}, {os.cpu_count()} cores, "
           f"{platform.platform()}; benchmark targets: {', '.join(b.target.iloc[0] for b in benches)}.")
     doc.table(versions())
-    doc.p("Wall time of every job (Snakemake benchmark files):")
-    doc.table(run_times(benchmarks))
+    doc.p("Wall time of every job (Snakemake's benchmark files, results/runtimes/):")
+    doc.table(analysis.run_times(run_times))
     doc.p("The config of this run:")
     doc.pre(yaml.safe_dump(settings, sort_keys=False))
 

@@ -1,16 +1,14 @@
 """Architecture search: NNI 3.0's DARTS space searched with its first-order DARTS strategy.
 
 The training split is halved, as in DARTS: one half trains the supernet weights, the
-other the architecture weights. The result is NNI's architecture dict, written to
-``genotype.json`` with what rebuilds the space and the search's own metrics.
+other the architecture weights. The result (``genotype.SearchResult``) holds NNI's
+architecture dict with what rebuilds the space and the search's own metrics.
 """
 from __future__ import annotations
 
-import json
 import time
 import warnings
 from pathlib import Path
-from typing import Any
 
 import pytorch_lightning as pl
 import torch
@@ -18,12 +16,11 @@ from torch import nn
 
 from .accel import Hardware, StepTimer, channels_last
 from .data import BatchedImages, ImageArrays, make_loader, split_indices
+from .genotype import SearchResult
 from .resume import checkpoint_to_resume, finished
+from .spaces import darts
 
 warnings.filterwarnings("ignore", message=".*is found to be not a nn.Module.*")
-
-DARTS_OPS = ["max_pool_3x3", "avg_pool_3x3", "skip_connect", "sep_conv_3x3",
-             "sep_conv_5x5", "dil_conv_3x3", "dil_conv_5x5"]
 
 
 class ArchWeightsRecorder(pl.Callback):
@@ -48,8 +45,8 @@ class ArchWeightsRecorder(pl.Callback):
 def search_darts(train: ImageArrays, mean: list[float], std: list[float], *, width: int, num_cells: int,
                  epochs: int, batch_size: int, subset: int, learning_rate: float, arc_learning_rate: float,
                  weight_decay: float, gradient_clip: float, seed: int, workdir: str | Path,
-                 hardware: Hardware = Hardware("cpu", "32-true")) -> dict[str, Any]:
-    """Run the DARTS search; returns the genotype record written to genotype.json."""
+                 hardware: Hardware = Hardware("cpu", "32-true")) -> SearchResult:
+    """Run the DARTS search; returns the record written to genotype.json."""
     from nni.nas.evaluator.pytorch import Classification, DataLoader
     from nni.nas.experiment import NasExperiment
     from nni.nas.hub.pytorch import DARTS
@@ -108,29 +105,17 @@ def search_darts(train: ImageArrays, mean: list[float], std: list[float], *, wid
     finally:
         experiment.stop()
     finished(checkpoints)
-    return {
-        "arch": arch,
-        "space": {"name": "DARTS", "ops": DARTS_OPS, "nodes_per_cell": 4,
-                  "width": width, "num_cells": num_cells, "num_classes": num_classes},
-        "search": {"strategy": "DARTS (first order)", "epochs": epochs, "batch_size": batch_size,
-                   "images": int(len(idx)), "learning_rate": learning_rate,
-                   "arc_learning_rate": arc_learning_rate, "weight_decay": weight_decay,
-                   "gradient_clip": gradient_clip, "seed": seed, "seconds": round(seconds, 1),
-                   "threads": torch.get_num_threads(), "accelerator": hardware.accelerator,
-                   "precision": hardware.precision, "images_per_s": round(timer.images_per_s(), 2)},
-        "metrics": metrics,
-        "arch_weights": recorder.epochs,
-    }
-
-
-def write_genotype(record: dict[str, Any], path: str | Path) -> None:
-    Path(path).write_text(json.dumps(record, indent=2))
-
-
-def read_genotype(path: str | Path) -> dict[str, Any]:
-    """Read genotype.json and check it names a complete DARTS cell pair."""
-    record = json.loads(Path(path).read_text())
-    arch = record.get("arch")
-    if not isinstance(arch, dict) or not any(k.startswith("normal/") for k in arch):
-        raise ValueError(f"{path}: no DARTS architecture dict under 'arch'")
-    return record
+    return SearchResult(
+        space="darts",
+        space_settings={"ops": darts.OPS, "nodes_per_cell": darts.NODES_PER_CELL, "width": width,
+                        "num_cells": num_cells, "num_classes": num_classes},
+        arch={str(k): v for k, v in arch.items()},
+        search={"strategy": "DARTS (first order)", "epochs": epochs, "batch_size": batch_size,
+                "images": int(len(idx)), "learning_rate": learning_rate, "arc_learning_rate": arc_learning_rate,
+                "weight_decay": weight_decay, "gradient_clip": gradient_clip, "seed": seed,
+                "seconds": round(seconds, 1), "threads": torch.get_num_threads(),
+                "accelerator": hardware.accelerator, "precision": hardware.precision,
+                "images_per_s": round(timer.images_per_s(), 2)},
+        metrics=metrics,
+        arch_weights=recorder.epochs,
+    )

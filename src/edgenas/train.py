@@ -9,37 +9,71 @@ from __future__ import annotations
 
 import csv
 import time
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytorch_lightning as pl
 import torch
 from torch import nn
 from torch.nn import functional as F
 
-from .accel import Hardware, channels_last, contiguous, resolve
-from .data import BatchedImages, ImageArrays, make_loader
+from .accel import Hardware, channels_last, contiguous
+from .data import BatchedImages, ImageArrays, Split, make_loader
 from .resume import checkpoint_to_resume, finished
+
+
+@dataclass(frozen=True, kw_only=True)
+class Recipe:
+    """How a net is trained: SGD schedule, augmentation and losses. Built once from the
+    config, stored in the checkpoint's meta, and part of the resume fingerprint."""
+
+    epochs: int
+    batch_size: int
+    learning_rate: float
+    momentum: float
+    weight_decay: float
+    schedule: str  # onecycle | cosine
+    label_smoothing: float
+    cutout: int
+    auxiliary_weight: float = 0.0  # DARTS nets with an auxiliary head only
+    distill_weight: float = 0.0    # share of the loss distilled from a teacher (fine-tuning)
+    temperature: float = 4.0
+
+
+def finetune_recipe(train: dict[str, Any], finetune: dict[str, Any]) -> Recipe:
+    """Fine-tuning's epochs, batch, rate and distillation with the training recipe's momentum,
+    decay, smoothing and cutout; cosine from the start (trained weights want no warm-up) and
+    no auxiliary head (pruning removed it)."""
+    return Recipe(**{k: train[k] for k in ("momentum", "weight_decay", "label_smoothing", "cutout")},
+                  **finetune, schedule="cosine", auxiliary_weight=0.0)
+
+
+@dataclass(frozen=True, kw_only=True)
+class TrainingJob:
+    """Where a training stage reads and writes: data, split, hardware and files. ``workdir``
+    keeps the epoch checkpoint a rerun resumes from."""
+
+    train_npz: str
+    stats: dict[str, Any]
+    split: Split
+    hardware: Hardware
+    workdir: str
+    out_model: str
+    out_history: str
 
 
 class ImageClassifier(pl.LightningModule):
     """Wraps a net with the recipe: loss, optimiser and schedule."""
 
-    def __init__(self, net: nn.Module, *, learning_rate: float, momentum: float, weight_decay: float,
-                 schedule: str, label_smoothing: float, auxiliary_weight: float,
-                 teacher: nn.Module | None = None, distill_weight: float = 0.0, temperature: float = 4.0):
+    def __init__(self, net: nn.Module, recipe: Recipe, teacher: nn.Module | None = None):
         super().__init__()
         self.net = net
+        self.recipe = recipe
         # in a list, so the teacher is neither trained, nor saved, nor switched to train mode by Lightning
-        self._teacher = [teacher.eval().requires_grad_(False)] if teacher is not None and distill_weight > 0 else []
-        self.distill_weight = distill_weight
-        self.temperature = temperature
-        self.learning_rate = learning_rate
-        self.momentum = momentum
-        self.weight_decay = weight_decay
-        self.schedule = schedule
-        self.auxiliary_weight = auxiliary_weight
-        self.loss = nn.CrossEntropyLoss(label_smoothing=label_smoothing)
+        self._teacher = [teacher.eval().requires_grad_(False)] if teacher is not None and recipe.distill_weight > 0 else []
+        self.loss = nn.CrossEntropyLoss(label_smoothing=recipe.label_smoothing)
 
     def forward(self, x):
         return self.net(x)
@@ -52,7 +86,7 @@ class ImageClassifier(pl.LightningModule):
         """Hinton et al.'s soft-target loss: KL between the temperature-softened outputs, scaled by T²."""
         with torch.no_grad():
             target = self._teacher[0](x)
-        t = self.temperature
+        t = self.recipe.temperature
         return F.kl_div(F.log_softmax(logits / t, 1), F.log_softmax(target / t, 1), log_target=True,
                         reduction="batchmean") * t * t
 
@@ -61,11 +95,11 @@ class ImageClassifier(pl.LightningModule):
         out = self.net(x)
         if isinstance(out, tuple):  # auxiliary head, training only
             logits, aux = out
-            loss = self.loss(logits, y) + self.auxiliary_weight * self.loss(aux, y)
+            loss = self.loss(logits, y) + self.recipe.auxiliary_weight * self.loss(aux, y)
         else:
             logits, loss = out, self.loss(out, y)
         if self._teacher:
-            w = self.distill_weight
+            w = self.recipe.distill_weight
             loss = (1 - w) * loss + w * self.distillation(x, logits)
         self.log("train_loss", loss, on_step=False, on_epoch=True, prog_bar=True)
         self.log("train_acc", (logits.argmax(1) == y).float().mean(), on_step=False, on_epoch=True, prog_bar=True)
@@ -78,15 +112,16 @@ class ImageClassifier(pl.LightningModule):
         self.log("val_acc", (logits.argmax(1) == y).float().mean(), prog_bar=True)
 
     def configure_optimizers(self):
+        r = self.recipe
         decay, no_decay = [], []
         for p in self.net.parameters():
             (no_decay if p.ndim <= 1 else decay).append(p)
-        opt = torch.optim.SGD([{"params": decay, "weight_decay": self.weight_decay},
+        opt = torch.optim.SGD([{"params": decay, "weight_decay": r.weight_decay},
                                {"params": no_decay, "weight_decay": 0.0}],
-                              lr=self.learning_rate, momentum=self.momentum, nesterov=self.momentum > 0)
+                              lr=r.learning_rate, momentum=r.momentum, nesterov=r.momentum > 0)
         steps = self.trainer.estimated_stepping_batches
-        if self.schedule == "onecycle":
-            sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=self.learning_rate, total_steps=steps,
+        if r.schedule == "onecycle":
+            sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=r.learning_rate, total_steps=steps,
                                                         pct_start=0.25, anneal_strategy="linear")
         else:
             sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=steps)
@@ -101,10 +136,13 @@ class HistoryWriter(pl.Callback):
     def __init__(self, path: Path, images_per_epoch: int):
         self.path = path
         self.images_per_epoch = images_per_epoch
-        self._start, self._steps_end = time.time(), None
+        self._start, self._steps_end, self._lr = time.time(), None, float("nan")
 
     def on_train_epoch_start(self, trainer, pl_module):
         self._start, self._steps_end = time.time(), None
+
+    def on_train_batch_start(self, trainer, pl_module, batch, batch_idx):
+        self._lr = trainer.optimizers[0].param_groups[0]["lr"]  # the rate this step uses
 
     def on_validation_epoch_start(self, trainer, pl_module):
         self._steps_end = time.time()  # the epoch's training steps are done; throughput counts only them
@@ -113,7 +151,7 @@ class HistoryWriter(pl.Callback):
         m = trainer.callback_metrics
         now = time.time()
         steps = (self._steps_end or now) - self._start
-        row = {"epoch": trainer.current_epoch + 1, "lr": trainer.optimizers[0].param_groups[0]["lr"],
+        row = {"epoch": trainer.current_epoch + 1, "lr": self._lr,
                "seconds": round(now - self._start, 2), "images_per_s": round(self.images_per_epoch / steps, 1)}
         row.update({k: float(m[k]) for k in ("train_loss", "train_acc", "val_loss", "val_acc") if k in m})
         new = not self.path.exists()
@@ -124,38 +162,32 @@ class HistoryWriter(pl.Callback):
             writer.writerow(row)
 
 
-def fit(net: nn.Module, train: ImageArrays, train_idx, val_idx, mean: list[float], std: list[float], *,
-        epochs: int, batch_size: int, learning_rate: float, momentum: float, weight_decay: float,
-        schedule: str, label_smoothing: float, cutout: int, auxiliary_weight: float, seed: int,
-        workdir: str | Path, hardware: Hardware = Hardware("cpu", "32-true"), teacher: nn.Module | None = None,
-        distill_weight: float = 0.0, temperature: float = 4.0) -> list[dict[str, Any]]:
-    """Train ``net`` in place. Returns the per-epoch history. With a ``teacher`` and
-    ``distill_weight`` > 0 the loss mixes in distillation from the teacher's outputs.
+def fit(net: nn.Module, train: ImageArrays, train_idx: np.ndarray, val_idx: np.ndarray, mean: list[float],
+        std: list[float], recipe: Recipe, *, seed: int, workdir: str | Path,
+        hardware: Hardware = Hardware("cpu", "32-true"), teacher: nn.Module | None = None) -> list[dict[str, Any]]:
+    """Train ``net`` in place with ``recipe``; returns the per-epoch history. With a ``teacher``
+    and ``recipe.distill_weight`` > 0 the loss mixes in distillation from the teacher's outputs.
 
     A checkpoint is kept in ``workdir`` every epoch: a rerun with the same settings after a
     crash resumes from it. The caller removes ``workdir`` (``resume.finished``) once the
     stage's outputs are saved."""
     workdir = Path(workdir)
-    settings = dict(net=str(net), epochs=epochs, batch_size=batch_size, learning_rate=learning_rate,
-                    momentum=momentum, weight_decay=weight_decay, schedule=schedule, label_smoothing=label_smoothing,
-                    cutout=cutout, auxiliary_weight=auxiliary_weight, seed=seed, train=len(train_idx),
-                    val=len(val_idx), hardware=str(hardware),
-                    distill=dict(weight=distill_weight, temperature=temperature) if teacher is not None else None)
+    settings = dict(net=str(net), recipe=asdict(recipe), seed=seed, train=len(train_idx), val=len(val_idx),
+                    hardware=str(hardware), teacher=teacher is not None and recipe.distill_weight > 0)
     last = checkpoint_to_resume(workdir, settings)
     pl.seed_everything(seed, workers=True)
-    drop_last = len(train_idx) > batch_size
-    train_loader = make_loader(BatchedImages(train, train_idx, mean, std, augment=True, cutout=cutout),
-                               batch_size, shuffle=True, drop_last=drop_last, seed=seed, pin_memory=hardware.on_gpu)
-    val_loader = make_loader(BatchedImages(train, val_idx, mean, std), max(batch_size, 256), shuffle=False,
+    b = recipe.batch_size
+    drop_last = len(train_idx) > b
+    train_loader = make_loader(BatchedImages(train, train_idx, mean, std, augment=True, cutout=recipe.cutout),
+                               b, shuffle=True, drop_last=drop_last, seed=seed, pin_memory=hardware.on_gpu)
+    val_loader = make_loader(BatchedImages(train, val_idx, mean, std), max(b, 256), shuffle=False,
                              pin_memory=hardware.on_gpu)
-    images_per_epoch = len(train_idx) // batch_size * batch_size if drop_last else len(train_idx)
-    module = ImageClassifier(net, learning_rate=learning_rate, momentum=momentum, weight_decay=weight_decay,
-                             schedule=schedule, label_smoothing=label_smoothing, auxiliary_weight=auxiliary_weight,
-                             teacher=teacher, distill_weight=distill_weight, temperature=temperature)
+    images_per_epoch = len(train_idx) // b * b if drop_last else len(train_idx)
+    module = ImageClassifier(net, recipe, teacher)
     history_path = workdir / "history.csv"
     channels_last(net)
     trainer = pl.Trainer(
-        max_epochs=epochs, **hardware.trainer_kwargs(), default_root_dir=str(workdir),
+        max_epochs=recipe.epochs, **hardware.trainer_kwargs(), default_root_dir=str(workdir),
         logger=False, log_every_n_steps=10, enable_model_summary=False,
         num_sanity_val_steps=0, limit_val_batches=1.0 if len(val_idx) else 0,
         # without a monitor, top-1 is the newest epoch: one last.ckpt, overwritten every epoch
@@ -171,79 +203,68 @@ def fit(net: nn.Module, train: ImageArrays, train_idx, val_idx, mean: list[float
     return [rows[k] for k in sorted(rows)]
 
 
-def _write_history(history: list[dict[str, Any]], path: str | Path) -> None:
-    with open(path, "w", newline="") as f:
+def train_and_save(net: nn.Module, spec: dict[str, Any], job: TrainingJob, recipe: Recipe,
+                   teacher: nn.Module | None = None) -> None:
+    """Fit ``net`` on the job's training split, then save it (with ``spec`` and the recipe) and its history."""
+    from .model import save_checkpoint
+
+    stats = job.stats
+    train = ImageArrays.load(job.train_npz)
+    train_idx, val_idx = job.split.indices(len(train.y))
+    history = fit(net, train, train_idx, val_idx, stats["mean"], stats["std"], recipe, seed=job.split.seed,
+                  workdir=job.workdir, hardware=job.hardware, teacher=teacher)
+    if history and history[-1].get("val_acc"):
+        print(f"validation accuracy after {len(history)} epochs: {float(history[-1]['val_acc']):.4f} "
+              f"on {len(val_idx)} images")
+    save_checkpoint(job.out_model, net.cpu().eval(), spec, mean=stats["mean"], std=stats["std"],
+                    classes=stats["classes"], image_size=stats["image_size"], recipe=asdict(recipe),
+                    split=asdict(job.split))
+    with open(job.out_history, "w", newline="") as f:
         writer = csv.DictWriter(f, HistoryWriter.FIELDS)
         writer.writeheader()
         writer.writerows(history)
+    finished(Path(job.workdir))
 
 
-def _train_and_save(net: nn.Module, spec: dict, train_npz: str, test_npz: str, stats: dict, recipe: dict,
-                    split: dict, hardware: dict, workdir: str, out_model: str, out_history: str,
-                    teacher: nn.Module | None = None) -> None:
-    from .data import split_indices, take
-    from .evaluate import predict_torch
-    from .model import save_checkpoint
-
-    train = ImageArrays.load(train_npz)
-    test = take(ImageArrays.load(test_npz), split["test_limit"], split["seed"])
-    train_idx, val_idx = split_indices(len(train.y), split["val_fraction"], split["seed"], split["train_limit"])
-    history = fit(net, train, train_idx, val_idx, stats["mean"], stats["std"], **recipe, seed=split["seed"],
-                  workdir=workdir, hardware=resolve(**hardware), teacher=teacher)
-    net.cpu().eval()
-    accuracy = float((predict_torch(net, test.x, stats["mean"], stats["std"]).argmax(1) == test.y).mean())
-    print(f"test accuracy: {accuracy:.4f} on {len(test.y)} images")
-    save_checkpoint(out_model, net, spec, test_accuracy=accuracy, mean=stats["mean"], std=stats["std"],
-                    classes=stats["classes"], image_size=stats["image_size"])
-    _write_history(history, out_history)
-    finished(Path(workdir))
-
-
-def train_baseline(genotype: str, train_npz: str, test_npz: str, stats: dict, recipe: dict, split: dict,
-                   hardware: dict, workdir: str, out_model: str, out_history: str) -> None:
-    """The searched cells in a fresh evaluation net, trained from scratch."""
-    from .model import build_net
-    from .search import read_genotype
-
-    recipe = dict(recipe)
-    if recipe["auxiliary_weight"] > 0 and stats["image_size"] < 32:
+def darts_net_settings(darts_net: dict[str, Any], recipe: Recipe, image_size: int) -> dict[str, Any]:
+    """The DARTS evaluation net's settings: width, cells, drop-path, and the auxiliary head when
+    the recipe weights it (NNI's CIFAR head needs 8x8 maps, so images of at least 32 pixels)."""
+    if recipe.auxiliary_weight > 0 and image_size < 32:
         raise ValueError("train.auxiliary_weight: the DARTS auxiliary head needs data.image_size >= 32")
-    spec = {"arch": read_genotype(genotype)["arch"], "width": recipe.pop("width"),
-            "num_cells": recipe.pop("num_cells"), "num_classes": len(stats["classes"]),
-            "auxiliary": recipe["auxiliary_weight"] > 0, "drop_path": recipe.pop("drop_path")}
-    _train_and_save(build_net(**spec), spec, train_npz, test_npz, stats, recipe, split, hardware, workdir,
-                    out_model, out_history)
+    return dict(darts_net, auxiliary=recipe.auxiliary_weight > 0)
 
 
-def train_control(name: str, train_npz: str, test_npz: str, stats: dict, recipe: dict, split: dict,
-                  hardware: dict, workdir: str, out_model: str, out_history: str) -> None:
+def train_searched(job: TrainingJob, recipe: Recipe, *, search_result: str, darts_net: dict[str, Any]) -> None:
+    """The searched architecture in a fresh evaluation net, trained from scratch -> baseline.pt."""
+    from .genotype import read_search_result
+    from .model import build_model
+
+    result = read_search_result(search_result)
+    spec = {"family": result.space, "arch": result.arch, "num_classes": len(job.stats["classes"]),
+            **darts_net_settings(darts_net, recipe, job.stats["image_size"])}
+    train_and_save(build_model(spec, seed=job.split.seed), spec, job, recipe)
+
+
+def train_control(job: TrainingJob, recipe: Recipe, *, name: str, darts_net: dict[str, Any]) -> None:
     """A control (``controls.py``) trained from scratch with the searched net's recipe: same epochs,
-    batch, schedule and data. The DARTS-only parts (auxiliary head, drop-path) apply to the
-    random-architecture controls alone."""
+    batch, schedule and data. The auxiliary head applies to random DARTS architectures alone,
+    and only on images large enough for it."""
     from .controls import control_spec
     from .model import build_model
 
-    recipe = dict(recipe)
-    spec = control_spec(name, len(stats["classes"]), recipe.pop("width"), recipe.pop("num_cells"),
-                        recipe["auxiliary_weight"] > 0 and stats["image_size"] >= 32, recipe.pop("drop_path"))
-    if "family" in spec or not spec["auxiliary"]:
-        recipe["auxiliary_weight"] = 0.0
-    _train_and_save(build_model(spec), spec, train_npz, test_npz, stats, recipe, split, hardware, workdir,
-                    out_model, out_history)
+    if job.stats["image_size"] < 32:
+        recipe = replace(recipe, auxiliary_weight=0.0)
+    spec = control_spec(name, len(job.stats["classes"]), darts_net_settings(darts_net, recipe, job.stats["image_size"]))
+    if spec["family"] != "darts":
+        recipe = replace(recipe, auxiliary_weight=0.0)
+    train_and_save(build_model(spec, seed=job.split.seed), spec, job, recipe)
 
 
-def finetune_pruned(pruned: str, teacher: str, train_npz: str, test_npz: str, stats: dict, recipe: dict,
-                    base_recipe: dict, split: dict, hardware: dict, workdir: str, out_model: str,
-                    out_history: str) -> None:
-    """Recover the pruned net's accuracy: the training recipe with fine-tuning's epochs, batch and
-    rate, on a cosine schedule, distilling from ``teacher`` (the unpruned baseline) when
-    ``recipe["distill_weight"]`` > 0."""
+def finetune_pruned(job: TrainingJob, recipe: Recipe, *, pruned: str, teacher: str) -> None:
+    """Recover the pruned net's accuracy (``finetune_recipe``), distilling from ``teacher`` (the
+    unpruned baseline) when ``recipe.distill_weight`` > 0 -> finetuned.pt."""
     from .model import drop_auxiliary_head, load_checkpoint
 
     net, spec, _ = load_checkpoint(pruned)
-    full = {k: base_recipe[k] for k in ("momentum", "weight_decay", "label_smoothing", "cutout")}
-    # cosine from the start: weights that are already trained want no warm-up
-    full.update(recipe, schedule="cosine", auxiliary_weight=0.0)
-    mentor = drop_auxiliary_head(load_checkpoint(teacher)[0]) if recipe["distill_weight"] > 0 else None
-    _train_and_save(net.train(), spec, train_npz, test_npz, stats, full, split, hardware, workdir,
-                    out_model, out_history, teacher=mentor)
+    mentor = drop_auxiliary_head(load_checkpoint(teacher)[0]) if recipe.distill_weight > 0 else None
+    train_and_save(net.train(), spec, job, recipe, teacher=mentor)

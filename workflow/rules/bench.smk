@@ -1,16 +1,6 @@
 rule bench:
     input:
-        # the NAS stages' ONNX files, then each control's
-        **{stage: f"results/models/{name}" for stage, name in STAGE_MODELS.items()},
-        **{f"control_{c}": f"results/models/{name}" for c, name in CONTROL_MODELS.items()},
-        # test accuracy of every ONNX file; MACs and params of the controls' checkpoints
-        metrics=[f"results/eval/{name}.json" for name in [*STAGE_MODELS.values(), *CONTROL_MODELS.values()]],
-        control_checkpoints=[f"results/eval/control_{c}.pt.json" for c in CONTROLS],
-        # PyTorch eager reference rows (this machine only)
-        **{f"{stage}_pt": f"results/models/{stage}.pt" for stage in EAGER_STAGES},
-        prune=rules.prune.output.summary,
-        test=DATA["test"],
-        stats=DATA["stats"],
+        unpack(bench_inputs),
     output:
         csv=report(
             "results/bench_{target}.csv",
@@ -19,23 +9,21 @@ rule bench:
             labels={"table": "benchmark", "target": "{target}"},
         ),
     params:
-        stages=list(STAGE_MODELS),
-        controls=CONTROLS,
-        eager_stages=EAGER_STAGES,
-        bench=config["bench"],
-        device=lambda wc: config["targets"].get(wc.target),
-        split=split_params(),
+        models=bench_models,
+        settings=bench_settings,
+        test=test_subset(),
     wildcard_constraints:
         target="|".join(TARGETS),
     threads: workflow.cores
     resources:
-        pi=lambda wc: int(wc.target != "local"),  # one benchmark at a time per device (profiles set pi=1)
+        pi=device_slots,
+    localrule: True
     conda:
         "../envs/edgenas.yaml"
     log:
         "logs/bench/{target}.log",
     benchmark:
-        "results/benchmarks/bench/{target}.tsv"
+        "results/runtimes/bench/{target}.tsv"
     script:
         "../scripts/bench.py"
 
@@ -48,8 +36,9 @@ rule edge_bundle:
     output:
         bundle=directory("results/edge"),
     params:
-        images=config["bench"]["device_images"],
-        split=split_params(),
+        images=config["edge_bundle"]["sample_images"],
+        test=test_subset(),
+    localrule: True
     conda:
         "../envs/edgenas.yaml"
     log:

@@ -15,37 +15,14 @@ _SCHEMA = Path(workflow.basedir, "workflow", "schemas", "config.schema.yaml")
 config.update(typed_like_schema(config, yaml.safe_load(_SCHEMA.read_text())))
 validate(config, schema=str(_SCHEMA))
 
-if shutil.which("dot") is None:  # fail now, not after hours of training at the report's cell diagrams
-    raise WorkflowError("graphviz's 'dot' is not on PATH; the report draws the searched cells with it. "
-                        "Install it: sudo apt-get install graphviz (Debian/Ubuntu), brew install graphviz (macOS) "
-                        "or conda install -c conda-forge graphviz.")
-
+# Targets are the devices a benchmark runs on: this machine, and those declared under targets:.
 TARGETS = ["local", *config["targets"]]
 for _name in config["bench"]["targets"]:
     if _name not in TARGETS:
         raise ValueError(f"bench.targets: {_name!r} is neither 'local' nor declared under targets: {list(config['targets'])}")
 
-# Stage name -> the ONNX file benchmarked for it.
-STAGE_MODELS = {
-    "baseline": "baseline.onnx",
-    "pruned": "pruned.onnx",
-    "finetuned": "fp32.onnx",
-    "int8": "int8.onnx",
-}
-# Stages also timed in PyTorch eager mode, to show what deployment through ONNX Runtime buys.
-EAGER_STAGES = ["baseline", "finetuned"]
 # Reference models trained with the same recipe (workflow/rules/controls.smk), by name.
 CONTROLS = control_names(config["controls"]["models"], config["controls"]["random_seeds"])
-# Benchmarked control name -> its ONNX file.
-CONTROL_MODELS = {c: f"control_{c}.onnx" for c in CONTROLS}
-# ONNX export name -> the checkpoint it is exported from.
-EXPORTS = {"baseline": "baseline.pt", "pruned": "pruned.pt", "fp32": "finetuned.pt",
-           **{f"control_{c}": f"control_{c}.pt" for c in CONTROLS}}
-CHECKPOINTS = ["baseline.pt", "pruned.pt", "finetuned.pt", *(f"control_{c}.pt" for c in CONTROLS)]
-# search, training and fine-tuning ask for a GPU unless the config pins them to the CPU
-GPU = 0 if config["device"] == "cpu" else 1
-# device and precision, resolved on the machine that runs the job (edgenas.accel.resolve)
-HARDWARE = {"device": config["device"], "precision": str(config["precision"])}
 
 DATA = {
     "train": "resources/data/train.npz",
@@ -53,13 +30,108 @@ DATA = {
     "stats": "resources/data/stats.json",
 }
 
+# Every deployed model, by ONNX file under results/models/: the model it belongs to ("nas" or a
+# control), its stage, and the checkpoint it comes from (MACs and params are counted on it).
+DEPLOYED = {
+    "baseline.onnx": {"model": "nas", "stage": "baseline", "checkpoint": "baseline.pt"},
+    "pruned.onnx": {"model": "nas", "stage": "pruned", "checkpoint": "pruned.pt"},
+    "finetuned.onnx": {"model": "nas", "stage": "finetuned", "checkpoint": "finetuned.pt"},
+    "int8.onnx": {"model": "nas", "stage": "int8", "checkpoint": "finetuned.pt"},
+    **{f"control_{c}.onnx": {"model": c, "stage": "baseline", "checkpoint": f"control_{c}.pt"} for c in CONTROLS},
+}
+# ONNX file -> the checkpoint it is exported from (int8.onnx is quantized from finetuned.onnx instead)
+EXPORTS = {name: m["checkpoint"] for name, m in DEPLOYED.items() if m["stage"] != "int8"}
+# FP32 models also timed in PyTorch eager mode on this machine: what deployment through ONNX Runtime buys
+EAGER = ["baseline.onnx", "finetuned.onnx"]
 
-def split_params():
-    """What defines the train/val split and the test subset: passed to every rule that reads them."""
+# search, training and fine-tuning ask for a GPU unless the config pins them to the CPU
+GPU = 0 if config["device"] == "cpu" else 1
+# device and precision, resolved on the machine that runs the job (edgenas.accel.resolve)
+HARDWARE = {"device": config["device"], "precision": str(config["precision"])}
+
+
+onstart:
+    if shutil.which("dot") is None:  # fail now, not after hours of training at the report's cell diagrams
+        raise WorkflowError("graphviz's 'dot' is not on PATH; the report draws the searched cells with it. "
+                            "Install it: sudo apt-get install graphviz (Debian/Ubuntu), brew install graphviz "
+                            "(macOS) or conda install -c conda-forge graphviz.")
+
+
+def train_split():
+    """What defines the training and validation images (edgenas.data.Split): passed to every
+    rule that trains, calibrates or validates on them, and to no other."""
     d = config["data"]
-    return {
-        "seed": config["seed"],
-        "val_fraction": d["val_fraction"],
-        "train_limit": d["train_limit"],
-        "test_limit": d["test_limit"],
-    }
+    return {"seed": config["seed"], "val_fraction": d["val_fraction"], "train_limit": d["train_limit"]}
+
+
+def test_subset():
+    """What defines the test images every accuracy is measured on (edgenas.data.load_test_subset)."""
+    return {"seed": config["seed"], "limit": config["data"]["test_limit"]}
+
+
+def training_recipe():
+    """The train: keys that make the recipe (edgenas.train.Recipe), without the DARTS net's own."""
+    t = config["train"]
+    return {k: t[k] for k in ("epochs", "batch_size", "learning_rate", "momentum", "weight_decay", "schedule",
+                              "label_smoothing", "cutout", "auxiliary_weight")}
+
+
+def darts_net():
+    """The DARTS evaluation net's size (the searched net and the random-architecture controls)."""
+    t = config["train"]
+    return {k: t[k] for k in ("width", "num_cells", "drop_path")}
+
+
+def finetune_recipe():
+    """Fine-tuning's own settings and the training-recipe keys it inherits (edgenas.train.finetune_recipe)."""
+    t = config["train"]
+    return {"train": {k: t[k] for k in ("momentum", "weight_decay", "label_smoothing", "cutout")},
+            "finetune": config["finetune"]}
+
+
+def control_workdir(wildcards):
+    return f"results/checkpoints/control_{wildcards.control}"
+
+
+def export_source(wildcards):
+    return f"results/models/{EXPORTS[f'{wildcards.name}.onnx']}"
+
+
+def bench_models(wildcards):
+    """Per deployed model: its names, its ONNX file, its evaluation (accuracy) and its checkpoint's
+    (MACs, params), and on this machine the checkpoint timed in PyTorch eager mode."""
+    return [{"model": m["model"], "stage": m["stage"], "onnx": f"results/models/{name}",
+             "metrics": f"results/eval/{name}.json", "complexity": f"results/eval/{m['checkpoint']}.json",
+             "eager": f"results/models/{m['checkpoint']}" if wildcards.target == "local" and name in EAGER else None}
+            for name, m in DEPLOYED.items()]
+
+
+def bench_inputs(wildcards):
+    files = bench_models(wildcards)
+    return {"onnx": [f["onnx"] for f in files], "metrics": [f["metrics"] for f in files],
+            "complexity": sorted({f["complexity"] for f in files}), "eager": [f["eager"] for f in files if f["eager"]],
+            "test": DATA["test"], "stats": DATA["stats"]}
+
+
+def bench_settings(wildcards):
+    """What one target's benchmark uses: ONNX Runtime's threads here; the device, its sample size
+    and seed on a remote target. Changing another target's settings reruns nothing here."""
+    b = config["bench"]
+    settings = {"warmup": b["warmup"], "runs": b["runs"]}
+    if wildcards.target == "local":
+        return dict(settings, threads=b["threads"])
+    return dict(settings, device=config["targets"][wildcards.target], device_images=b["device_images"],
+                seed=config["seed"])
+
+
+def device_slots(wildcards):
+    """One benchmark at a time per device (profiles set pi=1); none for this machine."""
+    return int(wildcards.target != "local")
+
+
+def report_settings():
+    """The config sections behind what the report shows (not the demo's, nor the devices')."""
+    b = config["bench"]
+    return {**{k: config[k] for k in ("seed", "device", "precision", "data", "search", "train", "controls",
+                                      "prune", "finetune", "quantize")},
+            "bench": {k: b[k] for k in ("targets", "threads", "warmup", "runs")}}

@@ -1,16 +1,16 @@
 rule train_control:
     input:
         train=DATA["train"],
-        test=DATA["test"],
         stats=DATA["stats"],
     output:
         model="results/models/control_{control}.pt",
         history="results/models/control_{control}_history.csv",
     params:
-        recipe=config["train"],
-        split=split_params(),
+        recipe=training_recipe(),
+        darts_net=darts_net(),
+        split=train_split(),
         hardware=HARDWARE,
-        workdir=lambda wc: f"results/checkpoints/control_{wc.control}",
+        workdir=control_workdir,
     wildcard_constraints:
         control="|".join(CONTROLS) or "(?!)",
     threads: workflow.cores
@@ -21,6 +21,6 @@ rule train_control:
     log:
         "logs/train_control/{control}.log",
     benchmark:
-        "results/benchmarks/train_control/{control}.tsv"
+        "results/runtimes/train_control/{control}.tsv"
     script:
         "../scripts/train_control.py"

@@ -6,11 +6,12 @@ rule prepare_data:
         root=config["data_root"],
         download=config["data"]["download"],
         image_size=config["data"]["image_size"],
+    localrule: True
     conda:
         "../envs/edgenas.yaml"
     log:
         "logs/prepare_data.log",
     benchmark:
-        "results/benchmarks/prepare_data.tsv"
+        "results/runtimes/prepare_data.tsv"
     script:
         "../scripts/prepare_data.py"

@@ -17,7 +17,9 @@ rule demo:
         ),
     params:
         demo=config["demo"],
+        test=test_subset(),
     threads: workflow.cores
+    localrule: True
     conda:
         "../envs/edgenas.yaml"
     log:

@@ -6,9 +6,10 @@ rule evaluate:
     output:
         metrics="results/eval/{model}.json",
     params:
-        split=split_params(),
+        test=test_subset(),
     wildcard_constraints:
         model=r"[a-z0-9_]+\.(pt|onnx)",
+    localrule: True
     conda:
         "../envs/edgenas.yaml"
     log:

@@ -3,15 +3,13 @@ rule finetune:
         model=rules.prune.output.model,
         teacher=rules.train.output.model,
         train=DATA["train"],
-        test=DATA["test"],
         stats=DATA["stats"],
     output:
         model="results/models/finetuned.pt",
         history="results/models/finetuned_history.csv",
     params:
-        recipe=config["finetune"],
-        base_recipe=config["train"],
-        split=split_params(),
+        recipe=finetune_recipe(),
+        split=train_split(),
         hardware=HARDWARE,
         workdir="results/checkpoints/finetune",
     threads: workflow.cores
@@ -22,6 +20,6 @@ rule finetune:
     log:
         "logs/finetune.log",
     benchmark:
-        "results/benchmarks/finetune.tsv"
+        "results/runtimes/finetune.tsv"
     script:
         "../scripts/finetune.py"

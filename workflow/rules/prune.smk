@@ -1,17 +1,19 @@
 rule prune:
     input:
         model=rules.train.output.model,
-        stats=DATA["stats"],
+        train=DATA["train"],
     output:
         model="results/models/pruned.pt",
         summary="results/models/prune.json",
     params:
         prune=config["prune"],
+        split=train_split(),
+    localrule: True
     conda:
         "../envs/edgenas.yaml"
     log:
         "logs/prune.log",
     benchmark:
-        "results/benchmarks/prune.tsv"
+        "results/runtimes/prune.tsv"
     script:
         "../scripts/prune.py"

@@ -1,12 +1,12 @@
 rule export_onnx:
     input:
-        model=lambda wc: f"results/models/{EXPORTS[wc.name]}",
+        model=export_source,
         test=DATA["test"],
-        stats=DATA["stats"],
     output:
         onnx="results/models/{name}.onnx",
     wildcard_constraints:
-        name="|".join(EXPORTS),
+        name="|".join(n.removesuffix(".onnx") for n in EXPORTS),
+    localrule: True
     conda:
         "../envs/edgenas.yaml"
     log:
@@ -17,7 +17,7 @@ rule export_onnx:
 
 rule quantize:
     input:
-        fp32="results/models/fp32.onnx",
+        fp32="results/models/finetuned.onnx",
         train=DATA["train"],
         stats=DATA["stats"],
     output:
@@ -25,12 +25,13 @@ rule quantize:
     params:
         quantize=config["quantize"],
         calibration_size=config["data"]["calibration_size"],
-        split=split_params(),
+        split=train_split(),
+    localrule: True
     conda:
         "../envs/edgenas.yaml"
     log:
         "logs/quantize.log",
     benchmark:
-        "results/benchmarks/quantize.tsv"
+        "results/runtimes/quantize.tsv"
     script:
         "../scripts/quantize.py"

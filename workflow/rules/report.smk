@@ -1,15 +1,15 @@
 TARGET_FIGURES = ["accuracy_latency", "accuracy_size", "stage_gains"]
 SEARCH_FIGURES = ["normal_cell", "reduce_cell", "arch_weights"]
-# Snakemake benchmark files of every job the report's run-time table lists
+# Snakemake's benchmark files (wall time, memory) of every job the report's run-time table lists
 RUN_TIMES = [
-    "results/benchmarks/prepare_data.tsv",
-    "results/benchmarks/search.tsv",
-    "results/benchmarks/train.tsv",
-    "results/benchmarks/prune.tsv",
-    "results/benchmarks/finetune.tsv",
-    "results/benchmarks/quantize.tsv",
-    *expand("results/benchmarks/train_control/{control}.tsv", control=CONTROLS),
-    *expand("results/benchmarks/bench/{target}.tsv", target=config["bench"]["targets"]),
+    "results/runtimes/prepare_data.tsv",
+    "results/runtimes/search.tsv",
+    "results/runtimes/train.tsv",
+    "results/runtimes/prune.tsv",
+    "results/runtimes/finetune.tsv",
+    "results/runtimes/quantize.tsv",
+    *expand("results/runtimes/train_control/{control}.tsv", control=CONTROLS),
+    *expand("results/runtimes/bench/{target}.tsv", target=config["bench"]["targets"]),
 ]
 
 
@@ -29,6 +29,7 @@ rule target_figures:
         },
     wildcard_constraints:
         target="|".join(TARGETS),
+    localrule: True
     conda:
         "../envs/edgenas.yaml"
     log:
@@ -50,6 +51,7 @@ rule search_figures:
             )
             for name in SEARCH_FIGURES
         },
+    localrule: True
     conda:
         "../envs/edgenas.yaml"
     log:
@@ -72,6 +74,7 @@ rule training_curves:
         ),
     params:
         controls=CONTROLS,
+    localrule: True
     conda:
         "../envs/edgenas.yaml"
     log:
@@ -86,7 +89,6 @@ rule results_report:
         genotype=rules.search.output.genotype,
         prune=rules.prune.output.summary,
         stats=DATA["stats"],
-        evals=[f"results/eval/{name}.json" for name in STAGE_MODELS.values()],
         run_times=RUN_TIMES,
         **{name: f"results/figures/{name}.png" for name in SEARCH_FIGURES},
         training_curves=rules.training_curves.output.curves,
@@ -106,8 +108,8 @@ rule results_report:
             labels={"report": "markdown"},
         ),
     params:
-        settings={k: v for k, v in config.items() if k != "targets"},
-        calibration_size=config["data"]["calibration_size"],
+        settings=report_settings(),
+    localrule: True
     conda:
         "../envs/edgenas.yaml"
     log:

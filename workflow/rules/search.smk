@@ -17,6 +17,6 @@ rule search:
     log:
         "logs/search.log",
     benchmark:
-        "results/benchmarks/search.tsv"
+        "results/runtimes/search.tsv"
     script:
         "../scripts/search.py"

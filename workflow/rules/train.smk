@@ -2,14 +2,14 @@ rule train:
     input:
         genotype=rules.search.output.genotype,
         train=DATA["train"],
-        test=DATA["test"],
         stats=DATA["stats"],
     output:
         model="results/models/baseline.pt",
         history="results/models/baseline_history.csv",
     params:
-        recipe=config["train"],
-        split=split_params(),
+        recipe=training_recipe(),
+        darts_net=darts_net(),
+        split=train_split(),
         hardware=HARDWARE,
         workdir="results/checkpoints/train",
     threads: workflow.cores
@@ -20,6 +20,6 @@ rule train:
     log:
         "logs/train.log",
     benchmark:
-        "results/benchmarks/train.tsv"
+        "results/runtimes/train.tsv"
     script:
         "../scripts/train.py"

@@ -1,17 +1,14 @@
-"""Test accuracy of one stage's model -> results/eval/<model>.json."""
-import json
-
+"""Test accuracy of one model on the run's test subset -> results/eval/<model>.json."""
 from edgenas.runlog import to_log
 
 to_log(snakemake.log[0])
 
-from edgenas.data import ImageArrays, take  # noqa: E402
+from edgenas.data import load_test_subset  # noqa: E402
 from edgenas.evaluate import evaluate_file  # noqa: E402
+from edgenas.records import read_json, write_json  # noqa: E402
 
-stats = json.load(open(snakemake.input.stats))
-split = snakemake.params.split
-test = take(ImageArrays.load(snakemake.input.test), split["test_limit"], split["seed"])
+stats = read_json(snakemake.input.stats)
+test = load_test_subset(snakemake.input.test, **snakemake.params.test)
 metrics = evaluate_file(snakemake.input.model, test, stats["mean"], stats["std"])
-print(metrics)
-with open(snakemake.output.metrics, "w") as f:
-    json.dump(metrics, f, indent=2)
+print({k: v for k, v in metrics.items() if k != "per_class"})
+write_json(metrics, snakemake.output.metrics)

@@ -1,16 +1,17 @@
 """Fine-tune the pruned net -> finetuned.pt."""
-import json
-
 from edgenas.runlog import to_log
 
 to_log(snakemake.log[0])
 
 import torch  # noqa: E402
 
-from edgenas.train import finetune_pruned  # noqa: E402
+from edgenas.accel import resolve  # noqa: E402
+from edgenas.data import Split  # noqa: E402
+from edgenas.records import read_json  # noqa: E402
+from edgenas.train import TrainingJob, finetune_pruned, finetune_recipe  # noqa: E402
 
 torch.set_num_threads(snakemake.threads)
-p = snakemake.params
-finetune_pruned(snakemake.input.model, snakemake.input.teacher, snakemake.input.train, snakemake.input.test,
-                json.load(open(snakemake.input.stats)), p.recipe, p.base_recipe, p.split, p.hardware, p.workdir,
-                snakemake.output.model, snakemake.output.history)
+inp, p, out = snakemake.input, snakemake.params, snakemake.output
+job = TrainingJob(train_npz=inp.train, stats=read_json(inp.stats), split=Split(**p.split),
+                  hardware=resolve(**p.hardware), workdir=p.workdir, out_model=out.model, out_history=out.history)
+finetune_pruned(job, finetune_recipe(**p.recipe), pruned=inp.model, teacher=inp.teacher)

@@ -7,9 +7,9 @@ to_log(snakemake.log[0])
 
 from edgenas.report import render  # noqa: E402
 
-inp = snakemake.input
+inp, out = snakemake.input, snakemake.output
 figures = {name: inp[name] for name in ("normal_cell", "reduce_cell", "arch_weights", "training_curves")}
 figures.update({f"{Path(f).parent.name}/{Path(f).stem}": f for f in inp.target_figures})
-settings = dict(snakemake.params.settings, calibration_size=snakemake.params.calibration_size)
-render(list(inp.bench), inp.genotype, inp.prune, inp.stats, list(inp.evals), list(inp.run_times), settings,
-       figures, snakemake.output.html, snakemake.output.markdown)
+render(bench_csvs=list(inp.bench), search_result=inp.genotype, prune_json=inp.prune, stats_json=inp.stats,
+       run_times=list(inp.run_times), settings=snakemake.params.settings, figures=figures, html_path=out.html,
+       md_path=out.markdown)

@@ -3,11 +3,10 @@ from edgenas.runlog import to_log
 
 to_log(snakemake.log[0])
 
-import pandas as pd  # noqa: E402
-
 from edgenas import figures  # noqa: E402
+from edgenas.records import read_csv  # noqa: E402
 
-bench = pd.read_csv(snakemake.input.bench)
+bench = read_csv(snakemake.input.bench)
 figures.accuracy_latency(bench, snakemake.output.accuracy_latency)
 figures.accuracy_size(bench, snakemake.output.accuracy_size)
 figures.stage_gains(bench, snakemake.output.stage_gains)

@@ -1,16 +1,17 @@
-"""Train the searched cells from scratch -> baseline.pt."""
-import json
-
+"""Train the searched architecture from scratch -> baseline.pt."""
 from edgenas.runlog import to_log
 
 to_log(snakemake.log[0])
 
 import torch  # noqa: E402
 
-from edgenas.train import train_baseline  # noqa: E402
+from edgenas.accel import resolve  # noqa: E402
+from edgenas.data import Split  # noqa: E402
+from edgenas.records import read_json  # noqa: E402
+from edgenas.train import Recipe, TrainingJob, train_searched  # noqa: E402
 
 torch.set_num_threads(snakemake.threads)
-p = snakemake.params
-train_baseline(snakemake.input.genotype, snakemake.input.train, snakemake.input.test,
-               json.load(open(snakemake.input.stats)), p.recipe, p.split, p.hardware, p.workdir,
-               snakemake.output.model, snakemake.output.history)
+inp, p, out = snakemake.input, snakemake.params, snakemake.output
+job = TrainingJob(train_npz=inp.train, stats=read_json(inp.stats), split=Split(**p.split),
+                  hardware=resolve(**p.hardware), workdir=p.workdir, out_model=out.model, out_history=out.history)
+train_searched(job, Recipe(**p.recipe), search_result=inp.genotype, darts_net=p.darts_net)

@@ -1,16 +1,17 @@
-"""Train one control (random DARTS architecture, ResNet-20 or MobileNetV2) -> control_<name>.pt."""
-import json
-
+"""Train one control (random architecture from the searched space, ResNet-20 or MobileNetV2) -> control_<name>.pt."""
 from edgenas.runlog import to_log
 
 to_log(snakemake.log[0])
 
 import torch  # noqa: E402
 
-from edgenas.train import train_control  # noqa: E402
+from edgenas.accel import resolve  # noqa: E402
+from edgenas.data import Split  # noqa: E402
+from edgenas.records import read_json  # noqa: E402
+from edgenas.train import Recipe, TrainingJob, train_control  # noqa: E402
 
 torch.set_num_threads(snakemake.threads)
-p = snakemake.params
-train_control(snakemake.wildcards.control, snakemake.input.train, snakemake.input.test,
-              json.load(open(snakemake.input.stats)), p.recipe, p.split, p.hardware, p.workdir,
-              snakemake.output.model, snakemake.output.history)
+inp, p, out = snakemake.input, snakemake.params, snakemake.output
+job = TrainingJob(train_npz=inp.train, stats=read_json(inp.stats), split=Split(**p.split),
+                  hardware=resolve(**p.hardware), workdir=p.workdir, out_model=out.model, out_history=out.history)
+train_control(job, Recipe(**p.recipe), name=snakemake.wildcards.control, darts_net=p.darts_net)

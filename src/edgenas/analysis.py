@@ -1,0 +1,98 @@
+"""The study's analysis: the tables that answer "did NAS help?" and "what did compression add?".
+
+Computed once from the benchmark CSVs (pandas in, pandas out); the report renders them and
+the figures plot them, neither computes them again.
+"""
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import pandas as pd
+
+STAGE_ORDER = ["baseline", "pruned", "finetuned", "int8"]
+ONE_THREAD = 1  # plots compare models at one thread, the edge-device case; tables give every count
+
+
+def standard_error(accuracy: float, images: int) -> float:
+    """Binomial standard error of a test accuracy measured on ``images`` images."""
+    return math.sqrt(max(accuracy * (1 - accuracy), 0.0) / images)
+
+
+def model_label(row: pd.Series) -> str:
+    """'nas int8', 'resnet20', 'nas baseline (pytorch)': one name per benchmarked model."""
+    name = f"{row['model']} {row['stage']}" if row["model"] == "nas" else row["model"]
+    return name + (" (pytorch)" if row["format"].startswith("pytorch") else "")
+
+
+def deployed(bench: pd.DataFrame, threads: int | None = ONE_THREAD) -> pd.DataFrame:
+    """The ONNX rows (what is deployed) at ``threads`` (all counts for None), with a ``label`` column."""
+    rows = bench[bench["format"].str.startswith("onnx")]
+    if threads is not None and (rows.threads == threads).any():
+        rows = rows[rows.threads == threads]
+    return rows.assign(label=rows.apply(model_label, axis=1))
+
+
+def pareto_front(points: pd.DataFrame, cost: str, gain: str = "accuracy") -> pd.DataFrame:
+    """Rows no other row beats on both ``cost`` (lower) and ``gain`` (higher), by cost."""
+    ordered = points.sort_values([cost, gain], ascending=[True, False])
+    best, keep = -1.0, []
+    for idx, row in ordered.iterrows():
+        if row[gain] > best:
+            keep.append(idx)
+            best = row[gain]
+    return ordered.loc[keep]
+
+
+def nas_vs_controls(bench: pd.DataFrame) -> pd.DataFrame:
+    """The NAS baseline against every control at the lowest thread count: accuracy with its
+    standard error (on the images that row was measured on), the difference and whether it
+    exceeds twice the combined standard error."""
+    rows = bench[bench["format"].str.startswith("onnx") & (bench.threads == bench.threads.min())
+                 & (bench.stage == "baseline")]
+    nas = rows[rows.model == "nas"].iloc[0]
+    nas_se = standard_error(nas.accuracy, nas.test_images)
+    out = []
+    for _, r in rows.iterrows():
+        se = standard_error(r.accuracy, r.test_images)
+        diff = r.accuracy - nas.accuracy
+        both = math.hypot(se, nas_se)
+        out.append({"model": r.model, "accuracy": r.accuracy, "std error": se,
+                    "vs NAS (points)": 100 * diff if r.model != "nas" else None,
+                    "beyond noise": (abs(diff) > 2 * both) if r.model != "nas" else None,
+                    "p50 ms": r.latency_ms_p50, "size_mb": r.size_mb, "params": int(r.params), "macs": int(r.macs)})
+    return pd.DataFrame(out)
+
+
+def compression_steps(bench: pd.DataFrame) -> pd.DataFrame:
+    """Per NAS stage and thread count: latency, size and accuracy, each against the previous
+    stage and cumulatively against the FP32 baseline."""
+    rows = bench[(bench.model == "nas") & bench["format"].str.startswith("onnx")]
+    out = []
+    for threads, group in rows.groupby("threads"):
+        group = group.set_index("stage").reindex([s for s in STAGE_ORDER if s in set(group.stage)])
+        prev = None
+        base = group.iloc[0]
+        for stage, r in group.iterrows():
+            ref = prev if prev is not None else r
+            out.append({"threads": int(threads), "stage": stage, "p50 ms": r.latency_ms_p50,
+                        "speed-up (stage)": ref.latency_ms_p50 / r.latency_ms_p50,
+                        "speed-up (total)": base.latency_ms_p50 / r.latency_ms_p50,
+                        "size_mb": r.size_mb, "smaller (stage)": ref.size_mb / r.size_mb,
+                        "smaller (total)": base.size_mb / r.size_mb, "accuracy": r.accuracy,
+                        "accuracy change (points)": 100 * (r.accuracy - base.accuracy)})
+            prev = r
+    return pd.DataFrame(out)
+
+
+def run_times(paths: list[str]) -> pd.DataFrame:
+    """Wall time of every job from Snakemake's ``benchmark:`` files (results/runtimes/<rule>[/<wildcards>].tsv)."""
+    from .records import read_csv
+
+    rows = []
+    for path in paths:
+        p = Path(path)
+        rel = p.relative_to(p.parents[1]) if p.parent.name != "runtimes" else Path(p.name)
+        seconds = float(read_csv(p, sep="\t")["s"].iloc[-1])
+        rows.append({"job": str(rel.with_suffix("")), "seconds": seconds, "minutes": seconds / 60})
+    return pd.DataFrame(rows).sort_values("job", ignore_index=True) if rows else pd.DataFrame(columns=["job"])

@@ -1,0 +1,41 @@
+"""Reading back the files the workflow wrote (JSON records, CSV tables), with errors that
+name the file and the rule that rebuilds it instead of a parser's traceback."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+
+class DamagedFile(ValueError):
+    """A result file that cannot be read back; the message names it and how to rebuild it."""
+
+
+def rebuild_hint(path: str | Path) -> str:
+    return f"delete it or rebuild it with: snakemake {path} --forcerun"
+
+
+def read_json(path: str | Path) -> Any:
+    path = Path(path)
+    try:
+        return json.loads(path.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as err:
+        raise DamagedFile(f"{path} is damaged (not valid JSON: {err}); {rebuild_hint(path)}") from err
+
+
+def write_json(value: Any, path: str | Path) -> None:
+    """Write atomically: a crash leaves the old file or none, never half of one."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(value, indent=2))
+    tmp.replace(path)
+
+
+def read_csv(path: str | Path, **kwargs):
+    import pandas as pd
+
+    try:
+        return pd.read_csv(path, **kwargs)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as err:
+        raise DamagedFile(f"{path} is damaged (not a readable CSV: {err}); {rebuild_hint(path)}") from err
