@@ -1,4 +1,4 @@
-# edgenas: NAS (NNI DARTS) -> train -> prune -> fine-tune -> INT8 -> evaluate -> benchmark -> report
+# edgenas: NAS (hardware-aware on a target's latency table, or NNI DARTS) -> train -> prune -> fine-tune -> INT8 -> evaluate -> benchmark -> report
 import os
 
 from snakemake.utils import min_version
@@ -12,6 +12,7 @@ configfile: os.path.join(workflow.basedir, "config", "config.yaml")
 
 include: "workflow/rules/common.smk"
 include: "workflow/rules/data.smk"
+include: "workflow/rules/latency.smk"
 include: "workflow/rules/search.smk"
 include: "workflow/rules/train.smk"
 include: "workflow/rules/controls.smk"

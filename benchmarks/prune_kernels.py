@@ -49,7 +49,7 @@ def main() -> None:
         net, _, meta = load_checkpoint(args.baseline)
         size = meta["image_size"]
         files, complexity = {}, {}
-        export_onnx(drop_auxiliary_head(net), Path(tmp) / "base.onnx", size, check)
+        export_onnx(drop_auxiliary_head(net), Path(tmp) / "base.onnx", check)
         files["unpruned", "fp32"] = str(Path(tmp) / "base.onnx")
         complexity["unpruned"] = count_macs_params(net, size)
         for i, (name, ratio, round_to, global_pruning, keep_stem) in enumerate(VARIANTS):
@@ -59,7 +59,7 @@ def main() -> None:
                            round_to=round_to, keep_layers=["stem"] if keep_stem else [])
             complexity[name] = count_macs_params(net, size)
             fp32, int8 = Path(tmp) / f"v{i}.onnx", Path(tmp) / f"v{i}_int8.onnx"
-            export_onnx(net, fp32, size, check, atol=1e-2)
+            export_onnx(net, fp32, check, atol=1e-2)
             quantize_int8(fp32, int8, data.calibration, **ORT_DEFAULTS)
             files[name, "fp32"], files[name, "int8"] = str(fp32), str(int8)
             print(f"pruned: {name}", flush=True)

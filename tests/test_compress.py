@@ -32,7 +32,7 @@ def test_round_to_keeps_channel_multiples(net):
 
 def test_export_matches_pytorch_with_dynamic_batch(net, tmp_path):
     x = torch.randn(5, 3, 16, 16).numpy()
-    diff = export_onnx(net, tmp_path / "m.onnx", 16, x)
+    diff = export_onnx(net, tmp_path / "m.onnx", x)
     assert diff < 1e-3
     session = ondevice.open_session(str(tmp_path / "m.onnx"), 1)
     assert ondevice.predict(session, x, batch_size=2).shape == (5, 4)
@@ -42,7 +42,7 @@ def test_export_matches_pytorch_with_dynamic_batch(net, tmp_path):
 
 def test_tidy_onnx_keeps_outputs(net, tmp_path):
     x = torch.randn(2, 3, 16, 16).numpy()
-    export_onnx(net, tmp_path / "a.onnx", 16, x)
+    export_onnx(net, tmp_path / "a.onnx", x)
     before = ondevice.predict(ondevice.open_session(str(tmp_path / "a.onnx")), x)
     tidy_onnx(tmp_path / "a.onnx")
     np.testing.assert_allclose(ondevice.predict(ondevice.open_session(str(tmp_path / "a.onnx")), x), before)
@@ -52,7 +52,7 @@ def test_tidy_onnx_keeps_outputs(net, tmp_path):
 def test_int8_is_smaller_and_close(net, tmp_path, fmt, method):
     rng = np.random.default_rng(0)
     calib = rng.standard_normal((32, 3, 16, 16)).astype(np.float32)
-    export_onnx(net, tmp_path / "fp32.onnx", 16, calib[:4])
+    export_onnx(net, tmp_path / "fp32.onnx", calib[:4])
     quantize_int8(tmp_path / "fp32.onnx", tmp_path / "int8.onnx", calib, format=fmt, per_channel=True,
                   activation_type="uint8", weight_type="int8", calibration_method=method)
     assert (tmp_path / "int8.onnx").stat().st_size < (tmp_path / "fp32.onnx").stat().st_size
@@ -66,7 +66,7 @@ def test_int8_is_smaller_and_close(net, tmp_path, fmt, method):
 def test_int8_keeps_named_op_types_in_fp32_and_shares_equal_constants(net, tmp_path):
     rng = np.random.default_rng(0)
     calib = rng.standard_normal((16, 3, 16, 16)).astype(np.float32)
-    export_onnx(net, tmp_path / "fp32.onnx", 16, calib[:4])
+    export_onnx(net, tmp_path / "fp32.onnx", calib[:4])
     quantize_int8(tmp_path / "fp32.onnx", tmp_path / "int8.onnx", calib, format="qoperator", per_channel=False,
                   activation_type="uint8", weight_type="int8", calibration_method="minmax",
                   keep_fp32=["Add"], pre_process=False)

@@ -54,7 +54,7 @@ def test_paper_preset_builds_the_papers_3_3m_parameter_net():
     from edgenas.spaces.darts import DARTS_V2
 
     root = Path(__file__).resolve().parents[1]
-    preset = yaml.safe_load((root / "config" / "presets" / "paper.yaml").read_text())["train"]
+    preset = yaml.safe_load((root / "config" / "presets" / "paper.yaml").read_text())["train"]["darts"]
     net = build_net(DARTS_V2, width=preset["width"], num_cells=preset["num_cells"], num_classes=10,
                     auxiliary=preset["auxiliary_weight"] > 0, drop_path=preset["drop_path"])
     assert net.auxiliary_loss
@@ -74,7 +74,7 @@ def test_controls_build_and_round_trip(tmp_path):
     assert control_names(["random", "resnet20"], [3, 4]) == ["random3", "random4", "resnet20"]
     assert random_arch(3) == random_arch(3) != random_arch(4)
     for name, params in [("resnet20", 0.27), ("mobilenetv2", 2.24), ("random3", None)]:
-        spec = control_spec(name, 10, DARTS_NET)
+        spec = control_spec(name, 10, random={"space": "darts"}, darts_net=DARTS_NET)
         net = build_model(spec).eval()
         if params:
             assert round(sum(p.numel() for p in net.parameters()) / 1e6, 2) == params
@@ -84,4 +84,4 @@ def test_controls_build_and_round_trip(tmp_path):
         with torch.no_grad():
             np.testing.assert_allclose(loaded(x).numpy(), net(x).numpy(), atol=1e-5)
     with pytest.raises(ValueError, match="controls.models"):
-        control_spec("vgg", 10, DARTS_NET)
+        control_spec("vgg", 10, random={"space": "darts"}, darts_net=DARTS_NET)

@@ -22,7 +22,7 @@ def test_latency_stats_are_ordered():
 def test_device_program_runs_standalone(tmp_path):
     """The device-side file runs as a script with only numpy and onnxruntime."""
     net = build_net(ARCH, width=8, num_cells=3, num_classes=4).eval()
-    export_onnx(net, tmp_path / "m.onnx", 16, np.zeros((1, 3, 16, 16), np.float32))
+    export_onnx(net, tmp_path / "m.onnx", np.zeros((1, 3, 16, 16), np.float32))
     rng = np.random.default_rng(0)
     x = rng.integers(0, 255, (10, 16, 16, 3), dtype=np.uint8)
     with torch.no_grad():
@@ -46,7 +46,7 @@ def test_bench_rows_have_every_column_and_an_eager_reference(tmp_path):
 
     spec = {"family": "darts", "arch": ARCH, "width": 8, "num_cells": 3, "num_classes": 4}
     net = build_net(ARCH, width=8, num_cells=3, num_classes=4).eval()
-    export_onnx(net, tmp_path / "m.onnx", 16, np.zeros((1, 3, 16, 16), np.float32))
+    export_onnx(net, tmp_path / "m.onnx", np.zeros((1, 3, 16, 16), np.float32))
     save_checkpoint(tmp_path / "m.pt", net, spec)
     (tmp_path / "m.onnx.json").write_text(json.dumps({"accuracy": 0.5, "images": 40}))
     (tmp_path / "m.pt.json").write_text(json.dumps({"accuracy": 0.5, "images": 40, "macs": 2_000_000, "params": 1}))

@@ -44,12 +44,13 @@ def pareto_front(points: pd.DataFrame, cost: str, gain: str = "accuracy") -> pd.
     return ordered.loc[keep]
 
 
-def nas_vs_controls(bench: pd.DataFrame) -> pd.DataFrame:
-    """The NAS baseline against every control at the lowest thread count: accuracy with its
-    standard error (on the images that row was measured on), the difference and whether it
+def nas_vs_controls(bench: pd.DataFrame, stage: str = "baseline") -> pd.DataFrame:
+    """The NAS net against every control, each at ``stage`` (``baseline``: as trained, FP32;
+    ``baseline_int8``: the same nets quantized alike) at the lowest thread count: accuracy with
+    its standard error (on the images that row was measured on), the difference and whether it
     exceeds twice the combined standard error."""
     rows = bench[bench["format"].str.startswith("onnx") & (bench.threads == bench.threads.min())
-                 & (bench.stage == "baseline")]
+                 & (bench.stage == stage)]
     nas = rows[rows.model == "nas"].iloc[0]
     nas_se = standard_error(nas.accuracy, nas.test_images)
     out = []
@@ -62,6 +63,26 @@ def nas_vs_controls(bench: pd.DataFrame) -> pd.DataFrame:
                     "beyond noise": (abs(diff) > 2 * both) if r.model != "nas" else None,
                     "p50 ms": r.latency_ms_p50, "size_mb": r.size_mb, "params": int(r.params), "macs": int(r.macs)})
     return pd.DataFrame(out)
+
+
+FINAL_STAGE = {"nas": "int8"}  # every other model is deployed as its INT8 baseline
+
+
+def deployed_models(bench: pd.DataFrame) -> pd.DataFrame:
+    """Each model as it would be deployed (the NAS net through the whole compression chain, each
+    control as its INT8 baseline) at the lowest thread count: whether it is on the accuracy-latency
+    Pareto front, and which models are at least as accurate and at least as fast."""
+    rows = bench[bench["format"].str.startswith("onnx") & (bench.threads == bench.threads.min())]
+    final = rows[rows.apply(lambda r: r.stage == FINAL_STAGE.get(r.model, "baseline_int8"), axis=1)]
+    out = []
+    for _, r in final.iterrows():
+        better = final[(final.model != r.model) & (final.accuracy >= r.accuracy)
+                       & (final.latency_ms_p50 <= r.latency_ms_p50)]
+        out.append({"model": r.model, "stage": r.stage, "accuracy": r.accuracy,
+                    "std error": standard_error(r.accuracy, r.test_images), "p50 ms": r.latency_ms_p50,
+                    "size_mb": r.size_mb, "on Pareto front": better.empty,
+                    "dominated by": ", ".join(better.model) or None})
+    return pd.DataFrame(out).sort_values("p50 ms", ignore_index=True)
 
 
 def compression_steps(bench: pd.DataFrame) -> pd.DataFrame:

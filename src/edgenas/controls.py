@@ -1,7 +1,9 @@
 """Reference models for "did NAS help?": trained from scratch with the searched net's recipe.
 
-- ``random<seed>``: an architecture drawn uniformly from the same DARTS space (NNI's own
-  sampler, fixed seed), at the evaluation net's width and depth: the standard NAS control.
+- ``random<seed>``: an architecture drawn uniformly from the searched space (NNI's own sampler,
+  fixed seed): from the mobile space, among those the target's latency table puts within the
+  search's budget; from the DARTS space, at the evaluation net's width and depth. The standard
+  NAS control.
 - ``resnet20``: the CIFAR ResNet-20 of He et al. (2016), built from torchvision's BasicBlock.
 - ``mobilenetv2``: torchvision's MobileNetV2 with the common CIFAR changes (stride-1 stem and
   first stride-2 stage at stride 1), so 32x32 inputs keep enough resolution.
@@ -12,6 +14,8 @@ import re
 from typing import Any
 
 from torch import nn
+
+from .latency import LatencyTable
 
 FAMILIES = ("random", "resnet20", "mobilenetv2")
 
@@ -24,14 +28,23 @@ def control_names(models: list[str], random_seeds: list[int]) -> list[str]:
     return names
 
 
-def control_spec(name: str, num_classes: int, darts_net: dict[str, Any]) -> dict[str, Any]:
-    """What rebuilds a control (``model.build_model``). A random architecture is drawn from the
-    searched space and built like the searched net (``darts_net``: width, cells, auxiliary head,
-    drop-path); the hand-designed nets take only the class count."""
-    from .spaces import darts
-
+def control_spec(name: str, num_classes: int, *, random: dict[str, Any], darts_net: dict[str, Any],
+                 table: LatencyTable | None = None) -> dict[str, Any]:
+    """What rebuilds a control (``model.build_model``). ``random`` names the searched space (and,
+    for the mobile space, the latency budget ``table`` predictions must stay within); a random
+    DARTS architecture is built like the searched net (``darts_net``: width, cells, auxiliary
+    head, drop-path); the hand-designed nets take only the class count."""
     match = re.fullmatch(r"random(\d+)", name)
+    if match and random["space"] == "mobile":
+        from .latency import sample_archs
+
+        if table is None:
+            raise ValueError(f"{name}: a random architecture of the mobile space needs the search target's latency table")
+        arch = sample_archs(1, int(match.group(1)), lambda a: table.predict(a) <= random["latency_ms"])[0]
+        return {"family": "mobile", "arch": arch, "num_classes": num_classes}
     if match:
+        from .spaces import darts
+
         return {"family": "darts", "arch": darts.random_arch(int(match.group(1))), "num_classes": num_classes,
                 **darts_net}
     if name in ("resnet20", "mobilenetv2"):

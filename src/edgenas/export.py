@@ -105,14 +105,14 @@ def tidy_onnx(path: str | Path, metadata: dict | None = None) -> None:
     onnx.save(model, str(path))
 
 
-def export_onnx(net: nn.Module, path: str | Path, image_size: int, check_inputs: np.ndarray,
-                atol: float = 1e-3, metadata: dict | None = None) -> float:
-    """Export with a dynamic batch axis; returns the largest |ORT - PyTorch| logit difference
-    on ``check_inputs`` (normalised NCHW) and raises when it exceeds ``atol``."""
+def export_onnx(net: nn.Module, path: str | Path, check_inputs: np.ndarray, *, atol: float = 1e-3,
+                metadata: dict | None = None) -> float:
+    """Export with a dynamic batch axis and the input shape of ``check_inputs`` (normalised NCHW);
+    returns the largest |ORT - PyTorch| output difference on them and raises when it exceeds ``atol``."""
     net.eval()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        torch.onnx.export(net, (torch.zeros(1, 3, image_size, image_size),), str(path),
+        torch.onnx.export(net, (torch.zeros(1, *check_inputs.shape[1:]),), str(path),
                           input_names=["input"], output_names=["logits"], opset_version=OPSET,
                           dynamic_axes={"input": {0: "batch"}, "logits": {0: "batch"}}, dynamo=False)
     tidy_onnx(path, metadata)
@@ -139,6 +139,6 @@ def export_checkpoint(checkpoint: str, onnx_path: str, check_images: np.ndarray)
 
     net, _, meta = load_checkpoint(checkpoint)
     inputs = ondevice.normalize(check_images, meta["mean"], meta["std"])
-    diff = export_onnx(net, onnx_path, meta["image_size"], inputs, metadata=meta)
+    diff = export_onnx(net, onnx_path, inputs, metadata=meta)
     print(f"{onnx_path}: max |ORT - PyTorch| = {diff:.2e}")
     return diff

@@ -1,4 +1,4 @@
-"""Seaborn plots of the results, and graphviz diagrams of the searched cells."""
+"""Seaborn plots of the results, graphviz diagrams of DARTS cells, and the hardware-aware search's figures."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -12,7 +12,10 @@ import seaborn as sns  # noqa: E402
 
 from .analysis import ONE_THREAD, compression_steps, deployed, pareto_front  # noqa: E402
 from .genotype import SearchResult  # noqa: E402
+from .latency import LatencyTable  # noqa: E402
+from .spaces import mobile  # noqa: E402
 from .spaces.darts import Genotype  # noqa: E402
+from .spaces.mobile import Architecture  # noqa: E402
 
 
 def _tradeoff(bench: pd.DataFrame, cost: str, xlabel: str, title: str, path: str | Path) -> None:
@@ -112,11 +115,88 @@ def cell_diagram(genotype: Genotype, cell: str, path: str | Path) -> None:
     out.with_suffix(".gv").unlink(missing_ok=True)
 
 
-def search_figures(result: SearchResult, paths: dict[str, str]) -> None:
-    """The figures of a search result, by its space: DARTS draws both cells and the architecture weights."""
+def architecture_diagram(arch: Architecture, image_size: int, path: str | Path) -> None:
+    """The searched mobile net as a chain of blocks: bar height is the block's output width,
+    colour its type, the label its kernel and expansion; stages are marked with their resolution."""
+    from matplotlib.patches import Patch
+
+    colours = {"mbconv": "#4c72b0", "fused": "#dd8452"}
+    fig, ax = plt.subplots(figsize=(max(7.0, 0.55 * sum(len(b) for _, b in arch.stages) + 3), 3.6))
+    x, res = 0, image_size
+    ax.bar(x, arch.stem_width, color="grey", width=0.8)
+    ax.text(x, arch.stem_width, "stem\n3x3", ha="center", va="bottom", fontsize=7)
+    for i, ((width, blocks), stage) in enumerate(zip(arch.stages, mobile.STAGES)):
+        res = -(-res // stage.stride)
+        start = x + 1
+        for b in blocks:
+            x += 1
+            ax.bar(x, width, color=colours[b.type], width=0.8)
+            ax.text(x, width, f"k{b.kernel}\ne{b.expansion}", ha="center", va="bottom", fontsize=7)
+        ax.axvspan(start - 0.5, x + 0.5, color="0.93" if i % 2 else "0.97", zorder=-1)
+        ax.text((start + x) / 2, -0.08, f"{res}x{res}", transform=ax.get_xaxis_transform(), ha="center", fontsize=7)
+    x += 1
+    ax.bar(x, arch.head_width / 4, color="grey", width=0.8)
+    ax.text(x, arch.head_width / 4, f"1x1\n{arch.head_width}", ha="center", va="bottom", fontsize=7)
+    ax.set(xticks=[], ylabel="output channels", title="Searched net (stem, blocks by stage, last 1x1 conv at 1/4 scale)")
+    ax.legend(handles=[Patch(color=c, label=k) for k, c in colours.items()], fontsize=8, loc="upper left")
+    ax.margins(y=0.25)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
+def population(result: SearchResult, path: str | Path) -> None:
+    """Every candidate the evolution scored: supernet accuracy against predicted INT8 latency, in
+    the order scored, with the budget and the chosen architecture."""
+    data = pd.DataFrame(result.population).assign(order=lambda d: range(1, len(d) + 1))
+    best = data.loc[data.accuracy.idxmax()]
+    fig, ax = plt.subplots(figsize=(7, 4.2))
+    points = ax.scatter(data.predicted_ms, data.accuracy, c=data.order, cmap="viridis", s=22)
+    fig.colorbar(points, ax=ax, label="candidate (order scored)")
+    ax.scatter([best.predicted_ms], [best.accuracy], marker="*", s=260, color="crimson", label="chosen")
+    ax.axvline(result.search["latency_ms"], color="grey", ls="--", lw=1, label="budget")
+    ax.set(xlabel=f"predicted INT8 latency on {result.search['target']} (ms)",
+           ylabel="accuracy with supernet weights (held-out)", title="Regularized evolution under the latency budget")
+    ax.legend(fontsize=8, loc="lower right")
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
+def latency_check(table: LatencyTable, path: str | Path) -> None:
+    """The latency table's prediction against whole nets measured on its target, per format."""
+    nets = table.checks["nets"]
+    fig, axes = plt.subplots(1, 2, figsize=(10, 4.2))
+    for ax, fmt in zip(axes, ("int8", "fp32")):
+        for use, marker in (("calibration", "o"), ("validation", "s")):
+            rows = [n[fmt] for n in nets if n["use"] == use]
+            ax.scatter([r["measured"] for r in rows], [r["predicted"] for r in rows], marker=marker, label=use,
+                       alpha=0.8)
+        values = [v for n in nets for v in (n[fmt]["measured"], n[fmt]["predicted"])]
+        ax.plot([min(values), max(values)], [min(values), max(values)], color="grey", lw=1)
+        check = table.checks[fmt]["corrected"]
+        ax.set(xlabel="measured (ms)", ylabel="predicted (ms)",
+               title=f"{fmt.upper()}: rank correlation {check['spearman']:.3f}, MAPE {100 * check['mape']:.1f}%")
+        ax.legend(fontsize=8)
+    fig.suptitle(f"Latency table of {table.target} against whole nets ({table.threads} thread(s), batch 1)")
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
+def search_figures(result: SearchResult, paths: dict[str, str], latency_table: str | None = None) -> None:
+    """The figures of a search result, by its space: DARTS draws both cells and the architecture
+    weights; the mobile space its net, the evolution's population and the latency table's check."""
     if result.space == "darts":
         cell_diagram(result.genotype, "normal", paths["normal_cell"])
         cell_diagram(result.genotype, "reduce", paths["reduce_cell"])
         arch_weights(result, paths["arch_weights"])
+    elif result.space == "mobile":
+        from .latency import read_latency_table
+
+        table = read_latency_table(latency_table)
+        architecture_diagram(result.genotype, table.image_size, paths["architecture"])
+        population(result, paths["population"])
+        latency_check(table, paths["latency_check"])
     else:
         raise ValueError(f"no figures for search space {result.space!r}")

@@ -2,7 +2,8 @@
 
 The file holds more than the genotype: which space was searched and what rebuilds it,
 the chosen architecture (NNI's dict), the strategy with its settings and cost, its final
-metrics, and its trace (DARTS: the architecture weights per epoch). Model, figures and
+metrics, and its trace (DARTS: the architecture weights per epoch; the hardware-aware search:
+every scored candidate with its accuracy and predicted latency). Model, figures and
 report read it through :class:`SearchResult`, and parse the architecture through
 ``SearchResult.genotype``, the one place that dispatches on the space.
 """
@@ -14,7 +15,7 @@ from typing import Any
 
 from .records import DamagedFile, read_json, rebuild_hint, write_json
 
-SPACES = ("darts",)
+SPACES = ("darts", "mobile")
 
 
 @dataclass(frozen=True)
@@ -25,6 +26,7 @@ class SearchResult:
     search: dict[str, Any]          # strategy, its settings and its cost
     metrics: dict[str, float] = field(default_factory=dict)
     arch_weights: list[dict[str, list[float]]] = field(default_factory=list)  # DARTS: softmax(alpha) per epoch
+    population: list[dict[str, Any]] = field(default_factory=list)  # mobile: every scored candidate, in order
 
     @property
     def genotype(self):
@@ -33,6 +35,10 @@ class SearchResult:
             from .spaces.darts import Genotype
 
             return Genotype.from_arch(self.arch)
+        if self.space == "mobile":
+            from .spaces.mobile import Architecture
+
+            return Architecture.from_arch(self.arch)
         raise ValueError(f"unknown search space {self.space!r} (one of {', '.join(SPACES)})")
 
     def write(self, path: str | Path) -> None:

@@ -25,9 +25,10 @@ _PLAIN = (int, float, str, bool, type(None))
 def builders() -> dict[str, Any]:
     """Model family -> the function that builds it: the one registry of nets."""
     from . import controls
-    from .spaces import darts
+    from .spaces import darts, mobile
 
-    return {"darts": darts.build_net, "resnet20": controls.resnet20, "mobilenetv2": controls.mobilenetv2_cifar}
+    return {"darts": darts.build_net, "mobile": mobile.build_net, "resnet20": controls.resnet20,
+            "mobilenetv2": controls.mobilenetv2_cifar}
 
 
 def build_model(spec: dict[str, Any], seed: int | None = None) -> nn.Module:

@@ -6,6 +6,7 @@ in ``fit_image`` alone), so the same file runs on this machine (imported by the 
 and, copied alone, on an edge device.
 
     python ondevice.py --data sample.npz --threads 1 --out result.json model.onnx ...
+    python ondevice.py --threads 1 --out result.json layer.onnx ...    # latency only, random inputs
 """
 from __future__ import annotations
 
@@ -101,9 +102,14 @@ def system_info() -> dict[str, str]:
             "os": platform.platform(), "python": platform.python_version(), "onnxruntime": ort.__version__}
 
 
-def timing(model: str, image: np.ndarray, threads: int, warmup: int, runs: int) -> dict[str, float]:
-    """Batch-1 latency statistics of one model on ``threads`` threads (0 = every core)."""
-    return latency_stats(latencies_ms(open_session(model, threads), image, warmup, runs))
+def timing(model: str, image: np.ndarray | None, threads: int, warmup: int, runs: int) -> dict[str, float]:
+    """Batch-1 latency statistics of one model on ``threads`` threads (0 = every core). Without an
+    ``image`` the input is random, in the model's own input shape: latency does not depend on values."""
+    session = open_session(model, threads)
+    if image is None:
+        shape = [d if isinstance(d, int) else 1 for d in session.get_inputs()[0].shape]
+        image = np.random.default_rng(0).standard_normal(shape).astype(np.float32)
+    return latency_stats(latencies_ms(session, image, warmup, runs))
 
 
 def peak_gmacs(model: str, threads: int, runs: int = 20) -> float:
@@ -135,7 +141,7 @@ def measure(model: str, images: np.ndarray, labels: np.ndarray, mean, std, threa
 def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("models", nargs="+")
-    ap.add_argument("--data", required=True, help=".npz with x (uint8 NHWC), y, mean, std")
+    ap.add_argument("--data", help=".npz with x (uint8 NHWC), y, mean, std; without it, latency only (random inputs)")
     ap.add_argument("--threads", type=int, nargs="+", default=[0])
     ap.add_argument("--warmup", type=int, default=20)
     ap.add_argument("--runs", type=int, default=200)
@@ -143,9 +149,13 @@ def main(argv=None) -> None:
                     help="matrix-multiply models that measure the peak MAC rates")
     ap.add_argument("--out", required=True)
     args = ap.parse_args(argv)
-    with np.load(args.data) as z:
-        x, y, mean, std = z["x"], z["y"], z["mean"], z["std"]
-    rows = [row for m in args.models for row in measure(m, x, y, mean, std, args.threads, args.warmup, args.runs)]
+    if args.data:
+        with np.load(args.data) as z:
+            x, y, mean, std = z["x"], z["y"], z["mean"], z["std"]
+        rows = [row for m in args.models for row in measure(m, x, y, mean, std, args.threads, args.warmup, args.runs)]
+    else:
+        rows = [{"model": os.path.basename(m), "threads": t or os.cpu_count(), **timing(m, None, t, args.warmup, args.runs)}
+                for m in args.models for t in args.threads]
     with open(args.out + ".tmp", "w") as f:
         json.dump({"system": system_info(), "rows": rows,
                    "peak": peaks(*args.peak, args.threads) if args.peak else {}}, f, indent=2)

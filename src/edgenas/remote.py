@@ -135,9 +135,10 @@ def preflight(target: Target) -> dict:
     return info
 
 
-def run_on_device(target: Target, models: list[str], sample: str, warmup: int, runs: int,
+def run_on_device(target: Target, models: list[str], sample: str | None, warmup: int, runs: int,
                   peak_models: tuple[str, str] | None = None) -> dict:
     """Copy models, the device program and the sample; run it; fetch and return its result.
+    Without a ``sample`` the device times the models on random inputs only (latency tables).
     ``peak_models`` (FP32 and INT8 matrix multiplies) also measure the device's peak MAC rates."""
     preflight(target)
     mk = ssh(target, "mktemp", "-d", f"{target.remote_dir.rstrip('/')}/edgenas.XXXXXX")
@@ -145,10 +146,13 @@ def run_on_device(target: Target, models: list[str], sample: str, warmup: int, r
         raise RemoteError(f"{target.where}: cannot make a folder under {target.remote_dir}: {mk.stderr.strip()}")
     workdir = mk.stdout.strip()
     try:
-        scp(target, [ondevice.__file__, sample, *models, *(peak_models or ())], f"{target.login}:{workdir}/")
+        scp(target, [ondevice.__file__, *([sample] if sample else []), *models, *(peak_models or ())],
+            f"{target.login}:{workdir}/")
         argv = [target.python, f"{workdir}/ondevice.py", *[f"{workdir}/{Path(m).name}" for m in models],
-                "--data", f"{workdir}/{Path(sample).name}", "--threads", *map(str, target.threads),
-                "--warmup", str(warmup), "--runs", str(runs), "--out", f"{workdir}/result.json"]
+                "--threads", *map(str, target.threads), "--warmup", str(warmup), "--runs", str(runs),
+                "--out", f"{workdir}/result.json"]
+        if sample:
+            argv += ["--data", f"{workdir}/{Path(sample).name}"]
         if peak_models:
             argv += ["--peak", *[f"{workdir}/{Path(m).name}" for m in peak_models]]
         proc = ssh(target, *argv, timeout=target.run_timeout)

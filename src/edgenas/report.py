@@ -21,6 +21,7 @@ import yaml
 
 from . import analysis
 from .genotype import SearchResult, read_search_result
+from .latency import LatencyTable, read_latency_table
 from .ondevice import cpu_name
 from .records import read_csv, read_json
 
@@ -154,32 +155,102 @@ def darts_cell_table(result: SearchResult) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def search_sections(doc: Document, result: SearchResult, figures: dict[str, str]) -> None:
+def mobile_method(result: SearchResult, table: LatencyTable) -> list[str]:
+    from .spaces.mobile import space_size
+
+    space, s = result.space_settings, result.search
+    return [
+        f"Search space: MobileNetV2's skeleton for {table.image_size}x{table.image_size} inputs, made for edge CPUs. "
+        f"A 3x3 stem ({' or '.join(map(str, space['stem_widths']))} channels) is followed by {len(space['stages'])} "
+        "stages of blocks and a 1x1 convolution to "
+        f"{' or '.join(map(str, space['head_widths']))} channels, global pooling and a linear classifier. Each stage "
+        "chooses its width and its depth (blocks after the first can be left out); each block chooses its type, its "
+        f"kernel and its expansion ratio ({' or '.join(map(str, space['stages'][1]['expansions']))}): MobileNetV2's "
+        f"inverted residual (mbconv: 1x1 expansion, {' or '.join(f'{k}x{k}' for k in space['kernels'])} depthwise "
+        f"convolution, 1x1 projection) or its fused form (fused: a full {space['fused_kernel']}x{space['fused_kernel']} "
+        "expansion, 1x1 projection; EfficientNetV2, MobileDets), which does more arithmetic on dense kernels, where "
+        "ONNX Runtime's INT8 convolutions gain most over FP32; its INT8 depthwise kernel gains little. Blocks after "
+        "a stage's first add their input (residual). Expanded channels are multiples of 16 (the INT8 depthwise fast "
+        f"path). MobileNetV2-CIFAR is one point of the space, which holds {space_size():.2e} nets.",
+        f"Search strategy: {s['strategy']}, on the target '{s['target']}' with a budget of {s['latency_ms']} ms "
+        f"(INT8, batch 1, {s['threads']} thread(s)). First a supernet holding every block's weights (shared between "
+        f"kernel sizes, expansions and widths by slicing) is trained for {s['epochs']} epoch(s) on {s['images']} "
+        "training images, one architecture sampled per batch among those the target's latency table puts within "
+        "the budget (single-path one-shot, SPOS; Guo et al. 2020; NNI's RandomOneShot). Then regularized evolution "
+        f"(Real et al. 2019; NNI's RegularizedEvolution) with a population of {s['population']} and tournaments of "
+        f"{s['sample_size']} scores {s['candidates']} candidates: each inherits the supernet's weights, has its "
+        f"batch-norm statistics re-estimated on {s['bn_batches']} training batches and is scored on {s['val_images']} "
+        "held-out training images; mutations over the budget are discarded unscored. The best-scoring candidate is "
+        "trained from scratch. No test image is used.",
+        f"Latency model: every layer configuration of the space ({len(table.layers)}) was exported alone, quantized "
+        "with the INT8 settings the workflow deploys and timed on the target, FP32 and INT8. A net's latency is the "
+        "sum over its layers, corrected by a least-squares fit (scale, per-layer and constant terms) on "
+        f"{table.checks['calibration_nets']} sampled nets timed whole on the target, and checked on "
+        f"{table.checks['validation_nets']} other sampled nets: INT8 rank correlation "
+        f"{fmt(table.checks['int8']['corrected']['spearman'])}, mean absolute percentage error "
+        f"{fmt(100 * table.checks['int8']['corrected']['mape'])}% (uncorrected sum "
+        f"{fmt(100 * table.checks['int8']['raw']['mape'])}%); FP32 {fmt(table.checks['fp32']['corrected']['spearman'])} "
+        f"and {fmt(100 * table.checks['fp32']['corrected']['mape'])}%.",
+    ]
+
+
+def mobile_block_table(result: SearchResult, table: LatencyTable) -> pd.DataFrame:
+    """The searched net layer by layer, with each layer's latency in the target's table."""
+    rows = []
+    for layer in result.genotype.layers(table.image_size, table.num_classes):
+        ms = table.layers[layer.key]
+        rows.append({"layer": layer.kind, "in -> out channels": f"{layer.cin} -> {layer.cout}",
+                     "input": f"{layer.resolution}x{layer.resolution}", "kernel": layer.kernel,
+                     "expansion": layer.expansion if layer.kind in ("mbconv", "fused") else None,
+                     "stride": layer.stride, "residual": layer.residual,
+                     "FP32 us (alone)": 1000 * ms["fp32"], "INT8 us (alone)": 1000 * ms["int8"]})
+    return pd.DataFrame(rows)
+
+
+def search_sections(doc: Document, result: SearchResult, table: LatencyTable | None, figures: dict[str, str]) -> None:
     """Sections 1 and 2 (method, searched architecture): what they say depends on the space."""
     s = result.search
     doc.h(2, "1. The NAS method")
-    if result.space != "darts":
-        raise ValueError(f"no report sections for search space {result.space!r}")
-    for text in darts_method(result):
-        doc.p(text)
-    doc.table(pd.DataFrame([{"setting": k, "value": s[k]} for k in
-                            ("strategy", "epochs", "batch_size", "images", "learning_rate", "arc_learning_rate",
-                             "weight_decay", "gradient_clip", "seed") if k in s]))
+    if result.space == "darts":
+        for text in darts_method(result):
+            doc.p(text)
+        keys = ("strategy", "epochs", "batch_size", "images", "learning_rate", "arc_learning_rate", "weight_decay",
+                "gradient_clip", "seed")
+    else:
+        for text in mobile_method(result, table):
+            doc.p(text)
+        doc.image(figures["latency_check"], "The latency table's prediction against whole nets measured on "
+                                            f"{table.target} (calibration and validation nets).")
+        keys = ("strategy", "target", "latency_ms", "threads", "epochs", "batch_size", "images", "val_images",
+                "learning_rate", "weight_decay", "population", "sample_size", "candidates", "mutation_prob",
+                "bn_batches", "seed")
+    doc.table(pd.DataFrame([{"setting": k, "value": s[k]} for k in keys if k in s]))
 
     doc.h(2, "2. The searched architecture")
-    doc.table(darts_cell_table(result))
-    doc.image(figures["normal_cell"], "Normal cell (graphviz, from genotype.json).")
-    doc.image(figures["reduce_cell"], "Reduction cell (graphviz, from genotype.json).")
-    doc.image(figures["arch_weights"], "Architecture weights (softmax of alpha) per candidate operation, averaged "
-                                       "over each cell's edges, after every search epoch.")
-    doc.p(f"Search cost: {s['seconds']} s wall time on {s['threads']} thread(s) ({s['accelerator']}, "
-          f"{s['precision']}), {s['images_per_s']:.4g} images/s through a search step; CPU: {cpu_name()}.")
+    if result.space == "darts":
+        doc.table(darts_cell_table(result))
+        doc.image(figures["normal_cell"], "Normal cell (graphviz, from genotype.json).")
+        doc.image(figures["reduce_cell"], "Reduction cell (graphviz, from genotype.json).")
+        doc.image(figures["arch_weights"], "Architecture weights (softmax of alpha) per candidate operation, "
+                                           "averaged over each cell's edges, after every search epoch.")
+    else:
+        doc.p(f"Predicted latency on {s['target']}: {fmt(s['predicted_ms'])} ms INT8 (budget {s['latency_ms']} ms), "
+              f"{fmt(s['predicted_fp32_ms'])} ms FP32; accuracy with the supernet's weights "
+              f"{fmt(result.metrics['val_accuracy'])} on {s['val_images']} held-out training images.")
+        doc.table(mobile_block_table(result, table))
+        doc.image(figures["architecture"], "The searched net, block by block.")
+        doc.image(figures["population"], "Every candidate the evolution scored, against its predicted INT8 latency.")
+    doc.p(f"Search cost: {s['seconds']} s wall time ({s.get('torch_threads', s.get('threads'))} thread(s), "
+          f"{s['accelerator']}, {s['precision']}), {s['images_per_s']:.4g} images/s through a search step; "
+          f"CPU: {cpu_name()}.")
 
 
-def render(*, bench_csvs: list[str], search_result: str, prune_json: str, stats_json: str, run_times: list[str],
-           settings: dict, figures: dict[str, str], html_path: str | Path, md_path: str | Path) -> None:
+def render(*, bench_csvs: list[str], search_result: str, latency_table: str | None, prune_json: str,
+           stats_json: str, run_times: list[str], settings: dict, figures: dict[str, str], html_path: str | Path,
+           md_path: str | Path) -> None:
     """Write report.html and its Markdown twin ``md_path`` from the result files."""
     result = read_search_result(search_result)
+    table = read_latency_table(latency_table) if latency_table else None
     prune = read_json(prune_json)
     stats = read_json(stats_json)
     benches = [read_csv(p) for p in bench_csvs]
@@ -188,13 +259,15 @@ def render(*, bench_csvs: list[str], search_result: str, prune_json: str, stats_
     doc.h(1, "edgenas: did NAS find a better model, and what did compression add?")
     doc.p(f"Data: {stats['source']['dataset']} from {stats['source']['root']}; {test_images} test images. "
           "Every number below is read from this run's result files.")
-    search_sections(doc, result, figures)
+    search_sections(doc, result, table, figures)
 
     doc.h(2, "3. The compression pipeline")
     q, f, t = settings["quantize"], settings["finetune"], settings["train"]
     doc.table(pd.DataFrame([
         {"stage": "train", "settings": f"{t['epochs']} epochs, batch {t['batch_size']}, lr {t['learning_rate']} "
-                                       f"({t['schedule']}), width {t['width']}, {t['num_cells']} cells"},
+                                       f"({t['schedule']}), label smoothing {t['label_smoothing']}"
+                                       + (f"; DARTS net of width {t['darts']['width']}, {t['darts']['num_cells']} cells"
+                                          if result.space == "darts" else "")},
         {"stage": "prune", "settings": f"torch-pruning, {prune['importance']} importance, ratio {prune['ratio']}, "
                                        f"{'global' if prune['global_pruning'] else 'uniform'}, round_to "
                                        f"{prune['round_to']}, kept {prune.get('keep_layers') or 'none'}; params "
@@ -232,27 +305,47 @@ def render(*, bench_csvs: list[str], search_result: str, prune_json: str, stats_
     controls = [m for m in benches[0].model.unique() if m != "nas"]
     if not controls:
         doc.p("No controls were trained (controls.models is empty), so this run cannot say whether NAS helped. "
-              "config/presets/study.yaml trains a random architecture, ResNet-20 and MobileNetV2 with the same recipe.")
+              "config/presets/study.yaml trains random architectures, ResNet-20 and MobileNetV2 with the same recipe.")
     for bench in benches:
         if not controls:
             break
-        table = analysis.nas_vs_controls(bench)
-        nas = table[table.model == "nas"].iloc[0]
-        others = table[table.model != "nas"]
-        best = others.loc[others.accuracy.idxmax()]
-        verdict = "beyond" if best["beyond noise"] else "within"
-        doc.h(4, f"{bench.target.iloc[0]}")
-        text = (f"The NAS net scores {fmt(nas.accuracy)} (standard error {fmt(nas['std error'])}); the best control, "
-                f"{best.model}, {fmt(best.accuracy)}. NAS minus best control: {fmt(-best['vs NAS (points)'])} points, "
-                f"{verdict} twice the combined standard error of the two test accuracies. ")
-        randoms = others[others.model.str.startswith("random")]
-        if len(randoms) > 1:
-            text += (f"Random architectures from the same space: {fmt(randoms.accuracy.mean())} ± "
-                     f"{fmt(randoms.accuracy.std())} over {len(randoms)} seeds. ")
-        elif len(randoms) == 1:
-            text += "One random-architecture seed: its seed-to-seed spread is not measured (add seeds). "
-        doc.p(text + "Same recipe, epochs and data for every model; latency at the lowest thread count.")
-        doc.table(table)
+        target = bench.target.iloc[0]
+        doc.h(4, f"{target}")
+        deployed = analysis.deployed_models(bench)
+        nas = deployed[deployed.model == "nas"].iloc[0]
+        if nas["on Pareto front"]:
+            verdict = ("is on the accuracy-latency Pareto front of the deployed models: no control is both at least "
+                       "as accurate and at least as fast")
+        else:
+            verdict = f"is not on the Pareto front: {nas['dominated by']} is at least as accurate and at least as fast"
+        doc.p(f"As deployed (INT8, batch 1, {int(bench.threads.min())} thread(s)), the searched net after pruning, "
+              f"fine-tuning and INT8 scores {fmt(nas.accuracy)} at {fmt(nas['p50 ms'])} ms and {verdict}. Every "
+              "control is deployed as its trained net quantized with the same INT8 settings.")
+        doc.table(deployed)
+        for stage, label in (("baseline_int8", "quantized alike (INT8 of each trained net, before any pruning)"),
+                             ("baseline", "as trained (FP32)")):
+            table_ = analysis.nas_vs_controls(bench, stage)
+            nas_row = table_[table_.model == "nas"].iloc[0]
+            others = table_[table_.model != "nas"]
+            best = others.loc[others.accuracy.idxmax()]
+            verdict = "beyond" if best["beyond noise"] else "within"
+            text = (f"Same recipe, epochs and data, {label}: the searched net scores {fmt(nas_row.accuracy)} "
+                    f"(standard error {fmt(nas_row['std error'])}); the best control, {best.model}, "
+                    f"{fmt(best.accuracy)}. NAS minus best control: {fmt(-best['vs NAS (points)'])} points, {verdict} "
+                    "twice the combined standard error of the two test accuracies. ")
+            randoms = others[others.model.str.startswith("random")]
+            if len(randoms):
+                top = randoms.loc[randoms.accuracy.idxmax()]
+                text += (f"Against the best of {len(randoms)} random architecture(s) of the searched space "
+                         f"({top.model}, {fmt(top.accuracy)}): {fmt(-top['vs NAS (points)'])} points, "
+                         f"{'beyond' if top['beyond noise'] else 'within'} twice the combined standard error. ")
+            if len(randoms) > 1:
+                text += (f"Random architectures: {fmt(randoms.accuracy.mean())} ± {fmt(randoms.accuracy.std())} over "
+                         f"{len(randoms)} seeds. ")
+            elif len(randoms) == 1:
+                text += "One random-architecture seed: its seed-to-seed spread is not measured (add seeds). "
+            doc.p(text)
+            doc.table(table_)
     doc.h(3, "What did compression add?")
     for bench in benches:
         steps = analysis.compression_steps(bench)

@@ -1,15 +1,19 @@
-"""Architecture search: NNI 3.0's DARTS space searched with its first-order DARTS strategy.
+"""Architecture search with NNI 3.0, two ways; the result is a ``genotype.SearchResult``.
 
-The training split is halved, as in DARTS: one half trains the supernet weights, the
-other the architecture weights. The result (``genotype.SearchResult``) holds NNI's
-architecture dict with what rebuilds the space and the search's own metrics.
+- ``search_darts``: NNI's DARTS cell space with its first-order DARTS strategy. The search
+  images are halved, as in DARTS: one half trains the supernet weights, the other the
+  architecture weights.
+- ``search_hardware_aware``: the mobile space (``spaces.mobile``) with SPOS supernet training
+  and regularized evolution, constrained by the target's measured latency table (``latency``).
 """
 from __future__ import annotations
 
+import math
 import time
 import warnings
 from pathlib import Path
 
+import numpy as np
 import pytorch_lightning as pl
 import torch
 from torch import nn
@@ -17,8 +21,11 @@ from torch import nn
 from .accel import Hardware, StepTimer, channels_last
 from .data import BatchedImages, ImageArrays, make_loader, split_indices
 from .genotype import SearchResult
+from .latency import LatencyTable
 from .resume import checkpoint_to_resume, finished
 from .spaces import darts
+from .spaces.mobile import settings as mobile_settings
+from .spaces.mobile import space as mobile_space
 
 warnings.filterwarnings("ignore", message=".*is found to be not a nn.Module.*")
 
@@ -118,4 +125,197 @@ def search_darts(train: ImageArrays, mean: list[float], std: list[float], *, wid
                 "images_per_s": round(timer.images_per_s(), 2)},
         metrics=metrics,
         arch_weights=recorder.epochs,
+    )
+
+
+class NesterovSGD(torch.optim.SGD):
+    """SGD with Nesterov momentum 0.9 (NNI's evaluator passes only the rate and the weight decay)."""
+
+    def __init__(self, params, lr: float, weight_decay: float = 0.0):
+        super().__init__(params, lr=lr, momentum=0.9, nesterov=True, weight_decay=weight_decay)
+
+
+class CosineRate(pl.Callback):
+    """Cosine decay of the learning rate over all steps (NNI's evaluator keeps it constant)."""
+
+    def __init__(self, learning_rate: float):
+        self.learning_rate = learning_rate
+
+    def on_train_batch_start(self, trainer, pl_module, batch, batch_idx):
+        progress = trainer.global_step / max(1, trainer.estimated_stepping_batches)
+        for group in trainer.optimizers[0].param_groups:
+            group["lr"] = 0.5 * self.learning_rate * (1 + math.cos(math.pi * progress))
+
+
+def _weight_preserving_freeze() -> None:
+    """NNI 3.0 copies a supernet operation's weights into the frozen one with ``load_state_dict``,
+    including ``bias: None`` for bias-free convolutions, which torch 2.x rejects ('Unexpected
+    key(s): bias'). Its upstream is no longer maintained, so drop the None entries here."""
+    from nni.nas.oneshot.pytorch.supermodule.operation import MixedOperation
+
+    if getattr(MixedOperation.freeze, "edgenas", False):
+        return
+
+    def freeze(self, sample):
+        arguments = {**self.init_arguments}
+        for name, mutable in self.mutable_arguments.items():
+            arguments[name] = mutable.freeze(sample)
+        operation = self.bound_type(**arguments)
+        operation.load_state_dict({k: v for k, v in self.freeze_weight(**arguments).items() if v is not None})
+        return operation
+
+    freeze.edgenas = True
+    MixedOperation.freeze = freeze
+
+
+def _table_profiler(table: LatencyTable):
+    """The latency table as an NNI profiler: predicted INT8 latency (ms) of a sample."""
+    from nni.nas.profiler import Profiler
+
+    class TableProfiler(Profiler):
+        def __init__(self):  # noqa: D107 (NNI's Profiler wants a space; the table already covers it)
+            pass
+
+        def profile(self, sample) -> float:
+            return table.predict(sample)
+
+    return TableProfiler()
+
+
+@torch.no_grad()
+def recalibrated_accuracy(net: nn.Module, calibration: list, validation: list) -> float:
+    """Accuracy of a net taken from the supernet, after re-estimating its batch-norm statistics
+    on a few training batches (SPOS: the supernet's running statistics mix every path)."""
+    for m in net.modules():
+        if isinstance(m, nn.modules.batchnorm._BatchNorm):
+            m.reset_running_stats()
+            m.momentum = None  # cumulative average over the calibration batches
+    net.train()
+    for x, _ in calibration:
+        net(x)
+    net.eval()
+    correct = sum(int((net(x).argmax(1) == y).sum()) for x, y in validation)
+    return correct / sum(len(y) for _, y in validation)
+
+
+def search_hardware_aware(train: ImageArrays, mean: list[float], std: list[float], *, table: LatencyTable,
+                          latency_ms: float, epochs: int, batch_size: int, subset: int, val_images: int,
+                          learning_rate: float, weight_decay: float, population: int, sample_size: int,
+                          candidates: int, mutation_prob: float, bn_batches: int, seed: int, workdir: str | Path,
+                          hardware: Hardware = Hardware("cpu", "32-true")) -> SearchResult:
+    """SPOS on the mobile space, aware of the target's latency.
+
+    1. The supernet (weights shared by every path) is trained one sampled path per batch (NNI's
+       ``RandomOneShot``), sampling only architectures the target's latency table puts within
+       ``latency_ms`` (INT8, batch 1).
+    2. Regularized evolution (NNI's ``RegularizedEvolution``) over the trained supernet: each
+       candidate inherits its weights, gets its batch-norm statistics re-estimated and is scored
+       on held-out training images; candidates over the budget are filtered out unscored.
+    The best-scoring candidate is the result; every scored candidate is kept in the record."""
+    import nni
+    from nni.nas.evaluator import FunctionalEvaluator
+    from nni.nas.evaluator.pytorch import Classification, DataLoader
+    from nni.nas.experiment import NasExperiment
+    from nni.nas.oneshot.pytorch.profiler import RangeProfilerFilter
+    from nni.nas.strategy import RandomOneShot, RegularizedEvolution
+    from nni.nas.strategy.middleware import Chain, Filter
+
+    from .latency import sample_archs
+
+    workdir = Path(workdir).resolve()
+    checkpoints = workdir / "checkpoints"
+    settings = dict(latency_ms=latency_ms, epochs=epochs, batch_size=batch_size, subset=subset, val_images=val_images,
+                    learning_rate=learning_rate, weight_decay=weight_decay, seed=seed, images=list(train.x.shape),
+                    classes=train.classes, table=table.correction, hardware=str(hardware))
+    last = checkpoint_to_resume(checkpoints, settings)
+    pl.seed_everything(seed, workers=True)
+    num_classes = len(train.classes)
+    if table.num_classes != num_classes or table.image_size != train.x.shape[1]:
+        raise ValueError(f"the latency table of {table.target} is for {table.num_classes} classes at "
+                         f"{table.image_size} px, the data has {num_classes} at {train.x.shape[1]} px: rebuild it")
+    idx = np.random.default_rng(seed).permutation(len(train.y))
+    if subset + val_images > len(idx) or subset < batch_size:
+        raise ValueError(f"search.mobile.subset ({subset}) + val_images ({val_images}) must fit in the "
+                         f"{len(idx)} training images, with subset >= batch_size ({batch_size})")
+    try:
+        sample_archs(1, seed, lambda a: table.predict(a) <= latency_ms, max_tries=2000)
+    except ValueError:
+        fastest = min(table.predict(a) for a in sample_archs(2000, seed))
+        raise ValueError(f"search.mobile.latency_ms: {latency_ms} ms is below what the space reaches on "
+                         f"{table.target} (the fastest of 2000 sampled nets: {fastest:.3f} ms INT8)") from None
+    weights_part = BatchedImages(train, np.sort(idx[:subset]), mean, std, augment=True)
+    held_out = BatchedImages(train, np.sort(idx[subset:subset + val_images]), mean, std)
+
+    profiler = _table_profiler(table)
+    within = RangeProfilerFilter(profiler, max=latency_ms)
+    space = channels_last(mobile_space(num_classes))
+    timer, pin = StepTimer(), hardware.on_gpu
+    evaluator = Classification(
+        learning_rate=learning_rate, weight_decay=weight_decay, optimizer=NesterovSGD,
+        train_dataloaders=make_loader(weights_part, batch_size, True, True, DataLoader, seed, pin),
+        val_dataloaders=make_loader(held_out, 256, False, False, DataLoader, pin_memory=pin),
+        max_epochs=epochs, num_classes=num_classes, **hardware.trainer_kwargs(), default_root_dir=str(workdir),
+        logger=False, limit_val_batches=2, num_sanity_val_steps=0,
+        callbacks=[timer, CosineRate(learning_rate),
+                   pl.callbacks.ModelCheckpoint(dirpath=str(checkpoints), filename="last",
+                                                enable_version_counter=False)],
+    )
+    evaluator.fit_kwargs = {"ckpt_path": str(last), "weights_only": True} if last else {}
+    supernet = NasExperiment(space, evaluator, RandomOneShot(filter=within))
+    supernet.config.experiment_working_directory = str(workdir / "nni")
+    start = time.time()
+    try:
+        supernet.run()
+    finally:
+        supernet.stop()
+    supernet_seconds = time.time() - start
+    if not (checkpoints / "last.ckpt").exists():
+        raise RuntimeError("the supernet's training stopped before its first epoch ended (see the log above)")
+
+    _weight_preserving_freeze()
+    calibration = [batch for batch, _ in zip(make_loader(weights_part, batch_size, True, True, seed=seed + 1),
+                                             range(bn_batches))]
+    validation = list(make_loader(held_out, 500, False))
+    scored: list[dict] = []
+
+    def score(net: nn.Module) -> None:
+        sample = nni.get_current_parameter().sample
+        accuracy = recalibrated_accuracy(net, calibration, validation)
+        scored.append({"arch": {str(k): v for k, v in sample.items()}, "accuracy": accuracy,
+                       "predicted_ms": table.predict(sample), "predicted_fp32_ms": table.predict(sample, "fp32")})
+        print(f"candidate {len(scored)}/{candidates}: validation accuracy {accuracy:.4f}, "
+              f"predicted {scored[-1]['predicted_ms']:.3f} ms INT8", flush=True)
+        nni.report_final_result(accuracy)
+
+    evolution = Chain(RegularizedEvolution(population_size=population, sample_size=sample_size,
+                                           mutation_prob=mutation_prob, seed=seed),
+                      Filter(lambda model: within(model.sample), patience=100_000))
+    search = NasExperiment(space, FunctionalEvaluator(score), evolution)
+    search.config.experiment_working_directory = str(workdir / "nni")
+    search.config.max_trial_number = candidates
+    start = time.time()
+    try:
+        search.run()
+    finally:
+        search.stop()
+    if not scored:
+        raise RuntimeError("the evolution scored no candidate (see the log above)")
+    best = max(scored, key=lambda c: c["accuracy"])
+    finished(checkpoints)
+    return SearchResult(
+        space="mobile",
+        space_settings=mobile_settings(num_classes),
+        arch=best["arch"],
+        search={"strategy": "SPOS + regularized evolution (hardware-aware)", "target": table.target,
+                "latency_ms": latency_ms, "threads": table.threads, "predicted_ms": best["predicted_ms"],
+                "predicted_fp32_ms": best["predicted_fp32_ms"], "epochs": epochs, "batch_size": batch_size,
+                "images": subset, "val_images": val_images, "learning_rate": learning_rate,
+                "weight_decay": weight_decay, "population": population, "sample_size": sample_size,
+                "candidates": len(scored), "mutation_prob": mutation_prob, "bn_batches": bn_batches, "seed": seed,
+                "seconds": round(supernet_seconds + time.time() - start, 1),
+                "supernet_seconds": round(supernet_seconds, 1), "evolution_seconds": round(time.time() - start, 1),
+                "torch_threads": torch.get_num_threads(), "accelerator": hardware.accelerator,
+                "precision": hardware.precision, "images_per_s": round(timer.images_per_s(), 2)},
+        metrics={"val_accuracy": best["accuracy"]},
+        population=scored,
     )

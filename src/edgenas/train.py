@@ -230,31 +230,37 @@ def darts_net_settings(darts_net: dict[str, Any], recipe: Recipe, image_size: in
     """The DARTS evaluation net's settings: width, cells, drop-path, and the auxiliary head when
     the recipe weights it (NNI's CIFAR head needs 8x8 maps, so images of at least 32 pixels)."""
     if recipe.auxiliary_weight > 0 and image_size < 32:
-        raise ValueError("train.auxiliary_weight: the DARTS auxiliary head needs data.image_size >= 32")
+        raise ValueError("train.darts.auxiliary_weight: the DARTS auxiliary head needs data.image_size >= 32")
     return dict(darts_net, auxiliary=recipe.auxiliary_weight > 0)
 
 
 def train_searched(job: TrainingJob, recipe: Recipe, *, search_result: str, darts_net: dict[str, Any]) -> None:
-    """The searched architecture in a fresh evaluation net, trained from scratch -> baseline.pt."""
+    """The searched architecture in a fresh net, trained from scratch -> baseline.pt (a DARTS net
+    at the evaluation width and depth of ``darts_net``)."""
     from .genotype import read_search_result
     from .model import build_model
 
     result = read_search_result(search_result)
-    spec = {"family": result.space, "arch": result.arch, "num_classes": len(job.stats["classes"]),
-            **darts_net_settings(darts_net, recipe, job.stats["image_size"])}
+    spec = {"family": result.space, "arch": result.arch, "num_classes": len(job.stats["classes"])}
+    if result.space == "darts":
+        spec.update(darts_net_settings(darts_net, recipe, job.stats["image_size"]))
     train_and_save(build_model(spec, seed=job.split.seed), spec, job, recipe)
 
 
-def train_control(job: TrainingJob, recipe: Recipe, *, name: str, darts_net: dict[str, Any]) -> None:
+def train_control(job: TrainingJob, recipe: Recipe, *, name: str, darts_net: dict[str, Any], random: dict[str, Any],
+                  latency_table: str | None = None) -> None:
     """A control (``controls.py``) trained from scratch with the searched net's recipe: same epochs,
     batch, schedule and data. The auxiliary head applies to random DARTS architectures alone,
     and only on images large enough for it."""
     from .controls import control_spec
+    from .latency import read_latency_table
     from .model import build_model
 
     if job.stats["image_size"] < 32:
         recipe = replace(recipe, auxiliary_weight=0.0)
-    spec = control_spec(name, len(job.stats["classes"]), darts_net_settings(darts_net, recipe, job.stats["image_size"]))
+    table = read_latency_table(latency_table) if latency_table else None
+    net = darts_net_settings(darts_net, recipe, job.stats["image_size"]) if darts_net else {}
+    spec = control_spec(name, len(job.stats["classes"]), random=random, darts_net=net, table=table)
     if spec["family"] != "darts":
         recipe = replace(recipe, auxiliary_weight=0.0)
     train_and_save(build_model(spec, seed=job.split.seed), spec, job, recipe)

@@ -21,6 +21,15 @@ for _name in config["bench"]["targets"]:
     if _name not in TARGETS:
         raise ValueError(f"bench.targets: {_name!r} is neither 'local' nor declared under targets: {list(config['targets'])}")
 
+# The searched space: mobile (hardware-aware, on a target's latency table) or darts
+SPACE = config["search"]["space"]
+if SPACE == "mobile" and config["search"]["mobile"]["target"] not in TARGETS:
+    raise ValueError(f"search.mobile.target: {config['search']['mobile']['target']!r} is neither 'local' nor "
+                     f"declared under targets: {list(config['targets'])}")
+# The target and latency table the hardware-aware search and its random controls are budgeted on
+SEARCH_TARGET = config["search"]["mobile"]["target"] if SPACE == "mobile" else None
+SEARCH_TABLE = f"results/latency/{SEARCH_TARGET}.json" if SEARCH_TARGET else None
+
 # Reference models trained with the same recipe (workflow/rules/controls.smk), by name.
 CONTROLS = control_names(config["controls"]["models"], config["controls"]["random_seeds"])
 
@@ -32,15 +41,21 @@ DATA = {
 
 # Every deployed model, by ONNX file under results/models/: the model it belongs to ("nas" or a
 # control), its stage, and the checkpoint it comes from (MACs and params are counted on it).
+# The NAS net goes through the compression chain; every net's trained baseline is also quantized
+# as it is (baseline_int8), so NAS and controls are compared as they would be deployed.
 DEPLOYED = {
     "baseline.onnx": {"model": "nas", "stage": "baseline", "checkpoint": "baseline.pt"},
     "pruned.onnx": {"model": "nas", "stage": "pruned", "checkpoint": "pruned.pt"},
     "finetuned.onnx": {"model": "nas", "stage": "finetuned", "checkpoint": "finetuned.pt"},
     "int8.onnx": {"model": "nas", "stage": "int8", "checkpoint": "finetuned.pt"},
-    **{f"control_{c}.onnx": {"model": c, "stage": "baseline", "checkpoint": f"control_{c}.pt"} for c in CONTROLS},
+    "baseline_int8.onnx": {"model": "nas", "stage": "baseline_int8", "checkpoint": "baseline.pt"},
+    **{f"control_{c}{suffix}.onnx": {"model": c, "stage": stage, "checkpoint": f"control_{c}.pt"}
+       for c in CONTROLS for suffix, stage in (("", "baseline"), ("_int8", "baseline_int8"))},
 }
-# ONNX file -> the checkpoint it is exported from (int8.onnx is quantized from finetuned.onnx instead)
-EXPORTS = {name: m["checkpoint"] for name, m in DEPLOYED.items() if m["stage"] != "int8"}
+# INT8 file -> the FP32 file it is quantized from; every other ONNX file is exported from its checkpoint
+QUANTIZED = {"int8.onnx": "finetuned.onnx", "baseline_int8.onnx": "baseline.onnx",
+             **{f"control_{c}_int8.onnx": f"control_{c}.onnx" for c in CONTROLS}}
+EXPORTS = {name: m["checkpoint"] for name, m in DEPLOYED.items() if name not in QUANTIZED}
 # FP32 models also timed in PyTorch eager mode on this machine: what deployment through ONNX Runtime buys
 EAGER = ["baseline.onnx", "finetuned.onnx"]
 
@@ -70,16 +85,18 @@ def test_subset():
 
 
 def training_recipe():
-    """The train: keys that make the recipe (edgenas.train.Recipe), without the DARTS net's own."""
+    """The train: keys that make the recipe (edgenas.train.Recipe); the auxiliary head's weight
+    only where the searched space is DARTS's."""
     t = config["train"]
-    return {k: t[k] for k in ("epochs", "batch_size", "learning_rate", "momentum", "weight_decay", "schedule",
-                              "label_smoothing", "cutout", "auxiliary_weight")}
+    recipe = {k: t[k] for k in ("epochs", "batch_size", "learning_rate", "momentum", "weight_decay", "schedule",
+                                "label_smoothing", "cutout")}
+    return dict(recipe, auxiliary_weight=t["darts"]["auxiliary_weight"] if SPACE == "darts" else 0.0)
 
 
 def darts_net():
-    """The DARTS evaluation net's size (the searched net and the random-architecture controls)."""
-    t = config["train"]
-    return {k: t[k] for k in ("width", "num_cells", "drop_path")}
+    """The DARTS evaluation net's size (the searched net and its random controls); none for the mobile space."""
+    d = config["train"]["darts"]
+    return {k: d[k] for k in ("width", "num_cells", "drop_path")} if SPACE == "darts" else {}
 
 
 def finetune_recipe():
@@ -89,12 +106,52 @@ def finetune_recipe():
             "finetune": config["finetune"]}
 
 
+def search_settings():
+    """The searched space and its strategy's settings (the other space's are not read)."""
+    return {"space": SPACE, **config["search"][SPACE]}
+
+
+def search_inputs(wildcards):
+    inputs = {"train": DATA["train"], "stats": DATA["stats"]}
+    return dict(inputs, latency=SEARCH_TABLE) if SEARCH_TABLE else inputs
+
+
+def control_inputs(wildcards):
+    """A random architecture of the mobile space is drawn under the search's latency budget."""
+    inputs = {"train": DATA["train"], "stats": DATA["stats"]}
+    if SEARCH_TABLE and wildcards.control.startswith("random"):
+        inputs["latency"] = SEARCH_TABLE
+    return inputs
+
+
+def random_space(wildcards):
+    """The space a random control is drawn from, and its budget (mobile) or net size (DARTS)."""
+    if not wildcards.control.startswith("random"):
+        return {}
+    if SPACE == "mobile":
+        return {"space": "mobile", "latency_ms": config["search"]["mobile"]["latency_ms"]}
+    return {"space": "darts"}
+
+
+def latency_settings(wildcards):
+    """What one target's latency table uses: the deployed INT8 settings, the timing settings, and
+    the device for a remote target."""
+    settings = {"quantize": config["quantize"], **config["latency"], "seed": config["seed"]}
+    if wildcards.target != "local":
+        settings["device"] = config["targets"][wildcards.target]
+    return settings
+
+
 def control_workdir(wildcards):
     return f"results/checkpoints/control_{wildcards.control}"
 
 
 def export_source(wildcards):
     return f"results/models/{EXPORTS[f'{wildcards.name}.onnx']}"
+
+
+def quantize_source(wildcards):
+    return f"results/models/{QUANTIZED[f'{wildcards.name}.onnx']}"
 
 
 def bench_models(wildcards):
@@ -132,6 +189,7 @@ def device_slots(wildcards):
 def report_settings():
     """The config sections behind what the report shows (not the demo's, nor the devices')."""
     b = config["bench"]
-    return {**{k: config[k] for k in ("seed", "device", "precision", "data", "search", "train", "controls",
-                                      "prune", "finetune", "quantize")},
+    return {**{k: config[k] for k in ("seed", "device", "precision", "data", "train", "controls", "prune",
+                                      "finetune", "quantize")},
+            "search": search_settings(), **({"latency": config["latency"]} if SPACE == "mobile" else {}),
             "bench": {k: b[k] for k in ("targets", "threads", "warmup", "runs")}}

@@ -1,13 +1,13 @@
 rule train_control:
     input:
-        train=DATA["train"],
-        stats=DATA["stats"],
+        unpack(control_inputs),
     output:
         model="results/models/control_{control}.pt",
         history="results/models/control_{control}_history.csv",
     params:
         recipe=training_recipe(),
         darts_net=darts_net(),
+        random=random_space,
         split=train_split(),
         hardware=HARDWARE,
         workdir=control_workdir,

@@ -17,21 +17,23 @@ rule export_onnx:
 
 rule quantize:
     input:
-        fp32="results/models/finetuned.onnx",
+        fp32=quantize_source,
         train=DATA["train"],
         stats=DATA["stats"],
     output:
-        int8="results/models/int8.onnx",
+        int8="results/models/{name}.onnx",
     params:
         quantize=config["quantize"],
         calibration_size=config["data"]["calibration_size"],
         split=train_split(),
+    wildcard_constraints:
+        name="|".join(n.removesuffix(".onnx") for n in QUANTIZED),
     localrule: True
     conda:
         "../envs/edgenas.yaml"
     log:
-        "logs/quantize.log",
+        "logs/quantize/{name}.log",
     benchmark:
-        "results/runtimes/quantize.tsv"
+        "results/runtimes/quantize/{name}.tsv"
     script:
         "../scripts/quantize.py"

@@ -1,5 +1,6 @@
 TARGET_FIGURES = ["accuracy_latency", "accuracy_size", "stage_gains"]
-SEARCH_FIGURES = ["normal_cell", "reduce_cell", "arch_weights"]
+SEARCH_FIGURES = {"darts": ["normal_cell", "reduce_cell", "arch_weights"],
+                  "mobile": ["architecture", "population", "latency_check"]}[SPACE]
 # Snakemake's benchmark files (wall time, memory) of every job the report's run-time table lists
 RUN_TIMES = [
     "results/runtimes/prepare_data.tsv",
@@ -7,8 +8,9 @@ RUN_TIMES = [
     "results/runtimes/train.tsv",
     "results/runtimes/prune.tsv",
     "results/runtimes/finetune.tsv",
-    "results/runtimes/quantize.tsv",
+    *expand("results/runtimes/quantize/{name}.tsv", name=[n.removesuffix(".onnx") for n in QUANTIZED]),
     *expand("results/runtimes/train_control/{control}.tsv", control=CONTROLS),
+    *expand("results/runtimes/latency/{target}.tsv", target=[SEARCH_TARGET] if SEARCH_TARGET else []),
     *expand("results/runtimes/bench/{target}.tsv", target=config["bench"]["targets"]),
 ]
 
@@ -41,6 +43,7 @@ rule target_figures:
 rule search_figures:
     input:
         genotype=rules.search.output.genotype,
+        **({"latency": SEARCH_TABLE} if SEARCH_TABLE else {}),
     output:
         **{
             name: report(
@@ -87,6 +90,7 @@ rule results_report:
     input:
         bench=expand("results/bench_{target}.csv", target=config["bench"]["targets"]),
         genotype=rules.search.output.genotype,
+        **({"latency": SEARCH_TABLE} if SEARCH_TABLE else {}),
         prune=rules.prune.output.summary,
         stats=DATA["stats"],
         run_times=RUN_TIMES,

@@ -1,11 +1,10 @@
 rule search:
     input:
-        train=DATA["train"],
-        stats=DATA["stats"],
+        unpack(search_inputs),
     output:
         genotype="results/search/genotype.json",
     params:
-        search=config["search"],
+        search=search_settings(),
         seed=config["seed"],
         hardware=HARDWARE,
         workdir="results/search/work",

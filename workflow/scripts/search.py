@@ -1,4 +1,4 @@
-"""NNI DARTS search -> genotype.json."""
+"""Architecture search -> genotype.json: hardware-aware on the mobile space, or NNI DARTS."""
 from edgenas.runlog import to_log
 
 to_log(snakemake.log[0])
@@ -7,14 +7,20 @@ import torch  # noqa: E402
 
 from edgenas.accel import resolve  # noqa: E402
 from edgenas.data import ImageArrays  # noqa: E402
+from edgenas.latency import read_latency_table  # noqa: E402
 from edgenas.records import read_json  # noqa: E402
-from edgenas.search import search_darts  # noqa: E402
+from edgenas.search import search_darts, search_hardware_aware  # noqa: E402
 
 torch.set_num_threads(snakemake.threads)
+settings = dict(snakemake.params.search)
+space = settings.pop("space")
 stats = read_json(snakemake.input.stats)
-result = search_darts(
-    ImageArrays.load(snakemake.input.train), stats["mean"], stats["std"], **snakemake.params.search,
-    seed=snakemake.params.seed, workdir=snakemake.params.workdir,
-    hardware=resolve(**snakemake.params.hardware),
-)
+common = dict(seed=snakemake.params.seed, workdir=snakemake.params.workdir, hardware=resolve(**snakemake.params.hardware))
+train = ImageArrays.load(snakemake.input.train)
+if space == "mobile":
+    settings.pop("target")
+    result = search_hardware_aware(train, stats["mean"], stats["std"], table=read_latency_table(snakemake.input.latency),
+                                   **settings, **common)
+else:
+    result = search_darts(train, stats["mean"], stats["std"], **settings, **common)
 result.write(snakemake.output.genotype)

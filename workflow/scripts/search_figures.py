@@ -1,4 +1,5 @@
-"""The searched architecture's figures (DARTS: both cells as graphviz diagrams, and the architecture weights)."""
+"""The searched architecture's figures (DARTS: both cells and the architecture weights; mobile: the net,
+the evolution's population and the latency table's check)."""
 from edgenas.runlog import to_log
 
 to_log(snakemake.log[0])
@@ -6,4 +7,5 @@ to_log(snakemake.log[0])
 from edgenas.figures import search_figures  # noqa: E402
 from edgenas.genotype import read_search_result  # noqa: E402
 
-search_figures(read_search_result(snakemake.input.genotype), dict(snakemake.output.items()))
+search_figures(read_search_result(snakemake.input.genotype), dict(snakemake.output.items()),
+               latency_table=snakemake.input.get("latency"))

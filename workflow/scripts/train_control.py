@@ -14,4 +14,5 @@ torch.set_num_threads(snakemake.threads)
 inp, p, out = snakemake.input, snakemake.params, snakemake.output
 job = TrainingJob(train_npz=inp.train, stats=read_json(inp.stats), split=Split(**p.split),
                   hardware=resolve(**p.hardware), workdir=p.workdir, out_model=out.model, out_history=out.history)
-train_control(job, Recipe(**p.recipe), name=snakemake.wildcards.control, darts_net=p.darts_net)
+train_control(job, Recipe(**p.recipe), name=snakemake.wildcards.control, darts_net=p.darts_net, random=p.random,
+              latency_table=inp.get("latency"))

@@ -1,0 +1,173 @@
+"""The latency model of a target, measured on the target: what hardware-aware search optimises.
+
+Every layer configuration the mobile space can contain (``spaces.mobile.space_layers``) is
+exported alone and quantized with the INT8 settings the workflow deploys, then timed on the
+target in FP32 and INT8 (batch 1, ONNX Runtime, the budget's thread count). A net's latency is
+predicted as the sum of its layers' latencies, corrected by a least-squares fit on whole nets
+timed on the same target (a standalone layer pays for a model call and for quantizing its
+input and output, which a net pays once). The prediction is then checked against other
+whole nets: rank correlation and mean absolute percentage error go into the table.
+"""
+from __future__ import annotations
+
+import tempfile
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+
+from .records import DamagedFile, read_json, rebuild_hint, write_json
+from .spaces import mobile
+
+FORMATS = ("fp32", "int8")
+# Timing function: ONNX files -> ({file name: p50 latency in ms}, the target's system info), on the target
+TimeModels = Callable[[list[str]], tuple[dict[str, float], dict[str, str]]]
+
+
+@dataclass
+class LatencyTable:
+    target: str
+    threads: int
+    image_size: int
+    num_classes: int
+    layers: dict[str, dict[str, float]]  # layer key -> {"fp32": ms, "int8": ms}
+    correction: dict[str, list[float]]   # format -> [scale, per layer, constant]: measured ~ scale*sum + b*layers + c
+    checks: dict[str, Any] = field(default_factory=dict)  # calibration and validation nets, errors
+    system: dict[str, str] = field(default_factory=dict)
+
+    def layer_sum(self, arch: dict[str, Any], fmt: str = "int8") -> tuple[float, int]:
+        layers = mobile.Architecture.from_arch(arch).layers(self.image_size, self.num_classes)
+        return sum(self.layers[layer.key][fmt] for layer in layers), len(layers)
+
+    def predict(self, arch: dict[str, Any], fmt: str = "int8") -> float:
+        """Predicted batch-1 latency (ms) of a net of the space on this target."""
+        total, count = self.layer_sum(arch, fmt)
+        scale, per_layer, constant = self.correction[fmt]
+        return scale * total + per_layer * count + constant
+
+    def write(self, path: str | Path) -> None:
+        write_json(asdict(self), path)
+
+
+def read_latency_table(path: str | Path) -> LatencyTable:
+    record = read_json(path)
+    try:
+        return LatencyTable(**record)
+    except TypeError as err:
+        raise DamagedFile(f"{path}: not a latency table ({err}); {rebuild_hint(path)}") from err
+
+
+def sample_archs(count: int, seed: int, accept: Callable[[dict], bool] | None = None,
+                 max_tries: int = 100_000) -> list[dict[str, Any]]:
+    """``count`` architectures drawn uniformly from the mobile space (NNI's sampler, seeded),
+    keeping only those ``accept`` allows (a latency budget)."""
+    space = mobile.space().simplify()
+    rng = np.random.RandomState(seed)
+    out: list[dict[str, Any]] = []
+    for _ in range(max_tries):
+        sample: dict[str, Any] = {}
+        for label, mutable in space.items():
+            sample[label] = mutable.random(memo=sample, random_state=rng)
+        arch = {str(k): v if isinstance(v, str) else int(v) for k, v in sample.items()}
+        if accept is None or accept(arch):
+            out.append(arch)
+            if len(out) == count:
+                return out
+    raise ValueError(f"only {len(out)} of {count} sampled architectures were accepted in {max_tries} draws; "
+                     "the latency budget is below what the space can reach")
+
+
+def export_pair(module, shape: tuple[int, ...], folder: Path, name: str, quantize: dict[str, Any],
+                rng: np.random.Generator) -> tuple[str, str]:
+    """``module`` as FP32 ONNX and as INT8 (the deployed settings, calibrated on random inputs:
+    latency does not depend on the values)."""
+    import torch
+
+    from .export import export_onnx
+    from .quantize import quantize_int8
+
+    fp32, int8 = folder / f"{name}.onnx", folder / f"{name}_int8.onnx"
+    inputs = rng.standard_normal((16, *shape)).astype(np.float32)
+    with torch.no_grad():
+        export_onnx(module.eval(), fp32, inputs[:2], atol=1e-2)
+    quantize_int8(fp32, int8, inputs, **quantize)
+    return str(fp32), str(int8)
+
+
+def fit_correction(sums: np.ndarray, counts: np.ndarray, measured: np.ndarray) -> list[float]:
+    """Least squares of measured ~ scale * sum + per_layer * count + constant."""
+    design = np.stack([sums, counts, np.ones_like(sums)], 1)
+    return [float(c) for c in np.linalg.lstsq(design, measured, rcond=None)[0]]
+
+
+def errors(predicted: np.ndarray, measured: np.ndarray) -> dict[str, float]:
+    from scipy.stats import spearmanr
+
+    return {"spearman": float(spearmanr(predicted, measured)[0]),
+            "mape": float(np.mean(np.abs(predicted - measured) / measured))}
+
+
+def build_table(target: str, time_models: TimeModels, *, threads: int, image_size: int, num_classes: int,
+                quantize: dict[str, Any], calibration_nets: int, validation_nets: int, seed: int) -> LatencyTable:
+    """Measure every layer configuration and the calibration and validation nets on the target
+    (``time_models``), fit the correction, and check it."""
+    import torch
+    from tqdm import tqdm
+
+    rng = np.random.default_rng(seed)
+    layers = mobile.space_layers(image_size, num_classes)
+    archs = sample_archs(calibration_nets + validation_nets, seed)
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        files: dict[str, tuple[str, str]] = {}
+        torch.manual_seed(seed)
+        for i, layer in enumerate(tqdm(layers, desc="exporting layers", mininterval=5)):
+            files[layer.key] = export_pair(layer.module(), (layer.cin, layer.resolution, layer.resolution), folder,
+                                           f"layer{i}", quantize, rng)
+        for i, arch in enumerate(tqdm(archs, desc="exporting nets", mininterval=5)):
+            files[f"net{i}"] = export_pair(mobile.build_net(arch, num_classes=num_classes),
+                                           (3, image_size, image_size), folder, f"net{i}", quantize, rng)
+        timed, system = time_models([path for pair in files.values() for path in pair])
+    ms = {key: {fmt: timed[Path(path).name] for fmt, path in zip(FORMATS, pair)} for key, pair in files.items()}
+    table = LatencyTable(target, threads, image_size, num_classes,
+                         layers={layer.key: ms[layer.key] for layer in layers},
+                         correction={fmt: [1.0, 0.0, 0.0] for fmt in FORMATS}, system=system)
+    checks: dict[str, Any] = {"calibration_nets": calibration_nets, "validation_nets": validation_nets, "nets": []}
+    for fmt in FORMATS:
+        sums, counts = np.array([table.layer_sum(a, fmt) for a in archs]).T
+        measured = np.array([ms[f"net{i}"][fmt] for i in range(len(archs))])
+        cal, val = slice(0, calibration_nets), slice(calibration_nets, None)
+        table.correction[fmt] = fit_correction(sums[cal], counts[cal], measured[cal])
+        scale, per_layer, constant = table.correction[fmt]
+        predicted = scale * sums + per_layer * counts + constant
+        checks[fmt] = {"raw": errors(sums[val], measured[val]), "corrected": errors(predicted[val], measured[val])}
+        for i, arch in enumerate(archs):
+            if fmt == FORMATS[0]:
+                checks["nets"].append({"arch": arch, "use": "calibration" if i < calibration_nets else "validation"})
+            checks["nets"][i][fmt] = {"layer_sum": float(sums[i]), "predicted": float(predicted[i]),
+                                      "measured": float(measured[i])}
+    table.checks = checks
+    return table
+
+
+def local_timer(threads: int, warmup: int, runs: int) -> TimeModels:
+    """Time ONNX files on this machine, each on its own random input."""
+    from . import ondevice
+
+    def time_models(paths: list[str]) -> tuple[dict[str, float], dict[str, str]]:
+        return ({Path(p).name: ondevice.timing(p, None, threads, warmup, runs)["latency_ms_p50"] for p in paths},
+                ondevice.system_info())
+
+    return time_models
+
+
+def device_timer(target: str, device: dict[str, Any], threads: int, warmup: int, runs: int) -> TimeModels:
+    """Time ONNX files on a device over SSH, with the benchmark's device program and transport."""
+    from .remote import Target, run_on_device
+
+    def time_models(paths: list[str]) -> tuple[dict[str, float], dict[str, str]]:
+        result = run_on_device(Target(name=target, **dict(device, threads=[threads])), paths, None, warmup, runs)
+        return {r["model"]: r["latency_ms_p50"] for r in result["rows"]}, result["system"]
+
+    return time_models

@@ -1,0 +1,26 @@
+rule latency:
+    input:
+        stats=DATA["stats"],
+    output:
+        table=report(
+            "results/latency/{target}.json",
+            caption="../../report/latency.rst",
+            category="Latency tables",
+            labels={"table": "latency", "target": "{target}"},
+        ),
+    params:
+        settings=latency_settings,
+    wildcard_constraints:
+        target="|".join(TARGETS),
+    threads: workflow.cores  # timings taken alone
+    resources:
+        pi=device_slots,
+    localrule: True
+    conda:
+        "../envs/edgenas.yaml"
+    log:
+        "logs/latency/{target}.log",
+    benchmark:
+        "results/runtimes/latency/{target}.tsv"
+    script:
+        "../scripts/latency.py"
