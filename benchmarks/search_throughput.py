@@ -1,4 +1,4 @@
-"""DARTS search-step throughput: NNI's defaults against edgenas's search stage, same supernet.
+"""Search-step throughput: NNI's DARTS defaults against edgenas's DARTS stage and its hardware-aware (SPOS) stage.
 
     python benchmarks/search_throughput.py [--steps 10]
 
@@ -6,9 +6,11 @@ Every row runs NNI 3.0's DARTS strategy (first order) on NNI's DARTS space at th
 config's search width and cell count, on the same CIFAR-shaped images, in this run.
 "NNI defaults" is NNI's DARTS tutorial: a torchvision-style data set with per-sample PIL
 transforms, NNI's DataLoader at batch 32, NCHW fp32. Then the levers one at a time, and
-last ``edgenas.search.search_darts`` as the search rule runs it. Images/s counts the
-weight batch of a step; every step also moves an equal architecture batch through the
-supernet.
+then ``edgenas.search.search_darts`` as the search rule runs it. Images/s counts the
+weight batch of a step; every DARTS step also moves an equal architecture batch through the
+supernet. The last row is the supernet step of the hardware-aware search (NNI's RandomOneShot,
+SPOS, on the mobile space at the default search batch): one sampled path per batch and one pass,
+which is why the default search uses it (README, "Why SPOS and evolution").
 """
 from __future__ import annotations
 
@@ -23,7 +25,8 @@ import yaml
 from throughput_common import CIFAR_MEAN, CIFAR_STD, NCHWBatches, PerSampleImages, cifar_shaped, print_table
 from edgenas.accel import StepTimer, channels_last
 from edgenas.data import BatchedImages, make_loader
-from edgenas.search import search_darts
+from edgenas.search import CosineRate, NesterovSGD, search_darts
+from edgenas.spaces.mobile import space as mobile_space
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -64,12 +67,38 @@ def nni_search(arrays, width: int, num_cells: int, steps: int, batch: int = 32, 
     return timer.images_per_s()
 
 
+def spos_search(arrays, steps: int, batch: int) -> float:
+    """Images/s of the hardware-aware search's supernet training (SPOS on the mobile space), batched
+    augmentation and channels-last as the search rule runs it (no latency filter: the path
+    sampled per step is uniform)."""
+    from nni.nas.evaluator.pytorch import Classification, DataLoader
+    from nni.nas.experiment import NasExperiment
+    from nni.nas.strategy import RandomOneShot
+
+    data = BatchedImages(arrays, np.arange(len(arrays.y)), CIFAR_MEAN, CIFAR_STD, augment=True)
+    timer = StepTimer(warmup=2)
+    with tempfile.TemporaryDirectory() as tmp:
+        evaluator = Classification(
+            learning_rate=0.1, weight_decay=4e-5, optimizer=NesterovSGD, num_classes=10, max_epochs=1,
+            limit_train_batches=steps + 2, train_dataloaders=make_loader(data, batch, True, True, DataLoader, 0),
+            val_dataloaders=make_loader(data, batch, False, False, DataLoader), limit_val_batches=1,
+            callbacks=[timer, CosineRate(0.1)], logger=False, enable_checkpointing=False, default_root_dir=tmp)
+        experiment = NasExperiment(channels_last(mobile_space(10)), evaluator, RandomOneShot())
+        experiment.config.experiment_working_directory = tmp
+        try:
+            experiment.run()
+        finally:
+            experiment.stop()
+    return timer.images_per_s()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--config", default=str(ROOT / "config" / "config.yaml"))
     parser.add_argument("--steps", type=int, default=6, help="timed steps per setting")
     args = parser.parse_args()
-    cfg = yaml.safe_load(Path(args.config).read_text())["search"]
+    search = yaml.safe_load(Path(args.config).read_text())["search"]
+    cfg = search["darts"]
     print(f"supernet: width {cfg['width']}, {cfg['num_cells']} cells; torch {torch.__version__}, "
           f"{torch.get_num_threads()} threads")
 
@@ -96,6 +125,10 @@ def main() -> None:
                               workdir=tmp)
     rows.append({"setting": f"edgenas search stage (batch {batch}, batched augmentation, channels-last)",
                  "images_per_s": result.search["images_per_s"]})
+    print(f"  {rows[-1]['setting']}: {rows[-1]['images_per_s']:.1f} images/s", flush=True)
+    spos_batch = search["mobile"]["batch_size"]
+    rows.append({"setting": f"edgenas hardware-aware search stage (SPOS supernet, mobile space, batch {spos_batch})",
+                 "images_per_s": spos_search(cifar_shaped(spos_batch * (steps + 3)), steps, spos_batch)})
     print(f"  {rows[-1]['setting']}: {rows[-1]['images_per_s']:.1f} images/s", flush=True)
     print()
     print_table(rows, rows[0]["setting"])

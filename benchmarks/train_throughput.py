@@ -2,8 +2,8 @@
 
     python benchmarks/train_throughput.py [--genotype results/search/genotype.json] [--steps 20] [--compile]
 
-Every row trains the same net (config/config.yaml's train width, cells and batch; the
-searched cells if a genotype is given, else DARTS-V2) on the same CIFAR-shaped images, in
+Every row trains the same net (config/config.yaml's DARTS net width and cells and the train batch;
+the searched cells if a DARTS genotype is given, else DARTS-V2) on the same CIFAR-shaped images, in
 this run, and reports images/s through a full step (data, forward, backward, update) and the
 ratio to the untuned loop. The levers are added one at a time, then the workflow's own
 ``edgenas.train.fit`` (Lightning, as the train rule runs it) is measured. Channels-last
@@ -41,6 +41,7 @@ def main() -> None:
     args = parser.parse_args()
 
     cfg = yaml.safe_load(Path(args.config).read_text())["train"]
+    cfg.update(width=cfg["darts"]["width"], num_cells=cfg["darts"]["num_cells"])
     batch, arch = cfg["batch_size"], load_arch(args.genotype)
     arrays = cifar_shaped(batch * (args.steps + 5))
     idx = np.arange(len(arrays.y))
@@ -74,7 +75,7 @@ def main() -> None:
         add("+ channels-last + torch.compile", plain_loop(compiled, batched, args.steps))
 
     recipe = Recipe(epochs=2, **{k: cfg[k] for k in ("batch_size", "learning_rate", "momentum", "weight_decay",
-                                                     "schedule", "label_smoothing", "cutout", "auxiliary_weight")})
+                                                     "schedule", "label_smoothing", "cutout")})
     n_fit = batch * args.steps
     with tempfile.TemporaryDirectory() as tmp:  # two epochs; the second is the steady-state rate
         history = fit(net(), arrays, idx[:n_fit], idx[:0], CIFAR_MEAN, CIFAR_STD, recipe, seed=0, workdir=tmp)

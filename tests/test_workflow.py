@@ -11,12 +11,13 @@ import pytest
 from conftest import REPO
 
 pytestmark = pytest.mark.workflow
+SMOKE_LIMIT_S = 900  # the smoke preset's whole DAG takes about 3 minutes on 2 cores
 
 
 def snakemake(workdir, *args, check=True, configfiles=()):
     cmd = [sys.executable, "-m", "snakemake", "-s", str(REPO / "Snakefile"), "-d", str(workdir), "--cores", "2",
            *args, "--configfile", str(REPO / "config/presets/smoke.yaml"), *map(str, configfiles)]
-    result = subprocess.run(cmd, capture_output=True, text=True)
+    result = subprocess.run(cmd, capture_output=True, text=True, timeout=SMOKE_LIMIT_S)
     if check and result.returncode != 0:
         raise AssertionError(f"{' '.join(cmd)} failed:\n{result.stdout[-3000:]}\n{result.stderr[-6000:]}")
     return result
@@ -44,13 +45,14 @@ def test_every_artifact_exists(run):
                  "models/finetuned.onnx", "models/int8.onnx", "models/baseline.onnx", "models/pruned.onnx",
                  "models/prune.json", "models/baseline_history.csv", "models/finetuned_history.csv",
                  "bench_local.csv", "figures/local/accuracy_latency.png", "figures/local/accuracy_size.png",
-                 "figures/local/stage_gains.png", "figures/normal_cell.png", "figures/reduce_cell.png",
-                 "figures/arch_weights.png", "figures/training_curves.png", "report/report.html", "report/report.md",
+                 "figures/local/stage_gains.png", "figures/architecture.png", "figures/population.png",
+                 "figures/latency_check.png", "figures/training_curves.png", "report/report.html", "report/report.md",
+                 "latency/local.json", "models/baseline_int8.onnx", "models/control_resnet20_int8.onnx",
                  "models/control_resnet20.pt", "models/control_mobilenetv2.onnx", "models/control_random2.pt",
                  "demo/demo.mp4", "demo/summary.json",
                  "edge/int8.onnx", "edge/ondevice.py", "edge/demo.py", "edge/README.md"]:
         assert (r / path).is_file(), path
-    for log in ["prepare_data", "search", "train", "prune", "finetune", "quantize", "search_figures",
+    for log in ["prepare_data", "latency/local", "search", "train", "prune", "finetune", "quantize/int8", "search_figures",
                 "training_curves", "figures/local", "train_control/resnet20", "results_report", "demo", "edge_bundle"]:
         assert (workdir / "logs" / f"{log}.log").is_file(), log
 
@@ -60,29 +62,38 @@ def test_genotype_rebuilds_and_models_learn(run):
     import torch
 
     from edgenas.genotype import read_search_result
+    from edgenas.latency import read_latency_table
     from edgenas.model import load_checkpoint
-    from edgenas.spaces.darts import build_net
+    from edgenas.spaces.mobile import build_net
 
     workdir, _ = run
     result = read_search_result(workdir / "results/search/genotype.json")
-    net = build_net(result.arch, width=8, num_cells=3, num_classes=4)
+    assert result.space == "mobile" and result.search["target"] == "local"
+    net = build_net(result.arch, num_classes=4)
     assert net(torch.zeros(1, 3, 16, 16)).shape == (1, 4)
+    table = read_latency_table(workdir / "results/latency/local.json")
+    assert all(c["predicted_ms"] <= result.search["latency_ms"] for c in result.population)
+    assert result.search["predicted_ms"] == table.predict(result.arch)
     loaded, spec, meta = load_checkpoint(workdir / "results/models/finetuned.pt")
     assert spec["arch"] == result.arch and meta["classes"] == ["blue", "gray", "green", "red"]
     assert meta["recipe"]["epochs"] == 2 and meta["recipe"]["schedule"] == "cosine"  # the smoke preset's fine-tuning
+    _, random_spec, _ = load_checkpoint(workdir / "results/models/control_random1.pt")
+    assert random_spec["family"] == "mobile" and table.predict(random_spec["arch"]) <= result.search["latency_ms"]
 
     bench = pd.read_csv(workdir / "results/bench_local.csv")
-    bench = bench[(bench.model == "nas") & bench["format"].str.startswith("onnx")]
-    assert list(bench.stage) == ["baseline", "pruned", "finetuned", "int8"]
-    acc = dict(zip(bench.stage, bench.accuracy))
+    onnx = bench[bench["format"].str.startswith("onnx")]
+    nas = onnx[onnx.model == "nas"]
+    assert list(nas.stage) == ["baseline", "pruned", "finetuned", "int8", "baseline_int8"]
+    assert set(onnx[onnx.model == "resnet20"].stage) == {"baseline", "baseline_int8"}
+    acc = dict(zip(nas.stage, nas.accuracy))
     # 4 classes, 160 test images: chance is 0.25 (sd 0.034); the smoke recipe is short, so only "well above"
     assert acc["baseline"] > 0.4 and acc["finetuned"] > 0.4
     assert abs(acc["int8"] - acc["finetuned"]) <= 0.05
-    size = dict(zip(bench.stage, bench.size_mb))
-    assert size["int8"] < size["finetuned"]
-    assert (bench.latency_ms_p50 > 0).all() and (bench.latency_ms_p50 <= bench.latency_ms_p99).all()
-    macs = dict(zip(bench.stage, bench.macs))
-    assert macs["pruned"] < macs["baseline"]
+    size = dict(zip(nas.stage, nas.size_mb))
+    assert size["int8"] < size["finetuned"] and size["baseline_int8"] < size["baseline"]
+    assert (nas.latency_ms_p50 > 0).all() and (nas.latency_ms_p50 <= nas.latency_ms_p99).all()
+    macs = dict(zip(nas.stage, nas.macs))
+    assert macs["pruned"] < macs["baseline"] == macs["baseline_int8"]
     eval_int8 = json.loads((workdir / "results/eval/int8.onnx.json").read_text())
     assert eval_int8["accuracy"] == pytest.approx(acc["int8"], abs=1e-6)
     html = (workdir / "results/report/report.html").read_text()
@@ -128,17 +139,24 @@ def test_report_tables_match_the_csvs(run):
         assert "<td>" + "</td><td>".join(row) + "</td>" in html  # the HTML shows the same cells
 
     onnx = bench[bench["format"].str.startswith("onnx") & (bench.threads == bench.threads.min())]
-    baseline = onnx[onnx.stage == "baseline"].set_index("model")
-    versus = tables["local"][0]  # "Did NAS help?" for target local
-    assert set(versus.model) == {"nas", "random1", "random2", "resnet20", "mobilenetv2"}
-    nas_acc = baseline.loc["nas", "accuracy"]
-    for _, row in versus.iterrows():
-        assert row["accuracy"] == fmt(baseline.loc[row.model, "accuracy"])
-        assert row["p50 ms"] == fmt(baseline.loc[row.model, "latency_ms_p50"])
-        if row.model != "nas":
-            assert row["vs NAS (points)"] == fmt(100 * (baseline.loc[row.model, "accuracy"] - nas_acc))
+    deployed, versus_int8, versus_fp32, steps = tables["local"]  # "Did NAS help?", "What did compression add?"
+    final = onnx[onnx.stage == onnx.model.map(lambda m: "int8" if m == "nas" else "baseline_int8")].set_index("model")
+    assert set(deployed.model) == {"nas", "random1", "random2", "resnet20", "mobilenetv2"}
+    for _, row in deployed.iterrows():
+        assert row["accuracy"] == fmt(final.loc[row.model, "accuracy"])
+        assert row["p50 ms"] == fmt(final.loc[row.model, "latency_ms_p50"])
+        faster_and_better = final[(final.index != row.model) & (final.accuracy >= final.loc[row.model, "accuracy"])
+                                  & (final.latency_ms_p50 <= final.loc[row.model, "latency_ms_p50"])]
+        assert row["on Pareto front"] == fmt(faster_and_better.empty)
+    for stage, versus in (("baseline_int8", versus_int8), ("baseline", versus_fp32)):
+        same = onnx[onnx.stage == stage].set_index("model")
+        assert set(versus.model) == {"nas", "random1", "random2", "resnet20", "mobilenetv2"}
+        for _, row in versus.iterrows():
+            assert row["accuracy"] == fmt(same.loc[row.model, "accuracy"])
+            assert row["p50 ms"] == fmt(same.loc[row.model, "latency_ms_p50"])
+            if row.model != "nas":
+                assert row["vs NAS (points)"] == fmt(100 * (same.loc[row.model, "accuracy"] - same.loc["nas", "accuracy"]))
 
-    steps = tables["local"][1]  # "What did compression add?" for target local
     nas = bench[(bench.model == "nas") & bench["format"].str.startswith("onnx")]
     for _, row in steps.iterrows():
         same = nas[nas.threads == int(row.threads)].set_index("stage")
@@ -148,7 +166,7 @@ def test_report_tables_match_the_csvs(run):
         assert row["accuracy"] == fmt(same.loc[row.stage, "accuracy"])
 
 
-def test_report_has_every_section_and_the_cell_diagrams(run):
+def test_report_has_every_section_and_the_search_figures(run):
     from PIL import Image
 
     workdir, _ = run
@@ -156,10 +174,9 @@ def test_report_has_every_section_and_the_cell_diagrams(run):
     for section in ["1. The NAS method", "2. The searched architecture", "3. The compression pipeline",
                     "4. Results", "5. Analysis", "6. Setup", "Did NAS help?", "What did compression add?"]:
         assert f" {section}\n" in md, section
-    for cell in ("normal", "reduce"):
-        png = workdir / f"results/figures/{cell}_cell.png"
-        assert Image.open(png).size[0] > 200
-        assert f"(../figures/{cell}_cell.png)" in md
+    for figure in ("architecture", "population", "latency_check"):
+        assert Image.open(workdir / f"results/figures/{figure}.png").size[0] > 200
+        assert f"(../figures/{figure}.png)" in md
     geno = json.loads((workdir / "results/search/genotype.json").read_text())
     assert f"{geno['search']['seconds']} s wall time" in md
 
@@ -169,7 +186,7 @@ def test_disabling_controls_removes_their_rules(run, tmp_path):
     on = planned_rules(snakemake(tmp_path, "-n", "--config", *data).stdout)
     off = planned_rules(snakemake(tmp_path, "-n", "--config", *data, "controls={models: []}").stdout)
     assert on["train_control"] == 4 and "train_control" not in off
-    assert on["export_onnx"] == off["export_onnx"] + 4
+    assert on["export_onnx"] == off["export_onnx"] + 4 and on["quantize"] == off["quantize"] + 4
 
 
 def test_demo_video_has_every_frame(run):
@@ -201,7 +218,9 @@ DOWNSTREAM_OF_PRUNE = {"prune", "finetune", "export_onnx", "quantize", "evaluate
     ({"demo": {"frames": 10}}, {"demo", "all"}),
     ({"prune": {"ratio": 0.3}}, DOWNSTREAM_OF_PRUNE),
     ({"train": {"epochs": 2}}, DOWNSTREAM_OF_PRUNE | {"train", "train_control"}),
+    # the calibration method changes scales, not kernels: the latency table (and so the search) stays
     ({"quantize": {"calibration_method": "percentile"}}, DOWNSTREAM_OF_TEST_SET | {"quantize"}),
+    ({"search": {"darts": {"width": 6}}}, set()),  # the other space's settings are not read
 ])
 def test_a_change_reruns_exactly_what_uses_it(run, change, expected):
     """Each rule sees only the config it uses: after a finished run, a changed key reruns the
@@ -213,8 +232,8 @@ def test_a_change_reruns_exactly_what_uses_it(run, change, expected):
     items = [f"{k}={v}" if isinstance(v, str) else f"{k}={json.dumps(v)}" for k, v in config.items()]
     out = snakemake(workdir, "-n", "--config", *items)
     assert set(planned_rules(out.stdout + out.stderr)) == expected
-    if change == {"quantize": {"calibration_method": "percentile"}}:
-        assert planned_rules(out.stdout + out.stderr)["evaluate"] == 1  # int8.onnx only
+    if change == {"quantize": {"calibration_method": "percentile"}}:  # the INT8 files only: the NAS net's two, 4 controls'
+        assert planned_rules(out.stdout + out.stderr)["evaluate"] == 6
 
 
 def test_snakemake_report(run):
@@ -293,14 +312,23 @@ def test_ssh_target_end_to_end(run, sshd, tmp_path):
     # the device measured its own accuracy, on a sample that here covers the whole test set
     assert list(dev.accuracy) == list(local.accuracy) and (dev.latency_ms_p50 > 0).all()
     assert list((sshd["_dir"] / "remote").iterdir()) == []
+
+    # the target's latency table, timed on the device by the same program and transport
+    from edgenas.latency import read_latency_table
+
+    snakemake(workdir, "results/latency/dev.json", "--resources", "pi=1", "--config", *data, configfiles=[good])
+    remote, local_table = (read_latency_table(workdir / f"results/latency/{t}.json") for t in ("dev", "local"))
+    assert remote.target == "dev" and set(remote.layers) == set(local_table.layers)
+    assert remote.system["onnxruntime"] and len(remote.checks["nets"]) == len(local_table.checks["nets"])
+    assert list((sshd["_dir"] / "remote").iterdir()) == []
     # the local artifacts were not touched: nothing else is stale
     out = snakemake(workdir, "-n", "--config", *data)
     assert "Nothing to be done" in out.stdout + out.stderr
 
 
 def test_slurm_profile_sends_only_gpu_rules_to_the_cluster(tmp_path):
-    """The paper preset through profiles/slurm: search, train and finetune ask SLURM for a GPU;
-    every other rule is a localrule and asks for none."""
+    """The paper preset through profiles/slurm: search, train, finetune and the controls ask SLURM
+    for a GPU; every other rule is a localrule and asks for none."""
     cmd = [sys.executable, "-m", "snakemake", "-s", str(REPO / "Snakefile"), "-d", str(tmp_path), "-n",
            "--workflow-profile", str(REPO / "profiles/slurm"), "--configfile", str(REPO / "config/presets/paper.yaml")]
     result = subprocess.run(cmd, capture_output=True, text=True, cwd=REPO)
@@ -308,12 +336,13 @@ def test_slurm_profile_sends_only_gpu_rules_to_the_cluster(tmp_path):
     out = result.stdout + result.stderr
     jobs = re.findall(r"^rule (\w+):\n(?:    .*\n)*?    resources: (.*)$", out, re.M)
     resources = {rule: res for rule, res in jobs}
-    gpu_rules = {"search", "train", "finetune"}
+    gpu_rules = {"search", "train", "finetune", "train_control"}
     assert gpu_rules <= set(resources)
     for rule, res in resources.items():
         assert ("gpu=1" in res) == (rule in gpu_rules), (rule, res)
     assert "runtime=4320" in resources["train"]
-    assert local_rules() == set(resources) - gpu_rules
+    assert set(resources) - gpu_rules <= local_rules() and not gpu_rules & local_rules()
+    assert "latency" not in resources  # the paper preset searches DARTS cells, which need no latency table
 
 
 def local_rules() -> set[str]:

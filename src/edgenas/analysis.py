@@ -106,6 +106,25 @@ def compression_steps(bench: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(out)
 
 
+def int8_alone(bench: pd.DataFrame) -> pd.DataFrame:
+    """Per thread count: the unpruned NAS net quantized as it is, against its FP32 baseline and
+    against the whole chain's final model (what pruning and fine-tuning add on top of INT8)."""
+    rows = bench[(bench.model == "nas") & bench["format"].str.startswith("onnx")]
+    out = []
+    for threads, group in rows.groupby("threads"):
+        by = group.set_index("stage")
+        if "baseline_int8" not in by.index:
+            continue
+        base, alone, final = by.loc["baseline"], by.loc["baseline_int8"], by.loc["int8"]
+        out.append({"threads": int(threads), "INT8 alone: speed-up": base.latency_ms_p50 / alone.latency_ms_p50,
+                    "INT8 alone: smaller": base.size_mb / alone.size_mb,
+                    "INT8 alone: accuracy change (points)": 100 * (alone.accuracy - base.accuracy),
+                    "whole chain: speed-up": base.latency_ms_p50 / final.latency_ms_p50,
+                    "whole chain: smaller": base.size_mb / final.size_mb,
+                    "whole chain: accuracy change (points)": 100 * (final.accuracy - base.accuracy)})
+    return pd.DataFrame(out)
+
+
 def run_times(paths: list[str]) -> pd.DataFrame:
     """Wall time of every job from Snakemake's ``benchmark:`` files (results/runtimes/<rule>[/<wildcards>].tsv)."""
     from .records import read_csv

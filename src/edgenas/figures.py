@@ -10,7 +10,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 import seaborn as sns  # noqa: E402
 
-from .analysis import ONE_THREAD, compression_steps, deployed, pareto_front  # noqa: E402
+from .analysis import FINAL_STAGE, ONE_THREAD, compression_steps, deployed, pareto_front  # noqa: E402
 from .genotype import SearchResult  # noqa: E402
 from .latency import LatencyTable  # noqa: E402
 from .spaces import mobile  # noqa: E402
@@ -19,11 +19,19 @@ from .spaces.mobile import Architecture  # noqa: E402
 
 
 def _tradeoff(bench: pd.DataFrame, cost: str, xlabel: str, title: str, path: str | Path) -> None:
+    """Every trained net's FP32 and INT8 file (hollow and filled), the NAS net's compressed stages,
+    and the Pareto front of the models as deployed (INT8). The pruned net before fine-tuning is
+    left out: it is not a deployable model."""
     data = deployed(bench)
-    fig, ax = plt.subplots(figsize=(7, 4.5))
-    sns.scatterplot(data=data, x=cost, y="accuracy", hue="label", style="model", s=100, ax=ax)
-    front = pareto_front(data, cost)
-    ax.plot(front[cost], front["accuracy"], "--", color="grey", lw=1, label="Pareto front")
+    data = data[data.stage != "pruned"].assign(precision=data["format"].str.removeprefix("onnx-").str.upper())
+    final = data[data.stage == data.model.map(lambda m: FINAL_STAGE.get(m, "baseline_int8"))]
+    fig, ax = plt.subplots(figsize=(7.5, 4.8))
+    sns.scatterplot(data=data, x=cost, y="accuracy", hue="model", style="precision", markers={"FP32": "o", "INT8": "s"},
+                    s=90, ax=ax)
+    for _, row in data[data.model == "nas"].iterrows():
+        ax.annotate(row.stage, (row[cost], row.accuracy), textcoords="offset points", xytext=(6, -3), fontsize=7)
+    front = pareto_front(final, cost)
+    ax.plot(front[cost], front["accuracy"], "--", color="grey", lw=1, label="Pareto front (deployed INT8)")
     ax.set(xlabel=xlabel, ylabel="test accuracy", title=f"{title} ({data.target.iloc[0]}, {ONE_THREAD} thread)")
     ax.legend(fontsize=7, loc="best")
     fig.tight_layout()

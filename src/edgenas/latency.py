@@ -80,8 +80,8 @@ def sample_archs(count: int, seed: int, accept: Callable[[dict], bool] | None = 
 
 def export_pair(module, shape: tuple[int, ...], folder: Path, name: str, quantize: dict[str, Any],
                 rng: np.random.Generator) -> tuple[str, str]:
-    """``module`` as FP32 ONNX and as INT8 (the deployed settings, calibrated on random inputs:
-    latency does not depend on the values)."""
+    """``module`` as FP32 ONNX and as INT8 (the deployed graph settings, calibrated on random
+    inputs: latency depends neither on the values nor on the calibration method)."""
     import torch
 
     from .export import export_onnx
@@ -91,7 +91,7 @@ def export_pair(module, shape: tuple[int, ...], folder: Path, name: str, quantiz
     inputs = rng.standard_normal((16, *shape)).astype(np.float32)
     with torch.no_grad():
         export_onnx(module.eval(), fp32, inputs[:2], atol=1e-2)
-    quantize_int8(fp32, int8, inputs, **quantize)
+    quantize_int8(fp32, int8, inputs, **{"calibration_method": "minmax", **quantize})
     return str(fp32), str(int8)
 
 

@@ -356,6 +356,11 @@ def render(*, bench_csvs: list[str], search_result: str, latency_table: str | No
               f"{fmt(final['smaller (total)'].iloc[0])}x smaller; accuracy change "
               f"{fmt(final['accuracy change (points)'].iloc[0])} points.")
         doc.table(steps)
+        alone = analysis.int8_alone(bench)
+        if len(alone):
+            doc.p("INT8 alone (the unpruned net quantized with the same settings) against the whole chain "
+                  "(pruning, fine-tuning, INT8), both relative to the FP32 baseline:")
+            doc.table(alone)
 
     doc.h(2, "6. Setup")
     source = stats["source"]

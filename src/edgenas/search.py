@@ -136,15 +136,19 @@ class NesterovSGD(torch.optim.SGD):
 
 
 class CosineRate(pl.Callback):
-    """Cosine decay of the learning rate over all steps (NNI's evaluator keeps it constant)."""
+    """Linear warm-up over the first ``warmup`` share of the steps, then cosine decay (NNI's
+    evaluator keeps the rate constant; the supernet diverges at full rate from the first step)."""
 
-    def __init__(self, learning_rate: float):
+    def __init__(self, learning_rate: float, warmup: float = 0.05):
         self.learning_rate = learning_rate
+        self.warmup = warmup
 
     def on_train_batch_start(self, trainer, pl_module, batch, batch_idx):
-        progress = trainer.global_step / max(1, trainer.estimated_stepping_batches)
+        total = max(1, trainer.estimated_stepping_batches)
+        step, warm = trainer.global_step, max(1.0, self.warmup * total)
+        rate = (step + 1) / warm if step < warm else 0.5 * (1 + math.cos(math.pi * (step - warm) / (total - warm)))
         for group in trainer.optimizers[0].param_groups:
-            group["lr"] = 0.5 * self.learning_rate * (1 + math.cos(math.pi * progress))
+            group["lr"] = self.learning_rate * rate
 
 
 def _weight_preserving_freeze() -> None:

@@ -134,9 +134,10 @@ def random_space(wildcards):
 
 
 def latency_settings(wildcards):
-    """What one target's latency table uses: the deployed INT8 settings, the timing settings, and
-    the device for a remote target."""
-    settings = {"quantize": config["quantize"], **config["latency"], "seed": config["seed"]}
+    """What one target's latency table uses: the deployed INT8 graph (not its calibration method,
+    which changes scales, not kernels), the timing settings, and the device for a remote target."""
+    quantize = {k: v for k, v in config["quantize"].items() if k != "calibration_method"}
+    settings = {"quantize": quantize, **config["latency"], "seed": config["seed"]}
     if wildcards.target != "local":
         settings["device"] = config["targets"][wildcards.target]
     return settings

@@ -124,6 +124,25 @@ class FusedMBConv(nn.Module):
 BLOCKS = {"mbconv": MBConv, "fused": FusedMBConv}
 
 
+def initialise(net: nn.Module) -> nn.Module:
+    """torchvision's MobileNetV2 initialisation (He-normal convolutions, fan-out; small normal
+    classifier), and a zero scale on the last batch norm of each residual block, so every block
+    starts as the identity: without it, deep samples of the supernet diverge at SPOS's rates."""
+    for m in net.modules():
+        if isinstance(m, nn.Conv2d):
+            nn.init.kaiming_normal_(m.weight, mode="fan_out")
+        elif isinstance(m, nn.BatchNorm2d):
+            nn.init.ones_(m.weight)
+            nn.init.zeros_(m.bias)
+        elif isinstance(m, nn.Linear):
+            nn.init.normal_(m.weight, 0, 0.01)
+            nn.init.zeros_(m.bias)
+    for m in net.modules():
+        if isinstance(m, (MBConv, FusedMBConv)) and m.residual:
+            nn.init.zeros_(m.project[1].weight)
+    return net
+
+
 def _space_class():
     import nni
     from nni.nas.nn.pytorch import LayerChoice, ModelSpace, MutableLinear, Repeat
@@ -155,6 +174,7 @@ def _space_class():
             self.head = _conv_bn(cin, head)
             self.pool = nn.AdaptiveAvgPool2d(1)
             self.classifier = MutableLinear(head, num_classes)
+            initialise(self)
 
         def forward(self, x):
             return self.classifier(torch.flatten(self.pool(self.head(self.blocks(self.stem(x)))), 1))

@@ -1,0 +1,108 @@
+"""The mobile search space, its latency table and the hardware-aware search, at smoke size."""
+import numpy as np
+import pytest
+import torch
+
+from edgenas.latency import LatencyTable, build_table, local_timer, sample_archs
+from edgenas.spaces import mobile
+
+INT8 = dict(format="qdq", per_channel=False, activation_type="uint8", weight_type="int8", calibration_method="minmax",
+            keep_fp32=["Add", "Concat", "AveragePool", "MaxPool"], pre_process=True)
+
+
+def test_mobilenetv2_is_a_point_of_the_space():
+    from edgenas.controls import mobilenetv2_cifar
+
+    net = mobile.build_net(mobile.MOBILENETV2, num_classes=10)
+    reference = mobilenetv2_cifar(10)
+    assert sum(p.numel() for p in net.parameters()) == sum(p.numel() for p in reference.parameters())
+    shapes = sorted(tuple(m.weight.shape) for m in net.modules() if isinstance(m, torch.nn.Conv2d))
+    assert shapes == sorted(tuple(m.weight.shape) for m in reference.modules() if isinstance(m, torch.nn.Conv2d))
+
+
+def test_expanded_channels_are_multiples_of_16_and_layers_are_in_the_table():
+    layers = set(mobile.space_layers(16, 4))
+    for arch in sample_archs(20, seed=3):
+        net = mobile.build_net(arch, num_classes=4)
+        depthwise = [m for m in net.modules() if isinstance(m, torch.nn.Conv2d) and m.groups > 1]
+        assert all(m.out_channels % 16 == 0 for m in depthwise)
+        assert set(mobile.Architecture.from_arch(arch).layers(16, 4)) <= layers
+
+
+def test_a_sampled_net_trains_exports_and_quantizes(tmp_path):
+    from edgenas import ondevice
+    from edgenas.export import export_onnx
+    from edgenas.prune import prune_channels
+    from edgenas.quantize import quantize_int8
+
+    torch.manual_seed(0)
+    arch = sample_archs(1, seed=5, accept=lambda a: any(b.type == "fused" for _, blocks in
+                                                        mobile.Architecture.from_arch(a).stages for b in blocks))[0]
+    net = mobile.build_net(arch, num_classes=4)
+    x, y = torch.randn(8, 3, 16, 16), torch.randint(0, 4, (8,))
+    opt = torch.optim.SGD(net.parameters(), lr=0.1)
+    loss = torch.nn.functional.cross_entropy(net(x), y)
+    loss.backward()
+    opt.step()
+    assert torch.isfinite(loss)
+    net.eval()
+    prune_channels(net, 16, ratio=0.5, importance="l2", global_pruning=False, round_to=16)
+    inputs = np.random.default_rng(0).standard_normal((32, 3, 16, 16)).astype(np.float32)
+    export_onnx(net, tmp_path / "m.onnx", inputs[:4])
+    quantize_int8(tmp_path / "m.onnx", tmp_path / "q.onnx", inputs, **INT8)
+    fp32 = ondevice.predict(ondevice.open_session(str(tmp_path / "m.onnx")), inputs)
+    int8 = ondevice.predict(ondevice.open_session(str(tmp_path / "q.onnx")), inputs)
+    assert np.corrcoef(fp32.ravel(), int8.ravel())[0, 1] > 0.9  # INT8 follows FP32
+
+
+@pytest.fixture(scope="module")
+def table() -> LatencyTable:
+    """A real latency table of this machine at 8x8 pixels (every layer, few runs)."""
+    return build_table("local", local_timer(1, 1, 5), threads=1, image_size=8, num_classes=4, quantize=INT8,
+                       calibration_nets=4, validation_nets=3, seed=0)
+
+
+def test_latency_table_covers_the_space_and_checks_itself(table):
+    assert set(table.layers) == {layer.key for layer in mobile.space_layers(8, 4)}
+    assert all(ms["fp32"] > 0 and ms["int8"] > 0 for ms in table.layers.values())
+    nets = table.checks["nets"]
+    assert [n["use"] for n in nets] == ["calibration"] * 4 + ["validation"] * 3
+    for fmt in ("fp32", "int8"):
+        assert -1 <= table.checks[fmt]["corrected"]["spearman"] <= 1 and table.checks[fmt]["corrected"]["mape"] >= 0
+        # the prediction of each net is the table's own, from its layers and correction
+        for n in nets:
+            assert table.predict(n["arch"], fmt) == pytest.approx(n[fmt]["predicted"])
+
+
+def test_hardware_aware_search_stays_within_the_budget(table, arrays, tmp_path):
+    from edgenas.search import search_hardware_aware
+
+    train = arrays["train"]
+    train8 = type(train)(train.x[:, ::2, ::2].copy(), train.y, train.classes)  # the table is at 8x8
+    budget = float(np.percentile([table.predict(a) for a in sample_archs(200, seed=1)], 30))
+    result = search_hardware_aware(train8, [0.5] * 3, [0.25] * 3, table=table, latency_ms=budget, epochs=1,
+                                   batch_size=16, subset=96, val_images=64, learning_rate=0.05, weight_decay=4e-5,
+                                   population=4, sample_size=2, candidates=6, mutation_prob=0.3, bn_batches=2, seed=0,
+                                   workdir=tmp_path)
+    assert result.space == "mobile" and len(result.population) == 6
+    assert all(c["predicted_ms"] <= budget for c in result.population)
+    assert result.search["predicted_ms"] == pytest.approx(table.predict(result.arch)) <= budget
+    assert result.metrics["val_accuracy"] == max(c["accuracy"] for c in result.population)
+    mobile.build_net(result.arch, num_classes=4)  # the record rebuilds its net
+    with pytest.raises(ValueError, match="search.mobile.latency_ms"):
+        search_hardware_aware(train8, [0.5] * 3, [0.25] * 3, table=table, latency_ms=1e-4, epochs=1, batch_size=16,
+                              subset=96, val_images=64, learning_rate=0.05, weight_decay=4e-5, population=4,
+                              sample_size=2, candidates=6, mutation_prob=0.3, bn_batches=2, seed=0,
+                              workdir=tmp_path / "tight")
+
+
+def test_random_controls_of_the_mobile_space_respect_the_budget(table):
+    from edgenas.controls import control_spec
+
+    budget = float(np.percentile([table.predict(a) for a in sample_archs(200, seed=1)], 30))
+    specs = [control_spec(f"random{s}", 4, random={"space": "mobile", "latency_ms": budget}, darts_net={},
+                          table=table) for s in (1, 2)]
+    assert all(spec["family"] == "mobile" and table.predict(spec["arch"]) <= budget for spec in specs)
+    assert specs[0]["arch"] != specs[1]["arch"]
+    assert control_spec("random1", 4, random={"space": "mobile", "latency_ms": budget}, darts_net={},
+                        table=table) == specs[0]  # reproducible by seed
