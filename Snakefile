@@ -31,5 +31,6 @@ rule all:
     input:
         expand("results/bench_{target}.csv", target=config["bench"]["targets"]),
         "results/report/report.html",
+        "results/report/paper.pdf",
         "results/demo/demo.mp4",
         "results/edge",

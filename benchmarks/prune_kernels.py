@@ -22,14 +22,13 @@ from edgenas.prune import prune_channels
 from edgenas.quantize import quantize_int8
 
 VARIANTS = [  # name, ratio, round_to, global, keep the stem's channels
-    ("ratio 0.5, uniform, round_to 8 (default)", 0.5, 8, False, False),
-    ("ratio 0.5, uniform, no rounding", 0.5, 0, False, False),
-    ("ratio 0.5, uniform, round_to 16", 0.5, 16, False, False),
-    ("ratio 0.5, uniform, round_to 4", 0.5, 4, False, False),
-    ("ratio 0.5, global, round_to 8", 0.5, 8, True, False),
-    ("ratio 0.5, uniform, round_to 8, stem kept", 0.5, 8, False, True),
-    ("ratio 0.3, uniform, round_to 8", 0.3, 8, False, False),
-    ("ratio 0.7, uniform, round_to 8", 0.7, 8, False, False),
+    ("ratio 0.5, uniform, round_to 16 (default)", 0.5, 16, False, False),
+    ("ratio 0.4, uniform, round_to 16", 0.4, 16, False, False),
+    ("ratio 0.6, uniform, round_to 16", 0.6, 16, False, False),
+    ("ratio 0.7, uniform, round_to 16", 0.7, 16, False, False),
+    ("ratio 0.5, uniform, round_to 8", 0.5, 8, False, False),
+    ("ratio 0.5, global, round_to 16", 0.5, 16, True, False),
+    ("ratio 0.5, uniform, round_to 16, stem kept", 0.5, 16, False, True),
 ]
 
 

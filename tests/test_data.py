@@ -6,6 +6,7 @@ import torch
 
 from edgenas.data import (BatchedImages, ImageArrays, calibration_indices, channel_stats, fit_image,
                           load_dataset, load_imagefolder, make_loader, split_indices, take)
+from edgenas.errors import DataSetError
 from edgenas.ondevice import normalize
 from synthetic import CLASSES
 
@@ -42,11 +43,11 @@ def test_unreadable_image_names_the_file(tmp_path):
 
 
 def test_missing_root_names_the_key(tmp_path):
-    with pytest.raises(FileNotFoundError, match="data_root"):
+    with pytest.raises(DataSetError, match="data_root"):
         load_dataset("imagefolder", tmp_path / "nowhere", 16)
-    with pytest.raises(FileNotFoundError, match="data_root"):
+    with pytest.raises(DataSetError, match="data_root .*download is off"):
         load_dataset("cifar10", tmp_path, 32, download=False)
-    with pytest.raises(ValueError, match="data.dataset"):
+    with pytest.raises(DataSetError, match="data.dataset"):
         load_dataset("mnist", tmp_path, 32)
 
 
@@ -86,3 +87,53 @@ def test_batches_match_numpy_normalisation_and_augment_keeps_shape(arrays):
     assert xa.shape == (8, 3, 16, 16) and not torch.allclose(xa, plain[list(range(8))][0])
     batches = list(make_loader(plain, 3, shuffle=False))
     assert [len(b[1]) for b in batches] == [3, 3, 2]
+
+
+def test_offline_cifar_download_says_what_to_do_and_leaves_nothing(tmp_path, monkeypatch):
+    """No network: one paragraph naming data_root and the three ways out, and no empty folder."""
+    import urllib.error
+
+    def offline(*args, **kwargs):
+        raise urllib.error.URLError("[Errno -3] Temporary failure in name resolution")
+
+    monkeypatch.setattr("torchvision.datasets.cifar.download_and_extract_archive", offline)
+    root = tmp_path / "resources" / "cifar10"
+    with pytest.raises(DataSetError) as caught:
+        load_dataset("cifar10", root, 32, download=True)
+    message = str(caught.value)
+    assert "the download failed ([Errno -3] Temporary failure in name resolution)" in message
+    assert "cifar-10-batches-py" in message and "data_root=" in message and "data={download: false}" in message
+    assert "dataset: imagefolder" in message and not root.exists()
+
+
+def test_truncated_archive_is_named(imagefolder, tmp_path):
+    archive = tmp_path / "set.tar.gz"
+    with tarfile.open(archive, "w:gz") as tar:
+        tar.add(imagefolder, arcname="top")
+    archive.write_bytes(archive.read_bytes()[: archive.stat().st_size // 2])
+    with pytest.raises(DataSetError, match=r"set.tar.gz': the archive is truncated or corrupt"):
+        load_dataset("imagefolder", archive, 16)
+
+
+def test_one_class_is_refused_and_odd_class_folders_are_named(tmp_path):
+    import cv2
+
+    from edgenas.data import DataSetWarning
+
+    def image(path):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        cv2.imwrite(str(path), np.full((8, 8, 3), 100, np.uint8))
+
+    image(tmp_path / "one/train/cat/0.png")
+    image(tmp_path / "one/test/cat/0.png")
+    with pytest.raises(DataSetError, match="1 class \\(cat\\) under train/; a classifier needs at least 2"):
+        load_imagefolder(tmp_path / "one", 8)
+    for cls in ("cat", "dog"):
+        image(tmp_path / f"odd/train/{cls}/0.png")
+    image(tmp_path / "odd/test/cat/0.png")
+    (tmp_path / "odd/train/bird").mkdir()
+    with pytest.warns(DataSetWarning) as warned:
+        arrays = load_imagefolder(tmp_path / "odd", 8)
+    text = " ".join(str(w.message) for w in warned)
+    assert "classes ['dog'] have training images but no test" in text and "class folders ['bird'] hold no images" in text
+    assert arrays["train"].classes == ["cat", "dog"]

@@ -109,7 +109,9 @@ def test_standalone_without_torch(model, tmp_path):
     frames.mkdir()
     for i in range(3):
         cv2.imwrite(str(frames / f"{i}.png"), np.full((20, 20, 3), 60 * i, np.uint8))
-    code = ("import sys; sys.modules['torch'] = None; sys.modules['edgenas'] = None; sys.path.insert(0, sys.argv[1]); "
+    # a device: no torch, no edgenas, no imageio-ffmpeg (OpenCV's MPEG-4 writer is the fallback)
+    code = ("import sys; sys.modules['torch'] = None; sys.modules['edgenas'] = None; "
+            "sys.modules['imageio_ffmpeg'] = None; sys.path.insert(0, sys.argv[1]); "
             "import demo; sys.exit(demo.main(sys.argv[2:]))")
     subprocess.run([sys.executable, "-c", code, str(src), "--model", str(onnx_path), "--source", str(frames),
                     "--headless", "--out", str(tmp_path / "o.mp4")], check=True, cwd=tmp_path)

@@ -85,3 +85,29 @@ def test_controls_build_and_round_trip(tmp_path):
             np.testing.assert_allclose(loaded(x).numpy(), net(x).numpy(), atol=1e-5)
     with pytest.raises(ValueError, match="controls.models"):
         control_spec("vgg", 10, random={"space": "darts"}, darts_net=DARTS_NET)
+
+
+def test_damaged_checkpoint_names_the_file_and_its_fix(tmp_path):
+    from edgenas.records import DamagedFile
+
+    spec = dict(family="darts", arch=ARCH, width=8, num_cells=3, num_classes=4)
+    save_checkpoint(tmp_path / "baseline.pt", build_model(spec), spec)
+    data = (tmp_path / "baseline.pt").read_bytes()
+    (tmp_path / "baseline.pt").write_bytes(data[: len(data) // 2])  # a copy cut short
+    with pytest.raises(DamagedFile, match=r"baseline.pt is damaged .*snakemake .*baseline.pt --forcerun"):
+        load_checkpoint(tmp_path / "baseline.pt")
+
+
+def test_a_damaged_resume_checkpoint_is_set_aside_and_the_stage_starts_afresh(tmp_path, capsys):
+    from edgenas.resume import checkpoint_to_resume
+
+    work = tmp_path / "train"
+    settings = {"epochs": 3}
+    assert checkpoint_to_resume(work, settings) is None
+    torch.save({"state_dict": {"w": torch.zeros(3)}}, work / "last.ckpt")
+    assert checkpoint_to_resume(work, settings) == work / "last.ckpt"  # intact: resumed
+    (work / "last.ckpt").write_bytes((work / "last.ckpt").read_bytes()[:40])  # killed while writing
+    assert checkpoint_to_resume(work, settings) is None and not (work / "last.ckpt").exists()
+    aside = [p for p in tmp_path.iterdir() if p.name.startswith("train.damaged-")]
+    assert len(aside) == 1 and (aside[0] / "last.ckpt").exists()  # kept, renamed, not deleted
+    assert "is damaged (cut short?): set aside" in capsys.readouterr().out

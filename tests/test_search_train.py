@@ -141,3 +141,60 @@ def test_distillation_pulls_the_student_toward_a_frozen_teacher(arrays, tmp_path
     assert all(torch.equal(before[k], v) for k, v in teacher.state_dict().items())
     saved = torch.load(tmp_path / "last.ckpt", weights_only=True)["state_dict"]
     assert saved and all(k.startswith("net.") for k in saved)
+
+
+KILLED_RUN = """
+import sys, time
+sys.path.insert(0, sys.argv[1])
+from conftest import ARCH
+from edgenas.data import load_imagefolder, split_indices
+from edgenas.spaces.darts import build_net
+from edgenas.train import HistoryWriter, Recipe, fit
+
+train = load_imagefolder(sys.argv[2], 16)["train"]
+tr, va = split_indices(len(train.y), 0.1, 0)
+start = HistoryWriter.on_train_epoch_start
+def pause(self, trainer, module):  # epoch 1's checkpoint is written: give the test time to kill us
+    if trainer.current_epoch == 1:
+        time.sleep(5)
+    start(self, trainer, module)
+HistoryWriter.on_train_epoch_start = pause
+recipe = Recipe(epochs=4, batch_size=16, learning_rate=0.05, momentum=0.9, weight_decay=5e-4, schedule="onecycle",
+                label_smoothing=0.1, cutout=0)
+fit(build_net(ARCH, width=8, num_cells=3, num_classes=4), train, tr, va, [0.5] * 3, [0.25] * 3, recipe, seed=0,
+    workdir=sys.argv[3])
+"""
+
+
+def test_training_killed_with_sigkill_resumes_on_rerun(imagefolder, tmp_path):
+    """kill -9 in the middle of training, then the same call again: it resumes from the last epoch
+    checkpoint (epoch 1's row is kept, not retrained) and ends with every epoch's history row."""
+    import signal
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    from conftest import ARCH
+    from edgenas.data import load_imagefolder
+
+    work = tmp_path / "work"  # fit's checkpoint folder
+    proc = subprocess.Popen([sys.executable, "-c", KILLED_RUN, str(Path(__file__).parent), str(imagefolder), str(work)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 120
+    while not ((work / "last.ckpt").exists() and (work / "history.csv").exists()) and time.time() < deadline:
+        time.sleep(0.05)
+    time.sleep(1.0)  # inside the pause at the start of epoch 2
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert proc.returncode == -signal.SIGKILL
+    before = (work / "history.csv").read_text().splitlines()
+    assert len(before) == 2  # header and epoch 1: killed in epoch 2
+    train = load_imagefolder(imagefolder, 16)["train"]
+    tr, va = split_indices(len(train.y), 0.1, 0)
+    net = build_net(ARCH, width=8, num_cells=3, num_classes=4)
+    history = fit(net, train, tr, va, [0.5] * 3, [0.25] * 3, replace(RECIPE, epochs=4, batch_size=16), seed=0,
+                  workdir=work)
+    assert [int(r["epoch"]) for r in history] == [1, 2, 3, 4]
+    assert (work / "history.csv").read_text().splitlines()[1] == before[1]  # epoch 1 resumed, not trained again
+    assert net(__import__("torch").zeros(2, 3, 16, 16)).shape == (2, 4)

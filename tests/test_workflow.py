@@ -47,6 +47,7 @@ def test_every_artifact_exists(run):
                  "bench_local.csv", "figures/local/accuracy_latency.png", "figures/local/accuracy_size.png",
                  "figures/local/stage_gains.png", "figures/architecture.png", "figures/population.png",
                  "figures/latency_check.png", "figures/training_curves.png", "report/report.html", "report/report.md",
+                 "report/paper.pdf", "report/slides.pdf",
                  "latency/local.json", "models/baseline_int8.onnx", "models/control_resnet20_int8.onnx",
                  "models/control_resnet20.pt", "models/control_mobilenetv2.onnx", "models/control_random2.pt",
                  "demo/demo.mp4", "demo/summary.json",
@@ -122,10 +123,12 @@ def markdown_tables(text: str) -> dict[str, list]:
 
 
 def test_report_tables_match_the_csvs(run):
-    """Every value of the report's results, NAS-vs-controls and compression tables is the CSV's."""
+    """Every value of the report's results, NAS-vs-controls and compression tables is the CSV's,
+    as ``for_readers`` writes it (labels with units, accuracy in %, ms, M MACs)."""
     import pandas as pd
 
-    from edgenas.report import RESULT_COLUMNS, fmt
+    from edgenas import analysis
+    from edgenas.report import RESULT_COLUMNS, for_readers
 
     workdir, _ = run
     md = (workdir / "results/report/report.md").read_text()
@@ -133,37 +136,28 @@ def test_report_tables_match_the_csvs(run):
     tables = markdown_tables(md)
     bench = pd.read_csv(workdir / "results/bench_local.csv")
     results = tables["Target: local"][0]
-    assert list(results.columns) == RESULT_COLUMNS and len(results) == len(bench)
-    for (_, row), (_, csv_row) in zip(results.iterrows(), bench[RESULT_COLUMNS].iterrows()):
-        assert list(row) == [fmt(v) for v in csv_row], (list(row), list(csv_row))
+    expected = for_readers(bench[RESULT_COLUMNS])
+    assert list(results.columns) == list(expected.columns) and "latency p50 (ms)" in results.columns
+    for (_, row), (_, want) in zip(results.iterrows(), expected.iterrows()):
+        assert list(row) == list(want), (list(row), list(want))
         assert "<td>" + "</td><td>".join(row) + "</td>" in html  # the HTML shows the same cells
 
-    onnx = bench[bench["format"].str.startswith("onnx") & (bench.threads == bench.threads.min())]
-    deployed, versus_int8, versus_fp32, steps = tables["local"]  # "Did NAS help?", "What did compression add?"
-    final = onnx[onnx.stage == onnx.model.map(lambda m: "int8" if m == "nas" else "baseline_int8")].set_index("model")
+    deployed, versus_int8, versus_fp32, steps = tables["local"][:4]  # "Did NAS help?", "What did compression add?"
+    assert deployed.equals(for_readers(analysis.deployed_models(bench)))
     assert set(deployed.model) == {"nas", "random1", "random2", "resnet20", "mobilenetv2"}
-    for _, row in deployed.iterrows():
-        assert row["accuracy"] == fmt(final.loc[row.model, "accuracy"])
-        assert row["p50 ms"] == fmt(final.loc[row.model, "latency_ms_p50"])
-        faster_and_better = final[(final.index != row.model) & (final.accuracy >= final.loc[row.model, "accuracy"])
-                                  & (final.latency_ms_p50 <= final.loc[row.model, "latency_ms_p50"])]
-        assert row["on Pareto front"] == fmt(faster_and_better.empty)
-    for stage, versus in (("baseline_int8", versus_int8), ("baseline", versus_fp32)):
-        same = onnx[onnx.stage == stage].set_index("model")
-        assert set(versus.model) == {"nas", "random1", "random2", "resnet20", "mobilenetv2"}
-        for _, row in versus.iterrows():
-            assert row["accuracy"] == fmt(same.loc[row.model, "accuracy"])
-            assert row["p50 ms"] == fmt(same.loc[row.model, "latency_ms_p50"])
-            if row.model != "nas":
-                assert row["vs NAS (points)"] == fmt(100 * (same.loc[row.model, "accuracy"] - same.loc["nas", "accuracy"]))
-
-    nas = bench[(bench.model == "nas") & bench["format"].str.startswith("onnx")]
-    for _, row in steps.iterrows():
-        same = nas[nas.threads == int(row.threads)].set_index("stage")
-        assert row["p50 ms"] == fmt(same.loc[row.stage, "latency_ms_p50"])
-        assert row["speed-up (total)"] == fmt(same.loc["baseline", "latency_ms_p50"] / same.loc[row.stage, "latency_ms_p50"])
-        assert row["smaller (total)"] == fmt(same.loc["baseline", "size_mb"] / same.loc[row.stage, "size_mb"])
-        assert row["accuracy"] == fmt(same.loc[row.stage, "accuracy"])
+    assert versus_int8.equals(for_readers(analysis.nas_vs_controls(bench, "baseline_int8")))
+    assert versus_fp32.equals(for_readers(analysis.nas_vs_controls(bench, "baseline")))
+    assert steps.equals(for_readers(analysis.compression_steps(bench)))
+    # and the analysis itself: the deployed verdict follows from the CSV
+    onnx = bench[bench["format"].str.startswith("onnx") & (bench.threads == bench.threads.min())]
+    final = onnx[onnx.stage == onnx.model.map(lambda m: "int8" if m == "nas" else "baseline_int8")].set_index("model")
+    for _, row in analysis.deployed_models(bench).iterrows():
+        better = final[(final.index != row.model) & (final.accuracy >= final.loc[row.model, "accuracy"])
+                       & (final.latency_ms_p50 <= final.loc[row.model, "latency_ms_p50"])]
+        assert row["on Pareto front"] == better.empty
+    base = onnx[(onnx.model == "nas")].set_index("stage")
+    row = analysis.compression_steps(bench).iloc[-1]
+    assert row["speed-up (total)"] == base.loc["baseline", "latency_ms_p50"] / base.loc["int8", "latency_ms_p50"]
 
 
 def test_report_has_every_section_and_the_search_figures(run):
@@ -181,6 +175,47 @@ def test_report_has_every_section_and_the_search_figures(run):
     assert f"{geno['search']['seconds']} s wall time" in md
 
 
+def pdf_text(path) -> tuple[int, str]:
+    from pypdf import PdfReader
+
+    pages = PdfReader(str(path)).pages
+    return len(pages), " ".join(page.extract_text() for page in pages)
+
+
+def test_paper_and_slides_state_the_runs_numbers_in_english_and_vietnamese(run, tmp_path):
+    """paper.pdf: 6-8 A4 pages; slides.pdf: 10-16 slides; both carry the run's headline numbers in
+    their text layer, and the Vietnamese rendering its diacritics."""
+    import yaml
+
+    from edgenas.publish import ms, pct, publish
+    from edgenas.study import Study
+
+    workdir, data = run
+    r = workdir / "results"
+    pages, text = pdf_text(r / "report/paper.pdf")
+    slides, slide_text = pdf_text(r / "report/slides.pdf")
+    assert 6 <= pages <= 8 and 10 <= slides <= 16, (pages, slides)
+    study_numbers = Study.read(bench_csvs=[r / "bench_local.csv"], search_result=r / "search/genotype.json",
+                               latency_table=r / "latency/local.json", prune_json=r / "models/prune.json",
+                               stats_json=workdir / "resources/data/stats.json", settings={}, figures={})
+    headline = study_numbers.headline()
+    for number in (pct(headline["final_accuracy"]), ms(headline["final_ms"]), ms(headline["baseline_ms"])):
+        assert number in text, number
+    assert "Abstract" in text and "References" in text and "wiring check" in text  # the smoke run says what it is
+    assert ms(headline["final_ms"]) in slide_text
+
+    settings = yaml.safe_load((REPO / "config/config.yaml").read_text())
+    settings["data"].update(yaml.safe_load((REPO / "config/presets/smoke.yaml").read_text())["data"])
+    figures = {p.stem: str(p) for p in (r / "figures").glob("*.png")}
+    figures.update({f"local/{p.stem}": str(p) for p in (r / "figures/local").glob("*.png")})
+    study = Study(**{**study_numbers.__dict__, "settings": settings, "figures": figures})
+    publish(study, lang="vi", paper_pdf=r / "report/paper_vi.pdf", slides_pdf=r / "report/slides_vi.pdf")
+    pages, text = pdf_text(r / "report/paper_vi.pdf")
+    assert 6 <= pages <= 8 and "Tóm tắt" in text and "độ chính xác" in text and "Tài liệu tham khảo" in text
+    assert pct(headline["final_accuracy"], "vi") in text  # numbers with a decimal comma
+    assert "Câu hỏi" in pdf_text(r / "report/slides_vi.pdf")[1]
+
+
 def test_disabling_controls_removes_their_rules(run, tmp_path):
     _, data = run
     on = planned_rules(snakemake(tmp_path, "-n", "--config", *data).stdout)
@@ -195,9 +230,11 @@ def test_demo_video_has_every_frame(run):
     workdir, _ = run
     summary = json.loads((workdir / "results/demo/summary.json").read_text())
     cap = cv2.VideoCapture(str(workdir / "results/demo/demo.mp4"))
-    assert summary["frames"] == 20 == int(cap.get(cv2.CAP_PROP_FRAME_COUNT))
+    assert summary["frames"] == 20 and int(cap.get(cv2.CAP_PROP_FRAME_COUNT)) == 10 + 20 + 10  # two 1 s cards
+    assert cap.get(cv2.CAP_PROP_FPS) == 10 and 0 <= summary["accuracy"] <= 1
     assert int(cap.get(cv2.CAP_PROP_FRAME_HEIGHT)) == 256
     assert summary["inference_ms_p50"] > 0 and summary["end_to_end_fps"] > 0
+    assert summary["codec"] == "h264" and "predictions" in summary  # what browsers and slides play
 
 
 def test_second_dry_run_has_nothing_to_do(run):
@@ -279,6 +316,14 @@ def test_missing_graphviz_stops_a_real_run_not_a_dry_run(imagefolder, tmp_path):
     out = subprocess.run(cmd, capture_output=True, text=True, env=env)
     assert out.returncode != 0 and "graphviz's 'dot' is not on PATH" in out.stdout + out.stderr
     assert not (workdir / "resources").exists() and not (workdir / "results").exists()
+
+
+def test_an_undeclared_target_is_named_with_the_declared_ones(run):
+    workdir, data = run
+    out = snakemake(workdir, "results/bench_pi9.csv", "--config", *data, check=False)
+    text = out.stdout + out.stderr
+    assert out.returncode != 0 and "'pi9' is not a declared target; the declared ones are local" in text
+    assert not (workdir / "results/bench_pi9.csv").exists()
 
 
 def test_lint_is_clean():

@@ -14,6 +14,8 @@ import pytorch_lightning as pl
 import torch
 from torch import nn
 
+from .errors import ConfigError
+
 
 @dataclass(frozen=True)
 class Hardware:
@@ -39,12 +41,12 @@ def resolve(device: str = "auto", precision: str = "auto") -> Hardware:
     on the CPU: with channels-last, fp32 trains faster than bf16 autocast on an AVX512-BF16
     CPU (benchmarks/train_throughput.py)."""
     if device == "cuda" and not torch.cuda.is_available():
-        raise RuntimeError("device: 'cuda' was asked for but torch sees no CUDA device")
+        raise ConfigError("device: 'cuda' was asked for but torch sees no CUDA device")
     gpu = device == "cuda" or (device == "auto" and torch.cuda.is_available())
     if precision == "auto":
         precision = ("bf16" if torch.cuda.is_bf16_supported() else "16") if gpu else "32"
     if precision == "16" and not gpu:
-        raise ValueError("precision: '16' (fp16 autocast) needs a CUDA device; use '32' or 'bf16' on the CPU")
+        raise ConfigError("precision: '16' (fp16 autocast) needs a CUDA device; use '32' or 'bf16' on the CPU")
     return Hardware("gpu" if gpu else "cpu", {"32": "32-true", "bf16": "bf16-mixed", "16": "16-mixed"}[precision])
 
 

@@ -15,6 +15,7 @@ from typing import Any
 
 from torch import nn
 
+from .errors import ConfigError
 from .latency import LatencyTable
 
 FAMILIES = ("random", "resnet20", "mobilenetv2")
@@ -49,7 +50,7 @@ def control_spec(name: str, num_classes: int, *, random: dict[str, Any], darts_n
                 **darts_net}
     if name in ("resnet20", "mobilenetv2"):
         return {"family": name, "num_classes": num_classes}
-    raise ValueError(f"controls.models: unknown control {name!r} (one of {', '.join(FAMILIES)})")
+    raise ConfigError(f"controls.models: unknown control {name!r} (one of {', '.join(FAMILIES)})")
 
 
 def resnet20(num_classes: int) -> nn.Module:

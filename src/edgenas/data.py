@@ -6,7 +6,10 @@ are index lists derived from one seed.
 """
 from __future__ import annotations
 
+import shutil
 import tarfile
+import warnings
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
@@ -15,6 +18,7 @@ import numpy as np
 import torch
 from torch.utils.data import BatchSampler, DataLoader, Dataset, RandomSampler, SequentialSampler
 
+from .errors import DataSetError
 from .ondevice import fit_image  # the one geometry step, shared with the device side
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".gif", ".webp", ".tif", ".tiff"}
@@ -51,22 +55,34 @@ def decode_image(blob: bytes) -> np.ndarray:
 
 
 def load_cifar10(root: str | Path, download: bool, image_size: int) -> dict[str, ImageArrays]:
-    """CIFAR-10 through torchvision: reads ``root/cifar-10-batches-py`` or downloads it."""
+    """CIFAR-10 through torchvision: reads ``root/cifar-10-batches-py`` or downloads it. A failed
+    download (no network, say) leaves nothing half made and says what to do instead."""
     from torchvision.datasets import CIFAR10
 
+    root = Path(root)
+    made = [] if root.exists() else [root]  # what a failed attempt must not leave behind
+    archive = root / "cifar-10-python.tar.gz"
+    if root.exists() and not archive.exists():
+        made.append(archive)
     out = {}
-    for split in SPLITS:
-        try:
+    try:
+        for split in SPLITS:
             ds = CIFAR10(str(root), train=split == "train", download=download)
-        except RuntimeError as err:  # torchvision's "Dataset not found or corrupted"
-            raise FileNotFoundError(
-                f"data_root {root!r}: no CIFAR-10 (cifar-10-batches-py) there and download "
-                f"is off or failed ({err}). Set data_root to an existing copy or enable data.download."
-            ) from err
-        x = ds.data
-        if image_size != x.shape[1]:
-            x = np.stack([fit_image(a, image_size) for a in x])
-        out[split] = ImageArrays(x=x, y=np.asarray(ds.targets, dtype=np.int64), classes=list(ds.classes))
+            x = ds.data
+            if image_size != x.shape[1]:
+                x = np.stack([fit_image(a, image_size) for a in x])
+            out[split] = ImageArrays(x=x, y=np.asarray(ds.targets, dtype=np.int64), classes=list(ds.classes))
+    except (RuntimeError, OSError, EOFError, tarfile.TarError) as err:  # urllib's URLError is an OSError
+        for path in made:
+            shutil.rmtree(path, ignore_errors=True) if path.is_dir() else path.unlink(missing_ok=True)
+        reason = str(getattr(err, "reason", None) or err).splitlines()[0]
+        tried = f"the download failed ({reason})" if download else "download is off (data.download: false)"
+        raise DataSetError(
+            f"data_root {str(root)!r}: no CIFAR-10 there (a cifar-10-batches-py folder) and {tried}. Either copy "
+            f"cifar-10-batches-py into {str(root)!r}, or point data_root at the folder that holds it: snakemake "
+            f"--cores 4 --config data_root=/path/to/folder \"data={{download: false}}\"; an ImageFolder copy works "
+            f"too: --config data_root=/path/to/cifar10.tar.gz \"data={{dataset: imagefolder}}\"."
+        ) from None
     return out
 
 
@@ -89,36 +105,71 @@ def _imagefolder_members(root: Path) -> Iterator[tuple[str, str, bytes, str]]:
                 if hit:
                     yield hit[0], hit[1], path.read_bytes(), str(path)
     elif tarfile.is_tarfile(root):
-        with tarfile.open(root) as tar:
-            for member in tar:
-                if member.isfile() and Path(member.name).suffix.lower() in IMAGE_SUFFIXES:
-                    hit = parse(Path(member.name).parts)
-                    if hit:
-                        yield hit[0], hit[1], tar.extractfile(member).read(), member.name
+        try:
+            with tarfile.open(root) as tar:
+                for member in tar:
+                    if member.isfile() and Path(member.name).suffix.lower() in IMAGE_SUFFIXES:
+                        hit = parse(Path(member.name).parts)
+                        if hit:
+                            yield hit[0], hit[1], tar.extractfile(member).read(), member.name
+        except (EOFError, OSError, tarfile.TarError, zlib.error) as err:
+            raise DataSetError(f"data_root {str(root)!r}: the archive is truncated or corrupt ({err}); download or "
+                               "copy it again") from None
     else:
-        raise FileNotFoundError(f"data_root {str(root)!r} is neither a folder nor a .tar/.tar.gz archive")
+        raise DataSetError(f"data_root {str(root)!r} is neither a folder nor a .tar/.tar.gz archive")
+
+
+def _class_folders(root: Path) -> dict[str, set[str]]:
+    """Class folder names under ``train/`` and ``test/``, empty ones included."""
+    found: dict[str, set[str]] = {s: set() for s in SPLITS}
+    if root.is_dir():
+        names = [p.relative_to(root).parts for p in root.rglob("*") if p.is_dir()]
+    else:
+        with tarfile.open(root) as tar:
+            names = [Path(m.name).parts for m in tar if m.isdir()]
+    for parts in names:
+        for i, part in enumerate(parts[:-1]):
+            if part in SPLITS and i + 2 == len(parts):
+                found[part].add(parts[-1])
+    return found
+
+
+class DataSetWarning(UserWarning):
+    """Something in the data set that is probably a mistake but leaves the results valid."""
 
 
 def load_imagefolder(root: str | Path, image_size: int) -> dict[str, ImageArrays]:
     """An ImageFolder data set (``train/<class>/…`` and ``test/<class>/…``), any image size."""
     root = Path(root)
     if not root.exists():
-        raise FileNotFoundError(f"data_root {str(root)!r} does not exist")
+        raise DataSetError(f"data_root {str(root)!r} does not exist")
     images: dict[str, list[np.ndarray]] = {s: [] for s in SPLITS}
     names: dict[str, list[str]] = {s: [] for s in SPLITS}
     for split, cls, blob, name in _imagefolder_members(root):
         try:
             images[split].append(fit_image(decode_image(blob), image_size))
         except ValueError as err:
-            raise ValueError(f"data_root {str(root)!r}: {name}: {err}") from err
+            raise DataSetError(f"data_root {str(root)!r}: {name}: {err}") from None
         names[split].append(cls)
     for split in SPLITS:
         if not images[split]:
-            raise ValueError(f"data_root {str(root)!r}: no images under a '{split}/<class>/' folder")
+            raise DataSetError(f"data_root {str(root)!r}: no images under a '{split}/<class>/' folder")
     classes = sorted(set(names["train"]))
+    if len(classes) < 2:
+        raise DataSetError(f"data_root {str(root)!r}: {len(classes)} class ({', '.join(classes)}) under train/; "
+                           "a classifier needs at least 2 class folders")
     unknown = set(names["test"]) - set(classes)
     if unknown:
-        raise ValueError(f"data_root {str(root)!r}: test classes {sorted(unknown)} have no training images")
+        raise DataSetError(f"data_root {str(root)!r}: test classes {sorted(unknown)} have no training images")
+    untested = sorted(set(classes) - set(names["test"]))
+    if untested:
+        warnings.warn(f"data_root {str(root)!r}: classes {untested} have training images but no test folder or "
+                      "images: their test accuracy is not measured", DataSetWarning)
+    for split, folders in _class_folders(root).items():
+        empty = sorted(folders - set(names[split]))
+        if empty:
+            warnings.warn(f"data_root {str(root)!r}: {split}/ class folders {empty} hold no images "
+                          f"({', '.join(sorted(IMAGE_SUFFIXES))}); they are left out", DataSetWarning)
     index = {c: i for i, c in enumerate(classes)}
     return {
         s: ImageArrays(np.stack(images[s]), np.array([index[c] for c in names[s]], dtype=np.int64), classes)
@@ -132,7 +183,7 @@ def load_dataset(dataset: str, root: str | Path, image_size: int, download: bool
         return load_cifar10(root, download, image_size)
     if dataset == "imagefolder":
         return load_imagefolder(root, image_size)
-    raise ValueError(f"data.dataset: unknown data set {dataset!r} (cifar10 or imagefolder)")
+    raise DataSetError(f"data.dataset: unknown data set {dataset!r} (cifar10 or imagefolder)")
 
 
 def describe_source(dataset: str, root: str | Path) -> dict:

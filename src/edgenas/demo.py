@@ -133,7 +133,7 @@ class Classifier:
 
 
 def annotate(frame: np.ndarray, probs: np.ndarray, classes: list[str], ms: float, fps: float,
-             top_k: int, display: int) -> np.ndarray:
+             top_k: int, display: int, extra: str | None = None) -> np.ndarray:
     """The RGB frame as OpenCV's BGR, scaled to ``display`` pixels high, with the top-k labels,
     latency and FPS, ready to show or write."""
     import cv2
@@ -142,12 +142,32 @@ def annotate(frame: np.ndarray, probs: np.ndarray, classes: list[str], ms: float
     out = cv2.resize(np.ascontiguousarray(frame[:, :, ::-1]), (max(1, round(w * display / h)), display),
                      interpolation=cv2.INTER_NEAREST)
     order = np.argsort(probs)[::-1][:top_k]
-    lines = [f"{classes[i]} {probs[i]:.0%}" for i in order] + [f"{ms:.2f} ms  {fps:.1f} FPS"]
+    lines = [f"{classes[i]} {probs[i]:.0%}" for i in order] + [f"{ms:.2f} ms  {fps:.1f} FPS"] + ([extra] if extra else [])
+    font, scale = cv2.FONT_HERSHEY_SIMPLEX, 0.6
     for n, text in enumerate(lines):
         y = 22 + 22 * n
-        cv2.putText(out, text, (6, y), cv2.FONT_HERSHEY_SIMPLEX, 0.6, (0, 0, 0), 3, cv2.LINE_AA)
-        cv2.putText(out, text, (6, y), cv2.FONT_HERSHEY_SIMPLEX, 0.6,
-                    (0, 255, 0) if n == 0 else (255, 255, 255), 1, cv2.LINE_AA)
+        (w, h), base = cv2.getTextSize(text, font, scale, 1)
+        # a dark box behind the text: an outline drawn thicker is also wider, and left ghost letters
+        shade = out[y - h - 4:y + base, 2:8 + w]
+        shade[:] = (shade * 0.35).astype(out.dtype)
+        cv2.putText(out, text, (6, y), font, scale, (0, 255, 0) if n == 0 else (255, 255, 255), 1, cv2.LINE_AA)
+    return out
+
+
+def card(lines: list[str], width: int, height: int) -> np.ndarray:
+    """A title card (BGR): the first line large, the others below it, on a dark background."""
+    import cv2
+
+    out = np.full((height, width, 3), 24, np.uint8)
+    font = cv2.FONT_HERSHEY_SIMPLEX
+    y = max(30, height // 10)
+    for n, text in enumerate(lines):
+        scale = 0.9 if n == 0 else 0.55
+        while cv2.getTextSize(text, font, scale, 1)[0][0] > width - 20 and scale > 0.3:
+            scale -= 0.05  # long lines shrink to fit
+        cv2.putText(out, text, (10, y), font, scale, (255, 255, 255) if n else (80, 220, 80), 1 if n else 2,
+                    cv2.LINE_AA)
+        y += int(34 * scale + 10)
     return out
 
 
@@ -164,12 +184,57 @@ def display_available() -> bool:
         return False
 
 
+class VideoFile:
+    """An MP4 writer: H.264 (yuv420p, which browsers, PowerPoint and QuickTime play) through the
+    ffmpeg that imageio-ffmpeg ships, where it is installed; else OpenCV's MPEG-4 Part 2, which
+    fewer players accept (a device with only numpy, onnxruntime and OpenCV)."""
+
+    def __init__(self, path: str, fps: float, size: tuple[int, int]):
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        self.codec = "h264"
+        try:
+            import imageio_ffmpeg
+        except ImportError:
+            import cv2
+
+            self.codec, self._cv = "mpeg4 (install imageio-ffmpeg for H.264)", cv2.VideoWriter(
+                path, cv2.VideoWriter_fourcc(*"mp4v"), fps, size)
+            if not self._cv.isOpened():
+                raise DemoError(f"{path}: OpenCV cannot write an MP4 here") from None
+            return
+        self._cv = None
+        self._ffmpeg = imageio_ffmpeg.write_frames(path, size, fps=fps, codec="libx264", pix_fmt_in="bgr24",
+                                                   pix_fmt_out="yuv420p", macro_block_size=2, quality=8,
+                                                   output_params=["-movflags", "+faststart"])
+        self._ffmpeg.send(None)
+
+    def write(self, picture_bgr: np.ndarray) -> None:
+        if self._cv is not None:
+            self._cv.write(picture_bgr)
+        else:
+            self._ffmpeg.send(np.ascontiguousarray(picture_bgr))
+
+    def close(self) -> None:
+        if self._cv is not None:
+            self._cv.release()
+        else:
+            self._ffmpeg.close()
+
+
 def run(frames: Iterable[np.ndarray], classifier: Classifier, *, out: str | None = None, show: bool = False,
-        top_k: int = 1, display: int = 256, fps_out: float = 10.0, max_frames: int = 0) -> dict:
-    """Classify a stream of RGB frames; write it to ``out`` (MP4) and/or show it. Returns the summary."""
+        top_k: int = 1, display: int = 256, fps_out: float = 10.0, max_frames: int = 0,
+        labels: Iterable[int] | None = None, opening: list[str] | None = None, closing: list[str] | None = None,
+        card_seconds: float = 0.0) -> dict:
+    """Classify a stream of RGB frames; write it to ``out`` (MP4) and/or show it. Returns the summary.
+
+    With ``labels`` (the true class of each frame) the running accuracy is shown too. With
+    ``card_seconds`` > 0 the video opens with the ``opening`` card and closes with the ``closing``
+    card, to which the latency and FPS measured here are added."""
     import cv2
 
     writer, latencies, predictions = None, [], []
+    truth = iter(labels) if labels is not None else None
+    correct = 0
     start = time.perf_counter()
     fps = 0.0
     for n, frame in enumerate(frames):
@@ -178,13 +243,16 @@ def run(frames: Iterable[np.ndarray], classifier: Classifier, *, out: str | None
         probs, ms = classifier(frame)
         latencies.append(ms)
         predictions.append(int(probs.argmax()))
-        picture = annotate(frame, probs, classifier.classes, ms, fps, top_k, display)
+        extra = None
+        if truth is not None:
+            correct += int(predictions[-1] == next(truth))
+            extra = f"accuracy {correct / (n + 1):.1%} of {n + 1}"
+        picture = annotate(frame, probs, classifier.classes, ms, fps, top_k, display, extra)
         if out:
             if writer is None:
-                Path(out).parent.mkdir(parents=True, exist_ok=True)
-                writer = cv2.VideoWriter(out, cv2.VideoWriter_fourcc(*"mp4v"), fps_out, picture.shape[1::-1])
-                if not writer.isOpened():
-                    raise DemoError(f"{out}: OpenCV cannot write an MP4 here")
+                writer = VideoFile(out, fps_out, picture.shape[1::-1])
+                for _ in range(round(card_seconds * fps_out) if opening else 0):
+                    writer.write(card(opening, *picture.shape[1::-1]))
             writer.write(picture)
         if show:
             cv2.imshow("edgenas", picture)
@@ -192,17 +260,31 @@ def run(frames: Iterable[np.ndarray], classifier: Classifier, *, out: str | None
                 break
         fps = (n + 1) / (time.perf_counter() - start)
     seconds = time.perf_counter() - start
-    if writer is not None:
-        writer.release()
-    if show:
-        cv2.destroyAllWindows()
     if not latencies:
         raise DemoError("the source gave no frames")
     ms = np.asarray(latencies)
-    return {"frames": len(latencies), "inference_ms_p50": float(np.percentile(ms, 50)),
-            "inference_ms_p90": float(np.percentile(ms, 90)), "inference_ms_mean": float(ms.mean()),
-            "end_to_end_fps": len(latencies) / seconds, "predictions": [classifier.classes[i] for i in predictions],
-            "output": out}
+    summary = {"frames": len(latencies), "inference_ms_p50": float(np.percentile(ms, 50)),
+               "inference_ms_p90": float(np.percentile(ms, 90)), "inference_ms_mean": float(ms.mean()),
+               "end_to_end_fps": len(latencies) / seconds,
+               "accuracy": correct / len(latencies) if truth is not None else None,
+               "predictions": [classifier.classes[i] for i in predictions], "output": out,
+               "codec": writer.codec if writer is not None else None}
+    if writer is not None:
+        if card_seconds > 0 and closing is not None:
+            measured = [f"measured in this video: {summary['inference_ms_p50']:.2f} ms p50, "
+                        f"{summary['end_to_end_fps']:.0f} FPS end to end"]
+            for _ in range(round(card_seconds * fps_out)):
+                writer.write(card([*closing, *measured], *picture.shape[1::-1]))
+        writer.close()
+    if show:
+        cv2.destroyAllWindows()
+    return summary
+
+
+def model_card(path: str, classifier: Classifier) -> list[str]:
+    """What the demo's opening card says of a model on its own: file, size, classes, input."""
+    return [f"edgenas demo: {Path(path).name}", f"{os.path.getsize(path) / 1e6:.2f} MB, {len(classifier.classes)} "
+            f"classes, {classifier.size}x{classifier.size} input", f"on {ondevice.cpu_name()}"]
 
 
 def print_summary(summary: dict) -> None:
@@ -222,13 +304,17 @@ def main(argv=None) -> int:
     ap.add_argument("--fps", type=float, default=10.0, help="frame rate of the written MP4")
     ap.add_argument("--max-frames", type=int, default=0, help="stop after this many frames (0 = whole stream)")
     ap.add_argument("--threads", type=int, default=0)
+    ap.add_argument("--card-seconds", type=float, default=0.0,
+                    help="open and close the written video with a title card of this many seconds")
     args = ap.parse_args(argv)
     show = not args.headless and display_available()
     out = args.out or (None if show else "demo.mp4")
     try:
         classifier = Classifier(args.model, args.threads)
         summary = run(open_source(args.source), classifier, out=out, show=show, top_k=args.top_k,
-                      display=args.display, fps_out=args.fps, max_frames=args.max_frames)
+                      display=args.display, fps_out=args.fps, max_frames=args.max_frames,
+                      opening=model_card(args.model, classifier), closing=[f"edgenas demo: {Path(args.model).name}"],
+                      card_seconds=args.card_seconds)
     except DemoError as err:
         print(f"edgenas demo: {err}", file=sys.stderr)
         return 2

@@ -5,6 +5,7 @@ import torch
 from torch import nn
 
 from .data import ImageArrays
+from .errors import ConfigError
 
 IMPORTANCES = ("l1", "l2", "bn_scale", "lamp", "fpgm", "random")
 
@@ -22,7 +23,7 @@ def make_importance(name: str):
         "random": tp.importance.RandomImportance,
     }
     if name not in factories:
-        raise ValueError(f"prune.importance: unknown criterion {name!r} (one of {', '.join(IMPORTANCES)})")
+        raise ConfigError(f"prune.importance: unknown criterion {name!r} (one of {', '.join(IMPORTANCES)})")
     return factories[name]()
 
 
@@ -36,7 +37,7 @@ def prune_channels(net: nn.Module, image_size: int, *, ratio: float, importance:
     unknown = [name for name in keep_layers if name not in modules]
     if unknown:
         tops = ", ".join(name for name, _ in net.named_children())
-        raise ValueError(f"prune.keep_layers: no module named {', '.join(map(repr, unknown))} (top level: {tops})")
+        raise ConfigError(f"prune.keep_layers: no module named {', '.join(map(repr, unknown))} (top level: {tops})")
     net.eval()
     pruner = tp.pruner.BasePruner(
         net, torch.zeros(1, 3, image_size, image_size), importance=make_importance(importance),

@@ -6,8 +6,10 @@ import json
 from pathlib import Path
 from typing import Any
 
+from .errors import UserFacingError
 
-class DamagedFile(ValueError):
+
+class DamagedFile(UserFacingError, ValueError):
     """A result file that cannot be read back; the message names it and how to rebuild it."""
 
 

@@ -18,12 +18,13 @@ from pathlib import Path
 import numpy as np
 
 from . import ondevice
+from .errors import UserFacingError
 
 MIN_PYTHON = (3, 9)
 INSTALL_HINT = "python3 -m pip install onnxruntime numpy"
 
 
-class RemoteError(RuntimeError):
+class RemoteError(UserFacingError, RuntimeError):
     """Something on the way to or on the device failed; the message says what and where."""
 
 

@@ -1,8 +1,8 @@
 """The study's report, as HTML and as a Markdown twin, written from the run's result files alone.
 
-A renderer: the numbers come from ``analysis`` (tables computed from the benchmark CSVs),
-genotype.json, prune.json, Snakemake's per-job runtime files and the config; nothing here
-computes a result, and no number is typed by hand.
+A renderer: the numbers come from ``study.Study`` (the result files, read once) and
+``analysis`` (the tables computed from the benchmark CSVs), and Snakemake's per-job runtime
+files; nothing here computes a result, and no number is typed by hand.
 """
 from __future__ import annotations
 
@@ -20,10 +20,10 @@ import pandas as pd
 import yaml
 
 from . import analysis
-from .genotype import SearchResult, read_search_result
-from .latency import LatencyTable, read_latency_table
+from .genotype import SearchResult
+from .latency import LatencyTable
 from .ondevice import cpu_name
-from .records import read_csv, read_json
+from .study import Study
 
 RESULT_COLUMNS = ["model", "stage", "format", "threads", "accuracy", "latency_ms_p50", "latency_ms_p90", "size_mb",
                   "params", "macs", "gmacs_per_s", "peak_fraction"]
@@ -42,6 +42,37 @@ def fmt(value) -> str:
     if isinstance(value, float):
         return f"{value:.4g}"
     return str(value)
+
+
+# Column -> (label in words, with units; how a value reads). Every table the report shows of the
+# benchmark and analysis goes through ``for_readers``; the tests compare against the same function.
+READERS = {
+    "accuracy": ("accuracy (%)", lambda v: f"{100 * v:.2f}"),
+    "std error": ("std error (points)", lambda v: f"{100 * v:.2f}"),
+    "latency_ms_p50": ("latency p50 (ms)", lambda v: f"{v:.3f}"),
+    "latency_ms_p90": ("latency p90 (ms)", lambda v: f"{v:.3f}"),
+    "p50 ms": ("latency p50 (ms)", lambda v: f"{v:.3f}"),
+    "size_mb": ("size (MB)", lambda v: f"{v:.3f}"),
+    "params": ("params (k)", lambda v: f"{v / 1e3:.1f}"),
+    "macs": ("MACs (M)", lambda v: f"{v / 1e6:.2f}"),
+    "gmacs_per_s": ("GMAC/s", lambda v: f"{v:.1f}"),
+    "peak_fraction": ("of peak (%)", lambda v: f"{100 * v:.0f}"),
+    "vs NAS (points)": ("vs NAS (points)", lambda v: f"{v:+.2f}"),
+    "accuracy change (points)": ("accuracy change (points)", lambda v: f"{v:+.2f}"),
+}
+
+
+def for_readers(frame: pd.DataFrame) -> pd.DataFrame:
+    """A table as people read it: labels with units, accuracy in %, ms to 3 decimals, M MACs, k params,
+    ratios as '1.23x'; every other value as ``fmt`` writes it."""
+    out = {}
+    for column in frame.columns:
+        label, show = READERS.get(column, (column, None))
+        if show is None and ("speed-up" in column or "smaller" in column):
+            show = lambda v: f"{v:.2f}x"  # noqa: E731
+        out[label] = [fmt(v) if show is None or v is None or (isinstance(v, float) and math.isnan(v)) else show(v)
+                      for v in frame[column]]
+    return pd.DataFrame(out)
 
 
 @dataclass
@@ -110,6 +141,25 @@ class Document:
             elif kind == "pre":
                 out.append(f"```\n{block[1]}\n```")
         return "\n\n".join(out) + "\n"
+
+
+def times(ratio: float, more: str, less: str) -> str:
+    """A ratio in words: 2.1 -> '2.1x faster', 0.8 -> '1.25x slower' (never 'faster by 0.8x')."""
+    return f"{fmt(ratio)}x {more}" if ratio >= 1 else f"{fmt(1 / ratio)}x {less}"
+
+
+def wiring_check(bench: pd.DataFrame, classes: int, train_images: int) -> str | None:
+    """A warning for runs whose numbers cannot carry a conclusion: tiny data, or the searched net
+    within three standard errors of chance (the smoke preset's runs, say)."""
+    nas = bench[(bench.model == "nas") & (bench.stage == "baseline") & bench["format"].str.startswith("onnx")].iloc[0]
+    chance = 1 / classes
+    near_chance = nas.accuracy - chance <= 3 * analysis.standard_error(chance, int(nas.test_images))
+    if near_chance or nas.test_images < 1000 or train_images < 5000:
+        return (f"NOTE: this run's numbers are a wiring check, not a result: it trained on {train_images} images and "
+                f"tested on {int(nas.test_images)}" + (f", and the searched net scores {fmt(nas.accuracy)} where "
+                                                       f"chance is {fmt(chance)}" if near_chance else "")
+                + ". Differences below are not evidence about the methods.")
+    return None
 
 
 def versions() -> pd.DataFrame:
@@ -245,20 +295,19 @@ def search_sections(doc: Document, result: SearchResult, table: LatencyTable | N
           f"CPU: {cpu_name()}.")
 
 
-def render(*, bench_csvs: list[str], search_result: str, latency_table: str | None, prune_json: str,
-           stats_json: str, run_times: list[str], settings: dict, figures: dict[str, str], html_path: str | Path,
-           md_path: str | Path) -> None:
-    """Write report.html and its Markdown twin ``md_path`` from the result files."""
-    result = read_search_result(search_result)
-    table = read_latency_table(latency_table) if latency_table else None
-    prune = read_json(prune_json)
-    stats = read_json(stats_json)
-    benches = [read_csv(p) for p in bench_csvs]
-    test_images = max(int(b.test_images.max()) for b in benches)  # a device measures a sample of these
+def render(study: Study, *, run_times: list[str], html_path: str | Path, md_path: str | Path) -> None:
+    """Write report.html and its Markdown twin ``md_path`` from the run's study."""
+    result, table, prune, stats, benches = study.result, study.table, study.prune, study.stats, study.benches
+    settings, figures, test_images = study.settings, study.figures, study.test_images
     doc = Document()
     doc.h(1, "edgenas: did NAS find a better model, and what did compression add?")
-    doc.p(f"Data: {stats['source']['dataset']} from {stats['source']['root']}; {test_images} test images. "
-          "Every number below is read from this run's result files.")
+    train_n, val_n = study.split_sizes
+    doc.p(f"Data: {stats['source']['dataset']} from {stats['source']['root']}; trained on {train_n} images "
+          f"({val_n} more held out for validation), tested on {test_images}. Every number below is read "
+          "from this run's result files.")
+    banner = wiring_check(benches[0], len(stats["classes"]), train_n)
+    if banner:
+        doc.p(banner)
     search_sections(doc, result, table, figures)
 
     doc.h(2, "3. The compression pipeline")
@@ -294,11 +343,13 @@ def render(*, bench_csvs: list[str], search_result: str, latency_table: str | No
         doc.p(f"CPU {bench.cpu.iloc[0]}, {bench.os.iloc[0]}, ONNX Runtime {bench.onnxruntime.iloc[0]}; batch 1. "
               "peak_fraction is the attained MAC rate over the peak of a large matrix multiply of the same data "
               "type on the same threads, measured in the same benchmark.")
-        doc.table(bench[RESULT_COLUMNS])
+        doc.table(for_readers(bench[RESULT_COLUMNS]))
         for name, caption in [("accuracy_latency", "Accuracy vs latency (1 thread) with the Pareto front."),
                               ("accuracy_size", "Accuracy vs file size with the Pareto front."),
                               ("stage_gains", "Speed-up and size reduction of each stage over the FP32 baseline.")]:
             doc.image(figures[f"{target}/{name}"], caption)
+    doc.image(figures["training_curves"], "Training loss and validation accuracy per epoch of every trained net "
+                                          "(the searched net, its fine-tuning and each control).")
 
     doc.h(2, "5. Analysis")
     doc.h(3, "Did NAS help?")
@@ -321,7 +372,7 @@ def render(*, bench_csvs: list[str], search_result: str, latency_table: str | No
         doc.p(f"As deployed (INT8, batch 1, {int(bench.threads.min())} thread(s)), the searched net after pruning, "
               f"fine-tuning and INT8 scores {fmt(nas.accuracy)} at {fmt(nas['p50 ms'])} ms and {verdict}. Every "
               "control is deployed as its trained net quantized with the same INT8 settings.")
-        doc.table(deployed)
+        doc.table(for_readers(deployed))
         for stage, label in (("baseline_int8", "quantized alike (INT8 of each trained net, before any pruning)"),
                              ("baseline", "as trained (FP32)")):
             table_ = analysis.nas_vs_controls(bench, stage)
@@ -345,29 +396,31 @@ def render(*, bench_csvs: list[str], search_result: str, latency_table: str | No
             elif len(randoms) == 1:
                 text += "One random-architecture seed: its seed-to-seed spread is not measured (add seeds). "
             doc.p(text)
-            doc.table(table_)
+            doc.table(for_readers(table_))
     doc.h(3, "What did compression add?")
     for bench in benches:
         steps = analysis.compression_steps(bench)
         final = steps[steps.stage == steps.stage.iloc[-1]]
         doc.h(4, f"{bench.target.iloc[0]}")
-        speed = ", ".join(f"{fmt(r['speed-up (total)'])}x at {r.threads} thread(s)" for _, r in final.iterrows())
-        doc.p(f"From the FP32 baseline to the final model: faster by {speed}; "
+        speed = ", ".join(f"{times(r['speed-up (total)'], 'faster', 'slower')} at {r.threads} thread(s)"
+                          for _, r in final.iterrows())
+        doc.p(f"From the FP32 baseline to the final model: {speed}; "
               f"{fmt(final['smaller (total)'].iloc[0])}x smaller; accuracy change "
               f"{fmt(final['accuracy change (points)'].iloc[0])} points.")
-        doc.table(steps)
+        doc.table(for_readers(steps))
         alone = analysis.int8_alone(bench)
         if len(alone):
             doc.p("INT8 alone (the unpruned net quantized with the same settings) against the whole chain "
                   "(pruning, fine-tuning, INT8), both relative to the FP32 baseline:")
-            doc.table(alone)
+            doc.table(for_readers(alone))
 
     doc.h(2, "6. Setup")
     source = stats["source"]
     formats = ", ".join(f"{n} {k}" for k, n in source["formats"].items())
     lossy = any(k in (".jpg", ".jpeg") for k in source["formats"])
     doc.p(f"Data set: {source['dataset']} from {source['root']} ({formats}); {stats['images']['train']} training "
-          f"and {stats['images']['test']} test images at {stats['image_size']}x{stats['image_size']}."
+          f"and {stats['images']['test']} test images at {stats['image_size']}x{stats['image_size']}, of which the "
+          f"run trained on {train_n}, validated on {val_n} and tested on {test_images}."
           + (" The images are JPEG-compressed, so accuracies run a little below those on the original CIFAR-10."
              if lossy else ""))
     doc.p(f"Hardware (where the report was written): {cpu_name()}, {os.cpu_count()} cores, "

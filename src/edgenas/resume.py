@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
+import time
 from pathlib import Path
 from typing import Any
 
@@ -17,11 +18,30 @@ def fingerprint(settings: dict[str, Any]) -> str:
     return hashlib.sha256(json.dumps(settings, sort_keys=True, default=str).encode()).hexdigest()
 
 
+def readable(checkpoint: Path) -> bool:
+    """Whether a checkpoint loads (one cut short by a killed job does not)."""
+    import torch
+
+    try:
+        torch.load(checkpoint, map_location="cpu", weights_only=True)
+        return True
+    except Exception:  # noqa: BLE001 (truncated zip, unpickling error, ...: all mean "damaged")
+        return False
+
+
 def checkpoint_to_resume(workdir: Path, settings: dict[str, Any]) -> Path | None:
-    """``workdir/last.ckpt`` when it was written with these settings; else an emptied ``workdir``."""
+    """``workdir/last.ckpt`` when it was written with these settings; else an emptied ``workdir``.
+
+    A damaged checkpoint is set aside (renamed, with its folder, never deleted) and the stage
+    starts afresh, saying so, instead of failing on every rerun."""
     stamp, last = workdir / "settings.sha256", workdir / "last.ckpt"
     if last.exists() and stamp.exists() and stamp.read_text() == fingerprint(settings):
-        return last
+        if readable(last):
+            return last
+        aside = workdir.with_name(f"{workdir.name}.damaged-{time.strftime('%Y%m%d-%H%M%S')}")
+        workdir.rename(aside)
+        print(f"{last} is damaged (cut short?): set aside as {aside / last.name}; starting this stage afresh",
+              flush=True)
     shutil.rmtree(workdir, ignore_errors=True)
     workdir.mkdir(parents=True)
     stamp.write_text(fingerprint(settings))

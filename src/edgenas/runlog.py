@@ -1,4 +1,5 @@
-"""Send a stage's stdout and stderr (Python's and native libraries') to its log file."""
+"""Send a stage's stdout and stderr (Python's and native libraries') to its log file, and tell
+errors the user can fix in one paragraph instead of a traceback."""
 from __future__ import annotations
 
 import os
@@ -15,3 +16,13 @@ def to_log(path: str) -> None:
     os.close(fd)
     sys.stdout = os.fdopen(1, "w", buffering=1, closefd=False)
     sys.stderr = os.fdopen(2, "w", buffering=1, closefd=False)
+    sys.excepthook = _tell
+
+
+def _tell(kind, error, traceback) -> None:
+    from .errors import UserFacingError
+
+    if isinstance(error, UserFacingError):
+        print(f"\nedgenas: {error}", file=sys.stderr)
+    else:
+        sys.__excepthook__(kind, error, traceback)

@@ -20,6 +20,7 @@ from torch import nn
 
 from .accel import Hardware, StepTimer, channels_last
 from .data import BatchedImages, ImageArrays, make_loader, split_indices
+from .errors import ConfigError
 from .genotype import SearchResult
 from .latency import LatencyTable
 from .resume import checkpoint_to_resume, finished
@@ -72,7 +73,7 @@ def search_darts(train: ImageArrays, mean: list[float], std: list[float], *, wid
     idx, _ = split_indices(len(train.y), 0.0, seed, limit=subset)
     half = len(idx) // 2
     if half < batch_size:
-        raise ValueError(f"search.subset: {len(idx)} images leave fewer than search.batch_size={batch_size} "
+        raise ConfigError(f"search.subset: {len(idx)} images leave fewer than search.batch_size={batch_size} "
                          "per half (weights / architecture)")
     weights_half = BatchedImages(train, idx[:half], mean, std, augment=True)
     arch_half = BatchedImages(train, idx[half:], mean, std, augment=True)
@@ -235,17 +236,17 @@ def search_hardware_aware(train: ImageArrays, mean: list[float], std: list[float
     pl.seed_everything(seed, workers=True)
     num_classes = len(train.classes)
     if table.num_classes != num_classes or table.image_size != train.x.shape[1]:
-        raise ValueError(f"the latency table of {table.target} is for {table.num_classes} classes at "
+        raise ConfigError(f"the latency table of {table.target} is for {table.num_classes} classes at "
                          f"{table.image_size} px, the data has {num_classes} at {train.x.shape[1]} px: rebuild it")
     idx = np.random.default_rng(seed).permutation(len(train.y))
     if subset + val_images > len(idx) or subset < batch_size:
-        raise ValueError(f"search.mobile.subset ({subset}) + val_images ({val_images}) must fit in the "
+        raise ConfigError(f"search.mobile.subset ({subset}) + val_images ({val_images}) must fit in the "
                          f"{len(idx)} training images, with subset >= batch_size ({batch_size})")
     try:
         sample_archs(1, seed, lambda a: table.predict(a) <= latency_ms, max_tries=2000)
     except ValueError:
         fastest = min(table.predict(a) for a in sample_archs(2000, seed))
-        raise ValueError(f"search.mobile.latency_ms: {latency_ms} ms is below what the space reaches on "
+        raise ConfigError(f"search.mobile.latency_ms: {latency_ms} ms is below what the space reaches on "
                          f"{table.target} (the fastest of 2000 sampled nets: {fastest:.3f} ms INT8)") from None
     weights_part = BatchedImages(train, np.sort(idx[:subset]), mean, std, augment=True)
     held_out = BatchedImages(train, np.sort(idx[subset:subset + val_images]), mean, std)

@@ -21,6 +21,7 @@ from torch.nn import functional as F
 
 from .accel import Hardware, channels_last, contiguous
 from .data import BatchedImages, ImageArrays, Split, make_loader
+from .errors import ConfigError
 from .resume import checkpoint_to_resume, finished
 
 
@@ -230,7 +231,7 @@ def darts_net_settings(darts_net: dict[str, Any], recipe: Recipe, image_size: in
     """The DARTS evaluation net's settings: width, cells, drop-path, and the auxiliary head when
     the recipe weights it (NNI's CIFAR head needs 8x8 maps, so images of at least 32 pixels)."""
     if recipe.auxiliary_weight > 0 and image_size < 32:
-        raise ValueError("train.darts.auxiliary_weight: the DARTS auxiliary head needs data.image_size >= 32")
+        raise ConfigError("train.darts.auxiliary_weight: the DARTS auxiliary head needs data.image_size >= 32")
     return dict(darts_net, auxiliary=recipe.auxiliary_weight > 0)
 
 

@@ -45,3 +45,21 @@ rule edge_bundle:
         "logs/edge_bundle.log",
     script:
         "../scripts/edge_bundle.py"
+
+
+rule undeclared_target:
+    output:
+        csv="results/bench_{name}.csv",
+    params:
+        declared=TARGETS,
+    wildcard_constraints:
+        name=f"(?!(?:{'|'.join(TARGETS)})(?![A-Za-z0-9_-]))[A-Za-z0-9_-]+",  # any name but a declared one
+    localrule: True
+    log:
+        "logs/undeclared_target/{name}.log",
+    run:
+        raise WorkflowError(
+            f"results/bench_{wildcards.name}.csv: {wildcards.name!r} is not a declared target; the declared ones "
+            f"are {', '.join(params.declared)}. Declare it under targets: in a config file (see "
+            "config/targets/pi5.yaml) and pass that file with --configfile, or use its profile (--workflow-profile)."
+        )

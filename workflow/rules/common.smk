@@ -182,6 +182,12 @@ def bench_settings(wildcards):
                 seed=config["seed"])
 
 
+def demo_inputs(wildcards):
+    """The final model and the test images; the benchmark too when the video has title cards."""
+    inputs = {"model": "results/models/int8.onnx", "test": DATA["test"]}
+    return dict(inputs, bench="results/bench_local.csv") if config["demo"]["card_seconds"] > 0 else inputs
+
+
 def device_slots(wildcards):
     """One benchmark at a time per device (profiles set pi=1); none for this machine."""
     return int(wildcards.target != "local")

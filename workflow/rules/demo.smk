@@ -1,7 +1,6 @@
 rule demo:
     input:
-        model="results/models/int8.onnx",
-        test=DATA["test"],
+        unpack(demo_inputs),
     output:
         video=report(
             "results/demo/demo.mp4",

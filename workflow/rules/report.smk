@@ -111,8 +111,21 @@ rule results_report:
             category="Report",
             labels={"report": "markdown"},
         ),
+        paper=report(
+            "results/report/paper.pdf",
+            caption="../../report/paper.rst",
+            category="Report",
+            labels={"report": "paper"},
+        ),
+        slides=report(
+            "results/report/slides.pdf",
+            caption="../../report/slides.rst",
+            category="Report",
+            labels={"report": "slides"},
+        ),
     params:
         settings=report_settings(),
+        language=config["report"]["language"],
     localrule: True
     conda:
         "../envs/edgenas.yaml"

@@ -5,11 +5,17 @@ to_log(snakemake.log[0])
 
 from edgenas.data import load_test_subset  # noqa: E402
 from edgenas.demo import Classifier, print_summary, run  # noqa: E402
-from edgenas.records import write_json  # noqa: E402
+from edgenas.records import read_csv, write_json  # noqa: E402
 
 p = snakemake.params.demo
-frames = load_test_subset(snakemake.input.test, **snakemake.params.test).x[: p["frames"]]  # RGB, as the model wants
-summary = run(frames, Classifier(snakemake.input.model, snakemake.threads), out=snakemake.output.video,
-              top_k=p["top_k"], display=p["display"], fps_out=p["fps"])
+test = load_test_subset(snakemake.input.test, **snakemake.params.test)
+cards = {}
+if p["card_seconds"] > 0:
+    from edgenas.publish import video_cards
+
+    cards = dict(zip(("opening", "closing"), video_cards(read_csv(snakemake.input.bench))))
+summary = run(test.x[: p["frames"]], Classifier(snakemake.input.model, snakemake.threads),  # RGB, as the model wants
+              labels=test.y[: p["frames"]], out=snakemake.output.video, top_k=p["top_k"], display=p["display"],
+              fps_out=p["fps"], card_seconds=p["card_seconds"], **cards)
 print_summary(summary)
 write_json(summary, snakemake.output.summary)

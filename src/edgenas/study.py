@@ -1,0 +1,95 @@
+"""One run's study, read once from its result files: the facts every rendering states.
+
+The HTML report, the paper and the slides all take their numbers from here (and from
+``analysis``, which computes the tables), so no number is typed or derived twice.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from . import analysis
+from .data import Split
+from .genotype import SearchResult, read_search_result
+from .latency import LatencyTable, read_latency_table
+from .records import read_csv, read_json
+
+
+@dataclass
+class Study:
+    result: SearchResult
+    table: LatencyTable | None
+    prune: dict[str, Any]
+    stats: dict[str, Any]
+    benches: list[pd.DataFrame]
+    settings: dict[str, Any]
+    figures: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def read(cls, *, bench_csvs: list[str], search_result: str, latency_table: str | None, prune_json: str,
+             stats_json: str, settings: dict[str, Any], figures: dict[str, str]) -> "Study":
+        return cls(result=read_search_result(search_result),
+                   table=read_latency_table(latency_table) if latency_table else None,
+                   prune=read_json(prune_json), stats=read_json(stats_json),
+                   benches=[read_csv(p) for p in bench_csvs], settings=settings, figures=figures)
+
+    @property
+    def split_sizes(self) -> tuple[int, int]:
+        """Images trained on and held out for validation (after the config's cap and split)."""
+        d = self.settings["data"]
+        train, val = Split(seed=self.settings["seed"], val_fraction=d["val_fraction"],
+                           train_limit=d["train_limit"]).indices(self.stats["images"]["train"])
+        return len(train), len(val)
+
+    @property
+    def test_images(self) -> int:
+        return max(int(b.test_images.max()) for b in self.benches)  # a device measures a sample of these
+
+    def bench(self, target: str | None = None) -> pd.DataFrame:
+        """One target's benchmark (the first, usually this machine's, by default)."""
+        if target is None:
+            return self.benches[0]
+        return next(b for b in self.benches if b.target.iloc[0] == target)
+
+    @property
+    def targets(self) -> list[str]:
+        return [b.target.iloc[0] for b in self.benches]
+
+    def headline(self, target: str | None = None) -> dict[str, Any]:
+        """The numbers an abstract states, at one thread on ``target``: the searched net before and
+        after the compression chain, its place among the deployed models, its best control."""
+        bench = self.bench(target)
+        steps = analysis.compression_steps(bench)
+        one = steps[steps.threads == steps.threads.min()].set_index("stage")
+        deployed = analysis.deployed_models(bench)
+        nas = deployed[deployed.model == "nas"].iloc[0]
+        controls = deployed[deployed.model != "nas"]
+        out = {"target": bench.target.iloc[0], "threads": int(steps.threads.min()),
+               "baseline_accuracy": one.loc["baseline", "accuracy"], "baseline_ms": one.loc["baseline", "p50 ms"],
+               "final_accuracy": one.loc["int8", "accuracy"], "final_ms": one.loc["int8", "p50 ms"],
+               "speedup": one.loc["int8", "speed-up (total)"], "smaller": one.loc["int8", "smaller (total)"],
+               "accuracy_change": one.loc["int8", "accuracy change (points)"],
+               "on_front": bool(nas["on Pareto front"]), "dominated_by": nas["dominated by"],
+               "controls": len(controls)}
+        if len(controls):
+            versus = analysis.nas_vs_controls(bench, "baseline_int8")
+            others = versus[versus.model != "nas"]
+            best = others.loc[others.accuracy.idxmax()]
+            out.update(best_control=best.model, best_control_points=-best["vs NAS (points)"],
+                       beyond_noise=bool(best["beyond noise"]))
+            randoms = others[others.model.str.startswith("random")]
+            if len(randoms):
+                top = randoms.loc[randoms.accuracy.idxmax()]
+                out.update(randoms=len(randoms), best_random=top.model, best_random_points=-top["vs NAS (points)"],
+                           random_beyond_noise=bool(top["beyond noise"]))
+        alone = analysis.int8_alone(bench)
+        if len(alone):
+            row = alone[alone.threads == alone.threads.min()].iloc[0]
+            out.update(int8_alone_speedup=row["INT8 alone: speed-up"], int8_alone_smaller=row["INT8 alone: smaller"])
+        return out
+
+    def figure(self, name: str) -> Path:
+        return Path(self.figures[name])
