@@ -399,3 +399,55 @@ def local_rules() -> set[str]:
             if re.search(r"^    localrule: True$", body.split("\nrule ")[0], re.M):
                 local.add(name)
     return local
+
+
+@pytest.fixture(scope="module")
+def slurm(tmp_path_factory):
+    from slurm_cluster import Unavailable, cluster
+
+    try:
+        with cluster(tmp_path_factory.mktemp("slurm")) as c:
+            yield c
+    except Unavailable as err:
+        pytest.skip(f"no SLURM cluster here: {err}")
+
+
+def test_smoke_preset_through_a_real_slurm_cluster(run, slurm, tmp_path):
+    """profiles/slurm for real, on a one-node cluster: search, training, fine-tuning and the
+    controls run as SLURM jobs, every other rule where snakemake runs, and the results are the
+    same files as the local smoke run's, with the same searched architecture."""
+    import time
+
+    local_dir, data = run
+    heavy = ("search", "train", "finetune", "train_control")
+    overrides = ["--default-resources", "runtime=30", "mem_mb=1000", f"slurm_partition={slurm['partition']}",
+                 "--set-resources", *[f"{r}:{k}={v}" for r in heavy for k, v in (("gpu", 0), ("mem_mb", 2000))],
+                 "--set-threads", *[f"{r}={slurm['cpus']}" for r in heavy],
+                 "--slurm-status-command", "squeue", "--slurm-init-seconds-before-status-checks", "5"]
+    cmd = [sys.executable, "-m", "snakemake", "-s", str(REPO / "Snakefile"), "-d", str(tmp_path),
+           "--workflow-profile", str(REPO / "profiles/slurm"), *overrides,
+           "--configfile", str(REPO / "config/presets/smoke.yaml"), "--config", *data]
+    start = time.time()
+    out = subprocess.run(cmd, capture_output=True, text=True, env=slurm["env"], timeout=SMOKE_LIMIT_S)
+    text = out.stdout + out.stderr
+    assert out.returncode == 0, text[-6000:]
+    print(f"SLURM smoke run: {time.time() - start:.0f} s")
+    submitted = re.findall(r"Job \d+ has been submitted with SLURM jobid (\d+)", text)
+    rules = re.findall(r"^rule (\w+):$", text, re.M)  # jobs sent to the cluster print 'rule', local ones 'localrule'
+    print("SLURM job ids:", submitted, "rules on the cluster:", sorted(set(rules)))
+    assert sorted(set(rules)) == sorted(heavy) and len(submitted) == len(rules) == 1 + 1 + 1 + 4
+    assert "localrule bench:" in text and "localrule quantize:" in text
+    history = subprocess.run(["squeue", "-h", "-t", "all", "-o", "%i %j %T"], capture_output=True, text=True,
+                             env=slurm["env"]).stdout.split("\n")
+    seen = {line.split()[0]: line.split()[2] for line in history if line.strip()}
+    assert set(submitted) <= set(seen) and {seen[j] for j in submitted} == {"COMPLETED"}
+
+    def files(root):
+        return {str(p.relative_to(root)) for p in (root / "results").rglob("*") if p.is_file()
+                and "runtimes" not in p.parts and "work" not in p.parts}  # timings; NNI's run folders
+
+    produced = files(tmp_path)  # the local run's folder also holds what other tests added (a dev target, vi)
+    assert {"results/models/int8.onnx", "results/bench_local.csv", "results/report/report.html"} <= produced
+    assert produced <= files(local_dir)
+    arch = [json.loads((d / "results/search/genotype.json").read_text())["arch"] for d in (tmp_path, local_dir)]
+    assert arch[0] == arch[1]

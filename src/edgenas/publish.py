@@ -161,6 +161,19 @@ TEXT: dict[str, dict[str, str]] = {
         "fig_size": "Accuracy against file size on {target}.",
         "wiring": "Note: this run trained on {train_n} images and tested on {test_n}: its numbers are a wiring check, "
                   "not a result, and the differences below are not evidence about the methods.",
+        "bullets_space": ["MobileNetV2's skeleton at CIFAR strides: stem, 7 stages, 1×1 conv, classifier",
+                          "per stage: width and depth (blocks can be left out)",
+                          "per block: inverted residual (depthwise 3×3 or 5×5) or fused (full 3×3), expansion 3 or 6",
+                          "made for INT8 on CPUs: channels in multiples of 16; fused blocks run on dense INT8 kernels",
+                          "{count} nets; MobileNetV2-CIFAR is one of them"],
+        "take_front": "deployed in INT8, the searched net is {front_short}",
+        "take_same": "same recipe, quantized alike: {best_points} points {above} the best control ({best}), {noise} noise",
+        "take_compress": "compression: {speed}, {smaller}, {points} points of accuracy",
+        "take_latency": "latency table on the target: rank correlation {rho}, error {mape}",
+        "bullets_strategy": ["latency table: {layers} layer configurations timed on the target, FP32 and INT8",
+                             "SPOS supernet: one sampled path per batch, only paths within {budget}",
+                             "regularized evolution: {candidates} candidates scored with shared weights",
+                             "best candidate trained from scratch; search took {seconds} s"],
     },
     "vi": {
         "title": "NAS nhận biết phần cứng và nén đa giai đoạn cho suy luận INT8 trên {cpu}",
@@ -266,6 +279,19 @@ TEXT: dict[str, dict[str, str]] = {
         "wiring": "Lưu ý: lần chạy này chỉ huấn luyện trên {train_n} ảnh và kiểm tra trên {test_n} ảnh: các con số chỉ "
                   "dùng để kiểm tra quy trình, không phải kết quả, và các chênh lệch dưới đây không chứng minh gì về "
                   "các phương pháp.",
+        "bullets_space": ["bộ khung MobileNetV2 với bước nhảy CIFAR: lớp gốc, 7 tầng, tích chập 1×1, bộ phân loại",
+                          "mỗi tầng: độ rộng và độ sâu (có thể bỏ bớt khối)",
+                          "mỗi khối: khối dư ngược (chiều sâu 3×3 hoặc 5×5) hoặc khối hợp nhất (3×3 đầy đủ), mở rộng 3 hoặc 6",
+                          "dành cho INT8 trên CPU: số kênh là bội số của 16; khối hợp nhất chạy trên nhân INT8 dày",
+                          "{count} mạng; MobileNetV2-CIFAR là một trong số đó"],
+        "take_front": "khi triển khai INT8, mạng tìm được nằm {front_short}",
+        "take_same": "cùng công thức, lượng tử hoá như nhau: {above} mô hình đối chứng tốt nhất ({best}) {best_points} điểm, {noise} nhiễu",
+        "take_compress": "nén: {speed}, {smaller}, thay đổi độ chính xác {points} điểm",
+        "take_latency": "bảng độ trễ trên thiết bị đích: tương quan hạng {rho}, sai số {mape}",
+        "bullets_strategy": ["bảng độ trễ: {layers} cấu hình lớp đo trên thiết bị đích, FP32 và INT8",
+                             "siêu mạng SPOS: mỗi lô một đường lấy mẫu, chỉ các đường trong {budget}",
+                             "tiến hoá có điều chuẩn: {candidates} ứng viên chấm điểm bằng trọng số dùng chung",
+                             "ứng viên tốt nhất được huấn luyện từ đầu; tìm kiếm mất {seconds} giây"],
     },
 }
 
@@ -583,7 +609,7 @@ def slides(study: Study, lang: str) -> str:
         return "\n".join(f"- {esc(i)}" for i in items)
 
     def image(name: str, height: str = "78%") -> str:
-        return f'#align(center)[#image("{study.figure(name).as_posix()}", height: {height})]'
+        return f'#align(center)[#image("{study.figure(name).as_posix()}", width: 100%, height: {height}, fit: "contain")]'
 
     def table(frame: pd.DataFrame, size: str = "13pt") -> str:
         writer = Writer(lang)
@@ -594,8 +620,14 @@ def slides(study: Study, lang: str) -> str:
           + (f'\n#v(1em)\n#text(size: 14pt)[*{esc(t["wiring"].format(**f))}*]' if wiring_check(study) else ""))
     space_text, strategy_text = method(study, lang, f)
     if study.result.space == "mobile":
-        slide(t["slides_space"], f'#text(size: 15pt)[{esc(space_text)}]')
-        slide(t["slides_strategy"], f'#text(size: 15pt)[{esc(strategy_text)}]')
+        from .spaces.mobile import space_size
+
+        s = study.result.search
+        count = f"{space_size():.1e}".replace(".", "," if lang == "vi" else ".")
+        slide(t["slides_space"], bullets(*(b.format(count=count) for b in t["bullets_space"])))
+        slide(t["slides_strategy"], bullets(*(b.format(layers=len(study.table.layers), budget=f["budget"],
+                                                       candidates=s["candidates"], seconds=num(s["seconds"], 4, lang))
+                                              for b in t["bullets_strategy"])))
         slide(t["slides_lat"], f'#text(size: 15pt)[{esc(latency_text(study, t, lang))}]\n' + image("latency_check", "70%"))
         slide(t["slides_arch"], image("architecture", "62%") + f"\n#text(size: 15pt)[{esc(t['fig_arch'])} "
               f"{esc(ms(study.result.search['predicted_ms'], lang))} / {esc(f['budget'])}]")
@@ -604,16 +636,23 @@ def slides(study: Study, lang: str) -> str:
         slide(t["slides_space"], f'#text(size: 16pt)[{esc(space_text)}]')
         slide(t["slides_strategy"], f'#text(size: 16pt)[{esc(strategy_text)}]')
         slide(t["slides_arch"], image("normal_cell", "40%") + "\n" + image("reduce_cell", "40%"))
-    slide(t["slides_chain"], table(stage_table(study, t, lang)))
+    slide(t["slides_chain"], "#v(1em)\n" + table(stage_table(study, t, lang), "17pt"))
     target = study.targets[0]
     slide(t["slides_results"].format(target=target), image(f"{target}/accuracy_latency", "85%"))
     slide(t["slides_a1"], (f'#text(size: 15pt)[{esc(t["nas"].format(**f))}]\n' if "best" in f else "")
-          + table(deployed_table(study, t, lang), "12pt"))
+          + table(deployed_table(study, t, lang), "15pt"))
     slide(t["slides_a2"], (f'#text(size: 15pt)[{esc(t["compression"].format(**f))}]\n' if "alone_speed" in f else "")
           + image(f"{target}/stage_gains", "58%"))
     slide(t["slides_curves"], image("training_curves", "70%"))
     slide(t["slides_limits"], f'#text(size: 15pt)[{esc(t["limits"])}]')
-    slide(t["slides_take"], bullets(t["abstract"].format(**f).split(". ")[-1], t["conclusion"].format(**f)))
+    takeaways = [t["take_front"].format(**f)]
+    if "best" in f:
+        takeaways.append(t["take_same"].format(**f))
+    takeaways.append(t["take_compress"].format(**f))
+    if study.table is not None:
+        c = study.table.checks["int8"]["corrected"]
+        takeaways.append(t["take_latency"].format(rho=num(c["spearman"], 3, lang), mape=f"{num(100 * c['mape'], 2, lang)} %"))
+    slide(t["slides_take"], bullets(*takeaways))
     return w.source()
 
 
