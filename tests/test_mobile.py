@@ -80,7 +80,7 @@ def test_hardware_aware_search_stays_within_the_budget(table, arrays, tmp_path):
     train = arrays["train"]
     train8 = type(train)(train.x[:, ::2, ::2].copy(), train.y, train.classes)  # the table is at 8x8
     budget = float(np.percentile([table.predict(a) for a in sample_archs(200, seed=1)], 30))
-    result = search_hardware_aware(train8, [0.5] * 3, [0.25] * 3, table=table, latency_ms=budget, epochs=1,
+    result = search_hardware_aware(train8, [0.5] * 3, [0.25] * 3, table=table, latency_ms=budget, latency_quantile=None, epochs=1,
                                    batch_size=16, subset=96, val_images=64, learning_rate=0.05, weight_decay=4e-5,
                                    population=4, sample_size=2, candidates=6, mutation_prob=0.3, bn_batches=2, seed=0,
                                    workdir=tmp_path)
@@ -91,7 +91,9 @@ def test_hardware_aware_search_stays_within_the_budget(table, arrays, tmp_path):
     assert result.metrics["val_accuracy"] == max(c["accuracy"] for c in result.population)
     mobile.build_net(result.arch, num_classes=4)  # the record rebuilds its net
     with pytest.raises(ValueError, match="search.mobile.latency_ms"):
-        search_hardware_aware(train8, [0.5] * 3, [0.25] * 3, table=table, latency_ms=1e-4, epochs=1, batch_size=16,
+        fastest = min(table.predict(a) for a in sample_archs(2000, seed=0))  # the spread the budget is checked on
+        search_hardware_aware(train8, [0.5] * 3, [0.25] * 3, table=table, latency_ms=fastest - 1, latency_quantile=0.1,
+                              epochs=1, batch_size=16,
                               subset=96, val_images=64, learning_rate=0.05, weight_decay=4e-5, population=4,
                               sample_size=2, candidates=6, mutation_prob=0.3, bn_batches=2, seed=0,
                               workdir=tmp_path / "tight")
@@ -101,9 +103,30 @@ def test_random_controls_of_the_mobile_space_respect_the_budget(table):
     from edgenas.controls import control_spec
 
     budget = float(np.percentile([table.predict(a) for a in sample_archs(200, seed=1)], 30))
-    specs = [control_spec(f"random{s}", 4, random={"space": "mobile", "latency_ms": budget}, darts_net={},
+    specs = [control_spec(f"random{s}", 4, random={"space": "mobile", "latency_ms": budget, "latency_quantile": None}, darts_net={},
                           table=table) for s in (1, 2)]
     assert all(spec["family"] == "mobile" and table.predict(spec["arch"]) <= budget for spec in specs)
     assert specs[0]["arch"] != specs[1]["arch"]
-    assert control_spec("random1", 4, random={"space": "mobile", "latency_ms": budget}, darts_net={},
+    assert control_spec("random1", 4, random={"space": "mobile", "latency_ms": budget, "latency_quantile": None}, darts_net={},
                         table=table) == specs[0]  # reproducible by seed
+
+
+def test_a_quantile_budget_leaves_that_share_of_the_space_on_any_target(table):
+    from edgenas.controls import control_spec
+    from edgenas.errors import ConfigError
+    from edgenas.latency import BUDGET_DRAWS, latency_budget
+
+    spread = np.array([table.predict(a) for a in sample_archs(BUDGET_DRAWS, seed=0)])
+    budget = latency_budget(table, None, 0.2)
+    assert (spread <= budget).mean() == pytest.approx(0.2, abs=0.01)
+    slower = type(table)(**{**table.__dict__, "correction": {f: [3 * c[0], 3 * c[1], 3 * c[2]]
+                                                             for f, c in table.correction.items()}})
+    assert latency_budget(slower, None, 0.2) == pytest.approx(3 * budget)  # a 3x slower target, the same share
+    assert latency_budget(table, 2 * spread.max(), 0.2) == 2 * spread.max()  # a fixed budget wins
+    with pytest.raises(ConfigError, match=r"search.mobile.latency_ms: .* 5 / 10 / 50 %"):
+        latency_budget(table, spread.min() - 1, 0.2)
+    with pytest.raises(ConfigError, match="search.mobile.latency_quantile"):
+        latency_budget(table, None, None)
+    spec = control_spec("random1", 4, random={"space": "mobile", "latency_ms": None, "latency_quantile": 0.2},
+                        darts_net={}, table=table)
+    assert table.predict(spec["arch"]) <= budget

@@ -17,6 +17,7 @@ from typing import Any, Callable
 
 import numpy as np
 
+from .errors import ConfigError
 from .records import DamagedFile, read_json, rebuild_hint, write_json
 from .spaces import mobile
 
@@ -78,6 +79,30 @@ def sample_archs(count: int, seed: int, accept: Callable[[dict], bool] | None = 
                      "the latency budget is below what the space can reach")
 
 
+BUDGET_DRAWS = 2000  # nets of the space drawn (seed 0) to place a budget within its latency spread
+
+
+def latency_budget(table: LatencyTable, latency_ms: float | None, quantile: float | None) -> float:
+    """The search's INT8 budget (ms) on ``table``'s target: ``latency_ms`` if set, else the
+    ``quantile`` of the space's predicted latency there. A quantile means the same thing on a
+    fast laptop, a slow one and a Pi (the fastest tenth of the space, say), so the default run
+    works wherever it runs; a fixed budget below what the space reaches stops here, with the
+    spread that would fit, before hours of search."""
+    spread = np.array([table.predict(a) for a in sample_archs(BUDGET_DRAWS, seed=0)])
+    if latency_ms is None:
+        if quantile is None or not 0 < quantile <= 1:
+            raise ConfigError(f"search.mobile.latency_quantile: {quantile!r} must be in (0, 1] "
+                              "when search.mobile.latency_ms is not set")
+        return float(np.quantile(spread, quantile))
+    if latency_ms < spread.min():
+        q = np.quantile(spread, [0.05, 0.1, 0.5])
+        raise ConfigError(f"search.mobile.latency_ms: {latency_ms} ms is below what the space reaches on "
+                          f"{table.target} (the fastest of {BUDGET_DRAWS} sampled nets: {spread.min():.3f} ms INT8; "
+                          f"5 / 10 / 50 % of the space lie under {q[0]:.3f} / {q[1]:.3f} / {q[2]:.3f} ms). "
+                          "Raise it, or leave it unset and set search.mobile.latency_quantile")
+    return float(latency_ms)
+
+
 def export_pair(module, shape: tuple[int, ...], folder: Path, name: str, quantize: dict[str, Any],
                 rng: np.random.Generator) -> tuple[str, str]:
     """``module`` as FP32 ONNX and as INT8 (the deployed graph settings, calibrated on random
@@ -109,9 +134,13 @@ def errors(predicted: np.ndarray, measured: np.ndarray) -> dict[str, float]:
 
 
 def build_table(target: str, time_models: TimeModels, *, threads: int, image_size: int, num_classes: int,
-                quantize: dict[str, Any], calibration_nets: int, validation_nets: int, seed: int) -> LatencyTable:
+                quantize: dict[str, Any], calibration_nets: int, validation_nets: int, seed: int,
+                rounds: int = 1) -> LatencyTable:
     """Measure every layer configuration and the calibration and validation nets on the target
-    (``time_models``), fit the correction, and check it."""
+    (``time_models``), fit the correction, and check it. Every file is timed in ``rounds`` passes
+    over all of them and keeps its quietest pass: on a shared or throttled machine whole passes
+    slow down together (seen here: one pass in five 35-48 % slower for every net), which a single
+    pass would write into the table."""
     import torch
     from tqdm import tqdm
 
@@ -128,7 +157,9 @@ def build_table(target: str, time_models: TimeModels, *, threads: int, image_siz
         for i, arch in enumerate(tqdm(archs, desc="exporting nets", mininterval=5)):
             files[f"net{i}"] = export_pair(mobile.build_net(arch, num_classes=num_classes),
                                            (3, image_size, image_size), folder, f"net{i}", quantize, rng)
-        timed, system = time_models([path for pair in files.values() for path in pair])
+        paths = [path for pair in files.values() for path in pair]
+        passes = [time_models(paths) for _ in tqdm(range(rounds), desc="timing passes")]
+        timed, system = {name: min(p[0][name] for p in passes) for name in passes[0][0]}, passes[0][1]
     ms = {key: {fmt: timed[Path(path).name] for fmt, path in zip(FORMATS, pair)} for key, pair in files.items()}
     table = LatencyTable(target, threads, image_size, num_classes,
                          layers={layer.key: ms[layer.key] for layer in layers},

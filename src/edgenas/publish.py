@@ -464,7 +464,7 @@ def facts(study: Study, lang: str) -> dict[str, str]:
          "points": num(h["accuracy_change"], 3, lang), "controls": str(h["controls"]),
          "front": t["front_yes"] if h["on_front"] else t["front_no"].format(dom=dom),
          "front_short": t["front_short_yes"] if h["on_front"] else t["front_short_no"].format(dom=dom),
-         "budget": ms(s["latency_ms"], lang) if "latency_ms" in s else "–",
+         "budget": budget_text(s, lang),
          "train_n": num(train_n, lang=lang), "val_n": num(val_n, lang=lang), "test_n": num(study.test_images, lang=lang),
          "size": str(study.stats["image_size"]), "dataset": study.stats["source"]["dataset"],
          "ort": str(bench.onnxruntime.iloc[0]), "runs": str(study.settings["bench"]["runs"]),
@@ -587,6 +587,18 @@ def latency_text(study: Study, t: dict[str, str], lang: str) -> str:
                                mape=f"{num(100 * c['int8']['corrected']['mape'], 2, lang)} %",
                                rho32=num(c["fp32"]["corrected"]["spearman"], 3, lang),
                                mape32=f"{num(100 * c['fp32']['corrected']['mape'], 2, lang)} %")
+
+
+def budget_text(search: dict, lang: str) -> str:
+    """The budget in ms, and what it is when it was set as a quantile of the space."""
+    if "latency_ms" not in search:
+        return "–"
+    q = search.get("latency_quantile")
+    if q is None:
+        return ms(search["latency_ms"], lang)
+    share = f"{num(100 * q, 3, lang)} %"
+    return ms(search["latency_ms"], lang) + (f" (the fastest {share} of the space)" if lang == "en"
+                                             else f" ({share} mạng nhanh nhất của không gian)")
 
 
 def slides(study: Study, lang: str) -> str:

@@ -205,6 +205,12 @@ def darts_cell_table(result: SearchResult) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def quantile_note(search: dict) -> str:
+    """How a budget set as a quantile of the space came about (empty for a fixed budget)."""
+    q = search.get("latency_quantile")
+    return f"; the latency under which the fastest {100 * q:g} % of the space lies there" if q else ""
+
+
 def mobile_method(result: SearchResult, table: LatencyTable) -> list[str]:
     from .spaces.mobile import space_size
 
@@ -222,8 +228,8 @@ def mobile_method(result: SearchResult, table: LatencyTable) -> list[str]:
         "ONNX Runtime's INT8 convolutions gain most over FP32; its INT8 depthwise kernel gains little. Blocks after "
         "a stage's first add their input (residual). Expanded channels are multiples of 16 (the INT8 depthwise fast "
         f"path). MobileNetV2-CIFAR is one point of the space, which holds {space_size():.2e} nets.",
-        f"Search strategy: {s['strategy']}, on the target '{s['target']}' with a budget of {s['latency_ms']} ms "
-        f"(INT8, batch 1, {s['threads']} thread(s)). First a supernet holding every block's weights (shared between "
+        f"Search strategy: {s['strategy']}, on the target '{s['target']}' with a budget of {s['latency_ms']:.3f} ms "
+        f"(INT8, batch 1, {s['threads']} thread(s){quantile_note(s)}). First a supernet holding every block's weights (shared between "
         f"kernel sizes, expansions and widths by slicing) is trained for {s['epochs']} epoch(s) on {s['images']} "
         "training images, one architecture sampled per batch among those the target's latency table puts within "
         "the budget (single-path one-shot, SPOS; Guo et al. 2020; NNI's RandomOneShot). Then regularized evolution "
@@ -284,7 +290,7 @@ def search_sections(doc: Document, result: SearchResult, table: LatencyTable | N
         doc.image(figures["arch_weights"], "Architecture weights (softmax of alpha) per candidate operation, "
                                            "averaged over each cell's edges, after every search epoch.")
     else:
-        doc.p(f"Predicted latency on {s['target']}: {fmt(s['predicted_ms'])} ms INT8 (budget {s['latency_ms']} ms), "
+        doc.p(f"Predicted latency on {s['target']}: {fmt(s['predicted_ms'])} ms INT8 (budget {fmt(s['latency_ms'])} ms), "
               f"{fmt(s['predicted_fp32_ms'])} ms FP32; accuracy with the supernet's weights "
               f"{fmt(result.metrics['val_accuracy'])} on {s['val_images']} held-out training images.")
         doc.table(mobile_block_table(result, table))

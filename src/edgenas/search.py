@@ -204,7 +204,8 @@ def recalibrated_accuracy(net: nn.Module, calibration: list, validation: list) -
 
 
 def search_hardware_aware(train: ImageArrays, mean: list[float], std: list[float], *, table: LatencyTable,
-                          latency_ms: float, epochs: int, batch_size: int, subset: int, val_images: int,
+                          latency_ms: float | None, latency_quantile: float | None, epochs: int, batch_size: int,
+                          subset: int, val_images: int,
                           learning_rate: float, weight_decay: float, population: int, sample_size: int,
                           candidates: int, mutation_prob: float, bn_batches: int, seed: int, workdir: str | Path,
                           hardware: Hardware = Hardware("cpu", "32-true")) -> SearchResult:
@@ -212,7 +213,8 @@ def search_hardware_aware(train: ImageArrays, mean: list[float], std: list[float
 
     1. The supernet (weights shared by every path) is trained one sampled path per batch (NNI's
        ``RandomOneShot``), sampling only architectures the target's latency table puts within
-       ``latency_ms`` (INT8, batch 1).
+       the budget (INT8, batch 1): ``latency_ms``, or the ``latency_quantile`` of the space's
+       predicted latency on the target (``latency.latency_budget``).
     2. Regularized evolution (NNI's ``RegularizedEvolution``) over the trained supernet: each
        candidate inherits its weights, gets its batch-norm statistics re-estimated and is scored
        on held-out training images; candidates over the budget are filtered out unscored.
@@ -225,11 +227,12 @@ def search_hardware_aware(train: ImageArrays, mean: list[float], std: list[float
     from nni.nas.strategy import RandomOneShot, RegularizedEvolution
     from nni.nas.strategy.middleware import Chain, Filter
 
-    from .latency import sample_archs
+    from .latency import latency_budget
 
     workdir = Path(workdir).resolve()
+    budget = latency_budget(table, latency_ms, latency_quantile)
     checkpoints = workdir / "checkpoints"
-    settings = dict(latency_ms=latency_ms, epochs=epochs, batch_size=batch_size, subset=subset, val_images=val_images,
+    settings = dict(latency_ms=budget, epochs=epochs, batch_size=batch_size, subset=subset, val_images=val_images,
                     learning_rate=learning_rate, weight_decay=weight_decay, seed=seed, images=list(train.x.shape),
                     classes=train.classes, table=table.correction, hardware=str(hardware))
     last = checkpoint_to_resume(checkpoints, settings)
@@ -242,17 +245,11 @@ def search_hardware_aware(train: ImageArrays, mean: list[float], std: list[float
     if subset + val_images > len(idx) or subset < batch_size:
         raise ConfigError(f"search.mobile.subset ({subset}) + val_images ({val_images}) must fit in the "
                          f"{len(idx)} training images, with subset >= batch_size ({batch_size})")
-    try:
-        sample_archs(1, seed, lambda a: table.predict(a) <= latency_ms, max_tries=2000)
-    except ValueError:
-        fastest = min(table.predict(a) for a in sample_archs(2000, seed))
-        raise ConfigError(f"search.mobile.latency_ms: {latency_ms} ms is below what the space reaches on "
-                         f"{table.target} (the fastest of 2000 sampled nets: {fastest:.3f} ms INT8)") from None
     weights_part = BatchedImages(train, np.sort(idx[:subset]), mean, std, augment=True)
     held_out = BatchedImages(train, np.sort(idx[subset:subset + val_images]), mean, std)
 
     profiler = _table_profiler(table)
-    within = RangeProfilerFilter(profiler, max=latency_ms)
+    within = RangeProfilerFilter(profiler, max=budget)
     space = channels_last(mobile_space(num_classes))
     timer, pin = StepTimer(), hardware.on_gpu
     evaluator = Classification(
@@ -312,7 +309,8 @@ def search_hardware_aware(train: ImageArrays, mean: list[float], std: list[float
         space_settings=mobile_settings(num_classes),
         arch=best["arch"],
         search={"strategy": "SPOS + regularized evolution (hardware-aware)", "target": table.target,
-                "latency_ms": latency_ms, "threads": table.threads, "predicted_ms": best["predicted_ms"],
+                "latency_ms": budget, "latency_quantile": None if latency_ms is not None else latency_quantile,
+                "threads": table.threads, "predicted_ms": best["predicted_ms"],
                 "predicted_fp32_ms": best["predicted_fp32_ms"], "epochs": epochs, "batch_size": batch_size,
                 "images": subset, "val_images": val_images, "learning_rate": learning_rate,
                 "weight_decay": weight_decay, "population": population, "sample_size": sample_size,

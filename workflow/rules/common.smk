@@ -129,7 +129,8 @@ def random_space(wildcards):
     if not wildcards.control.startswith("random"):
         return {}
     if SPACE == "mobile":
-        return {"space": "mobile", "latency_ms": config["search"]["mobile"]["latency_ms"]}
+        mobile = config["search"]["mobile"]
+        return {"space": "mobile", "latency_ms": mobile["latency_ms"], "latency_quantile": mobile["latency_quantile"]}
     return {"space": "darts"}
 
 
