@@ -116,3 +116,12 @@ def test_standalone_without_torch(model, tmp_path):
     subprocess.run([sys.executable, "-c", code, str(src), "--model", str(onnx_path), "--source", str(frames),
                     "--headless", "--out", str(tmp_path / "o.mp4")], check=True, cwd=tmp_path)
     assert len(read_video(tmp_path / "o.mp4")) == 3
+
+
+def test_long_card_lines_wrap_inside_the_frame():
+    from edgenas.demo import card
+
+    long = "edgenas: the searched net, pruned, fine-tuned, INT8 on Intel(R) Xeon(R) Processor"
+    wrapped, short = card([long, "target: local"], 240, 240), card(["edgenas", "target: local"], 240, 240)
+    assert (wrapped[:, -8:] == 24).all()  # nothing drawn in the right margin: the title wrapped
+    assert (wrapped[:, :-8] != 24).any(axis=2).sum() > (short != 24).any(axis=2).sum()  # and all of it is drawn

@@ -162,12 +162,22 @@ def card(lines: list[str], width: int, height: int) -> np.ndarray:
     font = cv2.FONT_HERSHEY_SIMPLEX
     y = max(30, height // 10)
     for n, text in enumerate(lines):
-        scale = 0.9 if n == 0 else 0.55
-        while cv2.getTextSize(text, font, scale, 1)[0][0] > width - 20 and scale > 0.3:
-            scale -= 0.05  # long lines shrink to fit
-        cv2.putText(out, text, (10, y), font, scale, (255, 255, 255) if n else (80, 220, 80), 1 if n else 2,
-                    cv2.LINE_AA)
-        y += int(34 * scale + 10)
+        scale, thickness = (0.9, 2) if n == 0 else (0.55, 1)
+
+        def fits(t: str) -> bool:
+            return cv2.getTextSize(t, font, scale, thickness)[0][0] <= width - 20
+
+        rows = [""]
+        for word in text.split(" "):  # long lines wrap at spaces, a word too long for a row shrinks
+            rows[-1:] = [f"{rows[-1]} {word}".strip()] if fits(f"{rows[-1]} {word}".strip()) or not rows[-1] \
+                else [rows[-1], word]
+        for row in rows:
+            row_scale = scale
+            while cv2.getTextSize(row, font, row_scale, thickness)[0][0] > width - 20 and row_scale > 0.3:
+                row_scale -= 0.05
+            cv2.putText(out, row, (10, y), font, row_scale, (255, 255, 255) if n else (80, 220, 80), thickness,
+                        cv2.LINE_AA)
+            y += int(34 * row_scale + 10)
     return out
 
 
