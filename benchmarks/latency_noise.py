@@ -2,8 +2,8 @@
 
     python benchmarks/latency_noise.py [--nets 6] [--passes 6]
 
-Six nets of the mobile space (CIFAR size, INT8 as deployed) are timed with the table's settings
-(1 thread, 10 warm-up + 100 runs, p50) in passes over all of them, as the latency rule does. Per
+Six nets of the mobile space (CIFAR size, INT8 as deployed) are timed with the default config's
+table settings (threads, warm-up and runs of ``latency:``, p50) in passes over all of them, as the latency rule does. Per
 net: the spread of single passes ((max - min) / median), and how far apart two tables built with
 ``latency.rounds: 3`` would be (the quietest of passes 1-3 against the quietest of passes 4-6).
 """
@@ -15,12 +15,14 @@ from pathlib import Path
 
 import numpy as np
 import torch
+import yaml
 
 from edgenas.latency import export_pair, local_timer, sample_archs
 from edgenas.spaces.mobile import build_net
 
-INT8 = dict(format="qdq", per_channel=False, activation_type="uint8", weight_type="int8",
-            keep_fp32=["Add", "Concat", "AveragePool", "MaxPool"], pre_process=True)  # config/config.yaml
+CONFIG = yaml.safe_load((Path(__file__).parents[1] / "config/config.yaml").read_text())
+INT8 = {k: v for k, v in CONFIG["quantize"].items() if k != "calibration_method"}  # as the latency rule deploys
+TIMING = CONFIG["latency"]
 
 parser = argparse.ArgumentParser()
 parser.add_argument("--nets", type=int, default=6)
@@ -31,7 +33,7 @@ rng = np.random.default_rng(0)
 folder = Path(tempfile.mkdtemp())
 paths = [export_pair(build_net(a, num_classes=10), (3, 32, 32), folder, f"net{i}", INT8, rng)[1]
          for i, a in enumerate(sample_archs(args.nets, seed=5))]
-timer = local_timer(1, 10, 100)
+timer = local_timer(TIMING["threads"], TIMING["warmup"], TIMING["runs"])
 passes = [timer(paths)[0] for _ in range(args.passes)]
 half = args.passes // 2
 single, quietest = [], []

@@ -168,9 +168,12 @@ def card(lines: list[str], width: int, height: int) -> np.ndarray:
             return cv2.getTextSize(t, font, scale, thickness)[0][0] <= width - 20
 
         rows = [""]
-        for word in text.split(" "):  # long lines wrap at spaces, a word too long for a row shrinks
-            rows[-1:] = [f"{rows[-1]} {word}".strip()] if fits(f"{rows[-1]} {word}".strip()) or not rows[-1] \
-                else [rows[-1], word]
+        for word in text.split(" "):  # long lines wrap at spaces; a word too long for a row shrinks below
+            joined = f"{rows[-1]} {word}".strip()
+            if fits(joined) or not rows[-1]:
+                rows[-1] = joined
+            else:
+                rows.append(word)
         for row in rows:
             row_scale = scale
             while cv2.getTextSize(row, font, row_scale, thickness)[0][0] > width - 20 and row_scale > 0.3:
