@@ -88,3 +88,19 @@ Subsystem sftp internal-sftp
            "threads": [1], "connect_timeout": 5, "retries": 1, "_dir": d}
     proc.terminate()
     proc.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def arm_python() -> Path:
+    """The emulated ARM64 Python (edgenas arm-python, Cortex-A76), built once per machine into a
+    cache (EDGENAS_EMULATOR_CACHE, default ~/.cache/edgenas/emulator); skips, saying why, where
+    QEMU or the Debian and PyPI registries are missing (.ci/run installs qemu-user-static)."""
+    import os
+
+    from edgenas.emulator import EmulatorError, build
+
+    cache = os.environ.get("EDGENAS_EMULATOR_CACHE", str(Path.home() / ".cache/edgenas/emulator"))
+    try:
+        return build(cache, "cortex-a76")
+    except EmulatorError as err:
+        pytest.skip(f"no emulated ARM64 Python: {err}")

@@ -371,6 +371,67 @@ def test_ssh_target_end_to_end(run, sshd, tmp_path):
     assert "Nothing to be done" in out.stdout + out.stderr
 
 
+ARM_TOLERANCE = 1  # images of the sample whose INT8 prediction may differ between ARM64's kernels and x86's
+
+
+def test_emulated_arm_target_end_to_end(run, sshd, arm_python, tmp_path):
+    """config/targets/pi5emu.yaml's kind of target over the tests' sshd: the unchanged device program
+    on ARM64 kernels (QEMU Cortex-A76), every stage's accuracy beside this machine's, latencies marked
+    emulated; the report sets the accuracies side by side and plots no emulated latency."""
+    import pandas as pd
+    import yaml
+
+    from edgenas.report import render
+    from edgenas.study import Study
+
+    workdir, data = run
+    emulator = workdir / "resources/emulator"
+    if not emulator.exists():  # the build the fixture made (a rule builds it where there is none)
+        emulator.parent.mkdir(exist_ok=True)
+        emulator.symlink_to(arm_python.parent.parent, target_is_directory=True)
+    settings = {k: v for k, v in sshd.items() if not k.startswith("_") and k != "python"}
+    target = tmp_path / "emu.yaml"
+    # FP32 runs on QEMU's software floating point (~40 MMAC/s): a small sample keeps the test short
+    emu_settings = dict(settings, emulate="cortex-a76", warmup=1, runs=3, device_images=32)
+    target.write_text(yaml.safe_dump({"targets": {"emu": emu_settings}}))
+    snakemake(workdir, "results/bench_emu.csv", "--resources", "pi=1", "--config", *data, configfiles=[target])
+
+    local = pd.read_csv(workdir / "results/bench_local.csv")
+    local = local[local["format"].str.startswith("onnx")]
+    emu = pd.read_csv(workdir / "results/bench_emu.csv")
+    assert list(emu.columns) == list(local.columns) and emu.emulated.all() and not local.emulated.any()
+    assert list(zip(emu.model, emu.stage)) == list(zip(local.model, local.stage))
+    assert emu.os.str.contains("aarch64").all() and not local.os.str.contains("aarch64").any()
+    assert (emu.cpu == "QEMU-emulated cortex-a76 (aarch64)").all() and emu.peak_gmacs_per_s.isna().all()
+    assert (emu.test_images == 32).all()  # host_accuracy: the same files on the same 32 images here
+    fp32 = emu["format"] == "onnx-fp32"
+    assert (emu.accuracy[fp32] == emu.host_accuracy[fp32]).all()
+    flipped = ((emu.accuracy - emu.host_accuracy).abs() * emu.test_images).round()
+    assert (flipped[~fp32] <= ARM_TOLERANCE).all(), emu[["model", "stage", "accuracy", "host_accuracy"]]
+    assert list((sshd["_dir"] / "remote").iterdir()) == []
+
+    r = workdir / "results"
+    study = Study.read(bench_csvs=[r / "bench_local.csv", r / "bench_emu.csv"], search_result=r / "search/genotype.json",
+                       latency_table=r / "latency/local.json", prune_json=r / "models/prune.json",
+                       stats_json=workdir / "resources/data/stats.json", settings=yaml.safe_load(
+                           (REPO / "config/config.yaml").read_text()), figures={})
+    assert study.targets == ["local"] and [b.target.iloc[0] for b in study.emulated] == ["emu"]
+    study.figures = {p.stem if p.parent.name == "figures" else f"local/{p.stem}": str(p)
+                     for p in (r / "figures").rglob("*.png")}
+    render(study, run_times=[], html_path=tmp_path / "report.html", md_path=tmp_path / "report.md")
+    md = (tmp_path / "report.md").read_text()
+    emulated_section = md.split("### Target: emu (emulated: accuracy only)", 1)[1].split("\n#", 1)[0]
+    assert "accuracy on emu (%)" in emulated_section and "difference (points)" in emulated_section
+    assert "latency" not in emulated_section.split("|", 1)[1]  # its table has no latency column
+    assert "#### emu" not in md  # nor a verdict drawn on its latencies
+    # an emulated target is not a search target: its latency means nothing
+    out = snakemake(workdir, "-n", "--config", *data, "search={mobile: {target: emu}}", configfiles=[target],
+                    check=False)
+    assert out.returncode != 0 and "'emu' is emulated" in out.stdout + out.stderr
+    out = snakemake(workdir, "-n", "--config", *data, configfiles=[target])
+    assert "Nothing to be done" in out.stdout + out.stderr
+
+
 def test_slurm_profile_sends_only_gpu_rules_to_the_cluster(tmp_path):
     """The paper preset through profiles/slurm: search, train, finetune and the controls ask SLURM
     for a GPU; every other rule is a localrule and asks for none."""

@@ -125,6 +125,16 @@ def int8_alone(bench: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(out)
 
 
+def kernel_accuracy(bench: pd.DataFrame) -> pd.DataFrame:
+    """A device's accuracy beside this machine's, per deployed file, on the same images: what the
+    device's kernels change (ARM's INT8 kernels fuse and round differently from x86's)."""
+    rows = bench[bench["format"].str.startswith("onnx")].drop_duplicates(["model", "stage", "format"])
+    return pd.DataFrame({"model": rows.model, "stage": rows.stage, "format": rows["format"],
+                         "images": rows.test_images, "accuracy here": rows.host_accuracy,
+                         f"accuracy on {rows.target.iloc[0]}": rows.accuracy,
+                         "difference (points)": 100 * (rows.accuracy - rows.host_accuracy)}).reset_index(drop=True)
+
+
 def run_times(paths: list[str]) -> pd.DataFrame:
     """Wall time of every job from Snakemake's ``benchmark:`` files (results/runtimes/<rule>[/<wildcards>].tsv)."""
     from .records import read_csv

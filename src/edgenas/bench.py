@@ -13,7 +13,7 @@ from .data import ImageArrays
 
 COLUMNS = ["target", "model", "stage", "format", "accuracy", "test_images", "latency_ms_mean", "latency_ms_p50", "latency_ms_p90",
            "latency_ms_p99", "throughput_ips", "size_mb", "params", "macs", "gmacs_per_s", "peak_gmacs_per_s",
-           "peak_fraction", "threads", "cpu", "os", "onnxruntime"]
+           "peak_fraction", "threads", "cpu", "os", "onnxruntime", "emulated", "host_accuracy"]
 TIMING_KEYS = ["latency_ms_mean", "latency_ms_p50", "latency_ms_p90", "latency_ms_p99", "throughput_ips"]
 PEAK_SIZE = 512  # square matrix side: large enough for MLAS's GEMM kernels to reach their rate
 
@@ -61,14 +61,15 @@ def model_entries(models: list[dict]) -> list[dict]:
 
 
 def _row(target: str, entry: dict, fmt: str, path: str, accuracy: float, images: int, timing: dict, threads: int,
-         system: dict, peak: dict) -> dict:
+         system: dict, peak: dict, emulated: bool = False, host_accuracy: float | None = None) -> dict:
     rate = entry["macs"] / (timing["latency_ms_p50"] / 1000.0) / 1e9
     top = peak.get(str(threads), {}).get("int8" if fmt == "onnx-int8" else "fp32")
     return {"target": target, "model": entry["model"], "stage": entry["stage"], "format": fmt, "accuracy": accuracy,
             "test_images": images, **{k: timing[k] for k in TIMING_KEYS},
             "size_mb": os.path.getsize(path) / 1e6, "params": entry["params"], "macs": entry["macs"],
             "gmacs_per_s": rate, "peak_gmacs_per_s": top, "peak_fraction": rate / top if top else None,
-            "threads": threads, "cpu": system["cpu"], "os": system["os"], "onnxruntime": system["onnxruntime"]}
+            "threads": threads, "cpu": system["cpu"], "os": system["os"], "onnxruntime": system["onnxruntime"],
+            "emulated": emulated, "host_accuracy": accuracy if host_accuracy is None else host_accuracy}
 
 
 def onnx_format(path: str) -> str:
@@ -127,9 +128,12 @@ def bench_local(target: str, entries: list[dict], test: ImageArrays, stats: dict
 
 
 def bench_device(target: str, entries: list[dict], test: ImageArrays, stats: dict, *, device: dict, warmup: int,
-                 runs: int, device_images: int, seed: int) -> list[dict]:
+                 runs: int, device_images: int, seed: int, emulated: bool = False) -> list[dict]:
     """Measure every model's ONNX file on a device over SSH (``remote.run_on_device``): the device
-    measures accuracy itself, on its own kernels, on ``device_images`` of the test subset."""
+    measures accuracy itself, on its own kernels, on ``device_images`` of the test subset. An
+    ``emulated`` device (``emulator``) measures no peak MAC rate, and its rows say it is emulated:
+    its accuracy is its kernels', its latency is QEMU's. Each row's ``host_accuracy`` is the same
+    file's on the same images on this machine: the difference is the device's kernels'."""
     import json
     import tempfile
 
@@ -137,14 +141,19 @@ def bench_device(target: str, entries: list[dict], test: ImageArrays, stats: dic
     from .remote import Target, run_on_device, write_sample
 
     sample = take(test, device_images, seed)
+    inputs = ondevice.normalize(sample.x, stats["mean"], stats["std"])
+    host = {Path(e["onnx"]).name: float((ondevice.predict(ondevice.open_session(e["onnx"]), inputs).argmax(1)
+                                         == sample.y).mean()) for e in entries}
     with tempfile.TemporaryDirectory() as tmp:
         write_sample(Path(tmp) / "sample.npz", sample.x, sample.y, stats["mean"], stats["std"])
         result = run_on_device(Target(name=target, **device), [e["onnx"] for e in entries],
-                               str(Path(tmp) / "sample.npz"), warmup, runs, peak_models=matmul_models(tmp))
+                               str(Path(tmp) / "sample.npz"), warmup, runs,
+                               peak_models=None if emulated else matmul_models(tmp))
     print(json.dumps(result["system"]))
     by_file = {Path(e["onnx"]).name: e for e in entries}
     return [_row(target, by_file[r["model"]], onnx_format(r["model"]), by_file[r["model"]]["onnx"], r["accuracy"],
-                 len(sample.y), r, r["threads"], result["system"], result.get("peak", {})) for r in result["rows"]]
+                 len(sample.y), r, r["threads"], result["system"], result.get("peak", {}), emulated, host[r["model"]])
+            for r in result["rows"]]
 
 
 def write_rows(rows: list[dict], path: str | Path) -> None:

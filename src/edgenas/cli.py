@@ -1,16 +1,23 @@
-"""The ``edgenas`` command: ``edgenas demo ...`` (the workflow itself runs through snakemake)."""
+"""The ``edgenas`` command: ``edgenas demo ...`` and ``edgenas arm-python ...`` (the workflow
+itself runs through snakemake)."""
 from __future__ import annotations
 
 import sys
 
+COMMANDS = {"demo": "real-time classification demo of an .onnx model (edgenas demo --help)",
+            "arm-python": "build an emulated ARM64 Python with ONNX Runtime (edgenas arm-python --help)"}
+
 
 def main(argv=None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    commands = {"demo": "real-time classification demo of an .onnx model (edgenas demo --help)"}
-    if not argv or argv[0] not in commands:
-        print("usage: edgenas COMMAND [ARGS]\n\ncommands:\n" + "\n".join(f"  {k}  {v}" for k, v in commands.items()),
+    if not argv or argv[0] not in COMMANDS:
+        print("usage: edgenas COMMAND [ARGS]\n\ncommands:\n" + "\n".join(f"  {k}  {v}" for k, v in COMMANDS.items()),
               file=sys.stderr)
         return 2
+    if argv[0] == "arm-python":
+        from . import emulator
+
+        return emulator.main(argv[1:])
     from . import demo
 
     return demo.main(argv[1:])

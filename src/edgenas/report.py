@@ -59,6 +59,7 @@ READERS = {
     "peak_fraction": ("of peak (%)", lambda v: f"{100 * v:.0f}"),
     "vs NAS (points)": ("vs NAS (points)", lambda v: f"{v:+.2f}"),
     "accuracy change (points)": ("accuracy change (points)", lambda v: f"{v:+.2f}"),
+    "difference (points)": ("difference (points)", lambda v: f"{v:+.2f}"),
 }
 
 
@@ -70,6 +71,8 @@ def for_readers(frame: pd.DataFrame) -> pd.DataFrame:
         label, show = READERS.get(column, (column, None))
         if show is None and ("speed-up" in column or "smaller" in column):
             show = lambda v: f"{v:.2f}x"  # noqa: E731
+        if show is None and column.startswith("accuracy "):  # accuracy here / on a device
+            label, show = f"{column} (%)", READERS["accuracy"][1]
         out[label] = [fmt(v) if show is None or v is None or (isinstance(v, float) and math.isnan(v)) else show(v)
                       for v in frame[column]]
     return pd.DataFrame(out)
@@ -354,6 +357,15 @@ def render(study: Study, *, run_times: list[str], html_path: str | Path, md_path
                               ("accuracy_size", "Accuracy vs file size with the Pareto front."),
                               ("stage_gains", "Speed-up and size reduction of each stage over the FP32 baseline.")]:
             doc.image(figures[f"{target}/{name}"], caption)
+    for bench in study.emulated:
+        target = bench.target.iloc[0]
+        doc.h(3, f"Target: {target} (emulated: accuracy only)")
+        doc.p(f"{bench.cpu.iloc[0]} under QEMU user-mode emulation on this machine, ONNX Runtime "
+              f"{bench.onnxruntime.iloc[0]} for {bench.os.iloc[0]}: the device program ran on ARM64's own kernels, so "
+              "its accuracies are ARM's; its latencies are QEMU's and are neither shown nor compared with real ones "
+              "(results/bench_" f"{target}.csv marks them emulated). Accuracy of every deployed file on the same "
+              f"{int(bench.test_images.iloc[0])} test images here and on {target}:")
+        doc.table(for_readers(analysis.kernel_accuracy(bench)))
     doc.image(figures["training_curves"], "Training loss and validation accuracy per epoch of every trained net "
                                           "(the searched net, its fine-tuning and each control).")
 
@@ -430,7 +442,8 @@ def render(study: Study, *, run_times: list[str], html_path: str | Path, md_path
           + (" The images are JPEG-compressed, so accuracies run a little below those on the original CIFAR-10."
              if lossy else ""))
     doc.p(f"Hardware (where the report was written): {cpu_name()}, {os.cpu_count()} cores, "
-          f"{platform.platform()}; benchmark targets: {', '.join(b.target.iloc[0] for b in benches)}.")
+          f"{platform.platform()}; benchmark targets: "
+          f"{', '.join([b.target.iloc[0] for b in benches] + [f'{b.target.iloc[0]} (emulated)' for b in study.emulated])}.")
     doc.table(versions())
     doc.p("Wall time of every job (Snakemake's benchmark files, results/runtimes/):")
     doc.table(analysis.run_times(run_times))

@@ -27,14 +27,18 @@ class Study:
     benches: list[pd.DataFrame]
     settings: dict[str, Any]
     figures: dict[str, str] = field(default_factory=dict)
+    emulated: list[pd.DataFrame] = field(default_factory=list)  # accuracy only: their latency is QEMU's
 
     @classmethod
     def read(cls, *, bench_csvs: list[str], search_result: str, latency_table: str | None, prune_json: str,
              stats_json: str, settings: dict[str, Any], figures: dict[str, str]) -> "Study":
+        frames = [read_csv(p) for p in bench_csvs]
+        emulated = [b for b in frames if "emulated" in b and b.emulated.astype(bool).any()]
         return cls(result=read_search_result(search_result),
                    table=read_latency_table(latency_table) if latency_table else None,
                    prune=read_json(prune_json), stats=read_json(stats_json),
-                   benches=[read_csv(p) for p in bench_csvs], settings=settings, figures=figures)
+                   benches=[b for b in frames if not any(b is e for e in emulated)], settings=settings,
+                   figures=figures, emulated=emulated)
 
     @property
     def split_sizes(self) -> tuple[int, int]:

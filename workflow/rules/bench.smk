@@ -63,3 +63,17 @@ rule undeclared_target:
             f"are {', '.join(params.declared)}. Declare it under targets: in a config file (see "
             "config/targets/pi5.yaml) and pass that file with --configfile, or use its profile (--workflow-profile)."
         )
+
+
+rule arm_python:
+    output:
+        python="resources/emulator/{cpu}/python",
+    wildcard_constraints:
+        cpu="[a-z0-9-]+",
+    localrule: True
+    conda:
+        "../envs/edgenas.yaml"
+    log:
+        "logs/arm_python/{cpu}.log",
+    script:
+        "../scripts/arm_python.py"

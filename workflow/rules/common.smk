@@ -20,6 +20,18 @@ TARGETS = ["local", *config["targets"]]
 for _name in config["bench"]["targets"]:
     if _name not in TARGETS:
         raise ValueError(f"bench.targets: {_name!r} is neither 'local' nor declared under targets: {list(config['targets'])}")
+# Emulated targets (targets.<name>.emulate: an Arm core): an ARM64 Python run by QEMU on this
+# machine, reached over SSH like a device. Their accuracy is ARM's kernels'; their latency means nothing.
+EMULATED = {name: t["emulate"] for name, t in config["targets"].items() if t.get("emulate")}
+for _name in EMULATED:
+    if config["targets"][_name]["host"] not in ("127.0.0.1", "localhost", "::1"):
+        raise ValueError(f"targets.{_name}.host: an emulated target runs on this machine (its emulated Python is "
+                         f"built here); set host: 127.0.0.1, not {config['targets'][_name]['host']!r}")
+# The benchmarked targets whose latencies are real: figures and analyses are drawn on these only
+REAL_BENCH_TARGETS = [t for t in config["bench"]["targets"] if t not in EMULATED]
+if not REAL_BENCH_TARGETS:
+    raise ValueError(f"bench.targets: {config['bench']['targets']} are all emulated; the report needs one real target "
+                     "(local) to set their accuracy beside")
 
 # The searched space: mobile (hardware-aware, on a target's latency table) or darts
 SPACE = config["search"]["space"]
@@ -28,6 +40,9 @@ if SPACE == "mobile" and config["search"]["mobile"]["target"] not in TARGETS:
                      f"declared under targets: {list(config['targets'])}")
 # The target and latency table the hardware-aware search and its random controls are budgeted on
 SEARCH_TARGET = config["search"]["mobile"]["target"] if SPACE == "mobile" else None
+if SEARCH_TARGET in EMULATED:
+    raise ValueError(f"search.mobile.target: {SEARCH_TARGET!r} is emulated, and emulated latency means nothing; "
+                     "budget the search on a real target")
 SEARCH_TABLE = f"results/latency/{SEARCH_TARGET}.json" if SEARCH_TARGET else None
 
 # Reference models trained with the same recipe (workflow/rules/controls.smk), by name.
@@ -140,8 +155,28 @@ def latency_settings(wildcards):
     quantize = {k: v for k, v in config["quantize"].items() if k != "calibration_method"}
     settings = {"quantize": quantize, **config["latency"], "seed": config["seed"]}
     if wildcards.target != "local":
-        settings["device"] = config["targets"][wildcards.target]
+        settings["device"] = device(wildcards.target)
     return settings
+
+
+def emulator_python(cpu):
+    """Where the emulated ARM64 Python for an Arm core is built (rule arm_python)."""
+    return f"resources/emulator/{cpu}/python"
+
+
+def device(name):
+    """A declared target's SSH settings, as remote.Target takes them: an emulated target's
+    Python is the one built on this machine; its own timing runs are not SSH settings."""
+    settings = {k: v for k, v in config["targets"][name].items()
+                if k not in ("emulate", "warmup", "runs", "device_images")}
+    if name in EMULATED:
+        settings["python"] = str(Path(emulator_python(EMULATED[name])).resolve())
+    return settings
+
+
+def emulator_input(wildcards):
+    """The emulated Python a target's jobs need first (none for a real target)."""
+    return {"emulator": emulator_python(EMULATED[wildcards.target])} if wildcards.target in EMULATED else {}
 
 
 def control_workdir(wildcards):
@@ -169,7 +204,7 @@ def bench_inputs(wildcards):
     files = bench_models(wildcards)
     return {"onnx": [f["onnx"] for f in files], "metrics": [f["metrics"] for f in files],
             "complexity": sorted({f["complexity"] for f in files}), "eager": [f["eager"] for f in files if f["eager"]],
-            "test": DATA["test"], "stats": DATA["stats"]}
+            "test": DATA["test"], "stats": DATA["stats"], **emulator_input(wildcards)}
 
 
 def bench_settings(wildcards):
@@ -179,8 +214,10 @@ def bench_settings(wildcards):
     settings = {"warmup": b["warmup"], "runs": b["runs"]}
     if wildcards.target == "local":
         return dict(settings, threads=b["threads"])
-    return dict(settings, device=config["targets"][wildcards.target], device_images=b["device_images"],
-                seed=config["seed"])
+    declared = config["targets"][wildcards.target]
+    settings = dict(settings, device_images=b["device_images"])
+    settings.update({k: declared[k] for k in ("warmup", "runs", "device_images") if k in declared})
+    return dict(settings, device=device(wildcards.target), seed=config["seed"], emulated=wildcards.target in EMULATED)
 
 
 def demo_inputs(wildcards):

@@ -1,5 +1,6 @@
 rule latency:
     input:
+        unpack(emulator_input),
         stats=DATA["stats"],
     output:
         table=report(

@@ -1,0 +1,213 @@
+"""An emulated ARM64 Python with ONNX Runtime: the Pi's INT8 kernels without a Pi.
+
+QEMU user-mode emulation runs Debian's arm64 CPython with the aarch64 wheels of this
+workstation's onnxruntime and numpy (and OpenCV, for the demo). Nothing ARM runs while it is
+assembled: Debian's packages are resolved by a private apt configuration (the host's dpkg is
+untouched) and unpacked with ``dpkg-deb -x``; the wheels are unzipped. Two things make ONNX
+Runtime start under QEMU: a fake aarch64 ``/proc/cpuinfo`` whose CPU part is the emulated
+core (QEMU passes the host's x86 one through, and ONNX Runtime's CPU detection then finds no
+ARM core and crashes; QEMU's ``-L`` prefix serves any absolute path that exists under the
+root), and ``sys.executable`` pointed at the wrapper, so a subprocess of the emulated Python
+is emulated too. Emulation is 100-600x slower than native: its latencies mean nothing, its
+outputs are ARM's.
+
+    edgenas arm-python --cpu cortex-a76 --cache resources/emulator   # prints the wrapper's path
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import zipfile
+from importlib import metadata
+from pathlib import Path
+
+from .errors import ConfigError, UserFacingError
+
+# Arm's CPU part numbers (the MIDR field /proc/cpuinfo shows), for the cores QEMU 7.2 emulates.
+CPU_PARTS = {"cortex-a53": "0xd03", "cortex-a55": "0xd05", "cortex-a57": "0xd07", "cortex-a72": "0xd08",
+             "cortex-a76": "0xd0b", "neoverse-n1": "0xd0c"}
+DEFAULT_CPU = "cortex-a76"  # the Raspberry Pi 5's core
+CORES = 4                   # as many as a Pi 5 shows
+DEBIAN_SUITE = "bookworm"   # its CPython 3.11 matches the wheels' cp311 tag
+DEBIAN_MIRROR = "http://deb.debian.org/debian"
+DEBIAN_KEYRING = "/usr/share/keyrings/debian-archive-keyring.gpg"
+DEBIAN_PACKAGES = ["python3.11-minimal", "libpython3.11-stdlib", "libstdc++6"]
+PYTHON = "usr/bin/python3.11"
+SITE = "usr/lib/python3/dist-packages"  # on the path of Debian's Python
+PLATFORMS = ["manylinux_2_28_aarch64", "manylinux_2_27_aarch64", "manylinux_2_17_aarch64", "manylinux2014_aarch64"]
+
+
+class EmulatorError(UserFacingError, RuntimeError):
+    """The emulated Python could not be built or started; the message says what is missing."""
+
+
+def qemu() -> str:
+    for name in ("qemu-aarch64-static", "qemu-aarch64"):
+        path = shutil.which(name)
+        if path:
+            return path
+    raise EmulatorError("qemu-aarch64-static not found: install QEMU's user-mode emulator "
+                        "(Debian/Ubuntu: sudo apt-get install qemu-user-static)")
+
+
+def wheel_versions(opencv: bool) -> dict[str, str]:
+    """The workstation's versions of what the device program needs: the emulated target runs
+    what this machine runs, so an accuracy difference is the kernels', not a version's."""
+    names = ["onnxruntime", "numpy"] + (["opencv-python-headless"] if opencv else [])
+    versions = {}
+    for name in names:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError as err:
+            raise EmulatorError(f"{name} is not installed here; the emulated Python takes this machine's version "
+                                f"of it (pip install {name})") from err
+    return versions
+
+
+def cpuinfo(cpu: str) -> str:
+    """An aarch64 /proc/cpuinfo of ``CORES`` cores of ``cpu``, with a Model line that says it is emulated."""
+    core = ("BogoMIPS\t: 108.00\nFeatures\t: fp asimd evtstrm aes pmull sha1 sha2 crc32 atomics fphp asimdhp cpuid "
+            f"asimdrdm lrcpc dcpop asimddp\nCPU implementer\t: 0x41\nCPU architecture: 8\nCPU variant\t: 0x4\n"
+            f"CPU part\t: {CPU_PARTS[cpu]}\nCPU revision\t: 1\n")
+    return "".join(f"processor\t: {i}\n{core}\n" for i in range(CORES)) + f"Model\t\t: QEMU-emulated {cpu} (aarch64)\n"
+
+
+def _run(cmd: list[str], what: str, timeout: int = 900) -> None:
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+    if proc.returncode != 0:
+        raise EmulatorError(f"{what} failed ({' '.join(cmd[:2])} ...):\n{(proc.stderr or proc.stdout).strip()[-1500:]}")
+
+
+def debian_root(root: Path, work: Path, mirror: str) -> None:
+    """Debian's arm64 CPython and its libraries unpacked into ``root``, resolved by apt with a
+    private state folder (arm64 only, nothing installed on this machine)."""
+    if not shutil.which("apt-get") or not shutil.which("dpkg-deb"):
+        raise EmulatorError("apt-get and dpkg-deb not found: the ARM64 Python is assembled from Debian's arm64 "
+                            "packages with them (a Debian or Ubuntu machine)")
+    if not Path(DEBIAN_KEYRING).is_file():
+        raise EmulatorError(f"{DEBIAN_KEYRING} not found: apt checks Debian's signatures with it "
+                            "(sudo apt-get install debian-archive-keyring)")
+    apt = work / "apt"
+    for sub in ("etc/apt/sources.list.d", "etc/apt/preferences.d", "etc/apt/apt.conf.d", "var/lib/apt/lists/partial",
+                "var/cache/apt/archives/partial", "var/lib/dpkg"):
+        (apt / sub).mkdir(parents=True, exist_ok=True)
+    (apt / "var/lib/dpkg/status").touch()
+    (apt / "etc/apt/sources.list.d/debian.sources").write_text(
+        f"Types: deb\nURIs: {mirror}\nSuites: {DEBIAN_SUITE}\nComponents: main\nArchitectures: arm64\n"
+        f"Signed-By: {DEBIAN_KEYRING}\n")
+    options = ["-o", f"Dir={apt}", "-o", f"Dir::State::status={apt}/var/lib/dpkg/status",
+               "-o", "APT::Architecture=arm64", "-o", "APT::Architectures::=arm64", "-o", "APT::Sandbox::User=root",
+               "-o", "Debug::NoLocking=1", "-o", "Dir::Etc::Trusted=/nonexistent",
+               "-o", "Dir::Etc::TrustedParts=/nonexistent", "-qq"]
+    proc = subprocess.run(["apt-get", *options, "update"], capture_output=True, text=True, timeout=600)
+    if proc.returncode != 0 or not any((apt / "var/lib/apt/lists").glob("*Packages*")):
+        raise EmulatorError(f"cannot read Debian's arm64 package index from {mirror} (no network to the Debian "
+                            f"archive? set --mirror): {(proc.stderr or proc.stdout).strip()[-800:]}")
+    _run(["apt-get", *options, "-y", "--download-only", "--no-install-recommends", "install", *DEBIAN_PACKAGES],
+         f"downloading Debian's arm64 {', '.join(DEBIAN_PACKAGES)} from {mirror}")
+    for deb in sorted((apt / "var/cache/apt/archives").glob("*.deb")):
+        _run(["dpkg-deb", "-x", str(deb), str(root)], f"unpacking {deb.name}")
+    if not (root / PYTHON).exists():
+        raise EmulatorError(f"Debian's arm64 packages did not bring {PYTHON}")
+
+
+def add_wheels(root: Path, work: Path, versions: dict[str, str]) -> None:
+    """The aarch64 wheels of ``versions`` from PyPI, unzipped onto the emulated Python's path."""
+    wheels = work / "wheels"
+    cmd = [sys.executable, "-m", "pip", "download", "-q", "--no-deps", "--only-binary=:all:", "--python-version", "3.11",
+           "--implementation", "cp", *[a for p in PLATFORMS for a in ("--platform", p)], "-d", str(wheels),
+           *[f"{name}=={version}" for name, version in versions.items()]]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=900)
+    if proc.returncode != 0:
+        raise EmulatorError("cannot download the aarch64 wheels of "
+                            f"{', '.join(f'{n}=={v}' for n, v in versions.items())} from PyPI (no network to it, or "
+                            f"no aarch64 wheel of that version): {proc.stderr.strip()[-800:]}")
+    for wheel in sorted(wheels.glob("*.whl")):
+        with zipfile.ZipFile(wheel) as z:
+            z.extractall(root / SITE)
+    for lib in (root / SITE).rglob("*.so*"):  # zip does not keep the executable bit
+        lib.chmod(0o755)
+
+
+def write_wrapper(folder: Path, root: Path, cpu: str) -> Path:
+    """``folder/python``: runs the emulated Python on ``cpu``, with nothing of this machine's own
+    Python environment (its user site and PYTHONPATH hold x86 packages)."""
+    wrapper = folder / "python"
+    wrapper.write_text("#!/bin/sh\n# The emulated ARM64 Python of edgenas (edgenas arm-python); argv as python's.\n"
+                       f"exec env -u PYTHONPATH -u PYTHONHOME PYTHONNOUSERSITE=1 QEMU_CPU={cpu} "
+                       f"'{qemu()}' -L '{root}' '{root / PYTHON}' \"$@\"\n")
+    wrapper.chmod(0o755)
+    (root / SITE / "edgenas_emulated.pth").write_text(
+        f"import sys; sys.executable = sys._base_executable = {str(wrapper)!r}\n")
+    (root / "proc").mkdir(exist_ok=True)
+    (root / "proc/cpuinfo").write_text(cpuinfo(cpu))
+    return wrapper
+
+
+def check(wrapper: Path) -> dict:
+    """Start the emulated Python once: it must report aarch64 and import onnxruntime and numpy."""
+    code = ("import json, platform, sys, numpy, onnxruntime; print(json.dumps({'machine': platform.machine(), "
+            "'python': platform.python_version(), 'onnxruntime': onnxruntime.__version__, "
+            "'numpy': numpy.__version__, 'executable': sys.executable}))")
+    proc = subprocess.run([str(wrapper), "-c", code], capture_output=True, text=True, timeout=600)
+    if proc.returncode != 0:
+        raise EmulatorError(f"{wrapper}: the emulated Python does not start (rc {proc.returncode}): "
+                            f"{proc.stderr.strip()[-800:]}")
+    info = json.loads(proc.stdout.strip().splitlines()[-1])
+    if info["machine"] != "aarch64":
+        raise EmulatorError(f"{wrapper}: reports {info['machine']!r}, not aarch64")
+    return info
+
+
+def build(cache: str | Path, cpu: str = DEFAULT_CPU, *, opencv: bool = True, mirror: str = DEBIAN_MIRROR) -> Path:
+    """The emulated ARM64 Python for ``cpu`` under ``cache/cpu``, built once: a later call with
+    the same core, versions and mirror returns the same wrapper at once. A build is assembled in
+    a temporary folder and moved into place, so an interrupted one leaves nothing behind."""
+    if cpu not in CPU_PARTS:
+        raise ConfigError(f"emulated cpu {cpu!r} is not one of {', '.join(CPU_PARTS)}")
+    qemu()
+    versions = wheel_versions(opencv)
+    folder = Path(cache).resolve() / cpu
+    manifest = {"cpu": cpu, "suite": DEBIAN_SUITE, "mirror": mirror, "packages": DEBIAN_PACKAGES, "wheels": versions}
+    done = folder / "manifest.json"
+    if done.is_file() and json.loads(done.read_text()).get("build") == manifest and (folder / "python").is_file():
+        return folder / "python"
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{cpu}.", dir=folder.parent))
+    try:
+        # the wrapper names the root's final path, so the root is built where it will stay
+        if folder.exists():
+            shutil.rmtree(folder)
+        folder.mkdir()
+        root = folder / "root"
+        debian_root(root, staging, mirror)
+        add_wheels(root, staging, versions)
+        wrapper = write_wrapper(folder, root, cpu)
+        info = check(wrapper)
+        done.write_text(json.dumps({"build": manifest, "check": info}, indent=2))
+        return wrapper
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(prog="edgenas arm-python", description=__doc__.splitlines()[0])
+    ap.add_argument("--cpu", default=DEFAULT_CPU, choices=sorted(CPU_PARTS), help="the emulated core (default: the Pi 5's)")
+    ap.add_argument("--cache", default=os.path.join("resources", "emulator"), help="folder the build goes under")
+    ap.add_argument("--mirror", default=DEBIAN_MIRROR, help="Debian mirror the arm64 packages come from")
+    ap.add_argument("--no-opencv", dest="opencv", action="store_false", help="leave out OpenCV (needed by the demo only)")
+    args = ap.parse_args(argv)
+    try:
+        print(build(args.cache, args.cpu, opencv=args.opencv, mirror=args.mirror))
+    except UserFacingError as err:
+        print(f"edgenas arm-python: {err}", file=sys.stderr)
+        return 1
+    return 0

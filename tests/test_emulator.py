@@ -1,0 +1,82 @@
+"""The emulated ARM64 target: QEMU runs Debian's arm64 Python with this machine's onnxruntime,
+reached over SSH like a Pi; the edge bundle's demo runs on it too."""
+import json
+import shutil
+import subprocess
+import time
+
+import pytest
+
+from conftest import ARCH
+from edgenas import emulator
+from edgenas.bench import bench_device
+from edgenas.bundle import write_edge_bundle
+from edgenas.errors import ConfigError
+from edgenas.export import export_checkpoint
+from edgenas.model import build_model, save_checkpoint
+
+
+def test_the_emulated_python_is_aarch64_and_built_once(arm_python):
+    manifest = arm_python.parent / "manifest.json"
+    before = manifest.stat().st_mtime_ns
+    start = time.perf_counter()
+    assert emulator.build(arm_python.parent.parent, "cortex-a76") == arm_python
+    assert time.perf_counter() - start < 5 and manifest.stat().st_mtime_ns == before  # nothing rebuilt
+    info = emulator.check(arm_python)
+    assert info["machine"] == "aarch64" and info["executable"] == str(arm_python)  # subprocesses are emulated too
+    assert info["onnxruntime"] == json.loads(manifest.read_text())["build"]["wheels"]["onnxruntime"]
+
+
+def test_what_is_missing_is_named(monkeypatch, tmp_path):
+    with pytest.raises(ConfigError, match="'cortex-x9' is not one of"):
+        emulator.build(tmp_path, "cortex-x9")
+    real_which = shutil.which
+    monkeypatch.setattr(shutil, "which", lambda name: None if name.startswith("qemu") else real_which(name))
+    with pytest.raises(emulator.EmulatorError, match="qemu-aarch64-static not found.*apt-get install qemu-user-static"):
+        emulator.build(tmp_path)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_an_unreachable_registry_is_named_and_leaves_nothing(tmp_path):
+    if not (shutil.which("qemu-aarch64-static") or shutil.which("qemu-aarch64")) or not shutil.which("apt-get"):
+        pytest.skip("needs QEMU and apt-get")
+    with pytest.raises(emulator.EmulatorError, match=r"Debian's arm64 package index from http://127\.0\.0\.1:9/debian"):
+        emulator.build(tmp_path, mirror="http://127.0.0.1:9/debian")
+    assert list(tmp_path.iterdir()) == []  # no half-built folder
+
+
+@pytest.fixture(scope="module")
+def model(arrays, tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("emulated")
+    spec = dict(family="darts", arch=ARCH, width=8, num_cells=3, num_classes=4)
+    save_checkpoint(tmp / "m.pt", build_model(spec).eval(), spec, mean=[0.5] * 3, std=[0.25] * 3,
+                    classes=arrays["test"].classes, image_size=16)
+    export_checkpoint(str(tmp / "m.pt"), str(tmp / "m.onnx"), arrays["test"].x[:2])
+    return tmp / "m.onnx"
+
+
+def test_the_device_program_runs_on_arm64_over_ssh(sshd, arm_python, model, arrays):
+    settings = {k: v for k, v in sshd.items() if not k.startswith("_")}
+    entry = {"model": "nas", "stage": "baseline", "onnx": str(model), "accuracy": None, "test_images": None,
+             "params": 1, "macs": 2, "eager": None}
+    rows = bench_device("emu", [entry], arrays["test"], {"mean": [0.5] * 3, "std": [0.25] * 3},
+                        device=dict(settings, python=str(arm_python)), warmup=1, runs=2, device_images=16, seed=0,
+                        emulated=True)
+    row = rows[0]
+    assert row["emulated"] is True and "aarch64" in row["os"] and row["cpu"] == "QEMU-emulated cortex-a76 (aarch64)"
+    assert row["peak_gmacs_per_s"] is None  # QEMU's MAC rate is not the chip's
+    assert row["accuracy"] == row["host_accuracy"]  # FP32: the same predictions on both ISAs
+    assert list((sshd["_dir"] / "remote").iterdir()) == []
+
+
+def test_the_demo_runs_under_the_emulated_python(arm_python, model, arrays, imagefolder, tmp_path):
+    stats = {"classes": arrays["test"].classes, "mean": [0.5] * 3, "std": [0.25] * 3, "image_size": 16}
+    write_edge_bundle(tmp_path / "edge", str(model), stats, arrays["test"].x[:4], arrays["test"].y[:4])
+    folder = next(p for p in (imagefolder / "test").iterdir() if p.is_dir())
+    proc = subprocess.run([str(arm_python), str(tmp_path / "edge/demo.py"), "--model", str(tmp_path / "edge/m.onnx"),
+                           "--source", str(folder), "--headless", "--max-frames", "4", "--out",
+                           str(tmp_path / "demo.mp4"), "--summary", str(tmp_path / "summary.json")],
+                          capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    summary = json.loads((tmp_path / "summary.json").read_text())
+    assert summary["frames"] == 4 and (tmp_path / "demo.mp4").stat().st_size > 0
