@@ -363,7 +363,7 @@ def render(study: Study, *, run_times: list[str], html_path: str | Path, md_path
         doc.p(f"{bench.cpu.iloc[0]} under QEMU user-mode emulation on this machine, ONNX Runtime "
               f"{bench.onnxruntime.iloc[0]} for {bench.os.iloc[0]}: the device program ran on ARM64's own kernels, so "
               "its accuracies are ARM's; its latencies are QEMU's and are neither shown nor compared with real ones "
-              "(results/bench_" f"{target}.csv marks them emulated). Accuracy of every deployed file on the same "
+              f"(results/bench_{target}.csv marks them emulated). Accuracy of every deployed file on the same "
               f"{int(bench.test_images.iloc[0])} test images here and on {target}:")
         doc.table(for_readers(analysis.kernel_accuracy(bench)))
     doc.image(figures["training_curves"], "Training loss and validation accuracy per epoch of every trained net "
