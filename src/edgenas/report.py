@@ -360,8 +360,8 @@ def render(study: Study, *, run_times: list[str], html_path: str | Path, md_path
     for bench in study.emulated:
         target = bench.target.iloc[0]
         doc.h(3, f"Target: {target} (emulated: accuracy only)")
-        doc.p(f"{bench.cpu.iloc[0]} under QEMU user-mode emulation on this machine, ONNX Runtime "
-              f"{bench.onnxruntime.iloc[0]} for {bench.os.iloc[0]}: the device program ran on ARM64's own kernels, so "
+        doc.p(f"CPU {bench.cpu.iloc[0]}, run by QEMU's user-mode emulator on this machine ({bench.os.iloc[0]}), "
+              f"ONNX Runtime {bench.onnxruntime.iloc[0]}: the device program ran on ARM64's own kernels, so "
               "its accuracies are ARM's; its latencies are QEMU's and are neither shown nor compared with real ones "
               f"(results/bench_{target}.csv marks them emulated). Accuracy of every deployed file on the same "
               f"{int(bench.test_images.iloc[0])} test images here and on {target}:")
