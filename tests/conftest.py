@@ -91,6 +91,20 @@ Subsystem sftp internal-sftp
 
 
 @pytest.fixture(scope="session")
+def small_onnx(arrays, tmp_path_factory) -> Path:
+    """An untrained small DARTS net (``ARCH``) as a checkpoint and its ONNX file, for device tests."""
+    from edgenas.export import export_checkpoint
+    from edgenas.model import build_model, save_checkpoint
+
+    tmp = tmp_path_factory.mktemp("small_onnx")
+    spec = dict(family="darts", arch=ARCH, width=8, num_cells=3, num_classes=4)
+    save_checkpoint(tmp / "m.pt", build_model(spec).eval(), spec, mean=[0.5] * 3, std=[0.25] * 3,
+                    classes=arrays["test"].classes, image_size=16)
+    export_checkpoint(str(tmp / "m.pt"), str(tmp / "m.onnx"), arrays["test"].x[:2])
+    return tmp / "m.onnx"
+
+
+@pytest.fixture(scope="session")
 def arm_python() -> Path:
     """The emulated ARM64 Python (edgenas arm-python, Cortex-A76), built once per machine into a
     cache (EDGENAS_EMULATOR_CACHE, default ~/.cache/edgenas/emulator); skips, saying why, where

@@ -3,25 +3,20 @@ reached over SSH like a Pi; the edge bundle's demo runs on it too."""
 import json
 import shutil
 import subprocess
-import time
 
 import pytest
 
-from conftest import ARCH
 from edgenas import emulator
 from edgenas.bench import bench_device
 from edgenas.bundle import write_edge_bundle
 from edgenas.errors import ConfigError
-from edgenas.export import export_checkpoint
-from edgenas.model import build_model, save_checkpoint
 
 
 def test_the_emulated_python_is_aarch64_and_built_once(arm_python):
     manifest = arm_python.parent / "manifest.json"
     before = manifest.stat().st_mtime_ns
-    start = time.perf_counter()
     assert emulator.build(arm_python.parent.parent, "cortex-a76") == arm_python
-    assert time.perf_counter() - start < 5 and manifest.stat().st_mtime_ns == before  # nothing rebuilt
+    assert manifest.stat().st_mtime_ns == before  # nothing rebuilt
     info = emulator.check(arm_python)
     assert info["machine"] == "aarch64" and info["executable"] == str(arm_python)  # subprocesses are emulated too
     assert info["onnxruntime"] == json.loads(manifest.read_text())["build"]["wheels"]["onnxruntime"]
@@ -45,19 +40,9 @@ def test_an_unreachable_registry_is_named_and_leaves_nothing(tmp_path):
     assert list(tmp_path.iterdir()) == []  # no half-built folder
 
 
-@pytest.fixture(scope="module")
-def model(arrays, tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("emulated")
-    spec = dict(family="darts", arch=ARCH, width=8, num_cells=3, num_classes=4)
-    save_checkpoint(tmp / "m.pt", build_model(spec).eval(), spec, mean=[0.5] * 3, std=[0.25] * 3,
-                    classes=arrays["test"].classes, image_size=16)
-    export_checkpoint(str(tmp / "m.pt"), str(tmp / "m.onnx"), arrays["test"].x[:2])
-    return tmp / "m.onnx"
-
-
-def test_the_device_program_runs_on_arm64_over_ssh(sshd, arm_python, model, arrays):
+def test_the_device_program_runs_on_arm64_over_ssh(sshd, arm_python, small_onnx, arrays):
     settings = {k: v for k, v in sshd.items() if not k.startswith("_")}
-    entry = {"model": "nas", "stage": "baseline", "onnx": str(model), "accuracy": None, "test_images": None,
+    entry = {"model": "nas", "stage": "baseline", "onnx": str(small_onnx), "accuracy": None, "test_images": None,
              "params": 1, "macs": 2, "eager": None}
     rows = bench_device("emu", [entry], arrays["test"], {"mean": [0.5] * 3, "std": [0.25] * 3},
                         device=dict(settings, python=str(arm_python)), warmup=1, runs=2, device_images=16, seed=0,
@@ -69,9 +54,9 @@ def test_the_device_program_runs_on_arm64_over_ssh(sshd, arm_python, model, arra
     assert list((sshd["_dir"] / "remote").iterdir()) == []
 
 
-def test_the_demo_runs_under_the_emulated_python(arm_python, model, arrays, imagefolder, tmp_path):
+def test_the_demo_runs_under_the_emulated_python(arm_python, small_onnx, arrays, imagefolder, tmp_path):
     stats = {"classes": arrays["test"].classes, "mean": [0.5] * 3, "std": [0.25] * 3, "image_size": 16}
-    write_edge_bundle(tmp_path / "edge", str(model), stats, arrays["test"].x[:4], arrays["test"].y[:4])
+    write_edge_bundle(tmp_path / "edge", str(small_onnx), stats, arrays["test"].x[:4], arrays["test"].y[:4])
     folder = next(p for p in (imagefolder / "test").iterdir() if p.is_dir())
     proc = subprocess.run([str(arm_python), str(tmp_path / "edge/demo.py"), "--model", str(tmp_path / "edge/m.onnx"),
                            "--source", str(folder), "--headless", "--max-frames", "4", "--out",

@@ -7,11 +7,8 @@ import sys
 import numpy as np
 import pytest
 
-from conftest import ARCH
 from edgenas.bench import COLUMNS, bench_device
 from edgenas.bundle import write_edge_bundle
-from edgenas.export import export_checkpoint
-from edgenas.model import build_model, save_checkpoint
 from edgenas.remote import RemoteError, Target, run_on_device, write_sample
 
 
@@ -22,12 +19,9 @@ def target(sshd, **changes) -> Target:
 
 
 @pytest.fixture(scope="module")
-def files(arrays, tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("remote")
-    spec = dict(family="darts", arch=ARCH, width=8, num_cells=3, num_classes=4)
-    save_checkpoint(tmp / "m.pt", build_model(spec).eval(), spec, mean=[0.5] * 3, std=[0.25] * 3,
-                    classes=arrays["test"].classes, image_size=16)
-    export_checkpoint(str(tmp / "m.pt"), str(tmp / "m.onnx"), arrays["test"].x[:2])
+def files(arrays, small_onnx):
+    """The folder of ``small_onnx`` (m.onnx), with a 20-image sample.npz beside it."""
+    tmp = small_onnx.parent
     write_sample(tmp / "sample.npz", arrays["test"].x[:20], arrays["test"].y[:20], [0.5] * 3, [0.25] * 3)
     return tmp
 

@@ -142,8 +142,7 @@ def bench_device(target: str, entries: list[dict], test: ImageArrays, stats: dic
 
     sample = take(test, device_images, seed)
     inputs = ondevice.normalize(sample.x, stats["mean"], stats["std"])
-    host = {Path(e["onnx"]).name: float((ondevice.predict(ondevice.open_session(e["onnx"]), inputs).argmax(1)
-                                         == sample.y).mean()) for e in entries}
+    host = {Path(e["onnx"]).name: ondevice.accuracy(e["onnx"], inputs, sample.y) for e in entries}
     with tempfile.TemporaryDirectory() as tmp:
         write_sample(Path(tmp) / "sample.npz", sample.x, sample.y, stats["mean"], stats["std"])
         result = run_on_device(Target(name=target, **device), [e["onnx"] for e in entries],

@@ -164,8 +164,8 @@ def card(lines: list[str], width: int, height: int) -> np.ndarray:
     for n, text in enumerate(lines):
         scale, thickness = (0.9, 2) if n == 0 else (0.55, 1)
 
-        def fits(t: str) -> bool:
-            return cv2.getTextSize(t, font, scale, thickness)[0][0] <= width - 20
+        def fits(t: str, s: float = scale) -> bool:
+            return cv2.getTextSize(t, font, s, thickness)[0][0] <= width - 20
 
         rows = [""]
         for word in text.split(" "):  # long lines wrap at spaces; a word too long for a row shrinks below
@@ -176,7 +176,7 @@ def card(lines: list[str], width: int, height: int) -> np.ndarray:
                 rows.append(word)
         for row in rows:
             row_scale = scale
-            while cv2.getTextSize(row, font, row_scale, thickness)[0][0] > width - 20 and row_scale > 0.3:
+            while not fits(row, row_scale) and row_scale > 0.3:
                 row_scale -= 0.05
             cv2.putText(out, row, (10, y), font, row_scale, (255, 255, 255) if n else (80, 220, 80), thickness,
                         cv2.LINE_AA)

@@ -136,7 +136,9 @@ def add_wheels(root: Path, work: Path, versions: dict[str, str]) -> None:
 
 def write_wrapper(folder: Path, root: Path, cpu: str) -> Path:
     """``folder/python``: runs the emulated Python on ``cpu``, with nothing of this machine's own
-    Python environment (its user site and PYTHONPATH hold x86 packages)."""
+    Python environment (its user site and PYTHONPATH hold x86 packages). Also what makes it run:
+    the root's fake ``/proc/cpuinfo`` for ``cpu`` and the ``.pth`` that makes ``sys.executable``
+    the wrapper."""
     wrapper = folder / "python"
     wrapper.write_text("#!/bin/sh\n# The emulated ARM64 Python of edgenas (edgenas arm-python); argv as python's.\n"
                        f"exec env -u PYTHONPATH -u PYTHONHOME PYTHONNOUSERSITE=1 QEMU_CPU={cpu} "
@@ -166,8 +168,9 @@ def check(wrapper: Path) -> dict:
 
 def build(cache: str | Path, cpu: str = DEFAULT_CPU, *, opencv: bool = True, mirror: str = DEBIAN_MIRROR) -> Path:
     """The emulated ARM64 Python for ``cpu`` under ``cache/cpu``, built once: a later call with
-    the same core, versions and mirror returns the same wrapper at once. A build is assembled in
-    a temporary folder and moved into place, so an interrupted one leaves nothing behind."""
+    the same core, versions and mirror returns the same wrapper at once. The root is built in
+    place (the wrapper names its path) and ``manifest.json`` is written last: a failed build is
+    removed, and one killed midway has no manifest, so the next call starts it afresh."""
     if cpu not in CPU_PARTS:
         raise ConfigError(f"emulated cpu {cpu!r} is not one of {', '.join(CPU_PARTS)}")
     qemu()

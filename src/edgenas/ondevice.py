@@ -129,12 +129,17 @@ def peaks(fp32_model: str, int8_model: str, threads: list[int]) -> dict[str, dic
             for t in threads}
 
 
+def accuracy(model: str, inputs: np.ndarray, labels: np.ndarray) -> float:
+    """Top-1 accuracy of an ONNX file on normalised inputs (every core)."""
+    return float((predict(open_session(model), inputs).argmax(1) == labels).mean())
+
+
 def measure(model: str, images: np.ndarray, labels: np.ndarray, mean, std, threads: list[int],
             warmup: int, runs: int) -> list[dict]:
     """Accuracy on ``images`` (once) and batch-1 latency per thread count, of one model."""
     inputs = normalize(images, mean, std)
-    accuracy = float((predict(open_session(model), inputs).argmax(1) == labels).mean())
-    return [{"model": os.path.basename(model), "threads": t or os.cpu_count(), "accuracy": accuracy,
+    top1 = accuracy(model, inputs, labels)
+    return [{"model": os.path.basename(model), "threads": t or os.cpu_count(), "accuracy": top1,
              **timing(model, inputs[0], t, warmup, runs)} for t in threads]
 
 
