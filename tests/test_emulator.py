@@ -43,7 +43,7 @@ def test_an_unreachable_registry_is_named_and_leaves_nothing(tmp_path):
 def test_the_device_program_runs_on_arm64_over_ssh(sshd, arm_python, small_onnx, arrays):
     settings = {k: v for k, v in sshd.items() if not k.startswith("_")}
     entry = {"model": "nas", "stage": "baseline", "onnx": str(small_onnx), "accuracy": None, "test_images": None,
-             "params": 1, "macs": 2, "eager": None}
+             "params": 1, "macs": 2, "eager": None, "flip_tta": False}
     rows = bench_device("emu", [entry], arrays["test"], {"mean": [0.5] * 3, "std": [0.25] * 3},
                         device=dict(settings, python=str(arm_python)), warmup=1, runs=2, device_images=16, seed=0,
                         emulated=True)

@@ -31,12 +31,18 @@ def test_device_program_runs_standalone(tmp_path):
     out = tmp_path / "r.json"
     code = ("import sys, runpy; sys.modules['torch'] = None; sys.modules['edgenas'] = None; "
             f"sys.argv = ['ondevice', '{tmp_path / 'm.onnx'}', '--data', '{tmp_path / 'sample.npz'}', "
-            f"'--threads', '1', '--warmup', '1', '--runs', '5', '--out', '{out}']; "
-            f"runpy.run_path('{ondevice.__file__}', run_name='__main__')")
+            f"'--threads', '1', '--warmup', '1', '--runs', '5', '--flip-tta', '{tmp_path / 'm.onnx'}', "
+            f"'--out', '{out}']; runpy.run_path('{ondevice.__file__}', run_name='__main__')")
     subprocess.run([sys.executable, "-c", code], check=True)
     result = json.loads(out.read_text())
-    assert result["rows"][0]["accuracy"] >= 0.9  # the same predictions as PyTorch
+    one, tta = result["rows"]
+    assert one["accuracy"] >= 0.9 and not one["flip_tta"]  # the same predictions as PyTorch
     assert result["system"]["onnxruntime"]
+    # flip TTA: the logits of each image and of its left-right mirror, averaged
+    with torch.no_grad():
+        inputs = torch.from_numpy(ondevice.normalize(x, [0.5] * 3, [0.25] * 3))
+        both = (net(inputs) + net(inputs.flip(3))).argmax(1).numpy()
+    assert tta["flip_tta"] and tta["accuracy"] == (both == y).mean()
 
 
 def test_bench_rows_have_every_column_and_an_eager_reference(tmp_path):
@@ -52,15 +58,17 @@ def test_bench_rows_have_every_column_and_an_eager_reference(tmp_path):
     (tmp_path / "m.pt.json").write_text(json.dumps({"accuracy": 0.5, "images": 40, "macs": 2_000_000, "params": 1}))
     entries = model_entries([{"model": "nas", "stage": "baseline", "onnx": str(tmp_path / "m.onnx"),
                               "metrics": str(tmp_path / "m.onnx.json"), "complexity": str(tmp_path / "m.pt.json"),
-                              "eager": str(tmp_path / "m.pt")}])
-    test = ImageArrays(np.zeros((1, 16, 16, 3), np.uint8), np.zeros(1, np.int64), ["a"])
+                              "eager": str(tmp_path / "m.pt"), "flip_tta": True}])
+    test = ImageArrays(np.zeros((3, 16, 16, 3), np.uint8), np.zeros(3, np.int64), ["a"])
     rows = bench_local("local", entries, test, {"mean": [0.5] * 3, "std": [0.25] * 3}, threads=[1, 0], warmup=1,
                        runs=3)
-    assert len(rows) == 4 and all(set(r) == set(COLUMNS) for r in rows)
-    assert [r["format"] for r in rows] == ["onnx-fp32"] * 2 + ["pytorch-fp32"] * 2
-    assert {r["test_images"] for r in rows} == {40}
+    assert len(rows) == 6 and all(set(r) == set(COLUMNS) for r in rows)
+    assert [r["format"] for r in rows] == ["onnx-fp32"] * 4 + ["pytorch-fp32"] * 2
+    assert [r["stage"] for r in rows] == ["baseline"] * 2 + ["baseline_flip_tta"] * 2 + ["baseline"] * 2
+    assert [r["test_images"] for r in rows] == [40, 40, 3, 3, 40, 40]  # flip TTA is measured here, on the subset
     for r in rows:  # the attained rate is the net's MACs over its p50 latency, judged against the FP32 peak
-        assert r["gmacs_per_s"] == 2_000_000 / (r["latency_ms_p50"] / 1000) / 1e9
+        macs = 4_000_000 if r["stage"].endswith("flip_tta") else 2_000_000  # two passes per image
+        assert r["gmacs_per_s"] == macs / (r["latency_ms_p50"] / 1000) / 1e9
         assert r["peak_fraction"] == r["gmacs_per_s"] / r["peak_gmacs_per_s"]
     write_rows(rows, tmp_path / "b.csv")
     assert (tmp_path / "b.csv").read_text().splitlines()[0] == ",".join(COLUMNS)

@@ -28,16 +28,20 @@ def files(arrays, small_onnx):
 
 def test_benchmark_runs_on_the_device_and_cleans_up(sshd, files, arrays):
     """bench_device: the device measures accuracy on a sample of the test subset, its own timings
-    and peaks; each row says how many images its accuracy was measured on."""
+    and peaks, and the final model again with flip TTA; each row says how many images its
+    accuracy was measured on."""
     settings = {k: v for k, v in sshd.items() if not k.startswith("_")}
     entry = {"model": "nas", "stage": "int8", "onnx": str(files / "m.onnx"), "accuracy": None, "test_images": None,
-             "params": 1, "macs": 2, "eager": None}
+             "params": 1, "macs": 2, "eager": None, "flip_tta": True}
     stats = {"mean": [0.5] * 3, "std": [0.25] * 3}
     rows = bench_device("dev", [entry], arrays["test"], stats, device=settings, warmup=1, runs=5, device_images=20,
                         seed=0)
-    assert len(rows) == 1 and set(rows[0]) == set(COLUMNS)
-    assert 0.0 <= rows[0]["accuracy"] <= 1.0 and rows[0]["latency_ms_p50"] > 0 and rows[0]["test_images"] == 20
-    assert rows[0]["peak_gmacs_per_s"] > 0 and rows[0]["peak_fraction"] == rows[0]["gmacs_per_s"] / rows[0]["peak_gmacs_per_s"]
+    assert len(rows) == 2 and all(set(r) == set(COLUMNS) for r in rows)
+    assert [r["stage"] for r in rows] == ["int8", "int8_flip_tta"] and rows[1]["macs"] == 4
+    for row in rows:
+        assert 0.0 <= row["accuracy"] <= 1.0 and row["latency_ms_p50"] > 0 and row["test_images"] == 20
+        assert row["accuracy"] == row["host_accuracy"]  # the same machine's kernels, with and without TTA
+        assert row["peak_gmacs_per_s"] > 0 and row["peak_fraction"] == row["gmacs_per_s"] / row["peak_gmacs_per_s"]
     assert list((sshd["_dir"] / "remote").iterdir()) == []  # the remote folder is gone
 
 

@@ -84,7 +84,7 @@ def test_genotype_rebuilds_and_models_learn(run):
     bench = pd.read_csv(workdir / "results/bench_local.csv")
     onnx = bench[bench["format"].str.startswith("onnx")]
     nas = onnx[onnx.model == "nas"]
-    assert list(nas.stage) == ["baseline", "pruned", "finetuned", "int8", "baseline_int8"]
+    assert list(nas.stage) == ["baseline", "pruned", "finetuned", "int8", "baseline_int8", "int8_flip_tta"]
     assert set(onnx[onnx.model == "resnet20"].stage) == {"baseline", "baseline_int8"}
     acc = dict(zip(nas.stage, nas.accuracy))
     # 4 classes, 160 test images: chance is 0.25 (sd 0.034); the smoke recipe is short, so only "well above"
@@ -148,6 +148,9 @@ def test_report_tables_match_the_csvs(run):
     assert versus_int8.equals(for_readers(analysis.nas_vs_controls(bench, "baseline_int8")))
     assert versus_fp32.equals(for_readers(analysis.nas_vs_controls(bench, "baseline")))
     assert steps.equals(for_readers(analysis.compression_steps(bench)))
+    tta = bench[bench.stage == "int8_flip_tta"]  # the final model again, with flip TTA: a row per thread count
+    assert len(tta) == bench.threads.nunique() and (tta.macs == 2 * bench[bench.stage == "int8"].macs.iloc[0]).all()
+    assert tables["local"][-1].equals(for_readers(analysis.flip_tta(bench)))
     # and the analysis itself: the deployed verdict follows from the CSV
     onnx = bench[bench["format"].str.startswith("onnx") & (bench.threads == bench.threads.min())]
     final = onnx[onnx.stage == onnx.model.map(lambda m: "int8" if m == "nas" else "baseline_int8")].set_index("model")

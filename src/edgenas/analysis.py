@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from .bench import FLIP_TTA
+
 STAGE_ORDER = ["baseline", "pruned", "finetuned", "int8"]
 ONE_THREAD = 1  # plots compare models at one thread, the edge-device case; tables give every count
 
@@ -122,6 +124,27 @@ def int8_alone(bench: pd.DataFrame) -> pd.DataFrame:
                     "whole chain: speed-up": base.latency_ms_p50 / final.latency_ms_p50,
                     "whole chain: smaller": base.size_mb / final.size_mb,
                     "whole chain: accuracy change (points)": 100 * (final.accuracy - base.accuracy)})
+    return pd.DataFrame(out)
+
+
+def flip_tta(bench: pd.DataFrame) -> pd.DataFrame:
+    """Per thread count: the final model as deployed (one pass) against the same file with flip
+    test-time augmentation (the image and its mirror): accuracy gained, latency paid. Empty when
+    the benchmark has no flip-TTA row (bench.flip_tta off)."""
+    rows = bench[(bench.model == "nas") & bench["format"].str.startswith("onnx")]
+    out = []
+    for threads, group in rows.groupby("threads"):
+        by = group.set_index("stage")
+        tta = FINAL_STAGE["nas"] + FLIP_TTA
+        if tta not in by.index:
+            continue
+        one, two = by.loc[FINAL_STAGE["nas"]], by.loc[tta]
+        out.append({"threads": int(threads), "accuracy": one.accuracy, "accuracy with flip TTA": two.accuracy,
+                    "gain (points)": 100 * (two.accuracy - one.accuracy),
+                    "std error of the gain (points)": math.hypot(standard_error(one.accuracy, one.test_images),
+                                                        standard_error(two.accuracy, two.test_images)) * 100,
+                    "p50 ms": one.latency_ms_p50, "p50 ms with flip TTA": two.latency_ms_p50,
+                    "latency ratio": two.latency_ms_p50 / one.latency_ms_p50})
     return pd.DataFrame(out)
 
 

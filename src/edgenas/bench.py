@@ -16,6 +16,7 @@ COLUMNS = ["target", "model", "stage", "format", "accuracy", "test_images", "lat
            "peak_fraction", "threads", "cpu", "os", "onnxruntime", "emulated", "host_accuracy"]
 TIMING_KEYS = ["latency_ms_mean", "latency_ms_p50", "latency_ms_p90", "latency_ms_p99", "throughput_ips"]
 PEAK_SIZE = 512  # square matrix side: large enough for MLAS's GEMM kernels to reach their rate
+FLIP_TTA = "_flip_tta"  # stage suffix of a row measured with flip test-time augmentation
 
 
 def matmul_models(folder: str | Path, size: int = PEAK_SIZE) -> tuple[str, str]:
@@ -48,13 +49,15 @@ def model_entries(models: list[dict]) -> list[dict]:
     """One entry per deployed model, each value from one file: ``model``, ``stage`` and the
     ``onnx`` file as given; accuracy and its image count from the ONNX file's evaluation
     (``metrics``); MACs and params from its checkpoint's evaluation (``complexity``, counted
-    on the net as deployed); ``eager``, a checkpoint also timed in PyTorch, or None."""
+    on the net as deployed); ``eager``, a checkpoint also timed in PyTorch, or None; ``flip_tta``,
+    whether the file is also measured with flip test-time augmentation (a row of its own)."""
     from .records import read_json
 
     entries = []
     for m in models:
         metrics, complexity = read_json(m["metrics"]), read_json(m["complexity"])
         entries.append({"model": m["model"], "stage": m["stage"], "onnx": m["onnx"], "eager": m.get("eager"),
+                        "flip_tta": bool(m.get("flip_tta")),
                         "accuracy": metrics["accuracy"], "test_images": metrics["images"],
                         "macs": complexity["macs"], "params": complexity["params"]})
     return entries
@@ -74,6 +77,11 @@ def _row(target: str, entry: dict, fmt: str, path: str, accuracy: float, images:
 
 def onnx_format(path: str) -> str:
     return "onnx-int8" if "int8" in Path(path).name else "onnx-fp32"
+
+
+def with_flip_tta(entry: dict) -> dict:
+    """The entry as a row of its own, run with flip TTA: two passes per image, twice the MACs."""
+    return {**entry, "stage": entry["stage"] + FLIP_TTA, "macs": 2 * entry["macs"]}
 
 
 def eager_timing(checkpoint: str, image: np.ndarray, threads: int, warmup: int, runs: int) -> dict[str, float]:
@@ -107,23 +115,33 @@ def bench_local(target: str, entries: list[dict], test: ImageArrays, stats: dict
     """Measure every model (``model_entries``) on this machine's CPU; one row per (model, stage,
     format, thread count). Accuracy is the evaluate stage's, on the run's test subset; an entry's
     ``eager`` checkpoint is also timed in PyTorch eager FP32 for reference. The peak MAC rates
-    are measured here too, on the same threads."""
+    are measured here too, on the same threads. An entry with ``flip_tta`` gets a second row
+    (stage suffixed ``_flip_tta``): accuracy with flip TTA on the same test subset, measured here,
+    and the latency of the image and its mirror as one batch of 2."""
     import tempfile
 
     system = ondevice.system_info()
-    image = ondevice.normalize(test.x[:1], stats["mean"], stats["std"])[0]
+    inputs = ondevice.normalize(test.x, stats["mean"], stats["std"])
     with tempfile.TemporaryDirectory() as tmp:
         peak = ondevice.peaks(*matmul_models(tmp), threads)
     rows = []
     for e in entries:
         for t in threads:
             rows.append(_row(target, e, onnx_format(e["onnx"]), e["onnx"], e["accuracy"], e["test_images"],
-                             ondevice.timing(e["onnx"], image, t, warmup, runs), t or os.cpu_count(), system, peak))
+                             ondevice.timing(e["onnx"], inputs[0], t, warmup, runs), t or os.cpu_count(), system, peak))
+    for e in entries:
+        if e["flip_tta"]:
+            top1 = ondevice.accuracy(e["onnx"], inputs, test.y, flip_tta=True)
+            for t in threads:
+                rows.append(_row(target, with_flip_tta(e), onnx_format(e["onnx"]), e["onnx"], top1, len(test.y),
+                                 ondevice.timing(e["onnx"], inputs[0], t, warmup, runs, flip_tta=True),
+                                 t or os.cpu_count(), system, peak))
     for e in entries:
         if e["eager"]:
             for t in threads:
                 rows.append(_row(target, e, "pytorch-fp32", e["eager"], e["accuracy"], e["test_images"],
-                                 eager_timing(e["eager"], image, t, warmup, runs), t or os.cpu_count(), system, peak))
+                                 eager_timing(e["eager"], inputs[0], t, warmup, runs), t or os.cpu_count(), system,
+                                 peak))
     return rows
 
 
@@ -133,7 +151,8 @@ def bench_device(target: str, entries: list[dict], test: ImageArrays, stats: dic
     measures accuracy itself, on its own kernels, on ``device_images`` of the test subset. An
     ``emulated`` device (``emulator``) measures no peak MAC rate, and its rows say it is emulated:
     its accuracy is its kernels', its latency is QEMU's. Each row's ``host_accuracy`` is the same
-    file's on the same images on this machine: the difference is the device's kernels'."""
+    file's on the same images on this machine: the difference is the device's kernels'. An entry
+    with ``flip_tta`` is measured again on the device with flip TTA, as a row of its own."""
     import json
     import tempfile
 
@@ -142,17 +161,23 @@ def bench_device(target: str, entries: list[dict], test: ImageArrays, stats: dic
 
     sample = take(test, device_images, seed)
     inputs = ondevice.normalize(sample.x, stats["mean"], stats["std"])
-    host = {Path(e["onnx"]).name: ondevice.accuracy(e["onnx"], inputs, sample.y) for e in entries}
+    runs_of = [(e, False) for e in entries] + [(e, True) for e in entries if e["flip_tta"]]
+    host = {(Path(e["onnx"]).name, tta): ondevice.accuracy(e["onnx"], inputs, sample.y, tta) for e, tta in runs_of}
     with tempfile.TemporaryDirectory() as tmp:
         write_sample(Path(tmp) / "sample.npz", sample.x, sample.y, stats["mean"], stats["std"])
         result = run_on_device(Target(name=target, **device), [e["onnx"] for e in entries],
                                str(Path(tmp) / "sample.npz"), warmup, runs,
-                               peak_models=None if emulated else matmul_models(tmp))
+                               peak_models=None if emulated else matmul_models(tmp),
+                               flip_tta=[e["onnx"] for e in entries if e["flip_tta"]])
     print(json.dumps(result["system"]))
     by_file = {Path(e["onnx"]).name: e for e in entries}
-    return [_row(target, by_file[r["model"]], onnx_format(r["model"]), by_file[r["model"]]["onnx"], r["accuracy"],
-                 len(sample.y), r, r["threads"], result["system"], result.get("peak", {}), emulated, host[r["model"]])
-            for r in result["rows"]]
+    rows = []
+    for r in result["rows"]:
+        tta = bool(r.get("flip_tta"))
+        entry = with_flip_tta(by_file[r["model"]]) if tta else by_file[r["model"]]
+        rows.append(_row(target, entry, onnx_format(r["model"]), entry["onnx"], r["accuracy"], len(sample.y), r,
+                         r["threads"], result["system"], result.get("peak", {}), emulated, host[r["model"], tta]))
+    return rows
 
 
 def write_rows(rows: list[dict], path: str | Path) -> None:

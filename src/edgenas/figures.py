@@ -64,18 +64,36 @@ def stage_gains(bench: pd.DataFrame, path: str | Path) -> None:
     plt.close(fig)
 
 
-def training_curves(histories: dict[str, pd.DataFrame], path: str | Path) -> None:
-    """Validation accuracy and training loss per epoch, for every training run."""
-    data = pd.concat([h.assign(run=name) for name, h in histories.items()], ignore_index=True)
+def wall_clock_minutes(history: pd.DataFrame, start: float = 0.0) -> pd.Series:
+    """Minutes from the start of a training run to the end of each epoch (training and
+    validation), from the history's per-epoch seconds, shifted by ``start`` minutes."""
+    return start + history["seconds"].astype(float).cumsum() / 60
+
+
+def training_curves(histories: dict[str, pd.DataFrame], path: str | Path,
+                    continues: dict[str, str] | None = None) -> pd.DataFrame:
+    """Training loss and validation accuracy of every training run against wall-clock minutes,
+    so a reader sees which net is ahead at which budget. A run named in ``continues`` (fine-tuning
+    after pruning) starts where the run it continues ended. Returns the points plotted."""
+    continues = continues or {}
+    ends: dict[str, float] = {}
+    frames = []
+    for name in sorted(histories, key=lambda n: n in continues):  # a run that continues another comes after it
+        h = histories[name]
+        minutes = wall_clock_minutes(h, ends.get(continues.get(name, ""), 0.0))
+        ends[name] = float(minutes.iloc[-1]) if len(minutes) else 0.0
+        frames.append(h.assign(run=name, minutes=minutes))
+    data = pd.concat(frames, ignore_index=True)
     fig, axes = plt.subplots(1, 2, figsize=(10, 3.5))
-    sns.lineplot(data=data, x="epoch", y="train_loss", hue="run", marker="o", ax=axes[0])
+    sns.lineplot(data=data, x="minutes", y="train_loss", hue="run", marker="o", ax=axes[0], sort=False)
     if "val_acc" in data and data["val_acc"].notna().any():
-        sns.lineplot(data=data, x="epoch", y="val_acc", hue="run", marker="o", ax=axes[1])
-    axes[0].set(title="training loss")
-    axes[1].set(title="validation accuracy")
+        sns.lineplot(data=data, x="minutes", y="val_acc", hue="run", marker="o", ax=axes[1], sort=False)
+    axes[0].set(title="training loss", xlabel="wall-clock minutes (one marker per epoch)")
+    axes[1].set(title="validation accuracy", xlabel="wall-clock minutes (one marker per epoch)")
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)
+    return data
 
 
 def arch_weights(result: SearchResult, path: str | Path) -> None:

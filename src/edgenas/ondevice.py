@@ -6,6 +6,7 @@ in ``fit_image`` alone), so the same file runs on this machine (imported by the 
 and, copied alone, on an edge device.
 
     python ondevice.py --data sample.npz --threads 1 --out result.json model.onnx ...
+    python ondevice.py --data sample.npz --flip-tta model.onnx --out result.json model.onnx   # also with flip TTA
     python ondevice.py --threads 1 --out result.json layer.onnx ...    # latency only, random inputs
 """
 from __future__ import annotations
@@ -57,11 +58,19 @@ def model_metadata(session: ort.InferenceSession) -> dict:
     return {k[len("edgenas."):]: json.loads(v) for k, v in props.items() if k.startswith("edgenas.")}
 
 
-def predict(session: ort.InferenceSession, inputs: np.ndarray, batch_size: int = 256) -> np.ndarray:
-    """Logits for normalised NCHW inputs, in batches."""
+def mirrored(inputs: np.ndarray) -> np.ndarray:
+    """NCHW (or CHW) images flipped left to right."""
+    return np.ascontiguousarray(inputs[..., ::-1])
+
+
+def predict(session: ort.InferenceSession, inputs: np.ndarray, batch_size: int = 256,
+            flip_tta: bool = False) -> np.ndarray:
+    """Logits for normalised NCHW inputs, in batches. ``flip_tta`` averages the logits of each
+    image and its mirror (test-time augmentation: two forward passes per image)."""
     name = session.get_inputs()[0].name
-    return np.concatenate([session.run(None, {name: inputs[i:i + batch_size]})[0]
-                           for i in range(0, len(inputs), batch_size)])
+    logits = np.concatenate([session.run(None, {name: inputs[i:i + batch_size]})[0]
+                             for i in range(0, len(inputs), batch_size)])
+    return (logits + predict(session, mirrored(inputs), batch_size)) / 2 if flip_tta else logits
 
 
 def latencies_ms(session: ort.InferenceSession, image: np.ndarray, warmup: int, runs: int) -> np.ndarray:
@@ -102,13 +111,17 @@ def system_info() -> dict[str, str]:
             "os": platform.platform(), "python": platform.python_version(), "onnxruntime": ort.__version__}
 
 
-def timing(model: str, image: np.ndarray | None, threads: int, warmup: int, runs: int) -> dict[str, float]:
-    """Batch-1 latency statistics of one model on ``threads`` threads (0 = every core). Without an
-    ``image`` the input is random, in the model's own input shape: latency does not depend on values."""
+def timing(model: str, image: np.ndarray | None, threads: int, warmup: int, runs: int,
+           flip_tta: bool = False) -> dict[str, float]:
+    """Latency statistics of one image through one model on ``threads`` threads (0 = every core):
+    batch 1, or with ``flip_tta`` the image and its mirror as one batch of 2. Without an ``image``
+    the input is random, in the model's own input shape: latency does not depend on values."""
     session = open_session(model, threads)
     if image is None:
         shape = [d if isinstance(d, int) else 1 for d in session.get_inputs()[0].shape]
         image = np.random.default_rng(0).standard_normal(shape).astype(np.float32)
+    if flip_tta:
+        image = np.stack([image, mirrored(image)])
     return latency_stats(latencies_ms(session, image, warmup, runs))
 
 
@@ -129,18 +142,19 @@ def peaks(fp32_model: str, int8_model: str, threads: list[int]) -> dict[str, dic
             for t in threads}
 
 
-def accuracy(model: str, inputs: np.ndarray, labels: np.ndarray) -> float:
-    """Top-1 accuracy of an ONNX file on normalised inputs (every core)."""
-    return float((predict(open_session(model), inputs).argmax(1) == labels).mean())
+def accuracy(model: str, inputs: np.ndarray, labels: np.ndarray, flip_tta: bool = False) -> float:
+    """Top-1 accuracy of an ONNX file on normalised inputs (every core), optionally with flip TTA."""
+    return float((predict(open_session(model), inputs, flip_tta=flip_tta).argmax(1) == labels).mean())
 
 
 def measure(model: str, images: np.ndarray, labels: np.ndarray, mean, std, threads: list[int],
-            warmup: int, runs: int) -> list[dict]:
-    """Accuracy on ``images`` (once) and batch-1 latency per thread count, of one model."""
+            warmup: int, runs: int, flip_tta: bool = False) -> list[dict]:
+    """Accuracy on ``images`` (once) and latency of one image per thread count, of one model run
+    as it is deployed: one pass, or with ``flip_tta`` the image and its mirror."""
     inputs = normalize(images, mean, std)
-    top1 = accuracy(model, inputs, labels)
+    top1 = accuracy(model, inputs, labels, flip_tta)
     return [{"model": os.path.basename(model), "threads": t or os.cpu_count(), "accuracy": top1,
-             **timing(model, inputs[0], t, warmup, runs)} for t in threads]
+             "flip_tta": flip_tta, **timing(model, inputs[0], t, warmup, runs, flip_tta)} for t in threads]
 
 
 def main(argv=None) -> None:
@@ -152,12 +166,15 @@ def main(argv=None) -> None:
     ap.add_argument("--runs", type=int, default=200)
     ap.add_argument("--peak", nargs=2, metavar=("FP32_MATMUL", "INT8_MATMUL"),
                     help="matrix-multiply models that measure the peak MAC rates")
+    ap.add_argument("--flip-tta", nargs="+", default=[], metavar="MODEL",
+                    help="models (of those given) also measured with flip test-time augmentation (needs --data)")
     ap.add_argument("--out", required=True)
     args = ap.parse_args(argv)
     if args.data:
         with np.load(args.data) as z:
             x, y, mean, std = z["x"], z["y"], z["mean"], z["std"]
-        rows = [row for m in args.models for row in measure(m, x, y, mean, std, args.threads, args.warmup, args.runs)]
+        runs = [(m, False) for m in args.models] + [(m, True) for m in args.flip_tta]
+        rows = [row for m, tta in runs for row in measure(m, x, y, mean, std, args.threads, args.warmup, args.runs, tta)]
     else:
         rows = [{"model": os.path.basename(m), "threads": t or os.cpu_count(), **timing(m, None, t, args.warmup, args.runs)}
                 for m in args.models for t in args.threads]

@@ -137,10 +137,11 @@ def preflight(target: Target) -> dict:
 
 
 def run_on_device(target: Target, models: list[str], sample: str | None, warmup: int, runs: int,
-                  peak_models: tuple[str, str] | None = None) -> dict:
+                  peak_models: tuple[str, str] | None = None, flip_tta: list[str] = ()) -> dict:
     """Copy models, the device program and the sample; run it; fetch and return its result.
     Without a ``sample`` the device times the models on random inputs only (latency tables).
-    ``peak_models`` (FP32 and INT8 matrix multiplies) also measure the device's peak MAC rates."""
+    ``peak_models`` (FP32 and INT8 matrix multiplies) also measure the device's peak MAC rates;
+    the ``flip_tta`` models (of ``models``) are measured again with flip test-time augmentation."""
     preflight(target)
     mk = ssh(target, "mktemp", "-d", f"{target.remote_dir.rstrip('/')}/edgenas.XXXXXX")
     if mk.returncode != 0:
@@ -154,6 +155,8 @@ def run_on_device(target: Target, models: list[str], sample: str | None, warmup:
                 "--out", f"{workdir}/result.json"]
         if sample:
             argv += ["--data", f"{workdir}/{Path(sample).name}"]
+            if flip_tta:
+                argv += ["--flip-tta", *[f"{workdir}/{Path(m).name}" for m in flip_tta]]
         if peak_models:
             argv += ["--peak", *[f"{workdir}/{Path(m).name}" for m in peak_models]]
         proc = ssh(target, *argv, timeout=target.run_timeout)

@@ -60,6 +60,11 @@ READERS = {
     "vs NAS (points)": ("vs NAS (points)", lambda v: f"{v:+.2f}"),
     "accuracy change (points)": ("accuracy change (points)", lambda v: f"{v:+.2f}"),
     "difference (points)": ("difference (points)", lambda v: f"{v:+.2f}"),
+    "accuracy with flip TTA": ("accuracy with flip TTA (%)", lambda v: f"{100 * v:.2f}"),
+    "gain (points)": ("gain (points)", lambda v: f"{v:+.2f}"),
+    "std error of the gain (points)": ("std error of the gain (points)", lambda v: f"{v:.2f}"),
+    "p50 ms with flip TTA": ("latency p50 with flip TTA (ms)", lambda v: f"{v:.3f}"),
+    "latency ratio": ("latency ratio", lambda v: f"{v:.2f}x"),
 }
 
 
@@ -366,8 +371,10 @@ def render(study: Study, *, run_times: list[str], html_path: str | Path, md_path
               f"(results/bench_{target}.csv marks them emulated). Accuracy of every deployed file on the same "
               f"{int(bench.test_images.iloc[0])} test images here and on {target}:")
         doc.table(for_readers(analysis.kernel_accuracy(bench)))
-    doc.image(figures["training_curves"], "Training loss and validation accuracy per epoch of every trained net "
-                                          "(the searched net, its fine-tuning and each control).")
+    doc.image(figures["training_curves"], "Training loss and validation accuracy of every trained net against "
+                                          "wall-clock minutes on this machine, one marker per epoch (the searched "
+                                          "net, its fine-tuning from where its training ended, and each control): "
+                                          "who is ahead at which training budget.")
 
     doc.h(2, "5. Analysis")
     doc.h(3, "Did NAS help?")
@@ -431,6 +438,15 @@ def render(study: Study, *, run_times: list[str], html_path: str | Path, md_path
             doc.p("INT8 alone (the unpruned net quantized with the same settings) against the whole chain "
                   "(pruning, fine-tuning, INT8), both relative to the FP32 baseline:")
             doc.table(for_readers(alone))
+        tta = analysis.flip_tta(bench)
+        if len(tta):
+            first = tta.iloc[0]
+            doc.p(f"Flip test-time augmentation, not part of the deployed model: the final model run on each image "
+                  f"and its mirror (one batch of 2, logits averaged) scores {100 * first['accuracy with flip TTA']:.2f} % "
+                  f"against {100 * first.accuracy:.2f} % ({first['gain (points)']:+.2f} points, standard error "
+                  f"{first['std error of the gain (points)']:.2f}) at {first['latency ratio']:.2f}x the latency "
+                  f"({int(first.threads)} thread(s)). Every other number here is of one pass per image.")
+            doc.table(for_readers(tta))
 
     doc.h(2, "6. Setup")
     source = stats["source"]

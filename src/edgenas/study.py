@@ -93,6 +93,10 @@ class Study:
         if len(alone):
             row = alone[alone.threads == alone.threads.min()].iloc[0]
             out.update(int8_alone_speedup=row["INT8 alone: speed-up"], int8_alone_smaller=row["INT8 alone: smaller"])
+        tta = analysis.flip_tta(bench)
+        if len(tta):
+            row = tta[tta.threads == tta.threads.min()].iloc[0]
+            out.update(flip_tta_points=row["gain (points)"], flip_tta_latency=row["latency ratio"])
         return out
 
     def figure(self, name: str) -> Path:

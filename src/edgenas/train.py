@@ -165,9 +165,11 @@ class HistoryWriter(pl.Callback):
 
 def fit(net: nn.Module, train: ImageArrays, train_idx: np.ndarray, val_idx: np.ndarray, mean: list[float],
         std: list[float], recipe: Recipe, *, seed: int, workdir: str | Path,
-        hardware: Hardware = Hardware("cpu", "32-true"), teacher: nn.Module | None = None) -> list[dict[str, Any]]:
+        hardware: Hardware = Hardware("cpu", "32-true"), teacher: nn.Module | None = None,
+        callbacks: list[pl.Callback] = ()) -> list[dict[str, Any]]:
     """Train ``net`` in place with ``recipe``; returns the per-epoch history. With a ``teacher``
     and ``recipe.distill_weight`` > 0 the loss mixes in distillation from the teacher's outputs.
+    ``callbacks`` are further Lightning callbacks (a benchmark's probes).
 
     A checkpoint is kept in ``workdir`` every epoch: a rerun with the same settings after a
     crash resumes from it. The caller removes ``workdir`` (``resume.finished``) once the
@@ -194,7 +196,7 @@ def fit(net: nn.Module, train: ImageArrays, train_idx: np.ndarray, val_idx: np.n
         # without a monitor, top-1 is the newest epoch: one last.ckpt, overwritten every epoch
         callbacks=[pl.callbacks.ModelCheckpoint(dirpath=str(workdir), filename="last", every_n_epochs=1,
                                                 enable_version_counter=False),
-                   HistoryWriter(history_path, images_per_epoch)],
+                   HistoryWriter(history_path, images_per_epoch), *callbacks],
     )
     trainer.fit(module, train_loader, val_loader if len(val_idx) else None,
                 ckpt_path=str(last) if last else None, weights_only=True)

@@ -71,6 +71,7 @@ DEPLOYED = {
 QUANTIZED = {"int8.onnx": "finetuned.onnx", "baseline_int8.onnx": "baseline.onnx",
              **{f"control_{c}_int8.onnx": f"control_{c}.onnx" for c in CONTROLS}}
 EXPORTS = {name: m["checkpoint"] for name, m in DEPLOYED.items() if name not in QUANTIZED}
+FINAL_MODEL = "int8.onnx"  # the searched net after the whole compression chain
 # FP32 models also timed in PyTorch eager mode on this machine: what deployment through ONNX Runtime buys
 EAGER = ["baseline.onnx", "finetuned.onnx"]
 
@@ -193,10 +194,12 @@ def quantize_source(wildcards):
 
 def bench_models(wildcards):
     """Per deployed model: its names, its ONNX file, its evaluation (accuracy) and its checkpoint's
-    (MACs, params), and on this machine the checkpoint timed in PyTorch eager mode."""
+    (MACs, params), on this machine the checkpoint timed in PyTorch eager mode, and whether the
+    file is also measured with flip test-time augmentation (the final model, bench.flip_tta)."""
     return [{"model": m["model"], "stage": m["stage"], "onnx": f"results/models/{name}",
              "metrics": f"results/eval/{name}.json", "complexity": f"results/eval/{m['checkpoint']}.json",
-             "eager": f"results/models/{m['checkpoint']}" if wildcards.target == "local" and name in EAGER else None}
+             "eager": f"results/models/{m['checkpoint']}" if wildcards.target == "local" and name in EAGER else None,
+             "flip_tta": config["bench"]["flip_tta"] and name == FINAL_MODEL}
             for name, m in DEPLOYED.items()]
 
 

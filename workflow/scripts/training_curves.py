@@ -1,4 +1,5 @@
-"""Training curves of the searched net, its fine-tuning and every control."""
+"""Training curves of the searched net, its fine-tuning (after the searched net's training) and every
+control, against wall-clock minutes."""
 from edgenas.runlog import to_log
 
 to_log(snakemake.log[0])
@@ -8,4 +9,4 @@ from edgenas.records import read_csv  # noqa: E402
 
 histories = {"nas train": read_csv(snakemake.input.baseline), "nas fine-tune": read_csv(snakemake.input.finetuned)}
 histories.update({c: read_csv(h) for c, h in zip(snakemake.params.controls, snakemake.input.controls)})
-figures.training_curves(histories, snakemake.output.curves)
+figures.training_curves(histories, snakemake.output.curves, continues={"nas fine-tune": "nas train"})

@@ -1,0 +1,183 @@
+"""Test accuracy against wall-clock training minutes on this machine: training recipes side by side.
+
+    python benchmarks/time_to_accuracy.py [--run .] [--net resnet20 | --checkpoint results/models/baseline.pt]
+        [--epochs 4 8] [--variant current] [--variant "ls0.2: label_smoothing=0.2"] [--ema 0.99 0.995 0.999]
+        [--out time_to_accuracy.csv]
+
+Each variant is the default config's ``train:`` recipe with the named keys changed (``current``: unchanged).
+For every variant and epoch budget a fresh net (same seed, same split of the run's training images)
+trains with the workflow's own ``edgenas.train.fit``, as the train rule runs it; its minutes are wall
+clock (training steps and the per-epoch validation). Exponential moving averages of its weights, one
+per ``--ema`` decay (per step, buffers included: what ``pytorch_lightning``'s ``EMAWeightAveraging``
+keeps), ride along the same run, so one run measures them all. After training, the final weights and
+each average are scored on the run's test images, with one pass and with flip test-time augmentation
+(logits of each image and its mirror averaged). Rows are appended as each run ends; a rerun skips the
+finished ones. Prints the table and plots accuracy against minutes beside the CSV. Time it alone.
+"""
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytorch_lightning as pl
+import torch
+import yaml
+from torch import nn
+
+from study_common import ROOT
+from edgenas import ondevice
+from edgenas.accel import channels_last
+from edgenas.data import ImageArrays, Split
+from edgenas.model import build_model, load_checkpoint
+from edgenas.train import Recipe, fit
+
+FIELDS = ["variant", "changes", "net", "epochs", "minutes", "images_per_s", "weights", "flip_tta", "accuracy",
+          "test_images"]
+
+
+class EmaProbes(pl.Callback):
+    """Exponential moving averages of the net's weights and buffers at several decays, updated
+    after every optimiser step, never swapped into the net (so the run trains exactly as without)."""
+
+    def __init__(self, decays: list[float]):
+        self.decays = decays
+        self.averages: dict[float, torch.optim.swa_utils.AveragedModel] = {}
+
+    def on_fit_start(self, trainer, pl_module):
+        from torch.optim.swa_utils import AveragedModel, get_ema_avg_fn
+
+        self.averages = {d: AveragedModel(pl_module.net, avg_fn=get_ema_avg_fn(d), use_buffers=True)
+                         for d in self.decays}
+
+    def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx):
+        for average in self.averages.values():
+            average.update_parameters(pl_module.net)
+
+
+def test_accuracy(net: nn.Module, inputs: torch.Tensor, labels: np.ndarray, flip_tta: bool) -> float:
+    """Top-1 of ``net`` in eval mode, FP32; with ``flip_tta`` the logits of image and mirror averaged."""
+    net.eval()
+    out = []
+    with torch.inference_mode():
+        for i in range(0, len(inputs), 500):
+            x = inputs[i:i + 500]
+            logits = net(x)
+            out.append((logits + net(x.flip(3))) / 2 if flip_tta else logits)
+    return float((torch.cat(out).argmax(1).numpy() == labels).mean())
+
+
+def parse_variant(text: str) -> tuple[str, dict]:
+    """``name: key=value, key=value`` (values as YAML), or ``current``."""
+    name, _, body = text.partition(":")
+    changes = {}
+    for item in filter(None, (s.strip() for s in body.split(","))):
+        key, eq, value = item.partition("=")
+        if not eq:
+            raise SystemExit(f"--variant {text!r}: {item!r} is not key=value")
+        changes[key.strip()] = yaml.safe_load(value)
+    return name.strip(), changes
+
+
+def done_runs(path: Path) -> set[tuple[str, str, int]]:
+    if not path.exists():
+        return set()
+    with path.open() as f:
+        return {(r["variant"], r["net"], int(r["epochs"])) for r in csv.DictReader(f)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--run", default=".", help="workflow folder with resources/data (train.npz, test.npz, stats.json)")
+    parser.add_argument("--net", default="resnet20", help="a control family (resnet20, mobilenetv2)")
+    parser.add_argument("--checkpoint", help="instead of --net: retrain this checkpoint's architecture from scratch")
+    parser.add_argument("--epochs", type=int, nargs="+", default=[4, 8])
+    parser.add_argument("--variant", action="append", type=parse_variant,
+                        help='"name: key=value, ..." over config/config.yaml train: (repeatable; default current)')
+    parser.add_argument("--ema", type=float, nargs="*", default=[0.99, 0.995, 0.999])
+    parser.add_argument("--out", default="time_to_accuracy.csv")
+    args = parser.parse_args()
+    data = Path(args.run) / "resources/data"
+    missing = [str(data / f) for f in ("train.npz", "test.npz", "stats.json") if not (data / f).exists()]
+    if missing:
+        raise SystemExit(f"{', '.join(missing)} missing: run the workflow's data stage first "
+                         "(snakemake resources/data/stats.json --cores 2) or pass --run")
+    config = yaml.safe_load((ROOT / "config/config.yaml").read_text())
+    stats = json.loads((data / "stats.json").read_text())
+    train = ImageArrays.load(data / "train.npz")
+    test = ImageArrays.load(data / "test.npz")
+    inputs = channels_last(torch.from_numpy(ondevice.normalize(test.x, stats["mean"], stats["std"])))
+    split = Split(seed=config["seed"], val_fraction=config["data"]["val_fraction"],
+                  train_limit=config["data"]["train_limit"])
+    train_idx, val_idx = split.indices(len(train.y))
+    if args.checkpoint:
+        spec = load_checkpoint(args.checkpoint)[1]
+        net_name = Path(args.checkpoint).stem
+    else:
+        spec, net_name = {"family": args.net, "num_classes": len(stats["classes"])}, args.net
+    keys = ("batch_size", "learning_rate", "momentum", "weight_decay", "schedule", "label_smoothing", "cutout")
+    out = Path(args.out)
+    finished = done_runs(out)
+    for name, changes in args.variant or [("current", {})]:
+        unknown = set(changes) - {"epochs", *keys}
+        if unknown:
+            raise SystemExit(f"--variant {name}: unknown recipe keys {sorted(unknown)} (known: {', '.join(keys)})")
+        for epochs in args.epochs:
+            if (name, net_name, epochs) in finished:
+                print(f"{name} {net_name} {epochs} epochs: in {out} already")
+                continue
+            recipe = Recipe(**{**{k: config["train"][k] for k in keys}, **changes, "epochs": epochs})
+            net = build_model(spec, seed=config["seed"])
+            probes = EmaProbes(args.ema)
+            with tempfile.TemporaryDirectory() as tmp:
+                history = fit(net, train, train_idx, val_idx, stats["mean"], stats["std"], recipe,
+                              seed=config["seed"], workdir=tmp, callbacks=[probes])
+            minutes = sum(float(h["seconds"]) for h in history) / 60
+            rate = float(np.median([float(h["images_per_s"]) for h in history]))
+            weights = {"final": net, **{f"ema {d}": channels_last(a.module) for d, a in probes.averages.items()}}
+            rows = [{"variant": name, "changes": json.dumps(changes), "net": net_name, "epochs": epochs,
+                     "minutes": round(minutes, 2), "images_per_s": rate, "weights": w, "flip_tta": tta,
+                     "accuracy": test_accuracy(m, inputs, test.y, tta), "test_images": len(test.y)}
+                    for w, m in weights.items() for tta in (False, True)]
+            new = not out.exists()
+            with out.open("a", newline="") as f:
+                writer = csv.DictWriter(f, FIELDS)
+                if new:
+                    writer.writeheader()
+                writer.writerows(rows)
+            print(f"{name} {net_name} {epochs} epochs: {minutes:.1f} min, "
+                  + ", ".join(f"{r['weights']}{' +tta' if r['flip_tta'] else ''} {100 * r['accuracy']:.2f} %"
+                              for r in rows), flush=True)
+    report(out)
+
+
+def report(path: Path) -> None:
+    """The whole CSV as a table (accuracy in %, one column per weights/TTA choice) and a plot."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import seaborn as sns
+
+    rows = pd.read_csv(path)
+    rows["scored"] = rows.weights + np.where(rows.flip_tta, " + flip TTA", "")
+    table = rows.pivot_table(index=["net", "variant", "epochs", "minutes"], columns="scored", values="accuracy")
+    print(f"\ntest accuracy (%) on {rows.test_images.iloc[0]} images against training minutes ({path}):")
+    print((100 * table).round(2).to_string())
+    fig, ax = plt.subplots(figsize=(7.5, 4.5))
+    sns.lineplot(data=rows.assign(accuracy=100 * rows.accuracy), x="minutes", y="accuracy", hue="variant",
+                 style="scored", marker="o", ax=ax)
+    ax.set(xlabel="wall-clock training minutes (this machine)", ylabel="test accuracy (%)",
+           title=f"Time to accuracy: {', '.join(rows.net.unique())}")
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(path.with_suffix(".png"), dpi=120)
+    print(f"plot: {path.with_suffix('.png')}")
+
+
+if __name__ == "__main__":
+    main()
