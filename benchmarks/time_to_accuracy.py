@@ -27,12 +27,10 @@ import pandas as pd
 import pytorch_lightning as pl
 import torch
 import yaml
-from torch import nn
 
 from study_common import ROOT
-from edgenas import ondevice
-from edgenas.accel import channels_last
 from edgenas.data import ImageArrays, Split
+from edgenas.evaluate import predict_torch
 from edgenas.model import build_model, load_checkpoint
 from edgenas.train import Recipe, fit
 
@@ -57,18 +55,6 @@ class EmaProbes(pl.Callback):
     def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx):
         for average in self.averages.values():
             average.update_parameters(pl_module.net)
-
-
-def test_accuracy(net: nn.Module, inputs: torch.Tensor, labels: np.ndarray, flip_tta: bool) -> float:
-    """Top-1 of ``net`` in eval mode, FP32; with ``flip_tta`` the logits of image and mirror averaged."""
-    net.eval()
-    out = []
-    with torch.inference_mode():
-        for i in range(0, len(inputs), 500):
-            x = inputs[i:i + 500]
-            logits = net(x)
-            out.append((logits + net(x.flip(3))) / 2 if flip_tta else logits)
-    return float((torch.cat(out).argmax(1).numpy() == labels).mean())
 
 
 def parse_variant(text: str) -> tuple[str, dict]:
@@ -110,7 +96,6 @@ def main() -> None:
     stats = json.loads((data / "stats.json").read_text())
     train = ImageArrays.load(data / "train.npz")
     test = ImageArrays.load(data / "test.npz")
-    inputs = channels_last(torch.from_numpy(ondevice.normalize(test.x, stats["mean"], stats["std"])))
     split = Split(seed=config["seed"], val_fraction=config["data"]["val_fraction"],
                   train_limit=config["data"]["train_limit"])
     train_idx, val_idx = split.indices(len(train.y))
@@ -138,10 +123,11 @@ def main() -> None:
                               seed=config["seed"], workdir=tmp, callbacks=[probes])
             minutes = sum(float(h["seconds"]) for h in history) / 60
             rate = float(np.median([float(h["images_per_s"]) for h in history]))
-            weights = {"final": net, **{f"ema {d}": channels_last(a.module) for d, a in probes.averages.items()}}
+            weights = {"final": net, **{f"ema {d}": a.module for d, a in probes.averages.items()}}
             rows = [{"variant": name, "changes": json.dumps(changes), "net": net_name, "epochs": epochs,
                      "minutes": round(minutes, 2), "images_per_s": rate, "weights": w, "flip_tta": tta,
-                     "accuracy": test_accuracy(m, inputs, test.y, tta), "test_images": len(test.y)}
+                     "accuracy": float((predict_torch(m, test.x, stats["mean"], stats["std"], flip_tta=tta)
+                                        .argmax(1) == test.y).mean()), "test_images": len(test.y)}
                     for w, m in weights.items() for tta in (False, True)]
             new = not out.exists()
             with out.open("a", newline="") as f:

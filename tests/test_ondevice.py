@@ -43,6 +43,9 @@ def test_device_program_runs_standalone(tmp_path):
         inputs = torch.from_numpy(ondevice.normalize(x, [0.5] * 3, [0.25] * 3))
         both = (net(inputs) + net(inputs.flip(3))).argmax(1).numpy()
     assert tta["flip_tta"] and tta["accuracy"] == (both == y).mean()
+    from edgenas.evaluate import predict_torch  # the PyTorch side averages the same way
+
+    assert (predict_torch(net, x, [0.5] * 3, [0.25] * 3, flip_tta=True).argmax(1) == both).all()
 
 
 def test_bench_rows_have_every_column_and_an_eager_reference(tmp_path):

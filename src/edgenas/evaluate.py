@@ -12,12 +12,17 @@ from .data import ImageArrays
 
 
 @torch.no_grad()
-def predict_torch(net: nn.Module, images: np.ndarray, mean, std, batch_size: int = 256) -> np.ndarray:
-    """Logits of a PyTorch net for uint8 NHWC images."""
+def predict_torch(net: nn.Module, images: np.ndarray, mean, std, batch_size: int = 256,
+                  flip_tta: bool = False) -> np.ndarray:
+    """Logits of a PyTorch net for uint8 NHWC images; ``flip_tta`` averages those of each image
+    and its mirror, as ``ondevice.predict`` does for an ONNX file."""
     net.eval()
     inputs = ondevice.normalize(images, mean, std)
-    return torch.cat([net(torch.from_numpy(inputs[i:i + batch_size]))
-                      for i in range(0, len(inputs), batch_size)]).numpy()
+    logits = torch.cat([net(torch.from_numpy(inputs[i:i + batch_size]))
+                        for i in range(0, len(inputs), batch_size)]).numpy()
+    if flip_tta:
+        logits = (logits + predict_torch(net, images[:, :, ::-1], mean, std, batch_size)) / 2
+    return logits
 
 
 def predict_file(model: str | Path, images: np.ndarray, mean, std) -> np.ndarray:

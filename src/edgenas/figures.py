@@ -88,8 +88,8 @@ def training_curves(histories: dict[str, pd.DataFrame], path: str | Path,
     sns.lineplot(data=data, x="minutes", y="train_loss", hue="run", marker="o", ax=axes[0], sort=False)
     if "val_acc" in data and data["val_acc"].notna().any():
         sns.lineplot(data=data, x="minutes", y="val_acc", hue="run", marker="o", ax=axes[1], sort=False)
-    axes[0].set(title="training loss", xlabel="wall-clock minutes (one marker per epoch)")
-    axes[1].set(title="validation accuracy", xlabel="wall-clock minutes (one marker per epoch)")
+    axes[0].set(title="training loss", xlabel="wall-clock minutes (one marker per epoch)", ylabel="loss")
+    axes[1].set(title="validation accuracy", xlabel="wall-clock minutes (one marker per epoch)", ylabel="accuracy")
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)
