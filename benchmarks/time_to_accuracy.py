@@ -2,7 +2,7 @@
 
     python benchmarks/time_to_accuracy.py [--run .] [--net resnet20 | --checkpoint results/models/baseline.pt]
         [--epochs 4 8] [--variant current] [--variant "ls0.2: label_smoothing=0.2"] [--ema 0.99 0.995 0.999]
-        [--out time_to_accuracy.csv]
+        [--out time_to_accuracy.csv] [--save models/]
 
 Each variant is the default config's ``train:`` recipe with the named keys changed (``current``: unchanged).
 For every variant and epoch budget a fresh net (same seed, same split of the run's training images)
@@ -12,7 +12,9 @@ per ``--ema`` decay (per step, buffers included: what ``pytorch_lightning``'s ``
 keeps), ride along the same run, so one run measures them all. After training, the final weights and
 each average are scored on the run's test images, with one pass and with flip test-time augmentation
 (logits of each image and its mirror averaged). Rows are appended as each run ends; a rerun skips the
-finished ones. Prints the table and plots accuracy against minutes beside the CSV. Time it alone.
+finished ones. Prints the table and plots accuracy against minutes beside the CSV. ``--save`` keeps
+each run's final net as a workflow checkpoint with its history (``<net>_<variant>_<epochs>e.pt``), to
+quantize and benchmark like a control. Time it alone.
 """
 from __future__ import annotations
 
@@ -20,6 +22,7 @@ import argparse
 import csv
 import json
 import tempfile
+from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
@@ -31,8 +34,8 @@ import yaml
 from study_common import ROOT
 from edgenas.data import ImageArrays, Split
 from edgenas.evaluate import predict_torch
-from edgenas.model import build_model, load_checkpoint
-from edgenas.train import Recipe, fit
+from edgenas.model import build_model, load_checkpoint, save_checkpoint
+from edgenas.train import HistoryWriter, Recipe, fit, initialise_from_data
 
 FIELDS = ["variant", "changes", "net", "epochs", "minutes", "images_per_s", "weights", "flip_tta", "accuracy",
           "test_images"]
@@ -79,13 +82,14 @@ def done_runs(path: Path) -> set[tuple[str, str, int]]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--run", default=".", help="workflow folder with resources/data (train.npz, test.npz, stats.json)")
-    parser.add_argument("--net", default="resnet20", help="a control family (resnet20, mobilenetv2)")
+    parser.add_argument("--net", default="resnet20", help="a control family (resnet20, mobilenetv2, airbench94)")
     parser.add_argument("--checkpoint", help="instead of --net: retrain this checkpoint's architecture from scratch")
     parser.add_argument("--epochs", type=int, nargs="+", default=[4, 8])
     parser.add_argument("--variant", action="append", type=parse_variant,
                         help='"name: key=value, ..." over config/config.yaml train: (repeatable; default current)')
     parser.add_argument("--ema", type=float, nargs="*", default=[0.99, 0.995, 0.999])
     parser.add_argument("--out", default="time_to_accuracy.csv")
+    parser.add_argument("--save", help="folder for each run's final net (checkpoint and history)")
     args = parser.parse_args()
     data = Path(args.run) / "resources/data"
     missing = [str(data / f) for f in ("train.npz", "test.npz", "stats.json") if not (data / f).exists()]
@@ -116,12 +120,16 @@ def main() -> None:
                 print(f"{name} {net_name} {epochs} epochs: in {out} already")
                 continue
             recipe = Recipe(**{**{k: config["train"][k] for k in keys}, **changes, "epochs": epochs})
-            net = build_model(spec, seed=config["seed"])
+            net = initialise_from_data(build_model(spec, seed=config["seed"]), spec, train, train_idx,
+                                       stats["mean"], stats["std"])
             probes = EmaProbes(args.ema)
             with tempfile.TemporaryDirectory() as tmp:
                 history = fit(net, train, train_idx, val_idx, stats["mean"], stats["std"], recipe,
                               seed=config["seed"], workdir=tmp, callbacks=[probes])
             minutes = sum(float(h["seconds"]) for h in history) / 60
+            if args.save:
+                save_run(Path(args.save) / f"{net_name}_{name.replace(' ', '_')}_{epochs}e", net, spec, stats, recipe,
+                         split, history)
             rate = float(np.median([float(h["images_per_s"]) for h in history]))
             weights = {"final": net, **{f"ema {d}": a.module for d, a in probes.averages.items()}}
             rows = [{"variant": name, "changes": json.dumps(changes), "net": net_name, "epochs": epochs,
@@ -139,6 +147,14 @@ def main() -> None:
                   + ", ".join(f"{r['weights']}{' +tta' if r['flip_tta'] else ''} {100 * r['accuracy']:.2f} %"
                               for r in rows), flush=True)
     report(out)
+
+
+def save_run(stem: Path, net, spec: dict, stats: dict, recipe: Recipe, split: Split, history: list[dict]) -> None:
+    """The trained net as the train rule saves it (checkpoint and per-epoch history)."""
+    stem.parent.mkdir(parents=True, exist_ok=True)
+    save_checkpoint(f"{stem}.pt", net.cpu().eval(), spec, mean=stats["mean"], std=stats["std"],
+                    classes=stats["classes"], image_size=stats["image_size"], recipe=asdict(recipe), split=asdict(split))
+    pd.DataFrame(history, columns=HistoryWriter.FIELDS).to_csv(f"{stem}_history.csv", index=False)
 
 
 def report(path: Path) -> None:

@@ -73,7 +73,7 @@ def test_controls_build_and_round_trip(tmp_path):
 
     assert control_names(["random", "resnet20"], [3, 4]) == ["random3", "random4", "resnet20"]
     assert random_arch(3) == random_arch(3) != random_arch(4)
-    for name, params in [("resnet20", 0.27), ("mobilenetv2", 2.24), ("random3", None)]:
+    for name, params in [("resnet20", 0.27), ("mobilenetv2", 2.24), ("airbench94", 1.97), ("random3", None)]:
         spec = control_spec(name, 10, random={"space": "darts"}, darts_net=DARTS_NET)
         net = build_model(spec).eval()
         if params:
@@ -85,6 +85,44 @@ def test_controls_build_and_round_trip(tmp_path):
             np.testing.assert_allclose(loaded(x).numpy(), net(x).numpy(), atol=1e-5)
     with pytest.raises(ValueError, match="controls.models"):
         control_spec("vgg", 10, random={"space": "darts"}, darts_net=DARTS_NET)
+
+
+def test_airbench94_whitens_its_first_layer_from_training_images_and_deploys_in_int8(tmp_path):
+    """The frozen first layer decorrelates the images' 2x2 patches (unit covariance, each filter and
+    its negation), the net trains a step with its batch-norm scales frozen, and it exports and
+    quantizes with the workflow's INT8 settings."""
+    from edgenas import ondevice
+    from edgenas.data import ImageArrays
+    from edgenas.export import export_onnx
+    from edgenas.quantize import quantize_int8
+    from edgenas.train import initialise_from_data
+
+    rng = np.random.default_rng(0)
+    smooth = rng.integers(0, 256, (64, 9, 9, 3)).repeat(2, 1).repeat(2, 2)[:, :16, :16]  # neighbours correlate
+    train = ImageArrays(x=smooth.astype(np.uint8), y=rng.integers(0, 10, 64), classes=[str(c) for c in range(10)])
+    spec = {"family": "airbench94", "num_classes": 10}
+    net = initialise_from_data(build_model(spec, seed=0), spec, train, np.arange(64), [0.5] * 3, [0.25] * 3)
+    x = (torch.from_numpy(train.x).permute(0, 3, 1, 2).float() / 255 - 0.5) / 0.25
+    w = net[0].weight.detach()
+    torch.testing.assert_close(w[12:], -w[:12])
+    white = torch.nn.functional.conv2d(x, w[:12]).permute(1, 0, 2, 3).reshape(12, -1)
+    torch.testing.assert_close(white @ white.T / white.shape[1], torch.eye(12), atol=0.02, rtol=0)
+    frozen = {name for name, p in net.named_parameters() if not p.requires_grad}
+    assert "0.weight" in frozen and "2.2.weight" in frozen and "2.2.bias" not in frozen
+    before = {name: p.detach().clone() for name, p in net.named_parameters()}
+    torch.optim.SGD([p for p in net.parameters() if p.requires_grad], lr=0.1).zero_grad()
+    torch.nn.functional.cross_entropy(net.train()(x), torch.from_numpy(train.y)).backward()
+    torch.optim.SGD([p for p in net.parameters() if p.requires_grad], lr=0.1).step()
+    assert all(torch.equal(before[n], p) for n, p in net.named_parameters() if n in frozen)
+    assert not torch.equal(before["2.2.bias"], net.get_parameter("2.2.bias"))
+    images = x.numpy()
+    assert export_onnx(net.eval(), tmp_path / "fp32.onnx", images[:4]) < 1e-3
+    quantize_int8(tmp_path / "fp32.onnx", tmp_path / "int8.onnx", images, format="qdq", per_channel=False,
+                  activation_type="uint8", weight_type="int8", calibration_method="minmax",
+                  keep_fp32=["Add", "Concat", "AveragePool", "MaxPool"])
+    fp = ondevice.predict(ondevice.open_session(str(tmp_path / "fp32.onnx")), images)
+    q = ondevice.predict(ondevice.open_session(str(tmp_path / "int8.onnx")), images)
+    assert np.corrcoef(fp.ravel(), q.ravel())[0, 1] > 0.9
 
 
 def test_damaged_checkpoint_names_the_file_and_its_fix(tmp_path):

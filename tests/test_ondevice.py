@@ -19,6 +19,28 @@ def test_latency_stats_are_ordered():
     assert stats["throughput_ips"] == 1000.0 / stats["latency_ms_mean"]
 
 
+def test_quietest_timings_interleave_the_models_and_keep_each_ones_quietest_pass(monkeypatch):
+    """Every model is timed once per pass, passes one after another; a model keeps the pass with
+    its lowest p50 (a slow spell during one pass does not stay in its row)."""
+    calls = []
+    p50s = iter([2.0, 5.0, 9.0, 1.0, 3.0, 4.0])  # pass 1: a, b, a+TTA; pass 2: a, b, a+TTA
+
+    def fake_timing(model, image, threads, warmup, runs, flip_tta=False):
+        calls.append((model, flip_tta, threads))
+        return {"latency_ms_p50": next(p50s), "pass": len(calls) > 3}
+
+    monkeypatch.setattr(ondevice, "timing", fake_timing)
+    best = ondevice.quietest_timings([("a", False), ("b", False), ("a", True)], None, [1], 0, 5, rounds=2)
+    assert calls == [("a", False, 1), ("b", False, 1), ("a", True, 1)] * 2
+    assert {k: (v["latency_ms_p50"], v["pass"]) for k, v in best.items()} == {
+        ("a", False, 1): (1.0, True), ("b", False, 1): (3.0, True), ("a", True, 1): (4.0, True)}
+    p50s = iter([2.0, 5.0, 9.0, 3.0, 1.0, 10.0])
+    calls.clear()
+    best = ondevice.quietest_timings([("a", False), ("b", False), ("a", True)], None, [1], 0, 5, rounds=2)
+    assert {k: v["latency_ms_p50"] for k, v in best.items()} == {("a", False, 1): 2.0, ("b", False, 1): 1.0,
+                                                                 ("a", True, 1): 9.0}
+
+
 def test_device_program_runs_standalone(tmp_path):
     """The device-side file runs as a script with only numpy and onnxruntime."""
     net = build_net(ARCH, width=8, num_cells=3, num_classes=4).eval()
@@ -31,7 +53,7 @@ def test_device_program_runs_standalone(tmp_path):
     out = tmp_path / "r.json"
     code = ("import sys, runpy; sys.modules['torch'] = None; sys.modules['edgenas'] = None; "
             f"sys.argv = ['ondevice', '{tmp_path / 'm.onnx'}', '--data', '{tmp_path / 'sample.npz'}', "
-            f"'--threads', '1', '--warmup', '1', '--runs', '5', '--flip-tta', '{tmp_path / 'm.onnx'}', "
+            f"'--threads', '1', '--warmup', '1', '--runs', '5', '--rounds', '2', '--flip-tta', '{tmp_path / 'm.onnx'}', "
             f"'--out', '{out}']; runpy.run_path('{ondevice.__file__}', run_name='__main__')")
     subprocess.run([sys.executable, "-c", code], check=True)
     result = json.loads(out.read_text())
@@ -64,7 +86,7 @@ def test_bench_rows_have_every_column_and_an_eager_reference(tmp_path):
                               "eager": str(tmp_path / "m.pt"), "flip_tta": True}])
     test = ImageArrays(np.zeros((3, 16, 16, 3), np.uint8), np.zeros(3, np.int64), ["a"])
     rows = bench_local("local", entries, test, {"mean": [0.5] * 3, "std": [0.25] * 3}, threads=[1, 0], warmup=1,
-                       runs=3)
+                       runs=3, rounds=2)
     assert len(rows) == 6 and all(set(r) == set(COLUMNS) for r in rows)
     assert [r["format"] for r in rows] == ["onnx-fp32"] * 4 + ["pytorch-fp32"] * 2
     assert [r["stage"] for r in rows] == ["baseline"] * 2 + ["baseline_flip_tta"] * 2 + ["baseline"] * 2

@@ -35,7 +35,7 @@ def test_benchmark_runs_on_the_device_and_cleans_up(sshd, files, arrays):
              "params": 1, "macs": 2, "eager": None, "flip_tta": True}
     stats = {"mean": [0.5] * 3, "std": [0.25] * 3}
     rows = bench_device("dev", [entry], arrays["test"], stats, device=settings, warmup=1, runs=5, device_images=20,
-                        seed=0)
+                        seed=0, rounds=2)
     assert len(rows) == 2 and all(set(r) == set(COLUMNS) for r in rows)
     assert [r["stage"] for r in rows] == ["int8", "int8_flip_tta"] and rows[1]["macs"] == 4
     for row in rows:

@@ -50,6 +50,7 @@ def test_every_artifact_exists(run):
                  "report/paper.pdf", "report/slides.pdf",
                  "latency/local.json", "models/baseline_int8.onnx", "models/control_resnet20_int8.onnx",
                  "models/control_resnet20.pt", "models/control_mobilenetv2.onnx", "models/control_random2.pt",
+                 "models/control_airbench94_int8.onnx",
                  "demo/demo.mp4", "demo/summary.json",
                  "edge/int8.onnx", "edge/ondevice.py", "edge/demo.py", "edge/README.md"]:
         assert (r / path).is_file(), path
@@ -144,7 +145,7 @@ def test_report_tables_match_the_csvs(run):
 
     deployed, versus_int8, versus_fp32, steps = tables["local"][:4]  # "Did NAS help?", "What did compression add?"
     assert deployed.equals(for_readers(analysis.deployed_models(bench)))
-    assert set(deployed.model) == {"nas", "random1", "random2", "resnet20", "mobilenetv2"}
+    assert set(deployed.model) == {"nas", "random1", "random2", "resnet20", "mobilenetv2", "airbench94"}
     assert versus_int8.equals(for_readers(analysis.nas_vs_controls(bench, "baseline_int8")))
     assert versus_fp32.equals(for_readers(analysis.nas_vs_controls(bench, "baseline")))
     assert steps.equals(for_readers(analysis.compression_steps(bench)))

@@ -111,31 +111,30 @@ def eager_timing(checkpoint: str, image: np.ndarray, threads: int, warmup: int, 
 
 
 def bench_local(target: str, entries: list[dict], test: ImageArrays, stats: dict, *, threads: list[int],
-                warmup: int, runs: int) -> list[dict]:
+                warmup: int, runs: int, rounds: int = 1) -> list[dict]:
     """Measure every model (``model_entries``) on this machine's CPU; one row per (model, stage,
     format, thread count). Accuracy is the evaluate stage's, on the run's test subset; an entry's
     ``eager`` checkpoint is also timed in PyTorch eager FP32 for reference. The peak MAC rates
     are measured here too, on the same threads. An entry with ``flip_tta`` gets a second row
     (stage suffixed ``_flip_tta``): accuracy with flip TTA on the same test subset, measured here,
-    and the latency of the image and its mirror as one batch of 2."""
+    and the latency of the image and its mirror as one batch of 2. The ONNX files are timed in
+    ``rounds`` passes over all of them, each keeping its quietest (``ondevice.quietest_timings``)."""
     import tempfile
 
     system = ondevice.system_info()
     inputs = ondevice.normalize(test.x, stats["mean"], stats["std"])
     with tempfile.TemporaryDirectory() as tmp:
         peak = ondevice.peaks(*matmul_models(tmp), threads)
+    runs_of = [(e, False) for e in entries] + [(e, True) for e in entries if e["flip_tta"]]
+    timed = ondevice.quietest_timings([(e["onnx"], tta) for e, tta in runs_of], inputs[0], threads, warmup, runs,
+                                      rounds)
     rows = []
-    for e in entries:
+    for e, tta in runs_of:
+        top1, images = ((ondevice.accuracy(e["onnx"], inputs, test.y, flip_tta=True), len(test.y)) if tta
+                        else (e["accuracy"], e["test_images"]))
         for t in threads:
-            rows.append(_row(target, e, onnx_format(e["onnx"]), e["onnx"], e["accuracy"], e["test_images"],
-                             ondevice.timing(e["onnx"], inputs[0], t, warmup, runs), t or os.cpu_count(), system, peak))
-    for e in entries:
-        if e["flip_tta"]:
-            top1 = ondevice.accuracy(e["onnx"], inputs, test.y, flip_tta=True)
-            for t in threads:
-                rows.append(_row(target, with_flip_tta(e), onnx_format(e["onnx"]), e["onnx"], top1, len(test.y),
-                                 ondevice.timing(e["onnx"], inputs[0], t, warmup, runs, flip_tta=True),
-                                 t or os.cpu_count(), system, peak))
+            rows.append(_row(target, with_flip_tta(e) if tta else e, onnx_format(e["onnx"]), e["onnx"], top1, images,
+                             timed[e["onnx"], tta, t], t or os.cpu_count(), system, peak))
     for e in entries:
         if e["eager"]:
             for t in threads:
@@ -146,7 +145,7 @@ def bench_local(target: str, entries: list[dict], test: ImageArrays, stats: dict
 
 
 def bench_device(target: str, entries: list[dict], test: ImageArrays, stats: dict, *, device: dict, warmup: int,
-                 runs: int, device_images: int, seed: int, emulated: bool = False) -> list[dict]:
+                 runs: int, device_images: int, seed: int, emulated: bool = False, rounds: int = 1) -> list[dict]:
     """Measure every model's ONNX file on a device over SSH (``remote.run_on_device``): the device
     measures accuracy itself, on its own kernels, on ``device_images`` of the test subset. An
     ``emulated`` device (``emulator``) measures no peak MAC rate, and its rows say it is emulated:
@@ -168,7 +167,7 @@ def bench_device(target: str, entries: list[dict], test: ImageArrays, stats: dic
         result = run_on_device(Target(name=target, **device), [e["onnx"] for e in entries],
                                str(Path(tmp) / "sample.npz"), warmup, runs,
                                peak_models=None if emulated else matmul_models(tmp),
-                               flip_tta=[e["onnx"] for e in entries if e["flip_tta"]])
+                               flip_tta=[e["onnx"] for e in entries if e["flip_tta"]], rounds=rounds)
     print(json.dumps(result["system"]))
     by_file = {Path(e["onnx"]).name: e for e in entries}
     rows = []

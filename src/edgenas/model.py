@@ -28,7 +28,7 @@ def builders() -> dict[str, Any]:
     from .spaces import darts, mobile
 
     return {"darts": darts.build_net, "mobile": mobile.build_net, "resnet20": controls.resnet20,
-            "mobilenetv2": controls.mobilenetv2_cifar}
+            "mobilenetv2": controls.mobilenetv2_cifar, "airbench94": controls.airbench94}
 
 
 def build_model(spec: dict[str, Any], seed: int | None = None) -> nn.Module:

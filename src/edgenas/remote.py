@@ -137,11 +137,12 @@ def preflight(target: Target) -> dict:
 
 
 def run_on_device(target: Target, models: list[str], sample: str | None, warmup: int, runs: int,
-                  peak_models: tuple[str, str] | None = None, flip_tta: list[str] = ()) -> dict:
+                  peak_models: tuple[str, str] | None = None, flip_tta: list[str] = (), rounds: int = 1) -> dict:
     """Copy models, the device program and the sample; run it; fetch and return its result.
     Without a ``sample`` the device times the models on random inputs only (latency tables).
     ``peak_models`` (FP32 and INT8 matrix multiplies) also measure the device's peak MAC rates;
-    the ``flip_tta`` models (of ``models``) are measured again with flip test-time augmentation."""
+    the ``flip_tta`` models (of ``models``) are measured again with flip test-time augmentation;
+    ``rounds`` timing passes over every model, each keeping its quietest (``ondevice.quietest_timings``)."""
     preflight(target)
     mk = ssh(target, "mktemp", "-d", f"{target.remote_dir.rstrip('/')}/edgenas.XXXXXX")
     if mk.returncode != 0:
@@ -152,7 +153,7 @@ def run_on_device(target: Target, models: list[str], sample: str | None, warmup:
             f"{target.login}:{workdir}/")
         argv = [target.python, f"{workdir}/ondevice.py", *[f"{workdir}/{Path(m).name}" for m in models],
                 "--threads", *map(str, target.threads), "--warmup", str(warmup), "--runs", str(runs),
-                "--out", f"{workdir}/result.json"]
+                "--rounds", str(rounds), "--out", f"{workdir}/result.json"]
         if sample:
             argv += ["--data", f"{workdir}/{Path(sample).name}"]
             if flip_tta:

@@ -381,7 +381,7 @@ def render(study: Study, *, run_times: list[str], html_path: str | Path, md_path
     controls = [m for m in benches[0].model.unique() if m != "nas"]
     if not controls:
         doc.p("No controls were trained (controls.models is empty), so this run cannot say whether NAS helped. "
-              "config/presets/study.yaml trains random architectures, ResNet-20 and MobileNetV2 with the same recipe.")
+              "config/presets/study.yaml trains random architectures, ResNet-20, MobileNetV2 and airbench94 with the same recipe.")
     for bench in benches:
         if not controls:
             break

@@ -206,14 +206,30 @@ def fit(net: nn.Module, train: ImageArrays, train_idx: np.ndarray, val_idx: np.n
     return [rows[k] for k in sorted(rows)]
 
 
+def initialise_from_data(net: nn.Module, spec: dict[str, Any], train: ImageArrays, train_idx: np.ndarray,
+                         mean: list[float], std: list[float]) -> nn.Module:
+    """A fresh net's data-dependent start: airbench94's whitening layer from the split's first
+    5,000 training images (``controls.whiten_first_layer``); other nets as built."""
+    if spec["family"] == "airbench94":
+        from .controls import whiten_first_layer
+
+        first = train_idx[:5000]
+        images, _ = BatchedImages(train, first, mean, std)[np.arange(len(first))]
+        whiten_first_layer(net, images)
+    return net
+
+
 def train_and_save(net: nn.Module, spec: dict[str, Any], job: TrainingJob, recipe: Recipe,
-                   teacher: nn.Module | None = None) -> None:
-    """Fit ``net`` on the job's training split, then save it (with ``spec`` and the recipe) and its history."""
+                   teacher: nn.Module | None = None, *, fresh: bool = True) -> None:
+    """Fit ``net`` on the job's training split, then save it (with ``spec`` and the recipe) and its
+    history. A ``fresh`` net first gets its data-dependent start (``initialise_from_data``)."""
     from .model import save_checkpoint
 
     stats = job.stats
     train = ImageArrays.load(job.train_npz)
     train_idx, val_idx = job.split.indices(len(train.y))
+    if fresh:
+        initialise_from_data(net, spec, train, train_idx, stats["mean"], stats["std"])
     history = fit(net, train, train_idx, val_idx, stats["mean"], stats["std"], recipe, seed=job.split.seed,
                   workdir=job.workdir, hardware=job.hardware, teacher=teacher)
     if history and history[-1].get("val_acc"):
@@ -276,4 +292,4 @@ def finetune_pruned(job: TrainingJob, recipe: Recipe, *, pruned: str, teacher: s
 
     net, spec, _ = load_checkpoint(pruned)
     mentor = drop_auxiliary_head(load_checkpoint(teacher)[0]) if recipe.distill_weight > 0 else None
-    train_and_save(net.train(), spec, job, recipe, teacher=mentor)
+    train_and_save(net.train(), spec, job, recipe, teacher=mentor, fresh=False)

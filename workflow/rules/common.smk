@@ -214,12 +214,12 @@ def bench_settings(wildcards):
     """What one target's benchmark uses: ONNX Runtime's threads here; the device, its sample size
     and seed on a remote target. Changing another target's settings reruns nothing here."""
     b = config["bench"]
-    settings = {"warmup": b["warmup"], "runs": b["runs"]}
+    settings = {"warmup": b["warmup"], "runs": b["runs"], "rounds": b["rounds"]}
     if wildcards.target == "local":
         return dict(settings, threads=b["threads"])
     declared = config["targets"][wildcards.target]
     settings = dict(settings, device_images=b["device_images"])
-    settings.update({k: declared[k] for k in ("warmup", "runs", "device_images") if k in declared})
+    settings.update({k: declared[k] for k in ("warmup", "runs", "rounds", "device_images") if k in declared})
     return dict(settings, device=device(wildcards.target), seed=config["seed"], emulated=wildcards.target in EMULATED)
 
 
