@@ -170,9 +170,15 @@ def report(path: Path) -> None:
     table = rows.pivot_table(index=["net", "variant", "epochs", "minutes"], columns="scored", values="accuracy")
     print(f"\ntest accuracy (%) on {rows.test_images.iloc[0]} images against training minutes ({path}):")
     print((100 * table).round(2).to_string())
+    # the plot: each net and variant a colour, final weights with one pass (solid) and with flip TTA
+    # (dashed), a marker per epoch budget; the moving averages are in the table
+    final = rows[rows.weights == "final"].sort_values("minutes").assign(
+        accuracy=lambda r: 100 * r.accuracy, run=lambda r: r.net + ", " + r.variant,
+        scoring=lambda r: np.where(r.flip_tta, "flip TTA (2 passes)", "one pass"))
     fig, ax = plt.subplots(figsize=(7.5, 4.5))
-    sns.lineplot(data=rows.assign(accuracy=100 * rows.accuracy), x="minutes", y="accuracy", hue="variant",
-                 style="scored", marker="o", ax=ax)
+    sns.lineplot(data=final, x="minutes", y="accuracy", hue="run", style="scoring", markers=True, ax=ax)
+    for _, r in final[~final.flip_tta].iterrows():
+        ax.annotate(f"{r.epochs} ep", (r.minutes, r.accuracy), textcoords="offset points", xytext=(4, -10), fontsize=7)
     ax.set(xlabel="wall-clock training minutes (this machine)", ylabel="test accuracy (%)",
            title=f"Time to accuracy: {', '.join(rows.net.unique())}")
     ax.legend(fontsize=7)

@@ -224,8 +224,8 @@ def test_disabling_controls_removes_their_rules(run, tmp_path):
     _, data = run
     on = planned_rules(snakemake(tmp_path, "-n", "--config", *data).stdout)
     off = planned_rules(snakemake(tmp_path, "-n", "--config", *data, "controls={models: []}").stdout)
-    assert on["train_control"] == 4 and "train_control" not in off
-    assert on["export_onnx"] == off["export_onnx"] + 4 and on["quantize"] == off["quantize"] + 4
+    assert on["train_control"] == 5 and "train_control" not in off
+    assert on["export_onnx"] == off["export_onnx"] + 5 and on["quantize"] == off["quantize"] + 5
 
 
 def test_demo_video_has_every_frame(run):
@@ -273,8 +273,8 @@ def test_a_change_reruns_exactly_what_uses_it(run, change, expected):
     items = [f"{k}={v}" if isinstance(v, str) else f"{k}={json.dumps(v)}" for k, v in config.items()]
     out = snakemake(workdir, "-n", "--config", *items)
     assert set(planned_rules(out.stdout + out.stderr)) == expected
-    if change == {"quantize": {"calibration_method": "percentile"}}:  # the INT8 files only: the NAS net's two, 4 controls'
-        assert planned_rules(out.stdout + out.stderr)["evaluate"] == 6
+    if change == {"quantize": {"calibration_method": "percentile"}}:  # the INT8 files only: the NAS net's two, 5 controls'
+        assert planned_rules(out.stdout + out.stderr)["evaluate"] == 7
 
 
 def test_snakemake_report(run):
@@ -502,7 +502,7 @@ def test_smoke_preset_through_a_real_slurm_cluster(run, slurm, tmp_path):
     submitted = re.findall(r"Job \d+ has been submitted with SLURM jobid (\d+)", text)
     rules = re.findall(r"^rule (\w+):$", text, re.M)  # jobs sent to the cluster print 'rule', local ones 'localrule'
     print("SLURM job ids:", submitted, "rules on the cluster:", sorted(set(rules)))
-    assert sorted(set(rules)) == sorted(heavy) and len(submitted) == len(rules) == 1 + 1 + 1 + 4
+    assert sorted(set(rules)) == sorted(heavy) and len(submitted) == len(rules) == 1 + 1 + 1 + 5  # 5 controls
     assert "localrule bench:" in text and "localrule quantize:" in text
     history = subprocess.run(["squeue", "-h", "-t", "all", "-o", "%i %j %T"], capture_output=True, text=True,
                              env=slurm["env"]).stdout.split("\n")
