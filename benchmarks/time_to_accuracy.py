@@ -22,7 +22,6 @@ import argparse
 import csv
 import json
 import tempfile
-from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
@@ -34,8 +33,8 @@ import yaml
 from study_common import ROOT
 from edgenas.data import ImageArrays, Split
 from edgenas.evaluate import predict_torch
-from edgenas.model import build_model, load_checkpoint, save_checkpoint
-from edgenas.train import HistoryWriter, Recipe, fit, initialise_from_data
+from edgenas.model import build_model, load_checkpoint
+from edgenas.train import Recipe, fit, initialise_from_data, save_trained
 
 FIELDS = ["variant", "changes", "net", "epochs", "minutes", "images_per_s", "weights", "flip_tta", "accuracy",
           "test_images"]
@@ -128,8 +127,10 @@ def main() -> None:
                               seed=config["seed"], workdir=tmp, callbacks=[probes])
             minutes = sum(float(h["seconds"]) for h in history) / 60
             if args.save:
-                save_run(Path(args.save) / f"{net_name}_{name.replace(' ', '_')}_{epochs}e", net, spec, stats, recipe,
-                         split, history)
+                stem = Path(args.save) / f"{net_name}_{name.replace(' ', '_')}_{epochs}e"
+                stem.parent.mkdir(parents=True, exist_ok=True)
+                save_trained(net, spec, stats, recipe, split, history, out_model=f"{stem}.pt",
+                             out_history=f"{stem}_history.csv")
             rate = float(np.median([float(h["images_per_s"]) for h in history]))
             weights = {"final": net, **{f"ema {d}": a.module for d, a in probes.averages.items()}}
             rows = [{"variant": name, "changes": json.dumps(changes), "net": net_name, "epochs": epochs,
@@ -147,14 +148,6 @@ def main() -> None:
                   + ", ".join(f"{r['weights']}{' +tta' if r['flip_tta'] else ''} {100 * r['accuracy']:.2f} %"
                               for r in rows), flush=True)
     report(out)
-
-
-def save_run(stem: Path, net, spec: dict, stats: dict, recipe: Recipe, split: Split, history: list[dict]) -> None:
-    """The trained net as the train rule saves it (checkpoint and per-epoch history)."""
-    stem.parent.mkdir(parents=True, exist_ok=True)
-    save_checkpoint(f"{stem}.pt", net.cpu().eval(), spec, mean=stats["mean"], std=stats["std"],
-                    classes=stats["classes"], image_size=stats["image_size"], recipe=asdict(recipe), split=asdict(split))
-    pd.DataFrame(history, columns=HistoryWriter.FIELDS).to_csv(f"{stem}_history.csv", index=False)
 
 
 def report(path: Path) -> None:

@@ -98,7 +98,7 @@ TEXT: dict[str, dict[str, str]] = {
         "setup": (
             "Data: {dataset} ({train_n} training images, {val_n} held out for validation, {test_n} test images, "
             "{size}×{size} pixels){lossy}. Hardware: {cpu}; latency is the median of {runs} batch-1 runs after "
-            "{warmup} warm-up runs in ONNX Runtime {ort}. Software versions are in the table below."),
+            "{warmup} warm-up runs, the quietest of {rounds} passes over every model, in ONNX Runtime {ort}. Software versions are in the table below."),
         "lossy": "; the images are a JPEG copy, so accuracies run a little below those on the original release",
         "results_h": "Results",
         "stages_caption": "The searched net through the compression chain on {target} ({threads} thread).",
@@ -217,7 +217,7 @@ TEXT: dict[str, dict[str, str]] = {
         "setup": (
             "Dữ liệu: {dataset} ({train_n} ảnh huấn luyện, {val_n} ảnh giữ lại để kiểm định, {test_n} ảnh kiểm tra, "
             "{size}×{size} điểm ảnh){lossy}. Phần cứng: {cpu}; độ trễ là trung vị của {runs} lần chạy với lô 1 sau "
-            "{warmup} lần chạy khởi động trong ONNX Runtime {ort}. Phiên bản phần mềm nằm ở bảng dưới đây."),
+            "{warmup} lần chạy khởi động, lấy lượt đo ổn định nhất trong {rounds} lượt qua mọi mô hình, trong ONNX Runtime {ort}. Phiên bản phần mềm nằm ở bảng dưới đây."),
         "lossy": "; ảnh là bản sao nén JPEG nên độ chính xác thấp hơn một chút so với bản gốc",
         "results_h": "Kết quả",
         "stages_caption": "Mạng tìm được qua chuỗi nén trên {target} ({threads} luồng).",
@@ -475,7 +475,7 @@ def facts(study: Study, lang: str) -> dict[str, str]:
          "train_n": num(train_n, lang=lang), "val_n": num(val_n, lang=lang), "test_n": num(study.test_images, lang=lang),
          "size": str(study.stats["image_size"]), "dataset": study.stats["source"]["dataset"],
          "ort": str(bench.onnxruntime.iloc[0]), "runs": str(study.settings["bench"]["runs"]),
-         "warmup": str(study.settings["bench"]["warmup"]),
+         "warmup": str(study.settings["bench"]["warmup"]), "rounds": str(study.settings["bench"]["rounds"]),
          "lossy": t["lossy"] if any(k in (".jpg", ".jpeg") for k in study.stats["source"]["formats"]) else ""}
     if "best_control" in h:
         f.update(best=h["best_control"], best_points=num(abs(h["best_control_points"]), 3, lang),

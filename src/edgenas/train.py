@@ -223,8 +223,6 @@ def train_and_save(net: nn.Module, spec: dict[str, Any], job: TrainingJob, recip
                    teacher: nn.Module | None = None, *, fresh: bool = True) -> None:
     """Fit ``net`` on the job's training split, then save it (with ``spec`` and the recipe) and its
     history. A ``fresh`` net first gets its data-dependent start (``initialise_from_data``)."""
-    from .model import save_checkpoint
-
     stats = job.stats
     train = ImageArrays.load(job.train_npz)
     train_idx, val_idx = job.split.indices(len(train.y))
@@ -235,14 +233,23 @@ def train_and_save(net: nn.Module, spec: dict[str, Any], job: TrainingJob, recip
     if history and history[-1].get("val_acc"):
         print(f"validation accuracy after {len(history)} epochs: {float(history[-1]['val_acc']):.4f} "
               f"on {len(val_idx)} images")
-    save_checkpoint(job.out_model, net.cpu().eval(), spec, mean=stats["mean"], std=stats["std"],
+    save_trained(net, spec, stats, recipe, job.split, history, out_model=job.out_model, out_history=job.out_history)
+    finished(Path(job.workdir))
+
+
+def save_trained(net: nn.Module, spec: dict[str, Any], stats: dict[str, Any], recipe: Recipe, split: Split,
+                 history: list[dict[str, Any]], *, out_model: str | Path, out_history: str | Path) -> None:
+    """A trained net as the training stages keep it: the checkpoint (spec, preprocessing, classes,
+    recipe and split as meta) and its per-epoch history CSV."""
+    from .model import save_checkpoint
+
+    save_checkpoint(out_model, net.cpu().eval(), spec, mean=stats["mean"], std=stats["std"],
                     classes=stats["classes"], image_size=stats["image_size"], recipe=asdict(recipe),
-                    split=asdict(job.split))
-    with open(job.out_history, "w", newline="") as f:
+                    split=asdict(split))
+    with open(out_history, "w", newline="") as f:
         writer = csv.DictWriter(f, HistoryWriter.FIELDS)
         writer.writeheader()
         writer.writerows(history)
-    finished(Path(job.workdir))
 
 
 def darts_net_settings(darts_net: dict[str, Any], recipe: Recipe, image_size: int) -> dict[str, Any]:

@@ -240,4 +240,4 @@ def report_settings():
     return {**{k: config[k] for k in ("seed", "device", "precision", "data", "train", "controls", "prune",
                                       "finetune", "quantize")},
             "search": search_settings(), **({"latency": config["latency"]} if SPACE == "mobile" else {}),
-            "bench": {k: b[k] for k in ("targets", "threads", "warmup", "runs")}}
+            "bench": {k: b[k] for k in ("targets", "threads", "warmup", "runs", "rounds")}}
