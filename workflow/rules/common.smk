@@ -75,6 +75,14 @@ FINAL_MODEL = "int8.onnx"  # the searched net after the whole compression chain
 # FP32 models also timed in PyTorch eager mode on this machine: what deployment through ONNX Runtime buys
 EAGER = ["baseline.onnx", "finetuned.onnx"]
 
+# Trainings run two side by side when controls train beside the searched net, each on half the
+# cores: on the 2-core Xeon two at 1 thread did more images/s than one at 2 threads
+# (benchmarks/train_parallel.py, README). Without controls a training has every core.
+TRAIN_THREADS = max(1, workflow.cores // 2) if CONTROLS else workflow.cores
+# The searched net's chain goes first whenever jobs wait for cores: the latency table, the search,
+# the training, pruning and fine-tuning of the searched net; the controls fill the other cores.
+CRITICAL_PATH = 10
+
 # search, training and fine-tuning ask for a GPU unless the config pins them to the CPU
 GPU = 0 if config["device"] == "cpu" else 1
 # device and precision, resolved on the machine that runs the job (edgenas.accel.resolve)

@@ -13,7 +13,7 @@ rule train_control:
         workdir=control_workdir,
     wildcard_constraints:
         control="|".join(CONTROLS) or "(?!)",
-    threads: workflow.cores
+    threads: TRAIN_THREADS
     resources:
         gpu=GPU,
     conda:

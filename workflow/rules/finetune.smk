@@ -12,7 +12,8 @@ rule finetune:
         split=train_split(),
         hardware=HARDWARE,
         workdir="results/checkpoints/finetune",
-    threads: workflow.cores
+    threads: TRAIN_THREADS
+    priority: CRITICAL_PATH
     resources:
         gpu=GPU,
     conda:

@@ -13,6 +13,7 @@ rule latency:
         settings=latency_settings,
     wildcard_constraints:
         target="|".join(TARGETS),
+    priority: CRITICAL_PATH
     threads: workflow.cores  # timings taken alone
     resources:
         pi=device_slots,

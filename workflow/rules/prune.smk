@@ -9,6 +9,7 @@ rule prune:
         prune=config["prune"],
         split=train_split(),
     localrule: True
+    priority: CRITICAL_PATH
     conda:
         "../envs/edgenas.yaml"
     log:

@@ -8,6 +8,7 @@ rule search:
         seed=config["seed"],
         hardware=HARDWARE,
         workdir="results/search/work",
+    priority: CRITICAL_PATH
     threads: workflow.cores
     resources:
         gpu=GPU,

@@ -12,7 +12,8 @@ rule train:
         split=train_split(),
         hardware=HARDWARE,
         workdir="results/checkpoints/train",
-    threads: workflow.cores
+    threads: TRAIN_THREADS
+    priority: CRITICAL_PATH
     resources:
         gpu=GPU,
     conda:
