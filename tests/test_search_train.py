@@ -3,7 +3,9 @@ from dataclasses import replace
 
 import numpy as np
 import pytest
+import torch
 
+from edgenas.accel import use_cpu_threads
 from edgenas.data import channel_stats, split_indices
 from edgenas.genotype import read_search_result
 from edgenas.records import DamagedFile
@@ -198,3 +200,15 @@ def test_training_killed_with_sigkill_resumes_on_rerun(imagefolder, tmp_path):
     assert [int(r["epoch"]) for r in history] == [1, 2, 3, 4]
     assert (work / "history.csv").read_text().splitlines()[1] == before[1]  # epoch 1 resumed, not trained again
     assert net(__import__("torch").zeros(2, 3, 16, 16)).shape == (2, 4)
+
+
+def test_a_job_never_takes_more_threads_than_its_cores(monkeypatch):
+    """--cores above the machine's count grants a job threads it has no cores for."""
+    before = torch.get_num_threads()
+    monkeypatch.setattr("os.sched_getaffinity", lambda pid: {0, 1})
+    try:
+        assert use_cpu_threads(4) == 2 and torch.get_num_threads() == 2
+        assert use_cpu_threads(1) == 1 and torch.get_num_threads() == 1
+        assert use_cpu_threads(0) == 1
+    finally:
+        torch.set_num_threads(before)

@@ -5,6 +5,7 @@ and ``precision`` runs the same rules on a laptop CPU, a GPU workstation or a cl
 """
 from __future__ import annotations
 
+import os
 import statistics
 import time
 from dataclasses import dataclass
@@ -48,6 +49,15 @@ def resolve(device: str = "auto", precision: str = "auto") -> Hardware:
     if precision == "16" and not gpu:
         raise ConfigError("precision: '16' (fp16 autocast) needs a CUDA device; use '32' or 'bf16' on the CPU")
     return Hardware("gpu" if gpu else "cpu", {"32": "32-true", "bf16": "bf16-mixed", "16": "16-mixed"}[precision])
+
+
+def use_cpu_threads(granted: int) -> int:
+    """Set PyTorch's threads to the job's ``granted`` threads, at most the cores this process
+    may run on: ``--cores`` above the machine's count (or a cluster job's CPUs) would leave
+    threads waiting on each other (4 threads on the 2-core Xeon trained at 153 images/s, 2 at 176-211)."""
+    threads = max(1, min(granted, len(os.sched_getaffinity(0))))
+    torch.set_num_threads(threads)
+    return threads
 
 
 def channels_last(net: nn.Module) -> nn.Module:

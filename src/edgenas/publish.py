@@ -143,7 +143,8 @@ TEXT: dict[str, dict[str, str]] = {
         "fig_lat": "The latency table against whole nets measured on the target.",
         "fig_tradeoff": "Accuracy against latency on {target}: every net in FP32 and INT8, and the deployed Pareto front.",
         "fig_gains": "Speed-up and size reduction of each compression stage over the FP32 baseline.",
-        "fig_curves": "Training curves of every trained net against wall-clock minutes (one marker per epoch).",
+        "fig_curves": "Training curves of every trained net against wall-clock minutes (one marker per epoch); "
+                      "with controls, two trainings ran side by side on half the cores each.",
         "versions": "Software versions.",
         "slides_q": "The question", "slides_q1": "Did NAS find a better model for this CPU?",
         "slides_q2": "How much did pruning, fine-tuning and INT8 add, measured on the target?",
@@ -264,7 +265,8 @@ TEXT: dict[str, dict[str, str]] = {
         "fig_lat": "Bảng độ trễ so với các mạng đầy đủ đo trên thiết bị đích.",
         "fig_tradeoff": "Độ chính xác theo độ trễ trên {target}: mọi mạng ở FP32 và INT8, cùng biên Pareto khi triển khai.",
         "fig_gains": "Mức tăng tốc và giảm kích thước của từng giai đoạn nén so với mô hình gốc FP32.",
-        "fig_curves": "Đường cong huấn luyện của mọi mạng theo số phút thực tế (mỗi điểm là một epoch).",
+        "fig_curves": "Đường cong huấn luyện của mọi mạng theo số phút thực tế (mỗi điểm là một epoch); "
+                      "khi có mô hình đối chứng, hai lần huấn luyện chạy song song, mỗi lần trên một nửa số nhân.",
         "versions": "Phiên bản phần mềm.",
         "slides_q": "Câu hỏi", "slides_q1": "NAS có tìm được mô hình tốt hơn cho CPU này không?",
         "slides_q2": "Tỉa, tinh chỉnh và INT8 mang lại thêm bao nhiêu, đo trên thiết bị đích?",

@@ -374,7 +374,9 @@ def render(study: Study, *, run_times: list[str], html_path: str | Path, md_path
     doc.image(figures["training_curves"], "Training loss and validation accuracy of every trained net against "
                                           "wall-clock minutes on this machine, one marker per epoch (the searched "
                                           "net, its fine-tuning from where its training ended, and each control): "
-                                          "who is ahead at which training budget.")
+                                          "who is ahead at which training budget. With controls, two trainings "
+                                          "run side by side on half the cores each, so every net's minutes are "
+                                          "shared alike.")
 
     doc.h(2, "5. Analysis")
     doc.h(3, "Did NAS help?")

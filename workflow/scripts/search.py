@@ -3,15 +3,14 @@ from edgenas.runlog import to_log
 
 to_log(snakemake.log[0])
 
-import torch  # noqa: E402
 
-from edgenas.accel import resolve  # noqa: E402
+from edgenas.accel import resolve, use_cpu_threads  # noqa: E402
 from edgenas.data import ImageArrays  # noqa: E402
 from edgenas.latency import read_latency_table  # noqa: E402
 from edgenas.records import read_json  # noqa: E402
 from edgenas.search import search_darts, search_hardware_aware  # noqa: E402
 
-torch.set_num_threads(snakemake.threads)
+use_cpu_threads(snakemake.threads)
 settings = dict(snakemake.params.search)
 space = settings.pop("space")
 stats = read_json(snakemake.input.stats)

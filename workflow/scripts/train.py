@@ -3,14 +3,13 @@ from edgenas.runlog import to_log
 
 to_log(snakemake.log[0])
 
-import torch  # noqa: E402
 
-from edgenas.accel import resolve  # noqa: E402
+from edgenas.accel import resolve, use_cpu_threads  # noqa: E402
 from edgenas.data import Split  # noqa: E402
 from edgenas.records import read_json  # noqa: E402
 from edgenas.train import Recipe, TrainingJob, train_searched  # noqa: E402
 
-torch.set_num_threads(snakemake.threads)
+use_cpu_threads(snakemake.threads)
 inp, p, out = snakemake.input, snakemake.params, snakemake.output
 job = TrainingJob(train_npz=inp.train, stats=read_json(inp.stats), split=Split(**p.split),
                   hardware=resolve(**p.hardware), workdir=p.workdir, out_model=out.model, out_history=out.history)
