@@ -82,6 +82,9 @@ TRAIN_THREADS = max(1, workflow.cores // 2) if CONTROLS else workflow.cores
 # The searched net's chain goes first whenever jobs wait for cores: the latency table, the search,
 # the training, pruning and fine-tuning of the searched net; the controls fill the other cores.
 CRITICAL_PATH = 10
+# then the controls' trainings, long jobs before the short exports and evaluations, which fill a
+# core later (in the default run on the Xeon ResNet-20's training waited 1 min 48 s behind them)
+LONG_JOBS = 5
 
 # search, training and fine-tuning ask for a GPU unless the config pins them to the CPU
 GPU = 0 if config["device"] == "cpu" else 1

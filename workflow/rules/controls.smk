@@ -14,6 +14,7 @@ rule train_control:
     wildcard_constraints:
         control="|".join(CONTROLS) or "(?!)",
     threads: TRAIN_THREADS
+    priority: LONG_JOBS
     resources:
         gpu=GPU,
     conda:
