@@ -19,18 +19,17 @@ import os
 import statistics
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 
 
 def worker(net_name: str, threads: int, steps: int) -> None:
-    """One training process: print its images/s over ``steps`` steps after three warm-up steps."""
+    """One training process: print its median images/s over ``steps`` steps after three warm-up steps."""
     import numpy as np
     import torch
 
-    from throughput_common import CIFAR_MEAN, CIFAR_STD, cifar_shaped
+    from throughput_common import CIFAR_MEAN, CIFAR_STD, cifar_shaped, plain_loop
     from edgenas.accel import channels_last
     from edgenas.data import BatchedImages, make_loader
     from edgenas.model import build_model, load_checkpoint
@@ -45,22 +44,7 @@ def worker(net_name: str, threads: int, steps: int) -> None:
     arrays = cifar_shaped(batch * 8)
     loader = make_loader(BatchedImages(arrays, np.arange(len(arrays.y)), CIFAR_MEAN, CIFAR_STD, augment=True),
                          batch, True, True, seed=0)
-    opt = torch.optim.SGD(net.parameters(), lr=0.01, momentum=0.9, nesterov=True, weight_decay=5e-4)
-    loss_fn = torch.nn.CrossEntropyLoss(label_smoothing=0.1)
-    batches = iter(())
-    start = 0.0
-    for step in range(3 + steps):
-        if step == 3:
-            start = time.perf_counter()
-        try:
-            x, y = next(batches)
-        except StopIteration:
-            batches = iter(loader)
-            x, y = next(batches)
-        opt.zero_grad(set_to_none=True)
-        loss_fn(net(x), y).backward()
-        opt.step()
-    print(batch * steps / (time.perf_counter() - start))
+    print(plain_loop(net, loader, steps))  # the throughput benchmarks' own SGD loop
 
 
 def run_side_by_side(net: str, threads: int, jobs: int, steps: int) -> float:
