@@ -175,7 +175,7 @@ def population(result: SearchResult, path: str | Path) -> None:
     """Every candidate the evolution scored: supernet accuracy against predicted INT8 latency, in
     the order scored, with the budget and the chosen architecture."""
     data = pd.DataFrame(result.population).assign(order=lambda d: range(1, len(d) + 1))
-    best = data.iloc[next(i for i, c in enumerate(result.population) if c["arch"] == result.arch)]
+    best = data.loc[data.accuracy.idxmax()]
     fig, ax = plt.subplots(figsize=(7, 4.2))
     points = ax.scatter(data.predicted_ms, data.accuracy, c=data.order, cmap="viridis", s=22)
     fig.colorbar(points, ax=ax, label="candidate (order scored)")

@@ -177,7 +177,7 @@ TEXT: dict[str, dict[str, str]] = {
         "bullets_strategy": ["latency table: {layers} layer configurations timed on the target, FP32 and INT8",
                              "SPOS supernet: one sampled path per batch, only paths within {budget}",
                              "regularized evolution: {candidates} candidates scored with shared weights",
-                             "{pick}; search took {seconds} s"],
+                             "best candidate trained from scratch; search took {seconds} s"],
     },
     "vi": {
         "title": "NAS nhận biết phần cứng và nén đa giai đoạn cho suy luận INT8 trên {cpu}",
@@ -300,7 +300,7 @@ TEXT: dict[str, dict[str, str]] = {
         "bullets_strategy": ["bảng độ trễ: {layers} cấu hình lớp đo trên thiết bị đích, FP32 và INT8",
                              "siêu mạng SPOS: mỗi lô một đường lấy mẫu, chỉ các đường trong {budget}",
                              "tiến hoá có điều chuẩn: {candidates} ứng viên chấm điểm bằng trọng số dùng chung",
-                             "{pick}; tìm kiếm mất {seconds} giây"],
+                             "ứng viên tốt nhất được huấn luyện từ đầu; tìm kiếm mất {seconds} giây"],
     },
 }
 
@@ -333,7 +333,7 @@ STRATEGY_TEXT = {
         "budget of {budget}. Regularized evolution (NNI's RegularizedEvolution; population {population}, tournaments "
         "of {sample}) then scores {candidates} candidates with the supernet's weights on {val} held-out training "
         "images after re-estimating each candidate's batch-norm statistics; mutations over the budget are discarded "
-        "unscored. {pick} The latency table times each of the space's "
+        "unscored. The best candidate is trained from scratch. The latency table times each of the space's "
         "{layers} layer configurations alone on the target in FP32 and INT8 (the deployed quantization settings); a "
         "net's latency is the sum of its layers, corrected by a least-squares fit on {cal} whole nets timed on the "
         "target. The search took {seconds} s."),
@@ -344,39 +344,11 @@ STRATEGY_TEXT = {
         "đoán nằm trong ngân sách {budget}. Sau đó thuật toán tiến hoá có điều chuẩn (RegularizedEvolution của NNI; "
         "quần thể {population}, giải đấu {sample}) chấm điểm {candidates} ứng viên bằng trọng số của siêu mạng trên "
         "{val} ảnh huấn luyện giữ lại, sau khi ước lượng lại thống kê chuẩn hoá theo lô của từng ứng viên; các đột "
-        "biến vượt ngân sách bị loại mà không chấm điểm. {pick} Bảng độ trễ đo "
+        "biến vượt ngân sách bị loại mà không chấm điểm. Ứng viên tốt nhất được huấn luyện từ đầu. Bảng độ trễ đo "
         "riêng từng cấu hình trong {layers} cấu hình lớp của không gian trên thiết bị đích ở FP32 và INT8 (thiết lập "
         "lượng tử hoá khi triển khai); độ trễ của một mạng là tổng độ trễ các lớp, được hiệu chỉnh bằng bình phương "
         "tối thiểu trên {cal} mạng đầy đủ đo trên thiết bị. Quá trình tìm kiếm mất {seconds} giây."),
 }
-
-PICK_TEXT = {  # which candidate is trained (search.pick_candidate): (best score, tied by noise), paragraph and bullet
-    "en": (("The best-scoring candidate is trained from scratch.",
-            "On {val} images two candidates' scores differ through sampling alone by about {noise} points (one "
-            "standard error); of the candidates within {se} standard error(s) of the best score, which the scores "
-            "cannot rank, the one with the most multiply-accumulates ({macs} M) is trained from scratch: all of them "
-            "meet the budget, and more arithmetic in the same milliseconds is capacity a short training uses."),
-           ("best-scoring candidate trained from scratch",
-            "trained: the most MACs among scores within {se} SE of the best")),
-    "vi": (("Ứng viên có điểm cao nhất được huấn luyện từ đầu.",
-            "Trên {val} ảnh, điểm của hai ứng viên chênh nhau khoảng {noise} điểm chỉ do lấy mẫu (một sai số chuẩn); trong các ứng viên "
-            "có điểm cách điểm cao nhất không quá {se} sai số chuẩn, mà điểm số không xếp hạng được, ứng viên có nhiều "
-            "phép nhân-cộng nhất ({macs} triệu) được huấn luyện từ đầu: tất cả đều nằm trong ngân sách, và nhiều phép "
-            "tính hơn trong cùng số mili giây là dung lượng mà một lần huấn luyện ngắn tận dụng được."),
-           ("ứng viên có điểm cao nhất được huấn luyện từ đầu",
-            "huấn luyện: nhiều MAC nhất trong các điểm cách điểm cao nhất ≤ {se} sai số chuẩn")),
-}
-
-
-def pick_text(search: dict, lang: str, short: bool = False) -> str:
-    """The sentence (or the slide's bullet) saying which candidate was trained and why."""
-    tied = bool(search.get("pick_within_se"))
-    text = PICK_TEXT[lang][short][tied]
-    if not tied:
-        return text
-    return text.format(val=num(search["val_images"], lang=lang), se=num(search["pick_within_se"], 2, lang),
-                       macs=num(search["macs"] / 1e6, 3, lang), noise=num(100 * search.get("score_se", math.nan), 2, lang))
-
 
 REFERENCES = [
     "H. Cai, L. Zhu, S. Han. ProxylessNAS: Direct neural architecture search on target task and hardware. ICLR 2019.",
@@ -535,7 +507,7 @@ def method(study: Study, lang: str, f: dict[str, str]) -> tuple[str, str]:
                                            population=s["population"], sample=s["sample_size"],
                                            candidates=s["candidates"], val=num(s["val_images"], lang=lang),
                                            layers=len(study.table.layers), cal=study.table.checks["calibration_nets"],
-                                           seconds=num(s["seconds"], 4, lang), pick=pick_text(s, lang)))
+                                           seconds=num(s["seconds"], 4, lang)))
     space = r.space_settings
     return (DARTS_TEXT[lang][0].format(nodes=space["nodes_per_cell"], ops=len(space["ops"])),
             DARTS_TEXT[lang][1].format(images=num(s["images"], lang=lang), epochs=s["epochs"],
@@ -680,8 +652,7 @@ def slides(study: Study, lang: str) -> str:
         count = f"{space_size():.1e}".replace(".", "," if lang == "vi" else ".")
         slide(t["slides_space"], bullets(*(b.format(count=count) for b in t["bullets_space"])))
         slide(t["slides_strategy"], bullets(*(b.format(layers=len(study.table.layers), budget=f["budget"],
-                                                       candidates=s["candidates"], seconds=num(s["seconds"], 4, lang),
-                                                       pick=pick_text(s, lang, short=True))
+                                                       candidates=s["candidates"], seconds=num(s["seconds"], 4, lang))
                                               for b in t["bullets_strategy"])))
         slide(t["slides_lat"], f'#text(size: 15pt)[{esc(latency_text(study, t, lang))}]\n' + image("latency_check", "70%"))
         slide(t["slides_arch"], image("architecture", "62%") + f"\n#text(size: 15pt)[{esc(t['fig_arch'])} "

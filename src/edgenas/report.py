@@ -23,7 +23,6 @@ from . import analysis
 from .genotype import SearchResult
 from .latency import LatencyTable
 from .ondevice import cpu_name
-from .publish import pick_text
 from .study import Study
 
 RESULT_COLUMNS = ["model", "stage", "format", "threads", "accuracy", "latency_ms_p50", "latency_ms_p90", "size_mb",
@@ -245,8 +244,8 @@ def mobile_method(result: SearchResult, table: LatencyTable) -> list[str]:
         f"(Real et al. 2019; NNI's RegularizedEvolution) with a population of {s['population']} and tournaments of "
         f"{s['sample_size']} scores {s['candidates']} candidates: each inherits the supernet's weights, has its "
         f"batch-norm statistics re-estimated on {s['bn_batches']} training batches and is scored on {s['val_images']} "
-        "held-out training images; mutations over the budget are discarded unscored. "
-        f"{pick_text(s, 'en')} No test image is used.",
+        "held-out training images; mutations over the budget are discarded unscored. The best-scoring candidate is "
+        "trained from scratch. No test image is used.",
         f"Latency model: every layer configuration of the space ({len(table.layers)}) was exported alone, quantized "
         "with the INT8 settings the workflow deploys and timed on the target, FP32 and INT8. A net's latency is the "
         "sum over its layers, corrected by a least-squares fit (scale, per-layer and constant terms) on "
@@ -288,7 +287,7 @@ def search_sections(doc: Document, result: SearchResult, table: LatencyTable | N
                                             f"{table.target} (calibration and validation nets).")
         keys = ("strategy", "target", "latency_ms", "threads", "epochs", "batch_size", "images", "val_images",
                 "learning_rate", "weight_decay", "population", "sample_size", "candidates", "mutation_prob",
-                "bn_batches", "pick_within_se", "score_se", "macs", "seed")
+                "bn_batches", "seed")
     doc.table(pd.DataFrame([{"setting": k, "value": s[k]} for k in keys if k in s]))
 
     doc.h(2, "2. The searched architecture")

@@ -23,10 +23,8 @@ from .data import BatchedImages, ImageArrays, make_loader, split_indices
 from .errors import ConfigError
 from .genotype import SearchResult
 from .latency import LatencyTable
-from .model import count_macs_params
 from .resume import checkpoint_to_resume, finished
 from .spaces import darts
-from .spaces.mobile import build_net as build_mobile_net
 from .spaces.mobile import settings as mobile_settings
 from .spaces.mobile import space as mobile_space
 
@@ -205,32 +203,12 @@ def recalibrated_accuracy(net: nn.Module, calibration: list, validation: list) -
     return correct / sum(len(y) for _, y in validation)
 
 
-def pick_candidate(scored: list[dict], images: int, within_se: float) -> dict:
-    """The candidate to train: of those whose held-out score is within ``within_se`` standard errors
-    of the best, the one with the most multiply-accumulates (``macs``); 0 picks the best score.
-
-    Why: two candidates' scores on ``images`` images differ by sampling noise alone by about
-    sqrt(2 p (1 - p) / images), about 1.4 points at 36 % on 2,500 images, as much as the
-    spread of the top of a 5-epoch supernet's population. Within that band the score cannot
-    rank, while every candidate already meets the latency budget: the most arithmetic in the
-    same milliseconds is the capacity a short training uses (README, "Which candidate is trained")."""
-    best = max(c["accuracy"] for c in scored)
-    tied = [c for c in scored if c["accuracy"] >= best - within_se * score_noise(best, images)]
-    return max(tied, key=lambda c: (c["macs"], c["accuracy"]))
-
-
-def score_noise(accuracy: float, images: int) -> float:
-    """The standard error of the difference of two candidates' scores near ``accuracy`` on ``images``
-    images (binomial, as if independent)."""
-    return math.sqrt(2 * accuracy * (1 - accuracy) / images)
-
-
 def search_hardware_aware(train: ImageArrays, mean: list[float], std: list[float], *, table: LatencyTable,
                           latency_ms: float | None, latency_quantile: float | None, epochs: int, batch_size: int,
                           subset: int, val_images: int,
                           learning_rate: float, weight_decay: float, population: int, sample_size: int,
-                          candidates: int, mutation_prob: float, bn_batches: int, pick_within_se: float, seed: int,
-                          workdir: str | Path, hardware: Hardware = Hardware("cpu", "32-true")) -> SearchResult:
+                          candidates: int, mutation_prob: float, bn_batches: int, seed: int, workdir: str | Path,
+                          hardware: Hardware = Hardware("cpu", "32-true")) -> SearchResult:
     """SPOS on the mobile space, aware of the target's latency.
 
     1. The supernet (weights shared by every path) is trained one sampled path per batch (NNI's
@@ -240,9 +218,7 @@ def search_hardware_aware(train: ImageArrays, mean: list[float], std: list[float
     2. Regularized evolution (NNI's ``RegularizedEvolution``) over the trained supernet: each
        candidate inherits its weights, gets its batch-norm statistics re-estimated and is scored
        on held-out training images; candidates over the budget are filtered out unscored.
-    3. Of the candidates whose score the held-out images cannot tell from the best one's, the one with
-       the most multiply-accumulates is the result (``pick_candidate``). Every scored candidate is
-       kept in the record."""
+    The best-scoring candidate is the result; every scored candidate is kept in the record."""
     import nni
     from nni.nas.evaluator import FunctionalEvaluator
     from nni.nas.evaluator.pytorch import Classification, DataLoader
@@ -307,9 +283,7 @@ def search_hardware_aware(train: ImageArrays, mean: list[float], std: list[float
     def score(net: nn.Module) -> None:
         sample = nni.get_current_parameter().sample
         accuracy = recalibrated_accuracy(net, calibration, validation)
-        arch = {str(k): v for k, v in sample.items()}
-        macs, _ = count_macs_params(build_mobile_net(arch, num_classes=num_classes), train.x.shape[1])
-        scored.append({"arch": arch, "accuracy": accuracy, "macs": macs,
+        scored.append({"arch": {str(k): v for k, v in sample.items()}, "accuracy": accuracy,
                        "predicted_ms": table.predict(sample), "predicted_fp32_ms": table.predict(sample, "fp32")})
         print(f"candidate {len(scored)}/{candidates}: validation accuracy {accuracy:.4f}, "
               f"predicted {scored[-1]['predicted_ms']:.3f} ms INT8", flush=True)
@@ -328,7 +302,7 @@ def search_hardware_aware(train: ImageArrays, mean: list[float], std: list[float
         search.stop()
     if not scored:
         raise RuntimeError("the evolution scored no candidate (see the log above)")
-    best = pick_candidate(scored, val_images, pick_within_se)
+    best = max(scored, key=lambda c: c["accuracy"])
     finished(checkpoints)
     return SearchResult(
         space="mobile",
@@ -337,9 +311,7 @@ def search_hardware_aware(train: ImageArrays, mean: list[float], std: list[float
         search={"strategy": "SPOS + regularized evolution (hardware-aware)", "target": table.target,
                 "latency_ms": budget, "latency_quantile": None if latency_ms is not None else latency_quantile,
                 "threads": table.threads, "predicted_ms": best["predicted_ms"],
-                "predicted_fp32_ms": best["predicted_fp32_ms"], "macs": best["macs"],
-                "pick_within_se": pick_within_se,
-                "score_se": score_noise(max(c["accuracy"] for c in scored), val_images), "epochs": epochs, "batch_size": batch_size,
+                "predicted_fp32_ms": best["predicted_fp32_ms"], "epochs": epochs, "batch_size": batch_size,
                 "images": subset, "val_images": val_images, "learning_rate": learning_rate,
                 "weight_decay": weight_decay, "population": population, "sample_size": sample_size,
                 "candidates": len(scored), "mutation_prob": mutation_prob, "bn_batches": bn_batches, "seed": seed,
