@@ -7,8 +7,8 @@ import pytest
 import torch
 
 from conftest import ARCH
+from edgenas import ondevice
 from edgenas.demo import Classifier, DemoError, main
-from edgenas.evaluate import predict_file
 from edgenas.export import export_checkpoint
 from edgenas.model import build_model, save_checkpoint
 
@@ -48,7 +48,8 @@ def test_headless_on_image_folder_matches_evaluation(model, imagefolder, arrays,
     assert result["frames"] == len(frames) == 160
     assert frames[0].shape[:2] == (64, 64)
     # the folder is read in sorted order: class folders, then files, as the data stage reads it
-    expected = predict_file(onnx_path, arrays["test"].x, mean, std).argmax(1)
+    expected = ondevice.predict(ondevice.open_session(str(onnx_path), 0),
+                                ondevice.normalize(arrays["test"].x, mean, std)).argmax(1)
     assert result["predictions"] == [arrays["test"].classes[i] for i in expected]
     assert result["inference_ms_p50"] <= result["inference_ms_p90"] and result["end_to_end_fps"] > 0
 

@@ -168,9 +168,11 @@ fit(build_net(ARCH, width=8, num_cells=3, num_classes=4), train, tr, va, [0.5] *
 """
 
 
-def test_training_killed_with_sigkill_resumes_on_rerun(imagefolder, tmp_path):
-    """kill -9 in the middle of training, then the same call again: it resumes from the last epoch
-    checkpoint (epoch 1's row is kept, not retrained) and ends with every epoch's history row."""
+def test_training_stopped_by_sigterm_fails_and_resumes_on_rerun(imagefolder, tmp_path):
+    """SIGTERM (scancel, preemption, a stopped workflow) in the middle of training, then the same
+    call again: the stopped run fails (Lightning alone exits 0: to Snakemake, a job done without its
+    outputs), and the rerun resumes from the last epoch checkpoint (epoch 1's row is kept, not
+    retrained) and ends with every epoch's history row. A kill -9 leaves the same checkpoint."""
     import signal
     import subprocess
     import sys
@@ -181,15 +183,17 @@ def test_training_killed_with_sigkill_resumes_on_rerun(imagefolder, tmp_path):
     from edgenas.data import load_imagefolder
 
     work = tmp_path / "work"  # fit's checkpoint folder
+    log = tmp_path / "stderr.txt"  # a file, not a pipe: progress bars would fill a pipe nobody reads yet
     proc = subprocess.Popen([sys.executable, "-c", KILLED_RUN, str(Path(__file__).parent), str(imagefolder), str(work)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                            stdout=subprocess.DEVNULL, stderr=log.open("w"))
     deadline = time.time() + 120
     while not ((work / "last.ckpt").exists() and (work / "history.csv").exists()) and time.time() < deadline:
         time.sleep(0.05)
     time.sleep(1.0)  # inside the pause at the start of epoch 2
-    proc.send_signal(signal.SIGKILL)
-    proc.wait()
-    assert proc.returncode == -signal.SIGKILL
+    proc.send_signal(signal.SIGTERM)
+    proc.wait(timeout=120)
+    assert proc.returncode == 1
+    assert f"stopped by SIGTERM; a rerun resumes from the last checkpoint in {work}" in log.read_text()
     before = (work / "history.csv").read_text().splitlines()
     assert len(before) == 2  # header and epoch 1: killed in epoch 2
     train = load_imagefolder(imagefolder, 16)["train"]

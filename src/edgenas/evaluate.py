@@ -25,18 +25,6 @@ def predict_torch(net: nn.Module, images: np.ndarray, mean, std, batch_size: int
     return logits
 
 
-def predict_file(model: str | Path, images: np.ndarray, mean, std, threads: int = 0) -> np.ndarray:
-    """Logits of a saved model: ``.pt`` checkpoint or ``.onnx`` file (ONNX Runtime on ``threads``
-    threads, 0: every core; a checkpoint runs on PyTorch's threads)."""
-    model = Path(model)
-    if model.suffix == ".onnx":
-        return ondevice.predict(ondevice.open_session(str(model), threads), ondevice.normalize(images, mean, std))
-    from .model import load_checkpoint
-
-    net, _, _ = load_checkpoint(model)
-    return predict_torch(net, images, mean, std)
-
-
 def evaluate_file(model: str | Path, test: ImageArrays, mean, std, threads: int = 0) -> dict:
     """Top-1 accuracy and per-class accuracy on the test split; MACs and parameters of a checkpoint
     (counted on the same loaded net, as deployed: without the training-only auxiliary head).
@@ -49,7 +37,7 @@ def evaluate_file(model: str | Path, test: ImageArrays, mean, std, threads: int 
         logits = predict_torch(net, test.x, mean, std)
         complexity["macs"], complexity["params"] = count_macs_params(drop_auxiliary_head(net), meta["image_size"])
     else:
-        logits = predict_file(model, test.x, mean, std, threads)
+        logits = ondevice.predict(ondevice.open_session(str(model), threads), ondevice.normalize(test.x, mean, std))
     correct = logits.argmax(1) == test.y
     per_class = {c: float(correct[test.y == i].mean()) for i, c in enumerate(test.classes) if (test.y == i).any()}
     return {"model": Path(model).name, "accuracy": float(correct.mean()), "images": int(len(test.y)),

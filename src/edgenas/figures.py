@@ -84,13 +84,17 @@ def training_curves(histories: dict[str, pd.DataFrame], path: str | Path,
         ends[name] = float(minutes.iloc[-1]) if len(minutes) else 0.0
         frames.append(h.assign(run=name, minutes=minutes))
     data = pd.concat(frames, ignore_index=True)
-    fig, axes = plt.subplots(1, 2, figsize=(10, 3.5))
+    fig, axes = plt.subplots(1, 2, figsize=(11.5, 3.6), layout="constrained")
     sns.lineplot(data=data, x="minutes", y="train_loss", hue="run", marker="o", ax=axes[0], sort=False)
     if "val_acc" in data and data["val_acc"].notna().any():
-        sns.lineplot(data=data, x="minutes", y="val_acc", hue="run", marker="o", ax=axes[1], sort=False)
+        sns.lineplot(data=data, x="minutes", y="val_acc", hue="run", marker="o", ax=axes[1], sort=False,
+                     legend=False)
     axes[0].set(title="training loss", xlabel="wall-clock minutes (one marker per epoch)", ylabel="loss")
     axes[1].set(title="validation accuracy", xlabel="wall-clock minutes (one marker per epoch)", ylabel="accuracy")
-    fig.tight_layout()
+    # one legend for both panels, beside them: inside, with eight runs, it covered the curves
+    handles, labels = axes[0].get_legend_handles_labels()
+    axes[0].get_legend().remove()
+    fig.legend(handles, labels, loc="outside right upper", fontsize=8, frameon=False, title="run")
     fig.savefig(path, dpi=120)
     plt.close(fig)
     return data

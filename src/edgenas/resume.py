@@ -10,6 +10,8 @@ import hashlib
 import json
 import shutil
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -51,3 +53,16 @@ def checkpoint_to_resume(workdir: Path, settings: dict[str, Any]) -> Path | None
 def finished(workdir: Path) -> None:
     """The stage's outputs are written: its crash-recovery state is no longer needed."""
     shutil.rmtree(workdir, ignore_errors=True)
+
+
+@contextmanager
+def sigterm_fails(workdir: Path) -> Iterator[None]:
+    """Lightning ends a run that got SIGTERM (``scancel``, preemption, a stopped workflow) with
+    ``SystemExit`` and exit status 0, which Snakemake reads as a job that succeeded without its
+    outputs. Exit with status 1 instead, saying where the checkpoint of the rerun lies."""
+    from pytorch_lightning.utilities.exceptions import SIGTERMException
+
+    try:
+        yield
+    except SIGTERMException:
+        raise SystemExit(f"stopped by SIGTERM; a rerun resumes from the last checkpoint in {workdir}") from None

@@ -23,7 +23,7 @@ from .data import BatchedImages, ImageArrays, make_loader, split_indices
 from .errors import ConfigError
 from .genotype import SearchResult
 from .latency import LatencyTable
-from .resume import checkpoint_to_resume, finished
+from .resume import checkpoint_to_resume, finished, sigterm_fails
 from .spaces import darts
 from .spaces.mobile import settings as mobile_settings
 from .spaces.mobile import space as mobile_space
@@ -100,7 +100,8 @@ def search_darts(train: ImageArrays, mean: list[float], std: list[float], *, wid
     experiment.config.experiment_working_directory = str(workdir / "nni")
     start = time.time()
     try:
-        experiment.run()
+        with sigterm_fails(checkpoints):
+            experiment.run()
         seconds = time.time() - start
         if len(recorder.epochs) < epochs:  # NNI logs a failed trial instead of raising
             saved = checkpoints / "last.ckpt"
@@ -267,7 +268,8 @@ def search_hardware_aware(train: ImageArrays, mean: list[float], std: list[float
     supernet.config.experiment_working_directory = str(workdir / "nni")
     start = time.time()
     try:
-        supernet.run()
+        with sigterm_fails(checkpoints):
+            supernet.run()
     finally:
         supernet.stop()
     supernet_seconds = time.time() - start

@@ -22,7 +22,7 @@ from torch.nn import functional as F
 from .accel import Hardware, channels_last, contiguous
 from .data import BatchedImages, ImageArrays, Split, make_loader
 from .errors import ConfigError
-from .resume import checkpoint_to_resume, finished
+from .resume import checkpoint_to_resume, finished, sigterm_fails
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -198,8 +198,9 @@ def fit(net: nn.Module, train: ImageArrays, train_idx: np.ndarray, val_idx: np.n
                                                 enable_version_counter=False),
                    HistoryWriter(history_path, images_per_epoch), *callbacks],
     )
-    trainer.fit(module, train_loader, val_loader if len(val_idx) else None,
-                ckpt_path=str(last) if last else None, weights_only=True)
+    with sigterm_fails(workdir):
+        trainer.fit(module, train_loader, val_loader if len(val_idx) else None,
+                    ckpt_path=str(last) if last else None, weights_only=True)
     contiguous(net).eval()
     with history_path.open() as f:
         rows = {int(r["epoch"]): r for r in csv.DictReader(f)}  # a resumed epoch keeps its last row
