@@ -19,10 +19,9 @@ from pathlib import Path
 
 import yaml
 
-from study_common import ROOT
-from edgenas.data import ImageArrays, Split, take
-from edgenas.evaluate import evaluate_file
-from edgenas.ondevice import quietest_timings
+from study_common import ROOT, config_split
+from edgenas.data import ImageArrays, take
+from edgenas.ondevice import accuracy, normalize, quietest_timings
 from edgenas.quantize import calibration_inputs, quantize_int8
 from edgenas.records import read_json
 
@@ -51,11 +50,11 @@ def main() -> None:
         raise SystemExit(f"{run}: no results/models/*.onnx or resources/data; run the workflow first or pass --run")
     config = yaml.safe_load(Path(args.config).read_text())
     setting = config["quantize"]
-    split = Split(seed=config["seed"], val_fraction=config["data"]["val_fraction"],
-                  train_limit=config["data"]["train_limit"])
+    split = config_split(config)
     stats = read_json(data_dir / "stats.json")
     calibration = calibration_inputs(str(data_dir / "train.npz"), stats, config["data"]["calibration_size"], split)
     test = take(ImageArrays.load(data_dir / "test.npz"), args.test_images, 0)
+    inputs = normalize(test.x, stats["mean"], stats["std"])  # once, for all 2 x len(files) files
     ways = {"per-tensor": False, "per-channel": True}
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -64,10 +63,10 @@ def main() -> None:
             for way, per_channel in ways.items():
                 out = Path(tmp) / f"{fp32.stem}_{way}.onnx"
                 quantize_int8(fp32, out, calibration, **{**setting, "per_channel": per_channel})
-                accuracy = evaluate_file(out, test, stats["mean"], stats["std"])["accuracy"]
-                rows.append({"model": name, "weights": way, "file": str(out), "accuracy": accuracy,
+                top1 = accuracy(str(out), inputs, test.y)
+                rows.append({"model": name, "weights": way, "file": str(out), "accuracy": top1,
                              "kB": os.path.getsize(out) / 1e3})
-                print(f"{name:26s} {way:11s} {100 * accuracy:6.2f} %", flush=True)
+                print(f"{name:26s} {way:11s} {100 * top1:6.2f} %", flush=True)
         timed = quietest_timings([(r["file"], False) for r in rows], None, [1], warmup=20, runs=args.runs,
                                  rounds=args.rounds)
         for r in rows:
@@ -75,7 +74,7 @@ def main() -> None:
 
     print(f"\nINT8 as the config quantizes it (default per_channel: {setting['per_channel']}), weights per tensor "
           f"or per channel; {len(test.y)} test images; p50 ms at 1 thread, batch 1")
-    print(f"| model | per-tensor | per-channel | points | per-tensor ms | per-channel ms | speed-up | kB per-tensor | kB per-channel |")
+    print("| model | per-tensor | per-channel | points | per-tensor ms | per-channel ms | speed-up | kB per-tensor | kB per-channel |")
     print("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
     for name in files:
         t, c = (next(r for r in rows if r["model"] == name and r["weights"] == w) for w in ways)
