@@ -1,7 +1,7 @@
 """Test accuracy against wall-clock training minutes on this machine: training recipes side by side.
 
     python benchmarks/time_to_accuracy.py [--run .] [--net resnet20 | --checkpoint results/models/baseline.pt]
-        [--epochs 4 8] [--variant current] [--variant "ls0.2: label_smoothing=0.2"] [--ema 0.99 0.995 0.999]
+        [--epochs 4 8] [--variant current] [--variant "lookahead: lookahead_steps=5"] [--ema 0.99 0.995 0.999]
         [--out time_to_accuracy.csv] [--save models/]
 
 Each variant is the default config's ``train:`` recipe with the named keys changed (``current``: unchanged).
@@ -106,7 +106,7 @@ def main() -> None:
         net_name = Path(args.checkpoint).stem
     else:
         spec, net_name = {"family": args.net, "num_classes": len(stats["classes"])}, args.net
-    keys = ("batch_size", "learning_rate", "momentum", "weight_decay", "schedule", "label_smoothing", "cutout")
+    keys = [k for k in config["train"] if k not in ("epochs", "darts")]
     out = Path(args.out)
     finished = done_runs(out)
     for name, changes in args.variant or [("current", {})]:

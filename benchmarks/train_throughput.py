@@ -41,6 +41,7 @@ def main() -> None:
     args = parser.parse_args()
 
     cfg = yaml.safe_load(Path(args.config).read_text())["train"]
+    recipe = Recipe(**{k: v for k, v in cfg.items() if k != "darts"} | {"epochs": 2})
     cfg.update(width=cfg["darts"]["width"], num_cells=cfg["darts"]["num_cells"])
     batch, arch = cfg["batch_size"], load_arch(args.genotype)
     arrays = cifar_shaped(batch * (args.steps + 5))
@@ -74,8 +75,6 @@ def main() -> None:
         print(f"  torch.compile: {time.perf_counter() - start:.0f} s to compile forward and backward")
         add("+ channels-last + torch.compile", plain_loop(compiled, batched, args.steps))
 
-    recipe = Recipe(epochs=2, **{k: cfg[k] for k in ("batch_size", "learning_rate", "momentum", "weight_decay",
-                                                     "schedule", "label_smoothing", "cutout")})
     n_fit = batch * args.steps
     with tempfile.TemporaryDirectory() as tmp:  # two epochs; the second is the steady-state rate
         history = fit(net(), arrays, idx[:n_fit], idx[:0], CIFAR_MEAN, CIFAR_STD, recipe, seed=0, workdir=tmp)

@@ -107,6 +107,28 @@ def test_training_learns_and_resumes_after_a_crash(arrays, tmp_path, monkeypatch
     assert accuracy > 0.5  # 4 classes: chance is 0.25
 
 
+def test_lookahead_ends_on_its_checkpointed_slow_weights(arrays, tmp_path):
+    """With lookahead the net ends on the slow copy of its weights (not on the last trained ones),
+    and the epoch checkpoint holds that copy, so a resumed run continues it."""
+    import torch
+    from conftest import ARCH
+    from edgenas.evaluate import predict_torch
+
+    train, test = arrays["train"], arrays["test"]
+    mean, std = channel_stats(train.x)
+    tr, va = split_indices(len(train.y), 0.1, 0)
+    net = build_net(ARCH, width=8, num_cells=3, num_classes=4)
+    fit(net, train, tr, va, mean, std, replace(RECIPE, lookahead_steps=2), seed=0, workdir=tmp_path)
+    checkpoint = torch.load(tmp_path / "last.ckpt", weights_only=True)
+    (slow,) = [state["slow"] for key, state in checkpoint["callbacks"].items() if key.startswith("Lookahead")]
+    ended = [t for t in net.state_dict().values() if t.is_floating_point()]
+    trained = [t for t in checkpoint["state_dict"].values() if t.is_floating_point()]
+    assert len(slow) == len(ended) == len(trained)
+    assert all(torch.equal(s, e) for s, e in zip(slow, ended))
+    assert not all(torch.equal(s, t) for s, t in zip(slow, trained))  # the end's decay held the copy back
+    assert (predict_torch(net, test.x, mean, std).argmax(1) == test.y).mean() > 0.5
+
+
 def test_auxiliary_head_trains(imagefolder, tmp_path):
     from conftest import ARCH
     from edgenas.data import load_imagefolder

@@ -328,7 +328,8 @@ def render(study: Study, *, run_times: list[str], html_path: str | Path, md_path
     q, f, t = settings["quantize"], settings["finetune"], settings["train"]
     doc.table(pd.DataFrame([
         {"stage": "train", "settings": f"{t['epochs']} epochs, batch {t['batch_size']}, lr {t['learning_rate']} "
-                                       f"({t['schedule']}), label smoothing {t['label_smoothing']}"
+                                       f"({t['schedule']}{', Nesterov' if t['nesterov'] else ''}), label smoothing {t['label_smoothing']}"
+                                       + (f", lookahead every {t['lookahead_steps']} steps" if t['lookahead_steps'] else "")
                                        + (f"; DARTS net of width {t['darts']['width']}, {t['darts']['num_cells']} cells"
                                           if result.space == "darts" else "")},
         {"stage": "prune", "settings": f"torch-pruning, {prune['importance']} importance, ratio {prune['ratio']}, "

@@ -1,8 +1,8 @@
 """Training from scratch and fine-tuning, on PyTorch Lightning.
 
-SGD with Nesterov momentum and a per-step cosine or one-cycle schedule, random crop
-and flip (optionally cutout), label smoothing, optional auxiliary head, optional
-distillation from a teacher (fine-tuning learns from the unpruned baseline). A checkpoint
+SGD with Nesterov (or plain) momentum and a per-step cosine or one-cycle schedule, random
+crop and flip (optionally cutout), label smoothing, optional lookahead of the weights,
+optional auxiliary head, optional distillation from a teacher (fine-tuning learns from the unpruned baseline). A checkpoint
 is written every epoch under ``workdir``; a rerun after a crash resumes from it.
 """
 from __future__ import annotations
@@ -38,17 +38,19 @@ class Recipe:
     schedule: str  # onecycle | cosine
     label_smoothing: float
     cutout: int
+    nesterov: bool = True
+    lookahead_steps: int = 0       # > 0: airbench94's lookahead every this many steps (class Lookahead)
+    lookahead_decay: float = 0.77  # the slow weights' decay per sync at the end of training
     auxiliary_weight: float = 0.0  # DARTS nets with an auxiliary head only
     distill_weight: float = 0.0    # share of the loss distilled from a teacher (fine-tuning)
     temperature: float = 4.0
 
 
 def finetune_recipe(train: dict[str, Any], finetune: dict[str, Any]) -> Recipe:
-    """Fine-tuning's epochs, batch, rate and distillation with the training recipe's momentum,
-    decay, smoothing and cutout; cosine from the start (trained weights want no warm-up) and
-    no auxiliary head (pruning removed it)."""
-    return Recipe(**{k: train[k] for k in ("momentum", "weight_decay", "label_smoothing", "cutout")},
-                  **finetune, schedule="cosine", auxiliary_weight=0.0)
+    """Fine-tuning's epochs, batch, rate and distillation with the rest of the training recipe
+    (``train``: the ``train:`` keys other than those four and the schedule); cosine from the start
+    (trained weights want no warm-up) and no auxiliary head (pruning removed it)."""
+    return Recipe(**train, **finetune, schedule="cosine", auxiliary_weight=0.0)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -119,7 +121,7 @@ class ImageClassifier(pl.LightningModule):
             (no_decay if p.ndim <= 1 else decay).append(p)
         opt = torch.optim.SGD([{"params": decay, "weight_decay": r.weight_decay},
                                {"params": no_decay, "weight_decay": 0.0}],
-                              lr=r.learning_rate, momentum=r.momentum, nesterov=r.momentum > 0)
+                              lr=r.learning_rate, momentum=r.momentum, nesterov=r.nesterov and r.momentum > 0)
         steps = self.trainer.estimated_stepping_batches
         if r.schedule == "onecycle":
             sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=r.learning_rate, total_steps=steps,
@@ -127,6 +129,51 @@ class ImageClassifier(pl.LightningModule):
         else:
             sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=steps)
         return {"optimizer": opt, "lr_scheduler": {"scheduler": sched, "interval": "step"}}
+
+
+class Lookahead(pl.Callback):
+    """Lookahead as airbench94 runs it (Zhang et al. 2019, with a decay that grows over training):
+    every ``steps`` optimiser steps the slow copy of the weights and buffers moves toward the
+    trained (fast) ones, which then restart from it; at the end the net keeps the slow copy.
+    The slow copy's decay at step t of T is ``decay * (t / T) ** 3``: none early (the slow copy
+    follows), most at the end, where it averages the last, low-rate steps. The slow copy is
+    checkpointed with the epoch, so a resumed run continues the same trajectory."""
+
+    def __init__(self, steps: int, decay: float):
+        self.steps, self.decay = steps, decay
+        self.slow: list[torch.Tensor] | None = None
+
+    @staticmethod
+    def _fast(pl_module) -> list[torch.Tensor]:
+        # state_dict() tensors share storage with the net's parameters and buffers
+        return [t for t in pl_module.net.state_dict().values() if t.is_floating_point()]
+
+    @torch.no_grad()
+    def _sync(self, pl_module, decay: float) -> None:
+        for slow, fast in zip(self.slow, self._fast(pl_module)):
+            slow.lerp_(fast, 1 - decay)
+            fast.copy_(slow)
+
+    def on_fit_start(self, trainer, pl_module):
+        fast = self._fast(pl_module)
+        if self.slow is None:
+            self.slow = [t.detach().clone() for t in fast]
+        else:  # restored from the checkpoint, on the CPU
+            self.slow = [s.to(t.device) for s, t in zip(self.slow, fast)]
+
+    def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx):
+        step = trainer.global_step
+        if step % self.steps == 0:
+            self._sync(pl_module, self.decay * (step / trainer.estimated_stepping_batches) ** 3)
+
+    def on_train_end(self, trainer, pl_module):
+        self._sync(pl_module, 1.0)
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"slow": self.slow}
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        self.slow = state_dict["slow"]
 
 
 class HistoryWriter(pl.Callback):
@@ -196,7 +243,9 @@ def fit(net: nn.Module, train: ImageArrays, train_idx: np.ndarray, val_idx: np.n
         # without a monitor, top-1 is the newest epoch: one last.ckpt, overwritten every epoch
         callbacks=[pl.callbacks.ModelCheckpoint(dirpath=str(workdir), filename="last", every_n_epochs=1,
                                                 enable_version_counter=False),
-                   HistoryWriter(history_path, images_per_epoch), *callbacks],
+                   HistoryWriter(history_path, images_per_epoch),
+                   *([Lookahead(recipe.lookahead_steps, recipe.lookahead_decay)] if recipe.lookahead_steps else []),
+                   *callbacks],
     )
     with sigterm_fails(workdir):
         trainer.fit(module, train_loader, val_loader if len(val_idx) else None,

@@ -115,8 +115,7 @@ def training_recipe():
     """The train: keys that make the recipe (edgenas.train.Recipe); the auxiliary head's weight
     only where the searched space is DARTS's."""
     t = config["train"]
-    recipe = {k: t[k] for k in ("epochs", "batch_size", "learning_rate", "momentum", "weight_decay", "schedule",
-                                "label_smoothing", "cutout")}
+    recipe = {k: v for k, v in t.items() if k != "darts"}
     return dict(recipe, auxiliary_weight=t["darts"]["auxiliary_weight"] if SPACE == "darts" else 0.0)
 
 
@@ -128,8 +127,8 @@ def darts_net():
 
 def finetune_recipe():
     """Fine-tuning's own settings and the training-recipe keys it inherits (edgenas.train.finetune_recipe)."""
-    t = config["train"]
-    return {"train": {k: t[k] for k in ("momentum", "weight_decay", "label_smoothing", "cutout")},
+    own = ("epochs", "batch_size", "learning_rate", "schedule", "darts")
+    return {"train": {k: v for k, v in config["train"].items() if k not in own},
             "finetune": config["finetune"]}
 
 
