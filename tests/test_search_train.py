@@ -109,7 +109,7 @@ def test_training_learns_and_resumes_after_a_crash(arrays, tmp_path, monkeypatch
 
 def test_lookahead_ends_on_its_checkpointed_slow_weights(arrays, tmp_path):
     """With lookahead the net ends on the slow copy of its weights (not on the last trained ones),
-    and the epoch checkpoint holds that copy, so a resumed run continues it."""
+    and the epoch checkpoint holds that copy (what Lightning restores into the callback on resume)."""
     import torch
     from conftest import ARCH
     from edgenas.evaluate import predict_torch

@@ -2,8 +2,9 @@
 
 SGD with Nesterov (or plain) momentum and a per-step cosine or one-cycle schedule, random
 crop and flip (optionally cutout), label smoothing, optional lookahead of the weights,
-optional auxiliary head, optional distillation from a teacher (fine-tuning learns from the unpruned baseline). A checkpoint
-is written every epoch under ``workdir``; a rerun after a crash resumes from it.
+optional auxiliary head, optional distillation from a teacher (fine-tuning learns from the
+unpruned baseline). A checkpoint is written every epoch under ``workdir``; a rerun after a
+crash resumes from it.
 """
 from __future__ import annotations
 
@@ -158,7 +159,7 @@ class Lookahead(pl.Callback):
         fast = self._fast(pl_module)
         if self.slow is None:
             self.slow = [t.detach().clone() for t in fast]
-        else:  # restored from the checkpoint, on the CPU
+        else:  # restored from the checkpoint, on whichever device it was loaded to
             self.slow = [s.to(t.device) for s, t in zip(self.slow, fast)]
 
     def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx):
