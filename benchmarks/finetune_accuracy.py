@@ -21,9 +21,9 @@ from pathlib import Path
 import torch
 import yaml
 
-from study_common import ROOT, config_split
+from study_common import ROOT
 from edgenas.accel import resolve
-from edgenas.data import ImageArrays
+from edgenas.data import ImageArrays, Split
 from edgenas.evaluate import evaluate_file
 from edgenas.export import export_checkpoint
 from edgenas.quantize import calibration_inputs, quantize_int8
@@ -60,7 +60,7 @@ def main() -> None:
         torch.set_num_threads(args.threads)
     config = yaml.safe_load((ROOT / "config/config.yaml").read_text())
     stats = json.loads((data / "stats.json").read_text())
-    split = config_split(config, args.train_limit or None)
+    split = Split.of_config(config, args.train_limit or None)
     test = ImageArrays.load(data / "test.npz")
     calibration = calibration_inputs(str(data / "train.npz"), stats, config["data"]["calibration_size"], split)
     hardware = resolve(config["device"], str(config["precision"]))

@@ -19,8 +19,8 @@ from pathlib import Path
 
 import yaml
 
-from study_common import ROOT, config_split
-from edgenas.data import ImageArrays, take
+from study_common import ROOT
+from edgenas.data import ImageArrays, Split, take
 from edgenas.ondevice import accuracy, normalize, quietest_timings
 from edgenas.quantize import calibration_inputs, quantize_int8
 from edgenas.records import read_json
@@ -50,7 +50,7 @@ def main() -> None:
         raise SystemExit(f"{run}: no results/models/*.onnx or resources/data; run the workflow first or pass --run")
     config = yaml.safe_load(Path(args.config).read_text())
     setting = config["quantize"]
-    split = config_split(config)
+    split = Split.of_config(config)
     stats = read_json(data_dir / "stats.json")
     calibration = calibration_inputs(str(data_dir / "train.npz"), stats, config["data"]["calibration_size"], split)
     test = take(ImageArrays.load(data_dir / "test.npz"), args.test_images, 0)

@@ -13,20 +13,12 @@ import numpy as np
 import onnxruntime as ort
 
 from edgenas import ondevice
-from edgenas.data import ImageArrays, Split, take
+from edgenas.data import ImageArrays, take
 
 ROOT = Path(__file__).resolve().parents[1]
 # ONNX Runtime's static-quantization defaults: the reference INT8 of the studies
 ORT_DEFAULTS = dict(format="qdq", per_channel=True, activation_type="uint8", weight_type="int8",
                     calibration_method="minmax", keep_fp32=[], pre_process=True)
-
-
-def config_split(config: dict, train_limit: int | None = None) -> Split:
-    """The workflow's training/validation split of a config (``train_split()`` in the rules), so a
-    study trains, calibrates and validates on the images the run did."""
-    data = config["data"]
-    return Split(seed=config["seed"], val_fraction=data["val_fraction"],
-                 train_limit=data["train_limit"] if train_limit is None else train_limit)
 
 
 class RunData:

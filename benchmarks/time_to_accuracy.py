@@ -30,8 +30,8 @@ import pytorch_lightning as pl
 import torch
 import yaml
 
-from study_common import ROOT, config_split
-from edgenas.data import ImageArrays
+from study_common import ROOT
+from edgenas.data import ImageArrays, Split
 from edgenas.evaluate import predict_torch
 from edgenas.model import build_model, load_checkpoint
 from edgenas.train import Recipe, fit, initialise_from_data, save_trained
@@ -99,7 +99,7 @@ def main() -> None:
     stats = json.loads((data / "stats.json").read_text())
     train = ImageArrays.load(data / "train.npz")
     test = ImageArrays.load(data / "test.npz")
-    split = config_split(config)
+    split = Split.of_config(config)
     train_idx, val_idx = split.indices(len(train.y))
     if args.checkpoint:
         spec = load_checkpoint(args.checkpoint)[1]

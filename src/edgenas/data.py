@@ -12,7 +12,7 @@ import warnings
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
+from typing import Any, Iterator
 
 import numpy as np
 import torch
@@ -230,6 +230,14 @@ class Split:
 
     def indices(self, n: int) -> tuple[np.ndarray, np.ndarray]:
         return split_indices(n, self.val_fraction, self.seed, self.train_limit)
+
+    @classmethod
+    def of_config(cls, config: dict[str, Any], train_limit: int | None = None) -> "Split":
+        """The split a run's config makes (``train_split()`` in the rules), for the report and the
+        benchmarks that read a whole config; ``train_limit`` overrides the config's cap."""
+        data = config["data"]
+        return cls(seed=config["seed"], val_fraction=data["val_fraction"],
+                   train_limit=data["train_limit"] if train_limit is None else train_limit)
 
 
 def take(arrays: ImageArrays, limit: int, seed: int) -> ImageArrays:

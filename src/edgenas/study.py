@@ -43,9 +43,7 @@ class Study:
     @property
     def split_sizes(self) -> tuple[int, int]:
         """Images trained on and held out for validation (after the config's cap and split)."""
-        d = self.settings["data"]
-        train, val = Split(seed=self.settings["seed"], val_fraction=d["val_fraction"],
-                           train_limit=d["train_limit"]).indices(self.stats["images"]["train"])
+        train, val = Split.of_config(self.settings).indices(self.stats["images"]["train"])
         return len(train), len(val)
 
     @property
