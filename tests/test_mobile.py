@@ -99,6 +99,51 @@ def test_hardware_aware_search_stays_within_the_budget(table, arrays, tmp_path):
                               workdir=tmp_path / "tight")
 
 
+def test_halving_search_races_candidates_that_fill_the_budget(table, arrays, tmp_path, monkeypatch):
+    from edgenas import search
+    from edgenas.data import Split
+    from edgenas.figures import population
+    from edgenas.search import Halving, search_halving
+    from edgenas.train import Recipe
+
+    train = arrays["train"]
+    train8 = type(train)(train.x[:, ::2, ::2].copy(), train.y, train.classes)  # the table is at 8x8
+    # 8x8 layers time alike, so the fitted correction may predict below zero: shift it to positive
+    table = type(table)(**{**table.__dict__, "correction": {f: [c[0], c[1], c[2] + 1.0]
+                                                            for f, c in table.correction.items()}})
+    budget = float(np.percentile([table.predict(a) for a in sample_archs(200, seed=1)], 30))
+    recipe = Recipe(epochs=3, batch_size=8, learning_rate=0.05, momentum=0.9, weight_decay=5e-4, schedule="onecycle",
+                    label_smoothing=0.1, cutout=0)
+    halving = Halving(fill=0.7, draws=6, prerank="params", candidates=4, images=64, eta=2)
+    settings = dict(table=table, latency_ms=budget, latency_quantile=None, halving=halving, recipe=recipe,
+                    split=Split(seed=0, val_fraction=0.25, train_limit=0), workdir=tmp_path)
+    trained = []
+    real = search.short_training_accuracy
+    monkeypatch.setattr(search, "short_training_accuracy", lambda *a, **k: trained.append(k["images"]) or real(*a, **k))
+    result = search_halving(train8, [0.5] * 3, [0.25] * 3, **settings)
+
+    assert trained == [64] * 4 + [128] * 2  # 4 candidates, then the best 2 on twice the images
+    drawn = result.population
+    assert len(drawn) == 6 and all(0.7 * budget <= c["predicted_ms"] <= budget for c in drawn)
+    raced = [c for c in drawn if c["rounds"]]
+    assert sorted(c["prerank"] for c in raced) == [1, 2, 3, 4]
+    assert {c["scores"]["params"] for c in raced} == set(sorted((c["scores"]["params"] for c in drawn), reverse=True)[:4])
+    finalists = [c for c in raced if len(c["rounds"]) == 2]
+    best = max(c["rounds"][-1]["accuracy"] for c in finalists)  # ties are likely on 80 images
+    assert result.metrics["val_accuracy"] == best
+    assert result.arch in [c["arch"] for c in finalists if c["rounds"][-1]["accuracy"] == best]
+    losers = [c for c in raced if len(c["rounds"]) == 1]
+    assert max(c["rounds"][0]["accuracy"] for c in losers) <= min(c["rounds"][0]["accuracy"] for c in finalists)
+    assert result.search["predicted_ms"] == pytest.approx(table.predict(result.arch))
+    assert result.search["stability"][0]["rounds"] == [1, 2] and result.search["stability"][0]["candidates"] == 2
+    population(result, tmp_path / "funnel.png")
+    assert (tmp_path / "funnel.png").stat().st_size > 10_000
+    mobile.build_net(result.arch, num_classes=4)
+
+    trained.clear()  # a rerun with the same settings (after a crash) trains nothing again
+    assert search_halving(train8, [0.5] * 3, [0.25] * 3, **settings).arch == result.arch and trained == []
+
+
 def test_random_controls_of_the_mobile_space_respect_the_budget(table):
     from edgenas.controls import control_spec
 

@@ -67,6 +67,29 @@ def nas_vs_controls(bench: pd.DataFrame, stage: str = "baseline") -> pd.DataFram
     return pd.DataFrame(out)
 
 
+RANDOM_MARGIN = 0.01  # "NAS beat random": at least the best random net and the random mean + 1 point
+
+
+def nas_vs_random(bench: pd.DataFrame, stage: str = "baseline_int8") -> dict | None:
+    """The test of the search itself: the searched net against the random nets of its space drawn
+    under the same budget and trained alike (``stage``: quantized alike by default, before any
+    pruning), with the random nets' seed-to-seed spread. The search beat random when its net is
+    at least as accurate as the best random net and ``RANDOM_MARGIN`` above their mean (Yang et
+    al. 2020: many NAS methods do not beat their space's average). None without random nets."""
+    versus = nas_vs_controls(bench, stage)
+    randoms = versus[versus.model.str.startswith("random")]
+    if randoms.empty:
+        return None
+    nas = versus[versus.model == "nas"].iloc[0]
+    best = randoms.loc[randoms.accuracy.idxmax()]
+    mean, spread = float(randoms.accuracy.mean()), float(randoms.accuracy.std()) if len(randoms) > 1 else math.nan
+    return {"randoms": len(randoms), "nas": float(nas.accuracy), "nas_se": float(nas["std error"]),
+            "best": best.model, "best_accuracy": float(best.accuracy), "best_se": float(best["std error"]),
+            "mean": mean, "spread": spread, "mean_se": spread / math.sqrt(len(randoms)),
+            "vs_best_points": 100 * (nas.accuracy - best.accuracy), "vs_mean_points": 100 * (nas.accuracy - mean),
+            "beats_random": bool(nas.accuracy >= best.accuracy and nas.accuracy >= mean + RANDOM_MARGIN)}
+
+
 FINAL_STAGE = {"nas": "int8"}  # every other model is deployed as its INT8 baseline
 
 

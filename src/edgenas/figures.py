@@ -175,9 +175,49 @@ def architecture_diagram(arch: Architecture, image_size: int, path: str | Path) 
     plt.close(fig)
 
 
+def funnel(result: SearchResult, path: str | Path) -> None:
+    """The halving search's funnel: each round's candidates, their accuracy after the round's
+    short training against its images (a line per candidate, the chosen one marked), and every
+    drawn net's predicted INT8 latency with the pre-ranked candidates and each one's last round."""
+    s = result.search
+    drawn = pd.DataFrame(result.population)
+    raced = drawn[drawn.rounds.map(len) > 0]
+    chosen = raced.loc[[c["arch"] == result.arch for c in raced.to_dict("records")]].iloc[0]
+    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4.2), gridspec_kw={"width_ratios": [1.1, 1]})
+    for _, c in raced.iterrows():
+        images = [r["images"] for r in c.rounds]
+        accuracy = [100 * r["accuracy"] for r in c.rounds]
+        best = c.arch == result.arch
+        left.plot(images, accuracy, marker="o", ms=4, lw=2.2 if best else 0.9, color="crimson" if best else "steelblue",
+                  alpha=1 if best else 0.6, zorder=3 if best else 2)
+    left.set_xscale("log", base=2)
+    left.set_xticks(s["rounds"], [f"{n:,}\n({sum(raced.rounds.map(len) > i)} nets)" for i, n in enumerate(s["rounds"])])
+    left.set(xlabel="training images per candidate (one epoch of the recipe)",
+             ylabel=f"validation accuracy (%, {s['val_images']:,} images)", title="Successive halving: each round")
+    right.scatter(drawn.predicted_ms, [0.03] * len(drawn), marker="|", s=120, color="grey",
+                  transform=right.get_xaxis_transform(), label=f"drawn ({len(drawn)})")
+    last = raced.assign(acc=lambda d: [100 * r[-1]["accuracy"] for r in d.rounds],
+                        reached=lambda d: d.rounds.map(len))
+    points = right.scatter(last.predicted_ms, last.acc, c=last.reached, cmap="viridis", s=36,
+                           vmin=1, vmax=len(s["rounds"]))
+    fig.colorbar(points, ax=right, label="rounds reached", ticks=range(1, len(s["rounds"]) + 1))
+    right.scatter([chosen.predicted_ms], [100 * chosen.rounds[-1]["accuracy"]], marker="*", s=260, color="crimson",
+                  label="chosen", zorder=3)
+    right.axvline(s["latency_ms"], color="grey", ls="--", lw=1, label="budget")
+    right.axvspan(s["fill"] * s["latency_ms"], s["latency_ms"], color="grey", alpha=0.1, label="drawn from")
+    right.set(xlabel=f"predicted INT8 latency on {s['target']} (ms)", ylabel="accuracy in its last round (%)",
+              title="Candidates against the latency budget")
+    right.legend(fontsize=7, loc="lower left")
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
 def population(result: SearchResult, path: str | Path) -> None:
     """Every candidate the evolution scored: supernet accuracy against predicted INT8 latency, in
     the order scored, with the budget and the chosen architecture."""
+    if "rounds" in result.search:
+        return funnel(result, path)
     data = pd.DataFrame(result.population).assign(order=lambda d: range(1, len(d) + 1))
     best = data.loc[data.accuracy.idxmax()]
     fig, ax = plt.subplots(figsize=(7, 4.2))

@@ -29,6 +29,13 @@ class SearchResult:
     population: list[dict[str, Any]] = field(default_factory=list)  # mobile: every scored candidate, in order
 
     @property
+    def strategy(self) -> str:
+        """darts, halving (successive halving over short trainings) or spos (supernet + evolution)."""
+        if self.space == "darts":
+            return "darts"
+        return "halving" if "rounds" in self.search else "spos"
+
+    @property
     def genotype(self):
         """The architecture parsed into its space's typed structure."""
         if self.space == "darts":

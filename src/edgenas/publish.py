@@ -111,6 +111,10 @@ TEXT: dict[str, dict[str, str]] = {
             "the two test accuracies{randoms}."),
         "randoms": "; against the best of {n} random architectures of the space drawn under the same budget it is "
                    "{points} points {above} ({noise} twice the combined standard error)",
+        "random_mean": (". Against their mean it is {points} points {above} (seed-to-seed spread {spread} points): "
+                        "{verdict}"),
+        "beats_random": "the search beat random (at least the best random net, at least 1 point above their mean)",
+        "not_random": "the search did not beat random (that takes at least the best random net and 1 point above their mean)",
         "above": "above", "below": "below", "beyond": "beyond", "within": "within",
         "compression_h": "What did compression add?",
         "compression": (
@@ -129,7 +133,7 @@ TEXT: dict[str, dict[str, str]] = {
             "One seed per model: the standard errors cover the test set, not training noise, which the random "
             "controls' spread estimates only where several seeds were run. The recipe is short (a few epochs on a "
             "2-core CPU), so absolute accuracies sit well below published CIFAR-10 results and conclusions hold at "
-            "this budget. The supernet is trained briefly, so its ranking of candidates is noisy. Latencies are "
+            "this budget. {search_limit} Latencies are "
             "medians on one machine; other CPUs, ONNX Runtime versions and thread counts change them."),
         "conclusion_h": "Conclusion",
         "conclusion": (
@@ -139,7 +143,7 @@ TEXT: dict[str, dict[str, str]] = {
         "front_short_yes": "on the Pareto front of the deployed models",
         "front_short_no": "behind {dom} on the deployed Pareto front",
         "refs_h": "References",
-        "fig_arch": "The searched net.", "fig_pop": "Candidates scored by the evolution, against predicted INT8 latency.",
+        "fig_arch": "The searched net.",
         "fig_lat": "The latency table against whole nets measured on the target.",
         "fig_tradeoff": "Accuracy against latency on {target}: every net in FP32 and INT8, and the deployed Pareto front.",
         "fig_gains": "Speed-up and size reduction of each compression stage over the FP32 baseline.",
@@ -148,7 +152,7 @@ TEXT: dict[str, dict[str, str]] = {
         "versions": "Software versions.",
         "slides_q": "The question", "slides_q1": "Did NAS find a better model for this CPU?",
         "slides_q2": "How much did pruning, fine-tuning and INT8 add, measured on the target?",
-        "slides_space": "Search space", "slides_strategy": "Strategy: SPOS + evolution under the budget",
+        "slides_space": "Search space", "slides_strategy": "Strategy",
         "slides_arch": "The searched net", "slides_chain": "Compression chain", "slides_results": "Results on {target}",
         "slides_a1": "Answer 1: did NAS help?", "slides_a2": "Answer 2: what did compression add?",
         "slides_lat": "Latency model check", "slides_take": "Take-aways", "slides_curves": "Training",
@@ -174,10 +178,6 @@ TEXT: dict[str, dict[str, str]] = {
         "take_same": "same recipe, quantized alike: {best_points} points {above} the best control ({best}), {noise} noise",
         "take_compress": "compression: {speed}, {smaller}, {points} points of accuracy",
         "take_latency": "latency table on the target: rank correlation {rho}, error {mape}",
-        "bullets_strategy": ["latency table: {layers} layer configurations timed on the target, FP32 and INT8",
-                             "SPOS supernet: one sampled path per batch, only paths within {budget}",
-                             "regularized evolution: {candidates} candidates scored with shared weights",
-                             "best candidate trained from scratch; search took {seconds} s"],
     },
     "vi": {
         "title": "NAS nhận biết phần cứng và nén đa giai đoạn cho suy luận INT8 trên {cpu}",
@@ -231,6 +231,12 @@ TEXT: dict[str, dict[str, str]] = {
             "kết hợp của hai độ chính xác kiểm tra{randoms}."),
         "randoms": "; so với kiến trúc tốt nhất trong {n} kiến trúc ngẫu nhiên của không gian lấy dưới cùng ngân sách, "
                    "nó {above} {points} điểm ({noise} hai lần sai số chuẩn kết hợp)",
+        "random_mean": (". So với trung bình của chúng, nó {above} {points} điểm (độ phân tán giữa các hạt giống "
+                        "{spread} điểm): {verdict}"),
+        "beats_random": ("tìm kiếm đã thắng lấy mẫu ngẫu nhiên (ít nhất bằng mạng ngẫu nhiên tốt nhất và cao hơn "
+                         "trung bình của chúng ít nhất 1 điểm)"),
+        "not_random": ("tìm kiếm chưa thắng lấy mẫu ngẫu nhiên (điều đó cần ít nhất bằng mạng ngẫu nhiên tốt nhất và "
+                       "cao hơn trung bình của chúng 1 điểm)"),
         "above": "cao hơn", "below": "thấp hơn", "beyond": "vượt quá", "within": "nằm trong",
         "compression_h": "Nén mang lại thêm bao nhiêu?",
         "compression": (
@@ -250,8 +256,7 @@ TEXT: dict[str, dict[str, str]] = {
             "Mỗi mô hình một hạt giống ngẫu nhiên: sai số chuẩn phản ánh tập kiểm tra, không phản ánh nhiễu huấn "
             "luyện; độ phân tán của các kiến trúc ngẫu nhiên chỉ ước lượng nhiễu này khi chạy nhiều hạt giống. Công "
             "thức huấn luyện ngắn (vài epoch trên CPU 2 nhân), nên độ chính xác tuyệt đối thấp hơn nhiều so với các "
-            "kết quả CIFAR-10 đã công bố và kết luận chỉ đúng ở ngân sách này. Siêu mạng được huấn luyện ngắn nên "
-            "thứ hạng các ứng viên còn nhiễu. Độ trễ là trung vị trên một máy; CPU, phiên bản ONNX Runtime và số "
+            "kết quả CIFAR-10 đã công bố và kết luận chỉ đúng ở ngân sách này. {search_limit} Độ trễ là trung vị trên một máy; CPU, phiên bản ONNX Runtime và số "
             "luồng khác sẽ cho kết quả khác."),
         "conclusion_h": "Kết luận",
         "conclusion": (
@@ -261,7 +266,7 @@ TEXT: dict[str, dict[str, str]] = {
         "front_short_yes": "trên biên Pareto của các mô hình triển khai",
         "front_short_no": "sau {dom} trên biên Pareto của các mô hình triển khai",
         "refs_h": "Tài liệu tham khảo",
-        "fig_arch": "Mạng tìm được.", "fig_pop": "Các ứng viên được thuật toán tiến hoá chấm điểm, theo độ trễ INT8 dự đoán.",
+        "fig_arch": "Mạng tìm được.",
         "fig_lat": "Bảng độ trễ so với các mạng đầy đủ đo trên thiết bị đích.",
         "fig_tradeoff": "Độ chính xác theo độ trễ trên {target}: mọi mạng ở FP32 và INT8, cùng biên Pareto khi triển khai.",
         "fig_gains": "Mức tăng tốc và giảm kích thước của từng giai đoạn nén so với mô hình gốc FP32.",
@@ -270,7 +275,7 @@ TEXT: dict[str, dict[str, str]] = {
         "versions": "Phiên bản phần mềm.",
         "slides_q": "Câu hỏi", "slides_q1": "NAS có tìm được mô hình tốt hơn cho CPU này không?",
         "slides_q2": "Tỉa, tinh chỉnh và INT8 mang lại thêm bao nhiêu, đo trên thiết bị đích?",
-        "slides_space": "Không gian tìm kiếm", "slides_strategy": "Chiến lược: SPOS + tiến hoá dưới ngân sách",
+        "slides_space": "Không gian tìm kiếm", "slides_strategy": "Chiến lược",
         "slides_arch": "Mạng tìm được", "slides_chain": "Chuỗi nén", "slides_results": "Kết quả trên {target}",
         "slides_a1": "Trả lời 1: NAS có giúp ích không?", "slides_a2": "Trả lời 2: nén mang lại thêm bao nhiêu?",
         "slides_lat": "Kiểm tra mô hình độ trễ", "slides_take": "Điều cần nhớ", "slides_curves": "Huấn luyện",
@@ -297,10 +302,6 @@ TEXT: dict[str, dict[str, str]] = {
         "take_same": "cùng công thức, lượng tử hoá như nhau: {above} mô hình đối chứng tốt nhất ({best}) {best_points} điểm, {noise} nhiễu",
         "take_compress": "nén: {speed}, {smaller}, thay đổi độ chính xác {points} điểm",
         "take_latency": "bảng độ trễ trên thiết bị đích: tương quan hạng {rho}, sai số {mape}",
-        "bullets_strategy": ["bảng độ trễ: {layers} cấu hình lớp đo trên thiết bị đích, FP32 và INT8",
-                             "siêu mạng SPOS: mỗi lô một đường lấy mẫu, chỉ các đường trong {budget}",
-                             "tiến hoá có điều chuẩn: {candidates} ứng viên chấm điểm bằng trọng số dùng chung",
-                             "ứng viên tốt nhất được huấn luyện từ đầu; tìm kiếm mất {seconds} giây"],
     },
 }
 
@@ -325,29 +326,103 @@ SPACE_TEXT = {
         "16; MobileNetV2-CIFAR là một điểm của không gian, vốn chứa {count} mạng."),
 }
 
+# What the paper and slides say of the strategy that searched: its paragraph (the latency model's
+# sentences, LATENCY_MODEL_TEXT, follow it), its slide's title and bullets, the caption of its figure
+# (population.png) and its sentence in the limitations.
 STRATEGY_TEXT = {
+    "halving": {
+        "en": {
+            "text": (
+                "Successive halving over short trainings (Jamieson & Talwalkar 2016; Li et al. 2018), on NNI's model "
+                "space and sampler: {draws} architectures are drawn among those the target's latency table puts between "
+                "{fill} of the budget of {budget} and the budget (nets that use the budget, not merely fit under it) and "
+                "ranked by a cheap score ({prerank}). The best {candidates} each train one epoch with the workflow's own "
+                "recipe on {first} training images (the same images, initial seed and batch order for every candidate) "
+                "and are scored on the {val} validation images; each round keeps the best 1/{eta} and trains them again "
+                "from scratch on {eta} times the images, up to {last} candidates on {last_images} images. The best of "
+                "the last round is trained from scratch like every net. {stability}"),
+            "stability": "Between the last two rounds the candidates' ranking held with a rank correlation of {rho} ({n} nets).",
+            "title": "Strategy: successive halving under the budget",
+            "bullets": ["latency table: {layers} layer configurations timed on the target, FP32 and INT8",
+                        "{draws} nets drawn between {fill} and 100 % of {budget}; the best {candidates} by {prerank} race",
+                        "each round: one epoch of the training recipe per candidate, the best 1/{eta} go on: {funnel}",
+                        "the best of the last round trained from scratch; search took {seconds} s"],
+            "figure": ("The search's funnel: each round's candidates and their validation accuracy, and every candidate "
+                       "against its predicted INT8 latency."),
+            "limit": ("The search ranks candidates after one epoch on part of the training images, which need not rank "
+                      "them as the full recipe does."),
+        },
+        "vi": {
+            "text": (
+                "Chia đôi liên tiếp trên các lần huấn luyện ngắn (Jamieson & Talwalkar 2016; Li và cộng sự 2018), trên "
+                "không gian mô hình và bộ lấy mẫu của NNI: {draws} kiến trúc được lấy mẫu trong số những kiến trúc mà "
+                "bảng độ trễ của thiết bị đích dự đoán nằm giữa {fill} ngân sách {budget} và chính ngân sách đó (các "
+                "mạng tận dụng ngân sách, không chỉ nằm dưới nó), rồi được xếp hạng theo một điểm số rẻ ({prerank}). "
+                "{candidates} ứng viên tốt nhất, mỗi ứng viên được huấn luyện một epoch bằng chính công thức huấn luyện "
+                "của quy trình trên {first} ảnh huấn luyện (cùng ảnh, cùng hạt giống khởi tạo và cùng thứ tự lô cho mọi "
+                "ứng viên) và được chấm điểm trên {val} ảnh kiểm định; mỗi vòng giữ lại 1/{eta} tốt nhất và huấn luyện "
+                "lại từ đầu trên số ảnh gấp {eta} lần, cho đến {last} ứng viên trên {last_images} ảnh. Ứng viên tốt nhất "
+                "của vòng cuối được huấn luyện từ đầu như mọi mạng khác. {stability}"),
+            "stability": "Giữa hai vòng cuối, thứ hạng các ứng viên giữ tương quan hạng {rho} ({n} mạng).",
+            "title": "Chiến lược: chia đôi liên tiếp dưới ngân sách",
+            "bullets": ["bảng độ trễ: {layers} cấu hình lớp đo trên thiết bị đích, FP32 và INT8",
+                        "{draws} mạng lấy mẫu giữa {fill} và 100 % của {budget}; {candidates} mạng tốt nhất theo {prerank} thi đấu",
+                        "mỗi vòng: một epoch của công thức huấn luyện cho mỗi ứng viên, 1/{eta} tốt nhất đi tiếp: {funnel}",
+                        "ứng viên tốt nhất của vòng cuối được huấn luyện từ đầu; tìm kiếm mất {seconds} giây"],
+            "figure": ("Phễu tìm kiếm: các ứng viên của mỗi vòng và độ chính xác kiểm định của chúng, và mọi ứng viên "
+                       "theo độ trễ INT8 dự đoán."),
+            "limit": ("Tìm kiếm xếp hạng ứng viên sau một epoch trên một phần ảnh huấn luyện, thứ hạng này không nhất "
+                      "thiết trùng với thứ hạng sau toàn bộ công thức huấn luyện."),
+        },
+    },
+    "spos": {
+        "en": {
+            "text": (
+                "Single-path one-shot search (SPOS; NNI's RandomOneShot) trains a supernet that holds every block's "
+                "weights, shared between kernels, expansions and widths, one sampled architecture per batch ({epochs} "
+                "epochs on {images} training images), sampling only architectures that the target's latency table puts "
+                "within the budget of {budget}. Regularized evolution (NNI's RegularizedEvolution; population "
+                "{population}, tournaments of {sample}) then scores {candidates} candidates with the supernet's weights "
+                "on {val} held-out training images after re-estimating each candidate's batch-norm statistics; mutations "
+                "over the budget are discarded unscored. The best candidate is trained from scratch."),
+            "title": "Strategy: SPOS + evolution under the budget",
+            "bullets": ["latency table: {layers} layer configurations timed on the target, FP32 and INT8",
+                        "SPOS supernet: one sampled path per batch, only paths within {budget}",
+                        "regularized evolution: {candidates} candidates scored with shared weights",
+                        "best candidate trained from scratch; search took {seconds} s"],
+            "figure": "Candidates scored by the evolution, against predicted INT8 latency.",
+            "limit": "The supernet is trained briefly, so its ranking of candidates is noisy.",
+        },
+        "vi": {
+            "text": (
+                "Tìm kiếm một lần đường đơn (SPOS; RandomOneShot của NNI) huấn luyện một siêu mạng chứa trọng số của "
+                "mọi khối, dùng chung giữa các kích thước nhân, hệ số mở rộng và độ rộng, mỗi lô một kiến trúc được lấy "
+                "mẫu ({epochs} epoch trên {images} ảnh huấn luyện), chỉ lấy những kiến trúc mà bảng độ trễ của thiết bị "
+                "đích dự đoán nằm trong ngân sách {budget}. Sau đó thuật toán tiến hoá có điều chuẩn (RegularizedEvolution "
+                "của NNI; quần thể {population}, giải đấu {sample}) chấm điểm {candidates} ứng viên bằng trọng số của "
+                "siêu mạng trên {val} ảnh huấn luyện giữ lại, sau khi ước lượng lại thống kê chuẩn hoá theo lô của từng "
+                "ứng viên; các đột biến vượt ngân sách bị loại mà không chấm điểm. Ứng viên tốt nhất được huấn luyện "
+                "từ đầu."),
+            "title": "Chiến lược: SPOS + tiến hoá dưới ngân sách",
+            "bullets": ["bảng độ trễ: {layers} cấu hình lớp đo trên thiết bị đích, FP32 và INT8",
+                        "siêu mạng SPOS: mỗi lô một đường lấy mẫu, chỉ các đường trong {budget}",
+                        "tiến hoá có điều chuẩn: {candidates} ứng viên chấm điểm bằng trọng số dùng chung",
+                        "ứng viên tốt nhất được huấn luyện từ đầu; tìm kiếm mất {seconds} giây"],
+            "figure": "Các ứng viên được thuật toán tiến hoá chấm điểm, theo độ trễ INT8 dự đoán.",
+            "limit": "Siêu mạng được huấn luyện ngắn nên thứ hạng các ứng viên còn nhiễu.",
+        },
+    },
+}
+
+LATENCY_MODEL_TEXT = {
     "en": (
-        "Single-path one-shot search (SPOS; NNI's RandomOneShot) trains a supernet that holds every block's weights, "
-        "shared between kernels, expansions and widths, one sampled architecture per batch ({epochs} epochs on "
-        "{images} training images), sampling only architectures that the target's latency table puts within the "
-        "budget of {budget}. Regularized evolution (NNI's RegularizedEvolution; population {population}, tournaments "
-        "of {sample}) then scores {candidates} candidates with the supernet's weights on {val} held-out training "
-        "images after re-estimating each candidate's batch-norm statistics; mutations over the budget are discarded "
-        "unscored. The best candidate is trained from scratch. The latency table times each of the space's "
-        "{layers} layer configurations alone on the target in FP32 and INT8 (the deployed quantization settings); a "
-        "net's latency is the sum of its layers, corrected by a least-squares fit on {cal} whole nets timed on the "
-        "target. The search took {seconds} s."),
+        " The latency table times each of the space's {layers} layer configurations alone on the target in FP32 and "
+        "INT8 (the deployed quantization settings); a net's latency is the sum of its layers, corrected by a "
+        "least-squares fit on {cal} whole nets timed on the target. The search took {seconds} s."),
     "vi": (
-        "Tìm kiếm một lần đường đơn (SPOS; RandomOneShot của NNI) huấn luyện một siêu mạng chứa trọng số của mọi "
-        "khối, dùng chung giữa các kích thước nhân, hệ số mở rộng và độ rộng, mỗi lô một kiến trúc được lấy mẫu "
-        "({epochs} epoch trên {images} ảnh huấn luyện), chỉ lấy những kiến trúc mà bảng độ trễ của thiết bị đích dự "
-        "đoán nằm trong ngân sách {budget}. Sau đó thuật toán tiến hoá có điều chuẩn (RegularizedEvolution của NNI; "
-        "quần thể {population}, giải đấu {sample}) chấm điểm {candidates} ứng viên bằng trọng số của siêu mạng trên "
-        "{val} ảnh huấn luyện giữ lại, sau khi ước lượng lại thống kê chuẩn hoá theo lô của từng ứng viên; các đột "
-        "biến vượt ngân sách bị loại mà không chấm điểm. Ứng viên tốt nhất được huấn luyện từ đầu. Bảng độ trễ đo "
-        "riêng từng cấu hình trong {layers} cấu hình lớp của không gian trên thiết bị đích ở FP32 và INT8 (thiết lập "
-        "lượng tử hoá khi triển khai); độ trễ của một mạng là tổng độ trễ các lớp, được hiệu chỉnh bằng bình phương "
-        "tối thiểu trên {cal} mạng đầy đủ đo trên thiết bị. Quá trình tìm kiếm mất {seconds} giây."),
+        " Bảng độ trễ đo riêng từng cấu hình trong {layers} cấu hình lớp của không gian trên thiết bị đích ở FP32 và "
+        "INT8 (thiết lập lượng tử hoá khi triển khai); độ trễ của một mạng là tổng độ trễ các lớp, được hiệu chỉnh "
+        "bằng bình phương tối thiểu trên {cal} mạng đầy đủ đo trên thiết bị. Quá trình tìm kiếm mất {seconds} giây."),
 }
 
 REFERENCES = [
@@ -487,6 +562,12 @@ def facts(study: Study, lang: str) -> dict[str, str]:
             n=h["randoms"], points=num(abs(h["best_random_points"]), 3, lang),
             above=t["above"] if h["best_random_points"] >= 0 else t["below"],
             noise=t["beyond"] if h["random_beyond_noise"] else t["within"])
+        if h.get("randoms", 0) > 1:
+            f["randoms"] += t["random_mean"].format(
+                points=num(abs(h["random_mean_points"]), 3, lang),
+                above=t["above"] if h["random_mean_points"] >= 0 else t["below"],
+                spread=num(100 * h["random_spread"], 2, lang),
+                verdict=t["beats_random"] if h["beats_random"] else t["not_random"])
     if "int8_alone_speedup" in h:
         f.update(alone_speed=times(h["int8_alone_speedup"], lang),
                  alone_smaller=times(h["int8_alone_smaller"], lang, "smaller", "larger"))
@@ -496,22 +577,45 @@ def facts(study: Study, lang: str) -> dict[str, str]:
     return f
 
 
+def strategy_facts(study: Study, lang: str, f: dict[str, str]) -> dict[str, Any]:
+    """The values the mobile space's strategy texts (STRATEGY_TEXT) are filled with."""
+    s = study.result.search
+    values = dict(budget=f["budget"], candidates=s["candidates"], val=num(s["val_images"], lang=lang),
+                  layers=len(study.table.layers), cal=study.table.checks["calibration_nets"],
+                  seconds=num(s["seconds"], 4, lang))
+    if study.result.strategy == "spos":
+        return dict(values, epochs=s["epochs"], images=num(s["images"], lang=lang), population=s["population"],
+                    sample=s["sample_size"])
+    raced = [sum(len(c["rounds"]) > r for c in study.result.population) for r in range(len(s["rounds"]))]
+    arrow = " → "
+    last = s["stability"][-1] if s["stability"] else None
+    stability = (STRATEGY_TEXT["halving"][lang]["stability"].format(rho=num(last["spearman"], 2, lang), n=last["candidates"])
+                 if last and last["spearman"] is not None else "")
+    return dict(values, draws=s["draws"], fill=pct(s["fill"], lang), prerank=s["prerank"], eta=s["eta"],
+                first=num(s["rounds"][0], lang=lang), last=raced[-1], last_images=num(s["rounds"][-1], lang=lang),
+                funnel=arrow.join(map(str, raced)) + " " + ("nets" if lang == "en" else "mạng"), stability=stability)
+
+
 def method(study: Study, lang: str, f: dict[str, str]) -> tuple[str, str]:
     """The space's and the strategy's paragraph."""
     r, s = study.result, study.result.search
     if r.space == "mobile":
         from .spaces.mobile import space_size
 
+        values = strategy_facts(study, lang, f)
         return (SPACE_TEXT[lang].format(size=f["size"], count=f"{space_size():.1e}".replace(".", "," if lang == "vi" else ".")),
-                STRATEGY_TEXT[lang].format(epochs=s["epochs"], images=num(s["images"], lang=lang), budget=f["budget"],
-                                           population=s["population"], sample=s["sample_size"],
-                                           candidates=s["candidates"], val=num(s["val_images"], lang=lang),
-                                           layers=len(study.table.layers), cal=study.table.checks["calibration_nets"],
-                                           seconds=num(s["seconds"], 4, lang)))
+                STRATEGY_TEXT[r.strategy][lang]["text"].format(**values).rstrip()
+                + LATENCY_MODEL_TEXT[lang].format(**values))
     space = r.space_settings
     return (DARTS_TEXT[lang][0].format(nodes=space["nodes_per_cell"], ops=len(space["ops"])),
             DARTS_TEXT[lang][1].format(images=num(s["images"], lang=lang), epochs=s["epochs"],
                                        seconds=num(s["seconds"], 4, lang)))
+
+
+def search_limit(study: Study, lang: str) -> str:
+    """The search's own sentence in the limitations (none for DARTS)."""
+    strategy = study.result.strategy
+    return STRATEGY_TEXT[strategy][lang]["limit"] if strategy in STRATEGY_TEXT else ""
 
 
 def compression_settings(study: Study, lang: str) -> dict[str, str]:
@@ -556,7 +660,7 @@ def paper(study: Study, lang: str) -> str:
     if study.result.space == "mobile":
         w.figure(study.figure("architecture"), t["fig_arch"])
         w.table(layer_table(study, t, lang), t["layers_caption"].format(target=study.table.target), "8pt")
-        w.figure(study.figure("population"), t["fig_pop"], "78%")
+        w.figure(study.figure("population"), STRATEGY_TEXT[study.result.strategy][lang]["figure"], "78%")
     w.h(2, t["compress_h"])
     w.p(t["compress"].format(**compression_settings(study, lang)))
     w.h(1, t["setup_h"])
@@ -587,7 +691,7 @@ def paper(study: Study, lang: str) -> str:
         w.p(latency_text(study, t, lang))
         w.figure(study.figure("latency_check"), t["fig_lat"])
     w.h(1, t["limits_h"])
-    w.p(t["limits"])
+    w.p(t["limits"].format(search_limit=search_limit(study, lang)))
     w.h(1, t["conclusion_h"])
     w.p(t["conclusion"].format(**f))
     w.raw(f'#heading(numbering: none)[{esc(t["refs_h"])}]\n#set text(size: 9pt)\n')
@@ -648,16 +752,15 @@ def slides(study: Study, lang: str) -> str:
     if study.result.space == "mobile":
         from .spaces.mobile import space_size
 
-        s = study.result.search
         count = f"{space_size():.1e}".replace(".", "," if lang == "vi" else ".")
         slide(t["slides_space"], bullets(*(b.format(count=count) for b in t["bullets_space"])))
-        slide(t["slides_strategy"], bullets(*(b.format(layers=len(study.table.layers), budget=f["budget"],
-                                                       candidates=s["candidates"], seconds=num(s["seconds"], 4, lang))
-                                              for b in t["bullets_strategy"])))
+        words = STRATEGY_TEXT[study.result.strategy][lang]
+        values = strategy_facts(study, lang, f)
+        slide(words["title"], bullets(*(b.format(**values) for b in words["bullets"])))
         slide(t["slides_lat"], f'#text(size: 15pt)[{esc(latency_text(study, t, lang))}]\n' + image("latency_check", "70%"))
         slide(t["slides_arch"], image("architecture", "62%") + f"\n#text(size: 15pt)[{esc(t['fig_arch'])} "
               f"{esc(ms(study.result.search['predicted_ms'], lang))} / {esc(f['budget'])}]")
-        slide(t["fig_pop"], image("population"))
+        slide(words["figure"], image("population"))
     else:
         slide(t["slides_space"], f'#text(size: 16pt)[{esc(space_text)}]')
         slide(t["slides_strategy"], f'#text(size: 16pt)[{esc(strategy_text)}]')
@@ -670,7 +773,7 @@ def slides(study: Study, lang: str) -> str:
     slide(t["slides_a2"], (f'#text(size: 15pt)[{esc(t["compression"].format(**f))}]\n' if "alone_speed" in f else "")
           + image(f"{target}/stage_gains", "58%"))
     slide(t["slides_curves"], image("training_curves", "70%"))
-    slide(t["slides_limits"], f'#text(size: 15pt)[{esc(t["limits"])}]')
+    slide(t["slides_limits"], f'#text(size: 15pt)[{esc(t["limits"].format(search_limit=search_limit(study, lang)))}]')
     takeaways = [t["take_front"].format(**f)]
     if "best" in f:
         takeaways.append(t["take_same"].format(**f))

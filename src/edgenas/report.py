@@ -219,6 +219,37 @@ def quantile_note(search: dict) -> str:
     return f"; the latency under which the fastest {100 * q:g} % of the space lies there" if q else ""
 
 
+def strategy_paragraph(result: SearchResult) -> str:
+    """What the mobile space's strategy did, with its settings."""
+    s = result.search
+    budget = (f"Search strategy: {s['strategy']}, on the target '{s['target']}' with a budget of {s['latency_ms']:.3f} ms "
+              f"(INT8, batch 1, {s['threads']} thread(s){quantile_note(s)}). ")
+    if result.strategy == "spos":
+        return budget + (
+            "First a supernet holding every block's weights (shared between "
+            f"kernel sizes, expansions and widths by slicing) is trained for {s['epochs']} epoch(s) on {s['images']} "
+            "training images, one architecture sampled per batch among those the target's latency table puts within "
+            "the budget (single-path one-shot, SPOS; Guo et al. 2020; NNI's RandomOneShot). Then regularized evolution "
+            f"(Real et al. 2019; NNI's RegularizedEvolution) with a population of {s['population']} and tournaments of "
+            f"{s['sample_size']} scores {s['candidates']} candidates: each inherits the supernet's weights, has its "
+            f"batch-norm statistics re-estimated on {s['bn_batches']} training batches and is scored on {s['val_images']} "
+            "held-out training images; mutations over the budget are discarded unscored. The best-scoring candidate is "
+            "trained from scratch. No test image is used.")
+    raced = [sum(len(c["rounds"]) > r for c in result.population) for r in range(len(s["rounds"]))]
+    last = s["stability"][-1] if s["stability"] else None
+    return budget + (
+        f"{s['draws']} architectures are drawn with NNI's sampler among those the target's latency table puts between "
+        f"{100 * s['fill']:g} % of the budget and the budget (nets that use the budget), and each gets its cheap scores "
+        f"(parameters, MACs, synflow, NASWOT, grad_norm); the {s['candidates']} best by {s['prerank']} race. Successive "
+        "halving (Jamieson & Talwalkar 2016; Li et al. 2018): in each round every candidate is trained from scratch "
+        "for one epoch of the workflow's own recipe (the same initial seed, images and batch order for all) and "
+        f"scored on the split's {s['val_images']} validation images; the best 1/{s['eta']} go on to {s['eta']} times "
+        f"the images. Rounds: {', '.join(f'{n} nets on {i} images' for n, i in zip(raced, s['rounds']))}. The best of "
+        "the last round is trained from scratch like every net. No test image is used."
+        + (f" The ranking's stability between the last two rounds: rank correlation {last['spearman']:.2f} over "
+           f"{last['candidates']} nets." if last and last["spearman"] is not None else ""))
+
+
 def mobile_method(result: SearchResult, table: LatencyTable) -> list[str]:
     from .spaces.mobile import space_size
 
@@ -236,16 +267,7 @@ def mobile_method(result: SearchResult, table: LatencyTable) -> list[str]:
         "ONNX Runtime's INT8 convolutions gain most over FP32; its INT8 depthwise kernel gains little. Blocks after "
         "a stage's first add their input (residual). Expanded channels are multiples of 16 (the INT8 depthwise fast "
         f"path). MobileNetV2-CIFAR is one point of the space, which holds {space_size():.2e} nets.",
-        f"Search strategy: {s['strategy']}, on the target '{s['target']}' with a budget of {s['latency_ms']:.3f} ms "
-        f"(INT8, batch 1, {s['threads']} thread(s){quantile_note(s)}). First a supernet holding every block's weights (shared between "
-        f"kernel sizes, expansions and widths by slicing) is trained for {s['epochs']} epoch(s) on {s['images']} "
-        "training images, one architecture sampled per batch among those the target's latency table puts within "
-        "the budget (single-path one-shot, SPOS; Guo et al. 2020; NNI's RandomOneShot). Then regularized evolution "
-        f"(Real et al. 2019; NNI's RegularizedEvolution) with a population of {s['population']} and tournaments of "
-        f"{s['sample_size']} scores {s['candidates']} candidates: each inherits the supernet's weights, has its "
-        f"batch-norm statistics re-estimated on {s['bn_batches']} training batches and is scored on {s['val_images']} "
-        "held-out training images; mutations over the budget are discarded unscored. The best-scoring candidate is "
-        "trained from scratch. No test image is used.",
+        strategy_paragraph(result),
         f"Latency model: every layer configuration of the space ({len(table.layers)}) was exported alone, quantized "
         "with the INT8 settings the workflow deploys and timed on the target, FP32 and INT8. A net's latency is the "
         "sum over its layers, corrected by a least-squares fit (scale, per-layer and constant terms) on "
@@ -287,7 +309,7 @@ def search_sections(doc: Document, result: SearchResult, table: LatencyTable | N
                                             f"{table.target} (calibration and validation nets).")
         keys = ("strategy", "target", "latency_ms", "threads", "epochs", "batch_size", "images", "val_images",
                 "learning_rate", "weight_decay", "population", "sample_size", "candidates", "mutation_prob",
-                "bn_batches", "seed")
+                "bn_batches", "fill", "draws", "prerank", "eta", "rounds", "seed")
     doc.table(pd.DataFrame([{"setting": k, "value": s[k]} for k in keys if k in s]))
 
     doc.h(2, "2. The searched architecture")
@@ -298,12 +320,16 @@ def search_sections(doc: Document, result: SearchResult, table: LatencyTable | N
         doc.image(figures["arch_weights"], "Architecture weights (softmax of alpha) per candidate operation, "
                                            "averaged over each cell's edges, after every search epoch.")
     else:
+        scored = ("with the supernet's weights" if result.strategy == "spos" else
+                  f"after one epoch of the recipe on {s['rounds'][-1]} images (the last round)")
         doc.p(f"Predicted latency on {s['target']}: {fmt(s['predicted_ms'])} ms INT8 (budget {fmt(s['latency_ms'])} ms), "
-              f"{fmt(s['predicted_fp32_ms'])} ms FP32; accuracy with the supernet's weights "
+              f"{fmt(s['predicted_fp32_ms'])} ms FP32; accuracy {scored} "
               f"{fmt(result.metrics['val_accuracy'])} on {s['val_images']} held-out training images.")
         doc.table(mobile_block_table(result, table))
         doc.image(figures["architecture"], "The searched net, block by block.")
-        doc.image(figures["population"], "Every candidate the evolution scored, against its predicted INT8 latency.")
+        doc.image(figures["population"], "Every candidate the evolution scored, against its predicted INT8 latency."
+                  if result.strategy == "spos" else "The search's funnel: each round's candidates and their accuracy, "
+                  "and every candidate against its predicted INT8 latency.")
     doc.p(f"Search cost: {s['seconds']} s wall time ({s.get('torch_threads', s.get('threads'))} thread(s), "
           f"{s['accelerator']}, {s['precision']}), {s['images_per_s']:.4g} images/s through a search step; "
           f"CPU: {cpu_name()}.")
@@ -425,6 +451,18 @@ def render(study: Study, *, run_times: list[str], html_path: str | Path, md_path
                 text += "One random-architecture seed: its seed-to-seed spread is not measured (add seeds). "
             doc.p(text)
             doc.table(for_readers(table_))
+        random = analysis.nas_vs_random(bench)
+        if random and random["randoms"] > 1:
+            doc.p(f"Did the search beat random? Quantized alike, the searched net ({fmt(random['nas'])}, standard "
+                  f"error {fmt(random['nas_se'])}) is {fmt(random['vs_best_points'])} points from the best of "
+                  f"{random['randoms']} random nets of its space drawn under the same budget ({random['best']}, "
+                  f"{fmt(random['best_accuracy'])}, standard error {fmt(random['best_se'])}) and "
+                  f"{fmt(random['vs_mean_points'])} points from their mean ({fmt(random['mean'])}, spread "
+                  f"{fmt(random['spread'])} over the seeds, standard error of the mean {fmt(random['mean_se'])}). "
+                  + ("It beat random: at least the best random net and at least 1 point above their mean."
+                     if random["beats_random"] else
+                     "It did not beat random by this study's test: at least the best random net and at least "
+                     "1 point above their mean."))
     doc.h(3, "What did compression add?")
     for bench in benches:
         steps = analysis.compression_steps(bench)

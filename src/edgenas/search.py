@@ -3,15 +3,23 @@
 - ``search_darts``: NNI's DARTS cell space with its first-order DARTS strategy. The search
   images are halved, as in DARTS: one half trains the supernet weights, the other the
   architecture weights.
+- ``search_halving`` (the default for the mobile space): candidates drawn from NNI's space
+  under the target's measured latency budget (``latency``), filling it, pre-ranked by a cheap
+  score (``proxies``), then successive halving over short trainings with the workflow's own
+  recipe and ``train.fit``: what the study judges, measured at growing budgets.
 - ``search_hardware_aware``: the mobile space (``spaces.mobile``) with SPOS supernet training
-  and regularized evolution, constrained by the target's measured latency table (``latency``).
+  and regularized evolution under the same budget (for a GPU: on a CPU's minutes the supernet's
+  ranking is noise, ``benchmarks/search_signal.py``).
 """
 from __future__ import annotations
 
+import json
 import math
 import time
 import warnings
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytorch_lightning as pl
@@ -19,12 +27,14 @@ import torch
 from torch import nn
 
 from .accel import Hardware, StepTimer, channels_last
-from .data import BatchedImages, ImageArrays, make_loader, split_indices
+from .data import BatchedImages, ImageArrays, Split, make_loader, split_indices
 from .errors import ConfigError
 from .genotype import SearchResult
 from .latency import LatencyTable
-from .resume import checkpoint_to_resume, finished, sigterm_fails
+from .resume import checkpoint_to_resume, finished, fingerprint, sigterm_fails
+from .train import Recipe
 from .spaces import darts
+from .spaces.mobile import build_net as build_mobile_net
 from .spaces.mobile import settings as mobile_settings
 from .spaces.mobile import space as mobile_space
 
@@ -204,6 +214,95 @@ def recalibrated_accuracy(net: nn.Module, calibration: list, validation: list) -
     return correct / sum(len(y) for _, y in validation)
 
 
+def _budgeted(table: LatencyTable, budget: float, latency_ms: float | None, latency_quantile: float | None,
+              best: dict[str, Any]) -> dict[str, Any]:
+    """What every record of a search under a latency budget holds: the target, the budget and how
+    it was set, and the chosen net's predicted latency."""
+    return {"target": table.target, "latency_ms": budget,
+            "latency_quantile": None if latency_ms is not None else latency_quantile, "threads": table.threads,
+            "predicted_ms": best["predicted_ms"], "predicted_fp32_ms": best["predicted_fp32_ms"]}
+
+
+def _spos_images(train: ImageArrays, mean: list[float], std: list[float], *, subset: int, val_images: int,
+                 batch_size: int, seed: int) -> tuple[BatchedImages, BatchedImages]:
+    """The supernet's training images and the other training images candidates are scored on."""
+    idx = np.random.default_rng(seed).permutation(len(train.y))
+    if subset + val_images > len(idx) or subset < batch_size:
+        raise ConfigError(f"search.mobile.spos.subset ({subset}) + val_images ({val_images}) must fit in the "
+                         f"{len(idx)} training images, with subset >= batch_size ({batch_size})")
+    return (BatchedImages(train, np.sort(idx[:subset]), mean, std, augment=True),
+            BatchedImages(train, np.sort(idx[subset:subset + val_images]), mean, std))
+
+
+def _check_table(table: LatencyTable, train: ImageArrays) -> None:
+    if table.num_classes != len(train.classes) or table.image_size != train.x.shape[1]:
+        raise ConfigError(f"the latency table of {table.target} is for {table.num_classes} classes at "
+                         f"{table.image_size} px, the data has {len(train.classes)} at {train.x.shape[1]} px: rebuild it")
+
+
+def train_supernet(train: ImageArrays, mean: list[float], std: list[float], *, table: LatencyTable, budget: float,
+                   epochs: int, batch_size: int, subset: int, val_images: int, learning_rate: float,
+                   weight_decay: float, seed: int, workdir: str | Path,
+                   hardware: Hardware = Hardware("cpu", "32-true")) -> tuple[nn.Module, dict[str, float]]:
+    """SPOS's supernet (weights shared by every path), trained one sampled path per batch (NNI's
+    ``RandomOneShot``), sampling only architectures the target's latency table puts within
+    ``budget`` (ms, INT8, batch 1). Returns the trained space, from which ``space.freeze(arch)``
+    takes any net with its inherited weights, and the training's seconds and images/s. Its
+    epoch checkpoint stays in ``workdir/checkpoints`` until the caller calls ``finished``."""
+    from nni.nas.evaluator.pytorch import Classification, DataLoader
+    from nni.nas.experiment import NasExperiment
+    from nni.nas.oneshot.pytorch.profiler import RangeProfilerFilter
+    from nni.nas.strategy import RandomOneShot
+
+    workdir = Path(workdir).resolve()
+    checkpoints = workdir / "checkpoints"
+    settings = dict(latency_ms=budget, epochs=epochs, batch_size=batch_size, subset=subset, val_images=val_images,
+                    learning_rate=learning_rate, weight_decay=weight_decay, seed=seed, images=list(train.x.shape),
+                    classes=train.classes, table=table.correction, hardware=str(hardware))
+    last = checkpoint_to_resume(checkpoints, settings)
+    pl.seed_everything(seed, workers=True)
+    _check_table(table, train)
+    weights_part, held_out = _spos_images(train, mean, std, subset=subset, val_images=val_images,
+                                          batch_size=batch_size, seed=seed)
+    space = channels_last(mobile_space(len(train.classes)))
+    timer, pin = StepTimer(), hardware.on_gpu
+    evaluator = Classification(
+        learning_rate=learning_rate, weight_decay=weight_decay, optimizer=NesterovSGD,
+        train_dataloaders=make_loader(weights_part, batch_size, True, True, DataLoader, seed, pin),
+        val_dataloaders=make_loader(held_out, 256, False, False, DataLoader, pin_memory=pin),
+        max_epochs=epochs, num_classes=len(train.classes), **hardware.trainer_kwargs(),
+        default_root_dir=str(workdir), logger=False, limit_val_batches=2, num_sanity_val_steps=0,
+        callbacks=[timer, CosineRate(learning_rate),
+                   pl.callbacks.ModelCheckpoint(dirpath=str(checkpoints), filename="last",
+                                                enable_version_counter=False)],
+    )
+    evaluator.fit_kwargs = {"ckpt_path": str(last), "weights_only": True} if last else {}
+    supernet = NasExperiment(space, evaluator, RandomOneShot(filter=RangeProfilerFilter(_table_profiler(table),
+                                                                                        max=budget)))
+    supernet.config.experiment_working_directory = str(workdir / "nni")
+    start = time.time()
+    try:
+        with sigterm_fails(checkpoints):
+            supernet.run()
+    finally:
+        supernet.stop()
+    if not (checkpoints / "last.ckpt").exists():
+        raise RuntimeError("the supernet's training stopped before its first epoch ended (see the log above)")
+    _weight_preserving_freeze()
+    return space, {"seconds": time.time() - start, "images_per_s": timer.images_per_s()}
+
+
+def supernet_batches(train: ImageArrays, mean: list[float], std: list[float], *, subset: int, val_images: int,
+                     batch_size: int, bn_batches: int, seed: int) -> tuple[list, list]:
+    """What a candidate is scored with on the supernet: ``bn_batches`` training batches that
+    re-estimate its batch-norm statistics, and the held-out images it is scored on."""
+    weights_part, held_out = _spos_images(train, mean, std, subset=subset, val_images=val_images,
+                                          batch_size=batch_size, seed=seed)
+    calibration = [batch for batch, _ in zip(make_loader(weights_part, batch_size, True, True, seed=seed + 1),
+                                             range(bn_batches))]
+    return calibration, list(make_loader(held_out, 500, False))
+
+
 def search_hardware_aware(train: ImageArrays, mean: list[float], std: list[float], *, table: LatencyTable,
                           latency_ms: float | None, latency_quantile: float | None, epochs: int, batch_size: int,
                           subset: int, val_images: int,
@@ -212,74 +311,28 @@ def search_hardware_aware(train: ImageArrays, mean: list[float], std: list[float
                           hardware: Hardware = Hardware("cpu", "32-true")) -> SearchResult:
     """SPOS on the mobile space, aware of the target's latency.
 
-    1. The supernet (weights shared by every path) is trained one sampled path per batch (NNI's
-       ``RandomOneShot``), sampling only architectures the target's latency table puts within
-       the budget (INT8, batch 1): ``latency_ms``, or the ``latency_quantile`` of the space's
-       predicted latency on the target (``latency.latency_budget``).
+    1. The supernet is trained (``train_supernet``) within the budget: ``latency_ms``, or the
+       ``latency_quantile`` of the space's predicted latency on the target (``latency.latency_budget``).
     2. Regularized evolution (NNI's ``RegularizedEvolution``) over the trained supernet: each
        candidate inherits its weights, gets its batch-norm statistics re-estimated and is scored
        on held-out training images; candidates over the budget are filtered out unscored.
     The best-scoring candidate is the result; every scored candidate is kept in the record."""
     import nni
     from nni.nas.evaluator import FunctionalEvaluator
-    from nni.nas.evaluator.pytorch import Classification, DataLoader
     from nni.nas.experiment import NasExperiment
-    from nni.nas.oneshot.pytorch.profiler import RangeProfilerFilter
-    from nni.nas.strategy import RandomOneShot, RegularizedEvolution
+    from nni.nas.strategy import RegularizedEvolution
     from nni.nas.strategy.middleware import Chain, Filter
 
     from .latency import latency_budget
 
     workdir = Path(workdir).resolve()
     budget = latency_budget(table, latency_ms, latency_quantile)
-    checkpoints = workdir / "checkpoints"
-    settings = dict(latency_ms=budget, epochs=epochs, batch_size=batch_size, subset=subset, val_images=val_images,
-                    learning_rate=learning_rate, weight_decay=weight_decay, seed=seed, images=list(train.x.shape),
-                    classes=train.classes, table=table.correction, hardware=str(hardware))
-    last = checkpoint_to_resume(checkpoints, settings)
-    pl.seed_everything(seed, workers=True)
-    num_classes = len(train.classes)
-    if table.num_classes != num_classes or table.image_size != train.x.shape[1]:
-        raise ConfigError(f"the latency table of {table.target} is for {table.num_classes} classes at "
-                         f"{table.image_size} px, the data has {num_classes} at {train.x.shape[1]} px: rebuild it")
-    idx = np.random.default_rng(seed).permutation(len(train.y))
-    if subset + val_images > len(idx) or subset < batch_size:
-        raise ConfigError(f"search.mobile.subset ({subset}) + val_images ({val_images}) must fit in the "
-                         f"{len(idx)} training images, with subset >= batch_size ({batch_size})")
-    weights_part = BatchedImages(train, np.sort(idx[:subset]), mean, std, augment=True)
-    held_out = BatchedImages(train, np.sort(idx[subset:subset + val_images]), mean, std)
-
-    profiler = _table_profiler(table)
-    within = RangeProfilerFilter(profiler, max=budget)
-    space = channels_last(mobile_space(num_classes))
-    timer, pin = StepTimer(), hardware.on_gpu
-    evaluator = Classification(
-        learning_rate=learning_rate, weight_decay=weight_decay, optimizer=NesterovSGD,
-        train_dataloaders=make_loader(weights_part, batch_size, True, True, DataLoader, seed, pin),
-        val_dataloaders=make_loader(held_out, 256, False, False, DataLoader, pin_memory=pin),
-        max_epochs=epochs, num_classes=num_classes, **hardware.trainer_kwargs(), default_root_dir=str(workdir),
-        logger=False, limit_val_batches=2, num_sanity_val_steps=0,
-        callbacks=[timer, CosineRate(learning_rate),
-                   pl.callbacks.ModelCheckpoint(dirpath=str(checkpoints), filename="last",
-                                                enable_version_counter=False)],
-    )
-    evaluator.fit_kwargs = {"ckpt_path": str(last), "weights_only": True} if last else {}
-    supernet = NasExperiment(space, evaluator, RandomOneShot(filter=within))
-    supernet.config.experiment_working_directory = str(workdir / "nni")
-    start = time.time()
-    try:
-        with sigterm_fails(checkpoints):
-            supernet.run()
-    finally:
-        supernet.stop()
-    supernet_seconds = time.time() - start
-    if not (checkpoints / "last.ckpt").exists():
-        raise RuntimeError("the supernet's training stopped before its first epoch ended (see the log above)")
-
-    _weight_preserving_freeze()
-    calibration = [batch for batch, _ in zip(make_loader(weights_part, batch_size, True, True, seed=seed + 1),
-                                             range(bn_batches))]
-    validation = list(make_loader(held_out, 500, False))
+    space, supernet = train_supernet(train, mean, std, table=table, budget=budget, epochs=epochs,
+                                     batch_size=batch_size, subset=subset, val_images=val_images,
+                                     learning_rate=learning_rate, weight_decay=weight_decay, seed=seed,
+                                     workdir=workdir, hardware=hardware)
+    calibration, validation = supernet_batches(train, mean, std, subset=subset, val_images=val_images,
+                                               batch_size=batch_size, bn_batches=bn_batches, seed=seed)
     scored: list[dict] = []
 
     def score(net: nn.Module) -> None:
@@ -291,9 +344,10 @@ def search_hardware_aware(train: ImageArrays, mean: list[float], std: list[float
               f"predicted {scored[-1]['predicted_ms']:.3f} ms INT8", flush=True)
         nni.report_final_result(accuracy)
 
+    within = _table_profiler(table)
     evolution = Chain(RegularizedEvolution(population_size=population, sample_size=sample_size,
                                            mutation_prob=mutation_prob, seed=seed),
-                      Filter(lambda model: within(model.sample), patience=100_000))
+                      Filter(lambda model: within.profile(model.sample) <= budget, patience=100_000))
     search = NasExperiment(space, FunctionalEvaluator(score), evolution)
     search.config.experiment_working_directory = str(workdir / "nni")
     search.config.max_trial_number = candidates
@@ -305,22 +359,180 @@ def search_hardware_aware(train: ImageArrays, mean: list[float], std: list[float
     if not scored:
         raise RuntimeError("the evolution scored no candidate (see the log above)")
     best = max(scored, key=lambda c: c["accuracy"])
-    finished(checkpoints)
+    finished(workdir / "checkpoints")
     return SearchResult(
         space="mobile",
-        space_settings=mobile_settings(num_classes),
+        space_settings=mobile_settings(len(train.classes)),
         arch=best["arch"],
-        search={"strategy": "SPOS + regularized evolution (hardware-aware)", "target": table.target,
-                "latency_ms": budget, "latency_quantile": None if latency_ms is not None else latency_quantile,
-                "threads": table.threads, "predicted_ms": best["predicted_ms"],
-                "predicted_fp32_ms": best["predicted_fp32_ms"], "epochs": epochs, "batch_size": batch_size,
+        search={"strategy": "SPOS + regularized evolution (hardware-aware)",
+                **_budgeted(table, budget, latency_ms, latency_quantile, best), "epochs": epochs, "batch_size": batch_size,
                 "images": subset, "val_images": val_images, "learning_rate": learning_rate,
                 "weight_decay": weight_decay, "population": population, "sample_size": sample_size,
                 "candidates": len(scored), "mutation_prob": mutation_prob, "bn_batches": bn_batches, "seed": seed,
-                "seconds": round(supernet_seconds + time.time() - start, 1),
-                "supernet_seconds": round(supernet_seconds, 1), "evolution_seconds": round(time.time() - start, 1),
+                "seconds": round(supernet["seconds"] + time.time() - start, 1),
+                "supernet_seconds": round(supernet["seconds"], 1), "evolution_seconds": round(time.time() - start, 1),
                 "torch_threads": torch.get_num_threads(), "accelerator": hardware.accelerator,
-                "precision": hardware.precision, "images_per_s": round(timer.images_per_s(), 2)},
+                "precision": hardware.precision, "images_per_s": round(supernet["images_per_s"], 2)},
         metrics={"val_accuracy": best["accuracy"]},
         population=scored,
+    )
+
+
+@dataclass(frozen=True, kw_only=True)
+class Halving:
+    """The successive-halving search's settings (``search.mobile.halving``)."""
+
+    fill: float      # candidates' predicted INT8 latency lies in [fill * budget, budget]
+    draws: int       # architectures drawn in that band and given cheap scores
+    prerank: str     # the cheap score the draws are ranked by (``proxies.RANKINGS``)
+    candidates: int  # the best pre-ranked enter the first round
+    images: int      # training images per candidate in the first round
+    eta: int         # each round keeps the best 1/eta, trained on eta times the images
+
+
+def fidelity_images(first: int, eta: int, candidates: int, available: int) -> list[int]:
+    """Training images per candidate in each round: ``first``, then eta times more (capped at the
+    images there are), one round per halving while eta or more candidates are left; the last
+    round's best is the pick (12 candidates, eta 2: rounds of 12, 6 and 3)."""
+    rounds = max(1, math.floor(math.log(candidates, eta) + 1e-9)) if candidates > 1 else 1
+    return [min(available, first * eta ** r) for r in range(rounds)]
+
+
+def short_training_accuracy(arch: dict[str, Any], train: ImageArrays, train_idx: np.ndarray, val_idx: np.ndarray,
+                            mean: list[float], std: list[float], recipe: Recipe, *, images: int, seed: int,
+                            workdir: str | Path, hardware: Hardware = Hardware("cpu", "32-true")) -> float:
+    """The search's fidelity: a fresh net of ``arch`` trained one epoch with the workflow's recipe
+    (its schedule compressed into that epoch) on ``images`` training images, top-1 on ``val_idx``.
+    Every candidate gets the same initial seed, the same images (the first ``images`` of a
+    seeded order, so a longer round extends a shorter one) and the same batch order."""
+    from .model import build_model
+    from .train import fit
+
+    order = np.random.default_rng(seed).permutation(train_idx)[:images]
+    net = build_model({"family": "mobile", "arch": arch, "num_classes": len(train.classes)}, seed=seed)
+    history = fit(net, train, np.sort(order), val_idx, mean, std, replace(recipe, epochs=1),
+                  seed=seed, workdir=workdir, hardware=hardware)
+    finished(Path(workdir))
+    return float(history[-1]["val_acc"])
+
+
+class TrialLog:
+    """Finished short trainings, one JSON line each, so a rerun after a crash skips them. A log
+    written with other settings is started afresh."""
+
+    def __init__(self, path: Path, settings: dict[str, Any]):
+        self.path, stamp = path, path.with_suffix(".sha256")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if not (stamp.exists() and stamp.read_text() == fingerprint(settings)):
+            path.unlink(missing_ok=True)
+            stamp.write_text(fingerprint(settings))
+        self.done = {}
+        if path.exists():
+            for line in path.read_text().splitlines():
+                try:
+                    row = json.loads(line)
+                except json.JSONDecodeError:  # a line cut short by a crash
+                    continue
+                self.done[(row["round"], row["candidate"])] = row
+
+    def add(self, row: dict[str, Any]) -> None:
+        self.done[(row["round"], row["candidate"])] = row
+        with self.path.open("a") as f:
+            f.write(json.dumps(row) + "\n")
+
+
+def search_halving(train: ImageArrays, mean: list[float], std: list[float], *, table: LatencyTable,
+                   latency_ms: float | None, latency_quantile: float | None, halving: Halving, recipe: Recipe,
+                   split: Split, workdir: str | Path, hardware: Hardware = Hardware("cpu", "32-true")) -> SearchResult:
+    """Search the mobile space for the net most accurate after the workflow's own recipe, within
+    the target's INT8 latency budget.
+
+    1. Draw ``halving.draws`` architectures with NNI's sampler among those the target's latency
+       table puts in ``[fill * budget, budget]``: nets that use the budget, not merely fit under it.
+    2. Give each its cheap scores (``proxies.cheap_scores``) and keep the ``candidates`` best by
+       ``halving.prerank``.
+    3. Successive halving (Jamieson & Talwalkar 2016; Li et al. 2018): every candidate is trained
+       one epoch with the recipe on ``images`` training images and scored on the split's
+       validation images; the best 1/eta go on to ``eta`` times the images, until one is left.
+    Every candidate keeps its cheap scores and each round's accuracy in the record, with the rank
+    correlation between consecutive rounds (how stable the ranking was)."""
+    from scipy.stats import spearmanr
+    from tqdm import tqdm
+
+    from .latency import latency_budget, sample_archs
+    from .proxies import cheap_scores, ranking
+
+    _check_table(table, train)
+    start = time.time()
+    seed = split.seed
+    budget = latency_budget(table, latency_ms, latency_quantile)
+    train_idx, val_idx = split.indices(len(train.y))
+    if len(val_idx) == 0:
+        raise ConfigError("data.val_fraction: the halving search scores candidates on the validation images; "
+                          "set it above 0")
+    try:
+        pool = sample_archs(halving.draws, seed, lambda a: halving.fill * budget <= table.predict(a) <= budget)
+    except ValueError as err:
+        raise ConfigError(f"search.mobile.halving.fill: {halving.fill} leaves too few nets of the space between "
+                          f"{halving.fill * budget:.3f} and {budget:.3f} ms ({err}); lower it") from err
+    probe = np.random.default_rng(seed).choice(train_idx, 64, replace=False)
+    images, labels = BatchedImages(train, np.sort(probe), mean, std)[np.arange(64)]
+    population: list[dict[str, Any]] = []
+    for arch in tqdm(pool, desc="cheap scores", mininterval=5):
+        torch.manual_seed(seed)
+        net = build_mobile_net(arch, num_classes=len(train.classes))
+        population.append({"arch": arch, "predicted_ms": table.predict(arch),
+                           "predicted_fp32_ms": table.predict(arch, "fp32"), "scores": cheap_scores(net, images, labels),
+                           "rounds": []})
+    prerank_seconds = time.time() - start
+    alive = [int(i) for i in ranking([c["scores"] for c in population], halving.prerank)[:halving.candidates]]
+    for rank, i in enumerate(alive):
+        population[i]["prerank"] = rank + 1
+    sizes = fidelity_images(halving.images, halving.eta, len(alive), len(train_idx))
+    log = TrialLog(Path(workdir) / "trials.jsonl",
+                   dict(budget=budget, halving=asdict(halving), recipe=asdict(recipe), split=asdict(split),
+                        images=list(train.x.shape), classes=train.classes, table=table.correction,
+                        hardware=str(hardware)))
+    stability = []
+    for r, size in enumerate(sizes):
+        for i in alive:
+            row = log.done.get((r, i))
+            if row is None:
+                began = time.time()
+                accuracy = short_training_accuracy(population[i]["arch"], train, train_idx, val_idx, mean, std, recipe,
+                                                   images=size, seed=seed, workdir=Path(workdir) / "trial",
+                                                   hardware=hardware)
+                row = {"round": r, "candidate": i, "images": size, "accuracy": accuracy,
+                       "seconds": round(time.time() - began, 1)}
+                log.add(row)
+            population[i]["rounds"].append({k: row[k] for k in ("images", "accuracy", "seconds")})
+            print(f"round {r + 1}/{len(sizes)} ({size} images): candidate {i} (pre-rank "
+                  f"{population[i]['prerank']}) {row['accuracy']:.4f}, predicted {population[i]['predicted_ms']:.3f} ms",
+                  flush=True)
+        if r:
+            previous = [population[i]["rounds"][r - 1]["accuracy"] for i in alive]
+            current = [population[i]["rounds"][r]["accuracy"] for i in alive]
+            stability.append({"rounds": [r, r + 1], "candidates": len(alive),
+                              "spearman": float(spearmanr(previous, current)[0]) if len(alive) > 2 else None})
+        alive = sorted(alive, key=lambda i: -population[i]["rounds"][r]["accuracy"])
+        if r + 1 < len(sizes):
+            alive = alive[:max(1, math.ceil(len(alive) / halving.eta))]
+    best = population[alive[0]]
+    trials = log.done.values()
+    for c in population:
+        c["accuracy"] = c["rounds"][-1]["accuracy"] if c["rounds"] else None
+    seconds = time.time() - start
+    return SearchResult(
+        space="mobile",
+        space_settings=mobile_settings(len(train.classes)),
+        arch=best["arch"],
+        search={"strategy": "successive halving over short trainings (hardware-aware)",
+                **_budgeted(table, budget, latency_ms, latency_quantile, best), **asdict(halving), "rounds": sizes,
+                "val_images": int(len(val_idx)), "recipe": asdict(recipe), "seed": seed,
+                "stability": stability, "seconds": round(seconds, 1), "prerank_seconds": round(prerank_seconds, 1),
+                "images_per_s": round(sum(t["images"] for t in trials) / max(1e-9, sum(t["seconds"] for t in trials)), 2),
+                "torch_threads": torch.get_num_threads(), "accelerator": hardware.accelerator,
+                "precision": hardware.precision},
+        metrics={"val_accuracy": best["accuracy"]},
+        population=population,
     )

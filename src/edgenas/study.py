@@ -85,8 +85,10 @@ class Study:
             randoms = others[others.model.str.startswith("random")]
             if len(randoms):
                 top = randoms.loc[randoms.accuracy.idxmax()]
+                random = analysis.nas_vs_random(bench)
                 out.update(randoms=len(randoms), best_random=top.model, best_random_points=-top["vs NAS (points)"],
-                           random_beyond_noise=bool(top["beyond noise"]))
+                           random_beyond_noise=bool(top["beyond noise"]), random_mean_points=random["vs_mean_points"],
+                           random_spread=random["spread"], beats_random=random["beats_random"])
         alone = analysis.int8_alone(bench)
         if len(alone):
             row = alone[alone.threads == alone.threads.min()].iloc[0]

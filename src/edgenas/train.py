@@ -26,6 +26,10 @@ from .errors import ConfigError
 from .resume import checkpoint_to_resume, finished, sigterm_fails
 
 
+# torch's OneCycleLR divides by its warm-up's length, a quarter of the steps less one: 8 steps or more
+ONE_CYCLE_STEPS = 8
+
+
 @dataclass(frozen=True, kw_only=True)
 class Recipe:
     """How a net is trained: SGD schedule, augmentation and losses. Built once from the
@@ -229,6 +233,11 @@ def fit(net: nn.Module, train: ImageArrays, train_idx: np.ndarray, val_idx: np.n
     pl.seed_everything(seed, workers=True)
     b = recipe.batch_size
     drop_last = len(train_idx) > b
+    steps = recipe.epochs * max(1, len(train_idx) // b)
+    if recipe.schedule == "onecycle" and steps < ONE_CYCLE_STEPS:
+        raise ConfigError(f"train.schedule: onecycle needs at least {ONE_CYCLE_STEPS} optimiser steps; {recipe.epochs} "
+                          f"epoch(s) of {len(train_idx)} images at batch {b} make {steps}: train on more images or "
+                          "use a smaller train.batch_size")
     train_loader = make_loader(BatchedImages(train, train_idx, mean, std, augment=True, cutout=recipe.cutout),
                                b, shuffle=True, drop_last=drop_last, seed=seed, pin_memory=hardware.on_gpu)
     val_loader = make_loader(BatchedImages(train, val_idx, mean, std), max(b, 256), shuffle=False,

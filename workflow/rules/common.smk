@@ -44,6 +44,7 @@ if SEARCH_TARGET in EMULATED:
     raise ValueError(f"search.mobile.target: {SEARCH_TARGET!r} is emulated, and emulated latency means nothing; "
                      "budget the search on a real target")
 SEARCH_TABLE = f"results/latency/{SEARCH_TARGET}.json" if SEARCH_TARGET else None
+SEARCH_STRATEGY = config["search"]["mobile"]["strategy"] if SPACE == "mobile" else "darts"
 
 # Reference models trained with the same recipe (workflow/rules/controls.smk), by name.
 CONTROLS = control_names(config["controls"]["models"], config["controls"]["random_seeds"])
@@ -83,8 +84,11 @@ TRAIN_THREADS = max(1, workflow.cores // 2) if CONTROLS else workflow.cores
 # the training, pruning and fine-tuning of the searched net; the controls fill the other cores.
 CRITICAL_PATH = 10
 # then the controls' trainings, long jobs before the short exports and evaluations, which fill a
-# core later (in the default run on the Xeon ResNet-20's training waited 1 min 48 s behind them)
-LONG_JOBS = 5
+# core later (in the default run on the Xeon ResNet-20's training waited 1 min 48 s behind them).
+# Two of them side by side must weigh less than one job of the chain: Snakemake's default (ILP)
+# scheduler maximises the summed priority of the jobs it starts, and at 5 + 5 = 10 it started two
+# control trainings before the search, which then waited an hour (tests/test_workflow.py checks).
+LONG_JOBS = 4
 
 # search, training and fine-tuning ask for a GPU unless the config pins them to the CPU
 GPU = 0 if config["device"] == "cpu" else 1
@@ -133,8 +137,23 @@ def finetune_recipe():
 
 
 def search_settings():
-    """The searched space and its strategy's settings (the other space's are not read)."""
-    return {"space": SPACE, **config["search"][SPACE]}
+    """The searched space and its strategy's settings (the other space's and strategy's are not read)."""
+    settings = {"space": SPACE, **config["search"][SPACE]}
+    if SPACE == "mobile":
+        other = {"halving": "spos", "spos": "halving"}[settings["strategy"]]
+        settings.pop(other)
+    return settings
+
+
+def search_recipe():
+    """The training recipe of the halving search's one-epoch trainings: all but its epochs (no
+    other search reads it)."""
+    return {k: v for k, v in training_recipe().items() if k != "epochs"} if SEARCH_STRATEGY == "halving" else {}
+
+
+def search_split():
+    """The training and validation images the halving search trains and scores on."""
+    return train_split() if SEARCH_STRATEGY == "halving" else {}
 
 
 def search_inputs(wildcards):

@@ -5,6 +5,8 @@ rule search:
         genotype="results/search/genotype.json",
     params:
         search=search_settings(),
+        recipe=search_recipe(),
+        split=search_split(),
         seed=config["seed"],
         hardware=HARDWARE,
         workdir="results/search/work",

@@ -8,18 +8,28 @@ from edgenas.accel import resolve, use_cpu_threads  # noqa: E402
 from edgenas.data import ImageArrays  # noqa: E402
 from edgenas.latency import read_latency_table  # noqa: E402
 from edgenas.records import read_json  # noqa: E402
-from edgenas.search import search_darts, search_hardware_aware  # noqa: E402
+from edgenas.search import Halving, search_darts, search_halving, search_hardware_aware  # noqa: E402
+from edgenas.train import Recipe  # noqa: E402
+from edgenas.data import Split  # noqa: E402
 
 use_cpu_threads(snakemake.threads)
 settings = dict(snakemake.params.search)
 space = settings.pop("space")
 stats = read_json(snakemake.input.stats)
-common = dict(seed=snakemake.params.seed, workdir=snakemake.params.workdir, hardware=resolve(**snakemake.params.hardware))
+hardware = resolve(**snakemake.params.hardware)
 train = ImageArrays.load(snakemake.input.train)
 if space == "mobile":
-    settings.pop("target")
-    result = search_hardware_aware(train, stats["mean"], stats["std"], table=read_latency_table(snakemake.input.latency),
-                                   **settings, **common)
+    table = read_latency_table(snakemake.input.latency)
+    budget = {"latency_ms": settings["latency_ms"], "latency_quantile": settings["latency_quantile"]}
+    if settings["strategy"] == "halving":
+        result = search_halving(train, stats["mean"], stats["std"], table=table, **budget,
+                                halving=Halving(**settings["halving"]), recipe=Recipe(epochs=1, **snakemake.params.recipe),
+                                split=Split(**snakemake.params.split), workdir=snakemake.params.workdir,
+                                hardware=hardware)
+    else:
+        result = search_hardware_aware(train, stats["mean"], stats["std"], table=table, **budget, **settings["spos"],
+                                       seed=snakemake.params.seed, workdir=snakemake.params.workdir, hardware=hardware)
 else:
-    result = search_darts(train, stats["mean"], stats["std"], **settings, **common)
+    result = search_darts(train, stats["mean"], stats["std"], **settings, seed=snakemake.params.seed,
+                          workdir=snakemake.params.workdir, hardware=hardware)
 result.write(snakemake.output.genotype)
