@@ -103,6 +103,7 @@ def test_halving_search_races_candidates_that_fill_the_budget(table, arrays, tmp
     from edgenas import search
     from edgenas.data import Split
     from edgenas.figures import population
+    from edgenas.proxies import SCORES
     from edgenas.search import Halving, search_halving
     from edgenas.train import Recipe
 
@@ -128,6 +129,7 @@ def test_halving_search_races_candidates_that_fill_the_budget(table, arrays, tmp
     raced = [c for c in drawn if c["rounds"]]
     assert sorted(c["prerank"] for c in raced) == [1, 2, 3, 4]
     assert {c["scores"]["params"] for c in raced} == set(sorted((c["scores"]["params"] for c in drawn), reverse=True)[:4])
+    assert all(set(c["scores"]) == set(SCORES) for c in raced)  # the candidates carry every cheap score
     finalists = [c for c in raced if len(c["rounds"]) == 2]
     best = max(c["rounds"][-1]["accuracy"] for c in finalists)  # ties are likely on 80 images
     assert result.metrics["val_accuracy"] == best

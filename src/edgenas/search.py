@@ -449,8 +449,8 @@ def search_halving(train: ImageArrays, mean: list[float], std: list[float], *, t
 
     1. Draw ``halving.draws`` architectures with NNI's sampler among those the target's latency
        table puts in ``[fill * budget, budget]``: nets that use the budget, not merely fit under it.
-    2. Give each its cheap scores (``proxies.cheap_scores``) and keep the ``candidates`` best by
-       ``halving.prerank``.
+    2. Score each by ``halving.prerank`` (``proxies.cheap_scores``) and keep the ``candidates``
+       best; they get every other cheap score too, for the record.
     3. Successive halving (Jamieson & Talwalkar 2016; Li et al. 2018): every candidate is trained
        one epoch with the recipe on ``images`` training images and scored on the split's
        validation images; the best 1/eta go on to ``eta`` times the images, until one is left.
@@ -460,7 +460,7 @@ def search_halving(train: ImageArrays, mean: list[float], std: list[float], *, t
     from tqdm import tqdm
 
     from .latency import latency_budget, sample_archs
-    from .proxies import cheap_scores, ranking
+    from .proxies import cheap_scores, needed, ranking
 
     _check_table(table, train)
     start = time.time()
@@ -478,16 +478,20 @@ def search_halving(train: ImageArrays, mean: list[float], std: list[float], *, t
     probe = np.random.default_rng(seed).choice(train_idx, 64, replace=False)
     images, labels = BatchedImages(train, np.sort(probe), mean, std)[np.arange(64)]
     population: list[dict[str, Any]] = []
-    for arch in tqdm(pool, desc="cheap scores", mininterval=5):
+
+    def fresh(arch: dict[str, Any]) -> nn.Module:
         torch.manual_seed(seed)
-        net = build_mobile_net(arch, num_classes=len(train.classes))
+        return build_mobile_net(arch, num_classes=len(train.classes))
+
+    for arch in tqdm(pool, desc=f"{halving.prerank} of the drawn nets", mininterval=5):
         population.append({"arch": arch, "predicted_ms": table.predict(arch),
-                           "predicted_fp32_ms": table.predict(arch, "fp32"), "scores": cheap_scores(net, images, labels),
-                           "rounds": []})
-    prerank_seconds = time.time() - start
+                           "predicted_fp32_ms": table.predict(arch, "fp32"),
+                           "scores": cheap_scores(fresh(arch), images, labels, needed(halving.prerank)), "rounds": []})
     alive = [int(i) for i in ranking([c["scores"] for c in population], halving.prerank)[:halving.candidates]]
     for rank, i in enumerate(alive):
         population[i]["prerank"] = rank + 1
+        population[i]["scores"] = cheap_scores(fresh(population[i]["arch"]), images, labels)
+    prerank_seconds = time.time() - start
     sizes = fidelity_images(halving.images, halving.eta, len(alive), len(train_idx))
     log = TrialLog(Path(workdir) / "trials.jsonl",
                    dict(budget=budget, halving=asdict(halving), recipe=asdict(recipe), split=asdict(split),
