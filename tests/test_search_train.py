@@ -136,7 +136,7 @@ def test_auxiliary_head_trains(imagefolder, tmp_path):
     train = load_imagefolder(imagefolder, 32)["train"]  # the CIFAR auxiliary head wants 8x8 maps
     tr, va = split_indices(len(train.y), 0.1, 0, limit=64)
     net = build_net(ARCH, width=8, num_cells=3, num_classes=4, auxiliary=True, drop_path=0.1)
-    recipe = replace(RECIPE, epochs=1, auxiliary_weight=0.4, cutout=4)
+    recipe = replace(RECIPE, epochs=1, batch_size=4, auxiliary_weight=0.4, cutout=4)
     history = fit(net, train, tr, va, [0.5] * 3, [0.25] * 3, recipe, seed=0, workdir=tmp_path)
     assert np.isfinite(float(history[0]["train_loss"]))
 

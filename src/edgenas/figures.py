@@ -207,7 +207,7 @@ def funnel(result: SearchResult, path: str | Path) -> None:
     right.axvspan(s["fill"] * s["latency_ms"], s["latency_ms"], color="grey", alpha=0.1, label="drawn from")
     right.set(xlabel=f"predicted INT8 latency on {s['target']} (ms)", ylabel="accuracy in its last round (%)",
               title="Candidates against the latency budget")
-    right.legend(fontsize=7, loc="lower left")
+    right.legend(fontsize=7, loc="center left")
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)

@@ -328,7 +328,7 @@ SPACE_TEXT = {
 
 # What the paper and slides say of the strategy that searched: its paragraph (the latency model's
 # sentences, LATENCY_MODEL_TEXT, follow it), its slide's title and bullets, the caption of its figure
-# (population.png) and its sentence in the limitations.
+# (population.png) in the paper and its slide's title, and its sentence in the limitations.
 STRATEGY_TEXT = {
     "halving": {
         "en": {
@@ -349,6 +349,7 @@ STRATEGY_TEXT = {
                         "the best of the last round trained from scratch; search took {seconds} s"],
             "figure": ("The search's funnel: each round's candidates and their validation accuracy, and every candidate "
                        "against its predicted INT8 latency."),
+            "slide": "The search's funnel: rounds and latency",
             "limit": ("The search ranks candidates after one epoch on part of the training images, which need not rank "
                       "them as the full recipe does."),
         },
@@ -371,6 +372,7 @@ STRATEGY_TEXT = {
                         "ứng viên tốt nhất của vòng cuối được huấn luyện từ đầu; tìm kiếm mất {seconds} giây"],
             "figure": ("Phễu tìm kiếm: các ứng viên của mỗi vòng và độ chính xác kiểm định của chúng, và mọi ứng viên "
                        "theo độ trễ INT8 dự đoán."),
+            "slide": "Phễu tìm kiếm: các vòng và độ trễ",
             "limit": ("Tìm kiếm xếp hạng ứng viên sau một epoch trên một phần ảnh huấn luyện, thứ hạng này không nhất "
                       "thiết trùng với thứ hạng sau toàn bộ công thức huấn luyện."),
         },
@@ -391,6 +393,7 @@ STRATEGY_TEXT = {
                         "regularized evolution: {candidates} candidates scored with shared weights",
                         "best candidate trained from scratch; search took {seconds} s"],
             "figure": "Candidates scored by the evolution, against predicted INT8 latency.",
+            "slide": "Candidates of the evolution",
             "limit": "The supernet is trained briefly, so its ranking of candidates is noisy.",
         },
         "vi": {
@@ -409,6 +412,7 @@ STRATEGY_TEXT = {
                         "tiến hoá có điều chuẩn: {candidates} ứng viên chấm điểm bằng trọng số dùng chung",
                         "ứng viên tốt nhất được huấn luyện từ đầu; tìm kiếm mất {seconds} giây"],
             "figure": "Các ứng viên được thuật toán tiến hoá chấm điểm, theo độ trễ INT8 dự đoán.",
+            "slide": "Các ứng viên của thuật toán tiến hoá",
             "limit": "Siêu mạng được huấn luyện ngắn nên thứ hạng các ứng viên còn nhiễu.",
         },
     },
@@ -760,7 +764,7 @@ def slides(study: Study, lang: str) -> str:
         slide(t["slides_lat"], f'#text(size: 15pt)[{esc(latency_text(study, t, lang))}]\n' + image("latency_check", "70%"))
         slide(t["slides_arch"], image("architecture", "62%") + f"\n#text(size: 15pt)[{esc(t['fig_arch'])} "
               f"{esc(ms(study.result.search['predicted_ms'], lang))} / {esc(f['budget'])}]")
-        slide(words["figure"], image("population"))
+        slide(words["slide"], image("population"))
     else:
         slide(t["slides_space"], f'#text(size: 16pt)[{esc(space_text)}]')
         slide(t["slides_strategy"], f'#text(size: 16pt)[{esc(strategy_text)}]')

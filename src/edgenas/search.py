@@ -32,11 +32,11 @@ from .errors import ConfigError
 from .genotype import SearchResult
 from .latency import LatencyTable
 from .resume import checkpoint_to_resume, finished, fingerprint, sigterm_fails
-from .train import Recipe
 from .spaces import darts
 from .spaces.mobile import build_net as build_mobile_net
 from .spaces.mobile import settings as mobile_settings
 from .spaces.mobile import space as mobile_space
+from .train import Recipe
 
 warnings.filterwarnings("ignore", message=".*is found to be not a nn.Module.*")
 
