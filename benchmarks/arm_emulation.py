@@ -1,5 +1,5 @@
 """What the emulated ARM64 target costs, and what it changes: the same ONNX files on this
-machine and under QEMU (edgenas arm-python), side by side in one run.
+machine and under QEMU (edgenas emulated-python), side by side in one run.
 
     python benchmarks/arm_emulation.py [--images 64] [--cache resources/emulator]
 

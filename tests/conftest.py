@@ -104,17 +104,28 @@ def small_onnx(arrays, tmp_path_factory) -> Path:
     return tmp / "m.onnx"
 
 
-@pytest.fixture(scope="session")
-def arm_python() -> Path:
-    """The emulated ARM64 Python (edgenas arm-python, Cortex-A76), built once per machine into a
-    cache (EDGENAS_EMULATOR_CACHE, default ~/.cache/edgenas/emulator); skips, saying why, where
-    QEMU or the Debian and PyPI registries are missing (.ci/run installs qemu-user-static)."""
+def emulated_python(cpu: str) -> Path:
+    """An emulated Python (edgenas emulated-python), built once per machine into a cache
+    (EDGENAS_EMULATOR_CACHE, default ~/.cache/edgenas/emulator); skips, saying why, where QEMU or
+    (for Arm) the Debian and PyPI registries are missing (.ci/run installs qemu-user-static)."""
     import os
 
     from edgenas.emulator import EmulatorError, build
 
     cache = os.environ.get("EDGENAS_EMULATOR_CACHE", str(Path.home() / ".cache/edgenas/emulator"))
     try:
-        return build(cache, "cortex-a76")
+        return build(cache, cpu)
     except EmulatorError as err:
-        pytest.skip(f"no emulated ARM64 Python: {err}")
+        pytest.skip(f"no emulated {cpu} Python: {err}")
+
+
+@pytest.fixture(scope="session")
+def arm_python() -> Path:
+    """The emulated ARM64 Python on a Cortex-A76 (the Pi 5's core)."""
+    return emulated_python("cortex-a76")
+
+
+@pytest.fixture(scope="session")
+def haswell_python() -> Path:
+    """This machine's Python emulated as a Haswell: x86 with AVX2, without AVX-512 or VNNI."""
+    return emulated_python("haswell")

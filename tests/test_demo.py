@@ -78,6 +78,11 @@ def test_clear_errors(model, tmp_path, capsys):
     assert main(["--model", str(onnx_path), "--source", str(tmp_path / "bad.mp4"), "--headless"]) == 2
     assert "not a readable video" in capsys.readouterr().err
     assert not (tmp_path / "x.mp4").exists()
+    assert main(["--model", str(tmp_path / "nope.onnx"), "--source", "x", "--headless"]) == 2
+    assert "nope.onnx: no such file" in capsys.readouterr().err
+    (tmp_path / "cut.onnx").write_bytes(onnx_path.read_bytes()[:300])  # a download cut short
+    assert main(["--model", str(tmp_path / "cut.onnx"), "--source", "x", "--headless"]) == 2
+    assert "cut.onnx: not a readable ONNX model" in capsys.readouterr().err
 
 
 def test_input_shape_mismatch_is_refused(model, tmp_path):

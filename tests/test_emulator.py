@@ -1,12 +1,14 @@
-"""The emulated ARM64 target: QEMU runs Debian's arm64 Python with this machine's onnxruntime,
-reached over SSH like a Pi; the edge bundle's demo runs on it too."""
+"""The emulated targets: QEMU runs Debian's arm64 Python with this machine's onnxruntime, reached
+over SSH like a Pi (the edge bundle's demo runs on it too), or this machine's Python as an x86
+without VNNI (Haswell), whose INT8 kernels saturate."""
 import json
 import shutil
 import subprocess
 
+import numpy as np
 import pytest
 
-from edgenas import emulator
+from edgenas import emulator, ondevice
 from edgenas.bench import bench_device
 from edgenas.bundle import write_edge_bundle
 from edgenas.errors import ConfigError
@@ -23,7 +25,7 @@ def test_the_emulated_python_is_aarch64_and_built_once(arm_python):
 
 
 def test_what_is_missing_is_named(monkeypatch, tmp_path):
-    with pytest.raises(ConfigError, match="'cortex-x9' is not one of"):
+    with pytest.raises(ConfigError, match="'cortex-x9' is not one of .*haswell"):
         emulator.build(tmp_path, "cortex-x9")
     real_which = shutil.which
     monkeypatch.setattr(shutil, "which", lambda name: None if name.startswith("qemu") else real_which(name))
@@ -65,3 +67,57 @@ def test_the_demo_runs_under_the_emulated_python(arm_python, small_onnx, arrays,
     assert proc.returncode == 0, proc.stderr[-2000:]
     summary = json.loads((tmp_path / "summary.json").read_text())
     assert summary["frames"] == 4 and (tmp_path / "demo.mp4").stat().st_size > 0
+
+
+def test_the_emulated_haswell_has_avx2_without_vnni(haswell_python):
+    info = emulator.check(haswell_python, "x86_64")
+    assert info["executable"] == str(haswell_python)  # subprocesses are emulated too
+    code = f"import runpy; print(runpy.run_path({ondevice.__file__!r})['isa']())"
+    proc = subprocess.run([str(haswell_python), "-c", code], capture_output=True, text=True, timeout=300)
+    assert proc.stdout.strip() == "x86-avx2", proc.stderr[-2000:]
+
+
+def saturating_net(path):
+    """A 1x1 convolution over 32 channels of 8x8 maps with large positive weights: with u8 inputs
+    near 255 and 8-bit weights near 127, a pair of products (2 x 255 x 127) exceeds a 16-bit lane."""
+    import torch
+
+    from edgenas.export import export_onnx
+
+    conv = torch.nn.Conv2d(32, 16, 1)
+    with torch.no_grad():
+        conv.weight.copy_(torch.rand(16, 32, 1, 1, generator=torch.Generator().manual_seed(0)) * 0.5 + 0.5)
+        conv.bias.zero_()
+    export_onnx(torch.nn.Sequential(conv, torch.nn.Flatten(1)).eval(), path, np.zeros((1, 32, 8, 8), np.float32))
+
+
+def outputs(python, model, inputs, tmp_path):
+    np.save(tmp_path / "x.npy", inputs)
+    code = (f"import numpy as np, onnxruntime as ort; s = ort.InferenceSession({str(model)!r}, "
+            "providers=['CPUExecutionProvider']); "
+            f"np.save({str(tmp_path / 'y.npy')!r}, s.run(None, {{s.get_inputs()[0].name: np.load({str(tmp_path / 'x.npy')!r})}})[0])")
+    subprocess.run([str(python), "-c", code], check=True, timeout=300)
+    return np.load(tmp_path / "y.npy")
+
+
+@pytest.mark.parametrize("reduce_range", [False, True])
+def test_seven_bit_weights_are_exact_on_x86_without_vnni(haswell_python, tmp_path, reduce_range):
+    """The workflow's INT8 settings (u8 activations, s8 weights, per channel) on a net that fills
+    the 8-bit ranges: with 7-bit weights Haswell's AVX2 kernels compute what this machine computes;
+    with 8-bit weights (reduce_range off) they saturate, where this machine has VNNI to tell."""
+    import sys
+
+    from edgenas.quantize import quantize_int8
+
+    saturating_net(tmp_path / "fp32.onnx")
+    rng = np.random.default_rng(0)
+    calibration = rng.uniform(0.0, 4.0, (64, 32, 8, 8)).astype(np.float32)
+    quantize_int8(tmp_path / "fp32.onnx", tmp_path / "int8.onnx", calibration, format="qdq", per_channel=True,
+                  activation_type="uint8", weight_type="int8", calibration_method="minmax", reduce_range=reduce_range)
+    inputs = rng.uniform(3.0, 4.0, (16, 32, 8, 8)).astype(np.float32)  # near the top of the calibrated range
+    here = outputs(sys.executable, tmp_path / "int8.onnx", inputs, tmp_path)
+    avx2 = outputs(haswell_python, tmp_path / "int8.onnx", inputs, tmp_path)
+    if reduce_range:
+        np.testing.assert_array_equal(avx2, here)
+    elif ondevice.isa() != "x86-avx2":  # on an AVX2-only machine both sides saturate alike
+        assert (avx2 != here).mean() > 0.5 and avx2.mean() < here.mean()  # saturated sums come out smaller

@@ -59,7 +59,9 @@ def test_device_program_runs_standalone(tmp_path):
     result = json.loads(out.read_text())
     one, tta = result["rows"]
     assert one["accuracy"] >= 0.9 and not one["flip_tta"]  # the same predictions as PyTorch
-    assert result["system"]["onnxruntime"]
+    assert one["accuracy"] == (np.array(one["top1"]) == y).mean()  # each image's class, for host agreement
+    assert result["system"]["onnxruntime"] and result["system"]["isa"] == ondevice.isa()
+    assert ondevice.isa().startswith(("x86-", "arm64-"))
     # flip TTA: the logits of each image and of its left-right mirror, averaged
     with torch.no_grad():
         inputs = torch.from_numpy(ondevice.normalize(x, [0.5] * 3, [0.25] * 3))
@@ -113,3 +115,16 @@ def test_peak_models_compute_a_matrix_product(tmp_path):
         np.testing.assert_allclose(y, x.astype(np.float64) @ b.astype(np.float64), rtol=1e-4, atol=0.05)
         assert session.get_modelmeta().custom_metadata_map["edgenas.macs"] == str(64 ** 3)
     assert ondevice.peak_gmacs(int8, 1, runs=3) > 0
+
+
+def test_a_damaged_onnx_file_is_named_with_the_command_that_rebuilds_it(tmp_path, arrays):
+    import pytest
+
+    from edgenas.evaluate import evaluate_file
+    from edgenas.records import DamagedFile
+
+    net = build_net(ARCH, width=8, num_cells=3, num_classes=4).eval()
+    export_onnx(net, tmp_path / "int8.onnx", np.zeros((1, 3, 16, 16), np.float32))
+    (tmp_path / "int8.onnx").write_bytes((tmp_path / "int8.onnx").read_bytes()[:300])
+    with pytest.raises(DamagedFile, match=r"int8\.onnx is damaged .*snakemake .*int8\.onnx --forcerun"):
+        evaluate_file(tmp_path / "int8.onnx", arrays["test"], [0.5] * 3, [0.25] * 3)

@@ -173,12 +173,38 @@ def flip_tta(bench: pd.DataFrame) -> pd.DataFrame:
 
 def kernel_accuracy(bench: pd.DataFrame) -> pd.DataFrame:
     """A device's accuracy beside this machine's, per deployed file, on the same images: what the
-    device's kernels change (ARM's INT8 kernels fuse and round differently from x86's)."""
+    device's kernels change (ARM's INT8 kernels fuse and round differently from x86's; x86 without
+    VNNI saturates), and the share of images both predict alike."""
     rows = bench[bench["format"].str.startswith("onnx")].drop_duplicates(["model", "stage", "format"])
     return pd.DataFrame({"model": rows.model, "stage": rows.stage, "format": rows["format"],
                          "images": rows.test_images, "accuracy here": rows.host_accuracy,
                          f"accuracy on {rows.target.iloc[0]}": rows.accuracy,
-                         "difference (points)": 100 * (rows.accuracy - rows.host_accuracy)}).reset_index(drop=True)
+                         "difference (points)": 100 * (rows.accuracy - rows.host_accuracy),
+                         "same top-1": rows.host_agreement}).reset_index(drop=True)
+
+
+INT8_PAIRS = [("baseline", "baseline_int8"), ("finetuned", "int8")]  # (FP32 stage, the INT8 file made from it)
+
+
+def int8_losses(bench: pd.DataFrame) -> pd.DataFrame:
+    """Each INT8 file against the FP32 file it was quantized from, on one target, at its lowest
+    thread count: the change in accuracy and whether the INT8 file is below by more than twice
+    the standard error of the FP32 accuracy. Beyond that the loss is rarely quantization's own: the
+    same file is exact on other kernels (x86 without VNNI saturates u8 x s8 pairs with 8-bit
+    weights; ``isa`` names the target's)."""
+    rows = bench[bench["format"].str.startswith("onnx") & (bench.threads == bench.threads.min())]
+    out = []
+    for model, group in rows.groupby("model", sort=False):
+        by = group.set_index("stage")
+        for fp32, int8 in INT8_PAIRS:
+            if fp32 in by.index and int8 in by.index:
+                a, b = by.loc[fp32], by.loc[int8]
+                se = standard_error(a.accuracy, a.test_images)
+                out.append({"model": model, "FP32 stage": fp32, "INT8 stage": int8, "FP32": a.accuracy, "INT8": b.accuracy,
+                            "change (points)": 100 * (b.accuracy - a.accuracy), "2 std errors (points)": 200 * se,
+                            "images": int(b.test_images), "isa": b.get("isa", ""),
+                            "beyond noise": bool(a.accuracy - b.accuracy > 2 * se)})
+    return pd.DataFrame(out)
 
 
 def run_times(paths: list[str]) -> pd.DataFrame:

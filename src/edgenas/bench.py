@@ -13,7 +13,7 @@ from .data import ImageArrays
 
 COLUMNS = ["target", "model", "stage", "format", "accuracy", "test_images", "latency_ms_mean", "latency_ms_p50", "latency_ms_p90",
            "latency_ms_p99", "throughput_ips", "size_mb", "params", "macs", "gmacs_per_s", "peak_gmacs_per_s",
-           "peak_fraction", "threads", "cpu", "os", "onnxruntime", "emulated", "host_accuracy"]
+           "peak_fraction", "threads", "cpu", "isa", "os", "onnxruntime", "emulated", "host_accuracy", "host_agreement"]
 TIMING_KEYS = ["latency_ms_mean", "latency_ms_p50", "latency_ms_p90", "latency_ms_p99", "throughput_ips"]
 PEAK_SIZE = 512  # square matrix side: large enough for MLAS's GEMM kernels to reach their rate
 FLIP_TTA = "_flip_tta"  # stage suffix of a row measured with flip test-time augmentation
@@ -64,15 +64,17 @@ def model_entries(models: list[dict]) -> list[dict]:
 
 
 def _row(target: str, entry: dict, fmt: str, path: str, accuracy: float, images: int, timing: dict, threads: int,
-         system: dict, peak: dict, emulated: bool = False, host_accuracy: float | None = None) -> dict:
+         system: dict, peak: dict, emulated: bool = False, host_accuracy: float | None = None,
+         host_agreement: float = 1.0) -> dict:
     rate = entry["macs"] / (timing["latency_ms_p50"] / 1000.0) / 1e9
     top = peak.get(str(threads), {}).get("int8" if fmt == "onnx-int8" else "fp32")
     return {"target": target, "model": entry["model"], "stage": entry["stage"], "format": fmt, "accuracy": accuracy,
             "test_images": images, **{k: timing[k] for k in TIMING_KEYS},
             "size_mb": os.path.getsize(path) / 1e6, "params": entry["params"], "macs": entry["macs"],
             "gmacs_per_s": rate, "peak_gmacs_per_s": top, "peak_fraction": rate / top if top else None,
-            "threads": threads, "cpu": system["cpu"], "os": system["os"], "onnxruntime": system["onnxruntime"],
-            "emulated": emulated, "host_accuracy": accuracy if host_accuracy is None else host_accuracy}
+            "threads": threads, "cpu": system["cpu"], "isa": system["isa"], "os": system["os"],
+            "onnxruntime": system["onnxruntime"], "emulated": emulated,
+            "host_accuracy": accuracy if host_accuracy is None else host_accuracy, "host_agreement": host_agreement}
 
 
 def onnx_format(path: str) -> str:
@@ -150,7 +152,8 @@ def bench_device(target: str, entries: list[dict], test: ImageArrays, stats: dic
     measures accuracy itself, on its own kernels, on ``device_images`` of the test subset. An
     ``emulated`` device (``emulator``) measures no peak MAC rate, and its rows say it is emulated:
     its accuracy is its kernels', its latency is QEMU's. Each row's ``host_accuracy`` is the same
-    file's on the same images on this machine: the difference is the device's kernels'. An entry
+    file's on the same images on this machine, and ``host_agreement`` the share of those images
+    both predict alike: a difference is the two CPUs' kernels' (``isa`` names the device's). An entry
     with ``flip_tta`` is measured again on the device with flip TTA, as a row of its own."""
     import json
     import tempfile
@@ -161,7 +164,7 @@ def bench_device(target: str, entries: list[dict], test: ImageArrays, stats: dic
     sample = take(test, device_images, seed)
     inputs = ondevice.normalize(sample.x, stats["mean"], stats["std"])
     runs_of = [(e, False) for e in entries] + [(e, True) for e in entries if e["flip_tta"]]
-    host = {(Path(e["onnx"]).name, tta): ondevice.accuracy(e["onnx"], inputs, sample.y, tta) for e, tta in runs_of}
+    host = {(Path(e["onnx"]).name, tta): ondevice.top1(e["onnx"], inputs, tta) for e, tta in runs_of}
     with tempfile.TemporaryDirectory() as tmp:
         write_sample(Path(tmp) / "sample.npz", sample.x, sample.y, stats["mean"], stats["std"])
         result = run_on_device(Target(name=target, **device), [e["onnx"] for e in entries],
@@ -174,8 +177,10 @@ def bench_device(target: str, entries: list[dict], test: ImageArrays, stats: dic
     for r in result["rows"]:
         tta = bool(r.get("flip_tta"))
         entry = with_flip_tta(by_file[r["model"]]) if tta else by_file[r["model"]]
+        here = host[r["model"], tta]
         rows.append(_row(target, entry, onnx_format(r["model"]), entry["onnx"], r["accuracy"], len(sample.y), r,
-                         r["threads"], result["system"], result.get("peak", {}), emulated, host[r["model"], tta]))
+                         r["threads"], result["system"], result.get("peak", {}), emulated,
+                         float((here == sample.y).mean()), float((here == np.asarray(r["top1"])).mean())))
     return rows
 
 

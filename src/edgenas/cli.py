@@ -1,11 +1,12 @@
-"""The ``edgenas`` command: ``edgenas demo ...`` and ``edgenas arm-python ...`` (the workflow
+"""The ``edgenas`` command: ``edgenas demo ...`` and ``edgenas emulated-python ...`` (the workflow
 itself runs through snakemake)."""
 from __future__ import annotations
 
 import sys
 
 COMMANDS = {"demo": "real-time classification demo of an .onnx model (edgenas demo --help)",
-            "arm-python": "build an emulated ARM64 Python with ONNX Runtime (edgenas arm-python --help)"}
+            "emulated-python": "build an emulated Python with ONNX Runtime: an Arm core or an x86 without VNNI "
+                               "(edgenas emulated-python --help)"}
 
 
 def main(argv=None) -> int:
@@ -14,7 +15,7 @@ def main(argv=None) -> int:
         print("usage: edgenas COMMAND [ARGS]\n\ncommands:\n" + "\n".join(f"  {k}  {v}" for k, v in COMMANDS.items()),
               file=sys.stderr)
         return 2
-    if argv[0] == "arm-python":
+    if argv[0] == "emulated-python":
         from . import emulator
 
         return emulator.main(argv[1:])

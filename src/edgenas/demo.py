@@ -109,7 +109,13 @@ class Classifier:
     """An ONNX model with the preprocessing and class names stored in it by the export stage."""
 
     def __init__(self, model: str, threads: int = 0):
-        self.session = ondevice.open_session(model, threads)
+        if not Path(model).is_file():
+            raise DemoError(f"{model}: no such file (the model is an .onnx exported by edgenas, such as "
+                            "results/models/int8.onnx)")
+        try:
+            self.session = ondevice.open_session(model, threads)
+        except Exception as err:  # noqa: BLE001 (ONNX Runtime's load errors share no Python base class)
+            raise DemoError(f"{model}: not a readable ONNX model ({str(err).splitlines()[0]})") from err
         meta = ondevice.model_metadata(self.session)
         missing = [k for k in ("classes", "mean", "std", "image_size") if k not in meta]
         if missing:

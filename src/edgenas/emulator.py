@@ -1,6 +1,6 @@
-"""An emulated ARM64 Python with ONNX Runtime: the Pi's INT8 kernels without a Pi.
+"""An emulated Python with ONNX Runtime: a target's INT8 kernels without the target.
 
-QEMU user-mode emulation runs Debian's arm64 CPython with the aarch64 wheels of this
+Two kinds. **Arm** (``cortex-a76``, the Pi 5's core, and other Cortex cores): QEMU user-mode emulation runs Debian's arm64 CPython with the aarch64 wheels of this
 workstation's onnxruntime and numpy (and OpenCV, for the demo). Nothing ARM runs while it is
 assembled: Debian's packages are resolved by a private apt configuration (the host's dpkg is
 untouched) and unpacked with ``dpkg-deb -x``; the wheels are unzipped. Two things make ONNX
@@ -8,10 +8,15 @@ Runtime start under QEMU: a fake aarch64 ``/proc/cpuinfo`` whose CPU part is the
 core (QEMU passes the host's x86 one through, and ONNX Runtime's CPU detection then finds no
 ARM core and crashes; QEMU's ``-L`` prefix serves any absolute path that exists under the
 root), and ``sys.executable`` pointed at the wrapper, so a subprocess of the emulated Python
-is emulated too. Emulation is 100-600x slower than native: its latencies mean nothing, its
-outputs are ARM's.
+is emulated too. **x86 without VNNI** (``haswell``: AVX2, no AVX-512, no VNNI, like laptops of
+Intel before Ice Lake and AMD before Zen 4): this machine's own Python, in a virtual environment
+that sees its packages, run by QEMU as a Haswell CPU, so ONNX Runtime dispatches to its AVX2
+kernels (which add u8 x s8 pairs into saturating 16-bit lanes) whatever this machine has.
+Emulation is 10-600x slower than native: its latencies mean nothing, its outputs are the
+emulated CPU's kernels'.
 
-    edgenas arm-python --cpu cortex-a76 --cache resources/emulator   # prints the wrapper's path
+    edgenas emulated-python --cpu cortex-a76 --cache resources/emulator   # prints the wrapper's path
+    edgenas emulated-python --cpu haswell
 """
 from __future__ import annotations
 
@@ -31,6 +36,9 @@ from .errors import ConfigError, UserFacingError
 # Arm's CPU part numbers (the MIDR field /proc/cpuinfo shows), for the cores QEMU 7.2 emulates.
 CPU_PARTS = {"cortex-a53": "0xd03", "cortex-a55": "0xd05", "cortex-a57": "0xd07", "cortex-a72": "0xd08",
              "cortex-a76": "0xd0b", "neoverse-n1": "0xd0c"}
+# x86 CPUs, as QEMU's -cpu models without the features its TCG cannot run (it warns of each)
+X86_CPUS = {"haswell": "Haswell-noTSX,-pcid,-x2apic,-tsc-deadline,-invpcid"}
+CPUS = [*CPU_PARTS, *X86_CPUS]
 DEFAULT_CPU = "cortex-a76"  # the Raspberry Pi 5's core
 CORES = 4                   # as many as a Pi 5 shows
 DEBIAN_SUITE = "bookworm"   # its CPython 3.11 matches the wheels' cp311 tag
@@ -46,12 +54,12 @@ class EmulatorError(UserFacingError, RuntimeError):
     """The emulated Python could not be built or started; the message says what is missing."""
 
 
-def qemu() -> str:
-    for name in ("qemu-aarch64-static", "qemu-aarch64"):
+def qemu(arch: str = "aarch64") -> str:
+    for name in (f"qemu-{arch}-static", f"qemu-{arch}"):
         path = shutil.which(name)
         if path:
             return path
-    raise EmulatorError("qemu-aarch64-static not found: install QEMU's user-mode emulator "
+    raise EmulatorError(f"qemu-{arch}-static not found: install QEMU's user-mode emulator "
                         "(Debian/Ubuntu: sudo apt-get install qemu-user-static)")
 
 
@@ -140,8 +148,8 @@ def write_wrapper(folder: Path, root: Path, cpu: str) -> Path:
     the root's fake ``/proc/cpuinfo`` for ``cpu`` and the ``.pth`` that makes ``sys.executable``
     the wrapper."""
     wrapper = folder / "python"
-    wrapper.write_text("#!/bin/sh\n# The emulated ARM64 Python of edgenas (edgenas arm-python); argv as python's.\n"
-                       f"exec env -u PYTHONPATH -u PYTHONHOME PYTHONNOUSERSITE=1 QEMU_CPU={cpu} "
+    wrapper.write_text("#!/bin/sh\n# The emulated ARM64 Python of edgenas (edgenas emulated-python); argv as python's.\n"
+                       f"exec env -u PYTHONPATH -u PYTHONHOME PYTHONNOUSERSITE=1 QEMU_CPU={cpu} EDGENAS_EMULATED={cpu} "
                        f"'{qemu()}' -L '{root}' '{root / PYTHON}' \"$@\"\n")
     wrapper.chmod(0o755)
     (root / SITE / "edgenas_emulated.pth").write_text(
@@ -151,8 +159,24 @@ def write_wrapper(folder: Path, root: Path, cpu: str) -> Path:
     return wrapper
 
 
-def check(wrapper: Path) -> dict:
-    """Start the emulated Python once: it must report aarch64 and import onnxruntime and numpy."""
+def x86_venv(folder: Path, cpu: str) -> Path:
+    """``folder/python``: this machine's Python, in a virtual environment that sees its packages,
+    run by QEMU as ``cpu``; the venv's ``.pth`` makes ``sys.executable`` the wrapper."""
+    venv = folder / "venv"
+    _run([sys._base_executable, "-m", "venv", "--system-site-packages", "--without-pip", str(venv)],
+         "creating the virtual environment")
+    site = next(venv.glob("lib/python*/site-packages"))
+    wrapper = folder / "python"
+    wrapper.write_text(f"#!/bin/sh\n# This machine's Python as an emulated {cpu} (edgenas emulated-python); argv as "
+                       f"python's.\nexec env EDGENAS_EMULATED={cpu} QEMU_CPU={X86_CPUS[cpu]} '{qemu('x86_64')}' "
+                       f"'{venv / 'bin/python'}' \"$@\"\n")
+    wrapper.chmod(0o755)
+    (site / "edgenas_emulated.pth").write_text(f"import sys; sys.executable = sys._base_executable = {str(wrapper)!r}\n")
+    return wrapper
+
+
+def check(wrapper: Path, machine: str = "aarch64") -> dict:
+    """Start the emulated Python once: it must report ``machine`` and import onnxruntime and numpy."""
     code = ("import json, platform, sys, numpy, onnxruntime; print(json.dumps({'machine': platform.machine(), "
             "'python': platform.python_version(), 'onnxruntime': onnxruntime.__version__, "
             "'numpy': numpy.__version__, 'executable': sys.executable}))")
@@ -161,8 +185,8 @@ def check(wrapper: Path) -> dict:
         raise EmulatorError(f"{wrapper}: the emulated Python does not start (rc {proc.returncode}): "
                             f"{proc.stderr.strip()[-800:]}")
     info = json.loads(proc.stdout.strip().splitlines()[-1])
-    if info["machine"] != "aarch64":
-        raise EmulatorError(f"{wrapper}: reports {info['machine']!r}, not aarch64")
+    if info["machine"] != machine:
+        raise EmulatorError(f"{wrapper}: reports {info['machine']!r}, not {machine}")
     return info
 
 
@@ -171,12 +195,14 @@ def build(cache: str | Path, cpu: str = DEFAULT_CPU, *, opencv: bool = True, mir
     the same core, versions and mirror returns the same wrapper at once. The root is built in
     place (the wrapper names its path) and ``manifest.json`` is written last: a failed build is
     removed, and one killed midway has no manifest, so the next call starts it afresh."""
-    if cpu not in CPU_PARTS:
-        raise ConfigError(f"emulated cpu {cpu!r} is not one of {', '.join(CPU_PARTS)}")
-    qemu()
+    if cpu not in CPUS:
+        raise ConfigError(f"emulated cpu {cpu!r} is not one of {', '.join(CPUS)}")
+    x86 = cpu in X86_CPUS
+    qemu("x86_64" if x86 else "aarch64")
     versions = wheel_versions(opencv)
     folder = Path(cache).resolve() / cpu
-    manifest = {"cpu": cpu, "suite": DEBIAN_SUITE, "mirror": mirror, "packages": DEBIAN_PACKAGES, "wheels": versions}
+    manifest = ({"cpu": cpu, "qemu_cpu": X86_CPUS[cpu], "python": sys._base_executable, "packages": versions} if x86
+                else {"cpu": cpu, "suite": DEBIAN_SUITE, "mirror": mirror, "packages": DEBIAN_PACKAGES, "wheels": versions})
     done = folder / "manifest.json"
     if done.is_file() and json.loads(done.read_text()).get("build") == manifest and (folder / "python").is_file():
         return folder / "python"
@@ -187,11 +213,14 @@ def build(cache: str | Path, cpu: str = DEFAULT_CPU, *, opencv: bool = True, mir
         if folder.exists():
             shutil.rmtree(folder)
         folder.mkdir()
-        root = folder / "root"
-        debian_root(root, staging, mirror)
-        add_wheels(root, staging, versions)
-        wrapper = write_wrapper(folder, root, cpu)
-        info = check(wrapper)
+        if x86:
+            wrapper = x86_venv(folder, cpu)
+        else:
+            root = folder / "root"
+            debian_root(root, staging, mirror)
+            add_wheels(root, staging, versions)
+            wrapper = write_wrapper(folder, root, cpu)
+        info = check(wrapper, "x86_64" if x86 else "aarch64")
         done.write_text(json.dumps({"build": manifest, "check": info}, indent=2))
         return wrapper
     except BaseException:
@@ -202,15 +231,15 @@ def build(cache: str | Path, cpu: str = DEFAULT_CPU, *, opencv: bool = True, mir
 
 
 def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(prog="edgenas arm-python", description=__doc__.splitlines()[0])
-    ap.add_argument("--cpu", default=DEFAULT_CPU, choices=sorted(CPU_PARTS), help="the emulated core (default: the Pi 5's)")
+    ap = argparse.ArgumentParser(prog="edgenas emulated-python", description=__doc__.splitlines()[0])
+    ap.add_argument("--cpu", default=DEFAULT_CPU, choices=CPUS, help="the emulated CPU (default: the Pi 5's core)")
     ap.add_argument("--cache", default=os.path.join("resources", "emulator"), help="folder the build goes under")
-    ap.add_argument("--mirror", default=DEBIAN_MIRROR, help="Debian mirror the arm64 packages come from")
+    ap.add_argument("--mirror", default=DEBIAN_MIRROR, help="Debian mirror the arm64 packages come from (Arm only)")
     ap.add_argument("--no-opencv", dest="opencv", action="store_false", help="leave out OpenCV (needed by the demo only)")
     args = ap.parse_args(argv)
     try:
         print(build(args.cache, args.cpu, opencv=args.opencv, mirror=args.mirror))
     except UserFacingError as err:
-        print(f"edgenas arm-python: {err}", file=sys.stderr)
+        print(f"edgenas emulated-python: {err}", file=sys.stderr)
         return 1
     return 0

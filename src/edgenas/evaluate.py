@@ -25,6 +25,18 @@ def predict_torch(net: nn.Module, images: np.ndarray, mean, std, batch_size: int
     return logits
 
 
+def load_onnx(model: str | Path, threads: int = 0):
+    """An ONNX Runtime session, or a ``DamagedFile`` naming the file and the command that rebuilds
+    it (ONNX Runtime's load errors, INVALID_PROTOBUF and the like, share no Python base class)."""
+    from .records import DamagedFile, rebuild_hint
+
+    try:
+        return ondevice.open_session(str(model), threads)
+    except Exception as err:  # noqa: BLE001
+        raise DamagedFile(f"{model} is damaged (ONNX Runtime cannot load it: {str(err).splitlines()[0]}); "
+                          f"{rebuild_hint(model)}") from err
+
+
 def evaluate_file(model: str | Path, test: ImageArrays, mean, std, threads: int = 0) -> dict:
     """Top-1 accuracy and per-class accuracy on the test split; MACs and parameters of a checkpoint
     (counted on the same loaded net, as deployed: without the training-only auxiliary head).
@@ -37,7 +49,7 @@ def evaluate_file(model: str | Path, test: ImageArrays, mean, std, threads: int 
         logits = predict_torch(net, test.x, mean, std)
         complexity["macs"], complexity["params"] = count_macs_params(drop_auxiliary_head(net), meta["image_size"])
     else:
-        logits = ondevice.predict(ondevice.open_session(str(model), threads), ondevice.normalize(test.x, mean, std))
+        logits = ondevice.predict(load_onnx(model, threads), ondevice.normalize(test.x, mean, std))
     correct = logits.argmax(1) == test.y
     per_class = {c: float(correct[test.y == i].mean()) for i, c in enumerate(test.classes) if (test.y == i).any()}
     return {"model": Path(model).name, "accuracy": float(correct.mean()), "images": int(len(test.y)),

@@ -106,8 +106,40 @@ def cpu_name() -> str:
     return platform.processor() or platform.machine()
 
 
+def cpu_flags() -> set[str]:
+    """The x86 'flags' of /proc/cpuinfo (empty elsewhere)."""
+    try:
+        with open("/proc/cpuinfo") as f:
+            return next((set(line.split(":", 1)[1].split()) for line in f if line.startswith("flags")), set())
+    except OSError:
+        return set()
+
+
+def isa() -> str:
+    """The instruction set ONNX Runtime's integer kernels dispatch on, as the CPU reports it to
+    the running process (CPUID on x86, hardware capabilities on Arm; so under QEMU, the emulated
+    CPU's): INT8 speed and even accuracy depend on it (x86 without VNNI adds u8 x s8 pairs into
+    saturating 16-bit lanes). Read from numpy's runtime CPU dispatch; AVX-VNNI, which numpy does
+    not name, from /proc/cpuinfo, except under emulation (``EDGENAS_EMULATED``), where that file is
+    the host's."""
+    try:
+        from numpy._core._multiarray_umath import __cpu_features__ as features
+    except ImportError:  # numpy < 2
+        from numpy.core._multiarray_umath import __cpu_features__ as features
+    has = {k for k, v in features.items() if v}
+    if "AVX2" in has and not os.environ.get("EDGENAS_EMULATED") and "avx_vnni" in cpu_flags():
+        has.add("AVXVNNI")  # numpy has no flag for AVX-VNNI without AVX-512 (Alder Lake and later)
+    if "ASIMD" in has or platform.machine() in ("aarch64", "arm64"):
+        return "arm64-dotprod" if "ASIMDDP" in has else "arm64-neon"
+    for flag, name in (("AVX512VNNI", "x86-avx512-vnni"), ("AVXVNNI", "x86-avx-vnni"), ("AVX512F", "x86-avx512"),
+                       ("AVX2", "x86-avx2"), ("SSE41", "x86-sse4")):
+        if flag in has:
+            return name
+    return platform.machine()
+
+
 def system_info() -> dict[str, str]:
-    return {"cpu": cpu_name(), "cores": str(os.cpu_count()), "machine": platform.machine(),
+    return {"cpu": cpu_name(), "isa": isa(), "cores": str(os.cpu_count()), "machine": platform.machine(),
             "os": platform.platform(), "python": platform.python_version(), "onnxruntime": ort.__version__}
 
 
@@ -142,9 +174,14 @@ def peaks(fp32_model: str, int8_model: str, threads: list[int]) -> dict[str, dic
             for t in threads}
 
 
+def top1(model: str, inputs: np.ndarray, flip_tta: bool = False) -> np.ndarray:
+    """Top-1 class of each normalised input under an ONNX file (every core), optionally with flip TTA."""
+    return predict(open_session(model), inputs, flip_tta=flip_tta).argmax(1)
+
+
 def accuracy(model: str, inputs: np.ndarray, labels: np.ndarray, flip_tta: bool = False) -> float:
     """Top-1 accuracy of an ONNX file on normalised inputs (every core), optionally with flip TTA."""
-    return float((predict(open_session(model), inputs, flip_tta=flip_tta).argmax(1) == labels).mean())
+    return float((top1(model, inputs, flip_tta) == labels).mean())
 
 
 def quietest_timings(runs_of: list[tuple[str, bool]], image: np.ndarray | None, threads: list[int], warmup: int,
@@ -183,13 +220,14 @@ def main(argv=None) -> None:
         with np.load(args.data) as z:
             x, y, mean, std = z["x"], z["y"], z["mean"], z["std"]
         inputs = normalize(x, mean, std)
-        top1 = {run: accuracy(run[0], inputs, y, run[1]) for run in runs_of}
+        classes = {run: top1(run[0], inputs, run[1]) for run in runs_of}
     elif args.flip_tta:
         ap.error("--flip-tta needs --data")
     timed = quietest_timings(runs_of, inputs[0] if args.data else None, args.threads, args.warmup, args.runs,
                              args.rounds)
     rows = [{"model": os.path.basename(m), "threads": t or os.cpu_count(),
-             **({"accuracy": top1[m, tta], "flip_tta": tta} if args.data else {}), **timed[m, tta, t]}
+             **({"accuracy": float((classes[m, tta] == y).mean()), "top1": classes[m, tta].tolist(), "flip_tta": tta}
+                if args.data else {}), **timed[m, tta, t]}
             for m, tta in runs_of for t in args.threads]
     with open(args.out + ".tmp", "w") as f:
         json.dump({"system": system_info(), "rows": rows,

@@ -17,7 +17,6 @@ from typing import Any
 import pandas as pd
 
 from . import analysis
-from .ondevice import cpu_name
 from .study import Study
 
 LANGUAGES = ("en", "vi")
@@ -121,6 +120,12 @@ TEXT: dict[str, dict[str, str]] = {
             "From the FP32 baseline to the final INT8 model the searched net became {speed} and {smaller} at "
             "{points} points of accuracy ({threads} thread). INT8 alone (the unpruned net quantized) gives "
             "{alone_speed} and {alone_smaller}; pruning and fine-tuning add the rest."),
+        "int8_kernels": (
+            "Some INT8 files fell below the FP32 file they were quantized from by more than twice the standard "
+            "error: {losses}. That is rarely the cost of quantization itself: ONNX Runtime's x86 kernels without VNNI "
+            "(x86-avx2) add pairs of u8×s8 products into 16-bit lanes that saturate with 8-bit weights, so the same "
+            "file scores lower there than on VNNI or Arm CPUs; 7-bit weights (quantize.reduce_range) avoid it."),
+        "int8_loss": "{model} {stage} on {target} ({isa}): {points} points",
         "tta": (
             "Flip test-time augmentation (each image and its mirror, logits averaged), which the deployed model does "
             "not use, changes the final model's accuracy by {tta_points} points at {tta_latency} the latency."),
@@ -243,6 +248,13 @@ TEXT: dict[str, dict[str, str]] = {
             "Từ mô hình gốc FP32 đến mô hình INT8 cuối cùng, mạng tìm được trở nên {speed} và {smaller}, thay đổi độ "
             "chính xác {points} điểm ({threads} luồng). Riêng INT8 (mạng chưa tỉa được lượng tử hoá) cho "
             "{alone_speed} và {alone_smaller}; tỉa và tinh chỉnh đóng góp phần còn lại."),
+        "int8_kernels": (
+            "Một số tệp INT8 thấp hơn tệp FP32 mà chúng được lượng tử hoá từ đó quá hai lần sai số chuẩn: {losses}. "
+            "Đó hiếm khi là cái giá của chính việc lượng tử hoá: các nhân x86 của ONNX Runtime không có VNNI "
+            "(x86-avx2) cộng từng cặp tích u8×s8 vào các làn 16 bit, vốn bị bão hoà với trọng số 8 bit, nên cùng một "
+            "tệp cho điểm thấp hơn ở đó so với trên CPU có VNNI hoặc Arm; trọng số 7 bit (quantize.reduce_range) "
+            "tránh được điều này."),
+        "int8_loss": "{model} {stage} trên {target} ({isa}): {points} điểm",
         "tta": (
             "Tăng cường lúc suy luận bằng lật ảnh (mỗi ảnh và ảnh lật gương của nó, lấy trung bình logit), điều mà mô "
             "hình triển khai không dùng, thay đổi độ chính xác của mô hình cuối cùng {tta_points} điểm với độ trễ "
@@ -545,7 +557,7 @@ def facts(study: Study, lang: str) -> dict[str, str]:
     bench = study.bench()
     train_n, val_n = study.split_sizes
     dom = h["dominated_by"] or ""
-    f = {"cpu": cpu_name(), "threads": str(h["threads"]), "target": h["target"],
+    f = {"cpu": f"{bench.cpu.iloc[0]} ({bench.isa.iloc[0]})", "threads": str(h["threads"]), "target": h["target"],
          "base_acc": pct(h["baseline_accuracy"], lang), "base_ms": ms(h["baseline_ms"], lang),
          "final_acc": pct(h["final_accuracy"], lang), "final_ms": ms(h["final_ms"], lang),
          "speed": times(h["speedup"], lang), "smaller": times(h["smaller"], lang, "smaller", "larger"),
@@ -688,6 +700,11 @@ def paper(study: Study, lang: str) -> str:
     w.h(2, t["compression_h"])
     if "alone_speed" in f:
         w.p(t["compression"].format(**f))
+    losses = study.int8_losses()
+    if len(losses):
+        w.p(t["int8_kernels"].format(losses="; ".join(
+            t["int8_loss"].format(model=r.model, stage=r["INT8 stage"], target=r.target, isa=r.isa,
+                                  points=num(r["change (points)"], 3, lang)) for _, r in losses.iterrows())))
     if "tta_points" in f:
         w.p(t["tta"].format(**f))
     if study.table is not None:
@@ -826,7 +843,7 @@ def video_cards(bench: pd.DataFrame) -> tuple[list[str], list[str]]:
     rows = rows.set_index("stage")
     final, base = rows.loc["int8"], rows.loc["baseline"]
     opening = ["edgenas: the searched net, pruned, fine-tuned, INT8",
-               f"target: {final.cpu}, {int(final.threads)} thread, ONNX Runtime {final.onnxruntime}",
+               f"target: {final.cpu} ({final.isa}), {int(final.threads)} thread, ONNX Runtime {final.onnxruntime}",
                f"{final.size_mb:.3f} MB, {final.params / 1e3:.0f}k parameters, {final.macs / 1e6:.1f} M MACs",
                f"test accuracy {100 * final.accuracy:.2f} % on {int(final.test_images)} images",
                f"latency {final.latency_ms_p50:.3f} ms p50 (FP32 baseline {base.latency_ms_p50:.3f} ms, "

@@ -31,10 +31,13 @@ class ArrayReader(CalibrationDataReader):
 
 def quantize_int8(fp32: str | Path, int8: str | Path, calibration: np.ndarray, *, format: str,
                   per_channel: bool, activation_type: str, weight_type: str, calibration_method: str,
-                  keep_fp32: list[str] = (), pre_process: bool = True) -> None:
+                  reduce_range: bool = False, keep_fp32: list[str] = (), pre_process: bool = True) -> None:
     """``quant_pre_process`` (shape inference, graph optimisation) then ``quantize_static``.
 
-    ``keep_fp32`` names op types left unquantized (every other quantizable op is quantized)."""
+    ``reduce_range`` quantizes weights to 7 bits: x86 CPUs without VNNI add pairs of u8 x s8
+    products into 16-bit lanes that saturate with 8-bit weights, so the same file scores lower
+    there than on VNNI or Arm (benchmarks/int8_isa.py). ``keep_fp32`` names op types left
+    unquantized (every other quantizable op is quantized)."""
     with tempfile.TemporaryDirectory() as tmp:
         prepared = Path(tmp) / "prepared.onnx"
         if pre_process:
@@ -46,7 +49,7 @@ def quantize_int8(fp32: str | Path, int8: str | Path, calibration: np.ndarray, *
         quantize_static(
             str(prepared), str(int8), ArrayReader(calibration),
             quant_format=FORMATS[format], per_channel=per_channel,
-            activation_type=TYPES[activation_type], weight_type=TYPES[weight_type],
+            activation_type=TYPES[activation_type], weight_type=TYPES[weight_type], reduce_range=reduce_range,
             calibrate_method=METHODS[calibration_method], op_types_to_quantize=op_types,
         )
     tidy_onnx(int8, read_metadata(fp32))

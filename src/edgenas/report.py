@@ -371,7 +371,8 @@ def render(study: Study, *, run_times: list[str], html_path: str | Path, md_path
                                                            f"temperature {f['temperature']})"
                                                            if f["distill_weight"] else "labels only")},
         {"stage": "INT8", "settings": f"ONNX Runtime static, {q['format']}, per-channel {q['per_channel']}, "
-                                      f"activations {q['activation_type']}, weights {q['weight_type']}, "
+                                      f"activations {q['activation_type']}, weights {q['weight_type']}"
+                                      f"{' (7-bit)' if q['reduce_range'] else ''}, "
                                       f"{q['calibration_method']} calibration on {settings['data']['calibration_size']} "
                                       f"training images, FP32 op types {q['keep_fp32'] or 'none'}, "
                                       f"quant_pre_process {q['pre_process']}"},
@@ -381,7 +382,8 @@ def render(study: Study, *, run_times: list[str], html_path: str | Path, md_path
     for bench in benches:
         target = bench.target.iloc[0]
         doc.h(3, f"Target: {target}")
-        doc.p(f"CPU {bench.cpu.iloc[0]}, {bench.os.iloc[0]}, ONNX Runtime {bench.onnxruntime.iloc[0]}; batch 1. "
+        doc.p(f"CPU {bench.cpu.iloc[0]} ({bench.isa.iloc[0]}), {bench.os.iloc[0]}, ONNX Runtime "
+              f"{bench.onnxruntime.iloc[0]}; batch 1. "
               "peak_fraction is the attained MAC rate over the peak of a large matrix multiply of the same data "
               "type on the same threads, measured in the same benchmark.")
         doc.table(for_readers(bench[RESULT_COLUMNS]))
@@ -392,12 +394,22 @@ def render(study: Study, *, run_times: list[str], html_path: str | Path, md_path
     for bench in study.emulated:
         target = bench.target.iloc[0]
         doc.h(3, f"Target: {target} (emulated: accuracy only)")
-        doc.p(f"CPU {bench.cpu.iloc[0]}, run by QEMU's user-mode emulator on this machine ({bench.os.iloc[0]}), "
-              f"ONNX Runtime {bench.onnxruntime.iloc[0]}: the device program ran on ARM64's own kernels, so "
-              "its accuracies are ARM's; its latencies are QEMU's and are neither shown nor compared with real ones "
-              f"(results/bench_{target}.csv marks them emulated). Accuracy of every deployed file on the same "
-              f"{int(bench.test_images.iloc[0])} test images here and on {target}:")
+        doc.p(f"CPU {bench.cpu.iloc[0]} ({bench.isa.iloc[0]}), run by QEMU's user-mode emulator on this machine "
+              f"({bench.os.iloc[0]}), ONNX Runtime {bench.onnxruntime.iloc[0]}: the device program ran on that "
+              "CPU's own kernels, so its accuracies are that CPU's; its latencies are QEMU's and are neither shown "
+              f"nor compared with real ones (results/bench_{target}.csv marks them emulated). Accuracy of every "
+              f"deployed file on the same {int(bench.test_images.iloc[0])} test images here and on {target}, and "
+              "the share of those images both predict alike:")
         doc.table(for_readers(analysis.kernel_accuracy(bench)))
+    losses = study.int8_losses()
+    if len(losses):
+        doc.p("**INT8 below its FP32 beyond noise.** These INT8 files fell below the FP32 file they were quantized "
+              "from by more than twice the standard error of the FP32 accuracy. That is rarely the cost of "
+              "quantization itself: ONNX Runtime's x86 kernels without VNNI (isa x86-avx2) add pairs of u8 x s8 "
+              "products into 16-bit lanes that saturate with 8-bit weights, so the same file scores lower there "
+              "than on VNNI or Arm CPUs. Quantize with 7-bit weights (quantize.reduce_range: true) or compare on "
+              "another CPU before blaming INT8 (benchmarks/int8_isa.py measures both).")
+        doc.table(for_readers(losses.drop(columns=["beyond noise"])))
     doc.image(figures["training_curves"], "Training loss and validation accuracy of every trained net against "
                                           "wall-clock minutes on this machine, one marker per epoch (the searched "
                                           "net, its fine-tuning from where its training ended, and each control): "

@@ -223,13 +223,27 @@ def _budgeted(table: LatencyTable, budget: float, latency_ms: float | None, late
             "predicted_ms": best["predicted_ms"], "predicted_fp32_ms": best["predicted_fp32_ms"]}
 
 
+def spos_sizes(available: int, subset: int, val_images: int) -> tuple[int, int]:
+    """The supernet's training images and the candidates' scoring images, from ``available``:
+    the config's numbers as caps, at most a tenth held out for scoring."""
+    val = min(val_images, available // 10)
+    return min(subset, available - val), val
+
+
+def spos_too_small(available: int, subset: int, batch_size: int) -> str:
+    return (f"search.mobile.spos: {available} training images leave {subset} for the supernet, fewer than one batch "
+            f"(search.mobile.spos.batch_size {batch_size}): lower the batch size or use more images")
+
+
 def _spos_images(train: ImageArrays, mean: list[float], std: list[float], *, subset: int, val_images: int,
                  batch_size: int, seed: int) -> tuple[BatchedImages, BatchedImages]:
-    """The supernet's training images and the other training images candidates are scored on."""
+    """The supernet's training images and the other training images candidates are scored on:
+    ``subset`` and ``val_images`` are caps, on a small data set a tenth is held out and the rest
+    trains (``spos_sizes``)."""
     idx = np.random.default_rng(seed).permutation(len(train.y))
-    if subset + val_images > len(idx) or subset < batch_size:
-        raise ConfigError(f"search.mobile.spos.subset ({subset}) + val_images ({val_images}) must fit in the "
-                         f"{len(idx)} training images, with subset >= batch_size ({batch_size})")
+    subset, val_images = spos_sizes(len(idx), subset, val_images)
+    if subset < batch_size:
+        raise ConfigError(spos_too_small(len(idx), subset, batch_size))
     return (BatchedImages(train, np.sort(idx[:subset]), mean, std, augment=True),
             BatchedImages(train, np.sort(idx[subset:subset + val_images]), mean, std))
 
@@ -319,6 +333,8 @@ def search_hardware_aware(train: ImageArrays, mean: list[float], std: list[float
     The best-scoring candidate is the result; every scored candidate is kept in the record."""
     import nni
     from nni.nas.evaluator import FunctionalEvaluator
+
+    subset, val_images = spos_sizes(len(train.y), subset, val_images)  # as the record states them
     from nni.nas.experiment import NasExperiment
     from nni.nas.strategy import RegularizedEvolution
     from nni.nas.strategy.middleware import Chain, Filter

@@ -99,5 +99,15 @@ class Study:
             out.update(flip_tta_points=row["gain (points)"], flip_tta_latency=row["latency ratio"])
         return out
 
+    def int8_losses(self) -> pd.DataFrame:
+        """Every target's INT8 files that fell below their FP32 by more than twice its standard
+        error (``analysis.int8_losses``), emulated targets included, with a ``target`` column."""
+        frames = [analysis.int8_losses(b).assign(target=b.target.iloc[0]) for b in self.benches + self.emulated]
+        frames = [f for f in frames if len(f)]
+        if not frames:
+            return pd.DataFrame(columns=["target", "beyond noise"])
+        every = pd.concat(frames, ignore_index=True)
+        return every[every["beyond noise"]].reset_index(drop=True)
+
     def figure(self, name: str) -> Path:
         return Path(self.figures[name])

@@ -51,6 +51,17 @@ class Recipe:
     temperature: float = 4.0
 
 
+def too_few_steps(recipe: Recipe, images: int, what: str = "train") -> str | None:
+    """Why ``recipe`` cannot train on ``images`` images (a one-cycle schedule needs
+    ``ONE_CYCLE_STEPS`` optimiser steps to warm up and anneal), or None."""
+    steps = recipe.epochs * max(1, images // recipe.batch_size)
+    if recipe.schedule != "onecycle" or steps >= ONE_CYCLE_STEPS:
+        return None
+    return (f"{what}: the one-cycle schedule (train.schedule) needs at least {ONE_CYCLE_STEPS} optimiser steps; "
+            f"{recipe.epochs} epoch(s) of {images} images at batch {recipe.batch_size} (train.batch_size) make "
+            f"{steps}: train on more images or use a smaller train.batch_size")
+
+
 def finetune_recipe(train: dict[str, Any], finetune: dict[str, Any]) -> Recipe:
     """Fine-tuning's epochs, batch, rate and distillation with the rest of the training recipe
     (``train``: the ``train:`` keys other than those four and the schedule); cosine from the start
@@ -233,11 +244,9 @@ def fit(net: nn.Module, train: ImageArrays, train_idx: np.ndarray, val_idx: np.n
     pl.seed_everything(seed, workers=True)
     b = recipe.batch_size
     drop_last = len(train_idx) > b
-    steps = recipe.epochs * max(1, len(train_idx) // b)
-    if recipe.schedule == "onecycle" and steps < ONE_CYCLE_STEPS:
-        raise ConfigError(f"train.schedule: onecycle needs at least {ONE_CYCLE_STEPS} optimiser steps; {recipe.epochs} "
-                          f"epoch(s) of {len(train_idx)} images at batch {b} make {steps}: train on more images or "
-                          "use a smaller train.batch_size")
+    problem = too_few_steps(recipe, len(train_idx))
+    if problem:
+        raise ConfigError(problem)
     train_loader = make_loader(BatchedImages(train, train_idx, mean, std, augment=True, cutout=recipe.cutout),
                                b, shuffle=True, drop_last=drop_last, seed=seed, pin_memory=hardware.on_gpu)
     val_loader = make_loader(BatchedImages(train, val_idx, mean, std), max(b, 256), shuffle=False,

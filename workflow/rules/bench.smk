@@ -65,7 +65,7 @@ rule undeclared_target:
         )
 
 
-rule arm_python:
+rule emulated_python:
     output:
         python="resources/emulator/{cpu}/python",
     wildcard_constraints:
@@ -74,6 +74,6 @@ rule arm_python:
     conda:
         "../envs/edgenas.yaml"
     log:
-        "logs/arm_python/{cpu}.log",
+        "logs/emulated_python/{cpu}.log",
     script:
-        "../scripts/arm_python.py"
+        "../scripts/emulated_python.py"

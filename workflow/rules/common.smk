@@ -20,8 +20,9 @@ TARGETS = ["local", *config["targets"]]
 for _name in config["bench"]["targets"]:
     if _name not in TARGETS:
         raise ValueError(f"bench.targets: {_name!r} is neither 'local' nor declared under targets: {list(config['targets'])}")
-# Emulated targets (targets.<name>.emulate: an Arm core): an ARM64 Python run by QEMU on this
-# machine, reached over SSH like a device. Their accuracy is ARM's kernels'; their latency means nothing.
+# Emulated targets (targets.<name>.emulate: an Arm core, or haswell: x86 without VNNI): a Python run by
+# QEMU on this machine, reached over SSH like a device. Their accuracy is that CPU's kernels'; their
+# latency means nothing.
 EMULATED = {name: t["emulate"] for name, t in config["targets"].items() if t.get("emulate")}
 for _name in EMULATED:
     if config["targets"][_name]["host"] not in ("127.0.0.1", "localhost", "::1"):
@@ -54,6 +55,9 @@ DATA = {
     "test": "resources/data/test.npz",
     "stats": "resources/data/stats.json",
 }
+# Whether the trainings fit the data's image counts (rule check_fit), checked before any long job. Its
+# jobs take it as ancient(): a settings change reruns the check, not the jobs.
+FIT = "results/checks/fit.json"
 
 # Every deployed model, by ONNX file under results/models/: the model it belongs to ("nas" or a
 # control), its stage, and the checkpoint it comes from (MACs and params are counted on it).
@@ -157,13 +161,13 @@ def search_split():
 
 
 def search_inputs(wildcards):
-    inputs = {"train": DATA["train"], "stats": DATA["stats"]}
+    inputs = {"train": DATA["train"], "stats": DATA["stats"], "fit": ancient(FIT)}
     return dict(inputs, latency=SEARCH_TABLE) if SEARCH_TABLE else inputs
 
 
 def control_inputs(wildcards):
     """A random architecture of the mobile space is drawn under the search's latency budget."""
-    inputs = {"train": DATA["train"], "stats": DATA["stats"]}
+    inputs = {"train": DATA["train"], "stats": DATA["stats"], "fit": ancient(FIT)}
     if SEARCH_TABLE and wildcards.control.startswith("random"):
         inputs["latency"] = SEARCH_TABLE
     return inputs
@@ -190,7 +194,7 @@ def latency_settings(wildcards):
 
 
 def emulator_python(cpu):
-    """Where the emulated ARM64 Python for an Arm core is built (rule arm_python)."""
+    """Where the emulated Python for a CPU is built (rule emulated_python)."""
     return f"resources/emulator/{cpu}/python"
 
 

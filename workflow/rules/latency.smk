@@ -2,6 +2,7 @@ rule latency:
     input:
         unpack(emulator_input),
         stats=DATA["stats"],
+        fit=ancient(FIT),
     output:
         table=report(
             "results/latency/{target}.json",

@@ -3,6 +3,7 @@ rule train:
         genotype=rules.search.output.genotype,
         train=DATA["train"],
         stats=DATA["stats"],
+        fit=ancient(FIT),
     output:
         model="results/models/baseline.pt",
         history="results/models/baseline_history.csv",

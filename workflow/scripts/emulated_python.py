@@ -1,4 +1,4 @@
-"""An emulated ARM64 Python (QEMU, Debian's arm64 CPython, this machine's onnxruntime) -> resources/emulator/<cpu>/python."""
+"""An emulated Python with this machine's onnxruntime (QEMU: an Arm core, or an x86 without VNNI) -> resources/emulator/<cpu>/python."""
 from pathlib import Path
 
 from edgenas.runlog import to_log
