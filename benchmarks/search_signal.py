@@ -67,7 +67,7 @@ def setting(run: Path) -> dict:
     """The default config, its budget on the run's latency table, and the search's round sizes."""
     from edgenas.data import Split
     from edgenas.latency import latency_budget, read_latency_table
-    from edgenas.search import fidelity_images
+    from edgenas.fits import fidelity_images
 
     config = yaml.safe_load((ROOT / "config/config.yaml").read_text())
     mobile = config["search"]["mobile"]

@@ -51,6 +51,10 @@ def test_settings_the_data_is_too_small_for_are_refused_before_any_long_job(imag
     assert "train: the one-cycle schedule" in text and "train.batch_size" in text
     assert not (tmp_path / "logs/latency").exists() and not (tmp_path / "logs/search.log").exists()
     assert not (tmp_path / "logs/train_control").exists() and (tmp_path / "resources/data/train.npz").exists()
+    # once the data is there, the same settings are refused when the workflow is parsed, before any job
+    out = snakemake(tmp_path, "-n", "--config", *data, "train={batch_size: 128}", check=False)
+    assert out.returncode != 0 and "too few for these settings" in out.stdout + out.stderr
+    assert "prepare_data" not in out.stdout  # the decoded data is kept
 
 
 def test_the_searched_nets_chain_starts_before_the_controls(run):
@@ -292,6 +296,9 @@ DOWNSTREAM_OF_PRUNE = {"prune", "finetune", "export_onnx", "quantize", "evaluate
     ({"train": {"label_smoothing": 0.2}}, DOWNSTREAM_OF_PRUNE | {"search", "search_figures", "train", "train_control"}),
     # the calibration method changes scales, not kernels: the latency table (and so the search) stays
     ({"quantize": {"calibration_method": "percentile"}}, DOWNSTREAM_OF_TEST_SET | {"quantize"}),
+    # 8-bit weights run other kernels: the latency table is timed again, and all that follows from it
+    ({"quantize": {"reduce_range": False}}, DOWNSTREAM_OF_PRUNE | {"latency", "search", "search_figures", "train",
+                                                                   "train_control"}),
     ({"search": {"darts": {"width": 6}}}, set()),  # the other space's settings are not read
 ])
 def test_a_change_reruns_exactly_what_uses_it(run, change, expected):

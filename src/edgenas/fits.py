@@ -1,47 +1,79 @@
-"""Will the config's trainings fit the data? Checked right after the data stage, before any long job.
+"""Will the config's trainings fit the data? Checked before any long job, from image counts alone.
 
 Every stage caps its image counts at what the data has (the halving rounds, the SPOS supernet's
 images), so a small custom data set runs with the default config, except where a training would
-have too few optimiser steps to mean anything. Those are found here, all at once, from the image
-counts alone, in seconds, instead of one at a time when each stage starts."""
+make too few optimiser steps to mean anything. Those are found here, all at once, in
+milliseconds: right after the data stage on a first run (rule ``check_fit``), and when the
+workflow is parsed once the data exists (``common.smk``), so a changed setting is refused before
+any job. Light on purpose (no torch), since the workflow imports it to parse."""
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from .errors import ConfigError
-from .search import fidelity_images, spos_sizes, spos_too_small
-from .train import Recipe, finetune_recipe, too_few_steps
+
+ONE_CYCLE_STEPS = 8  # a one-cycle schedule needs this many optimiser steps to warm up and anneal
 
 
-def problems(train_images: int, val_images: int, *, train: dict[str, Any], finetune: dict[str, Any],
-             search: dict[str, Any]) -> list[str]:
-    """What cannot train on ``train_images`` training and ``val_images`` validation images: the
-    ``train`` recipe (the searched net and every control), fine-tuning (``finetune``: the two
-    dicts ``train.finetune_recipe`` takes), and the search (``search``: the searched space's
-    settings, with the halving search's one-epoch ``recipe``)."""
-    found = []
-    if val_images < 1:
-        found.append(f"data.val_fraction: {train_images} training images leave no validation image")
-    found.append(too_few_steps(Recipe(**train), train_images))
-    found.append(too_few_steps(finetune_recipe(**finetune), train_images, "finetune"))
-    if search["space"] == "mobile" and search["strategy"] == "halving":
-        h, recipe = search["halving"], Recipe(epochs=1, **search["recipe"])
+def too_few_steps(epochs: int, batch_size: int, schedule: str, images: int, what: str = "train") -> str | None:
+    """Why a training of ``epochs`` over ``images`` images cannot follow its schedule, or None."""
+    steps = epochs * max(1, images // batch_size)
+    if schedule != "onecycle" or steps >= ONE_CYCLE_STEPS:
+        return None
+    return (f"{what}: the one-cycle schedule (train.schedule) needs at least {ONE_CYCLE_STEPS} optimiser steps; "
+            f"{epochs} epoch(s) of {images} images at batch {batch_size} (train.batch_size) make {steps}: train "
+            "on more images or use a smaller train.batch_size")
+
+
+def fidelity_images(first: int, eta: int, candidates: int, available: int) -> list[int]:
+    """Training images per candidate in each round of the halving search: ``first``, then eta
+    times more (capped at the images there are), one round per halving while eta or more
+    candidates are left; the last round's best is the pick (12 candidates, eta 2: rounds of 12, 6
+    and 3)."""
+    rounds = max(1, math.floor(math.log(candidates, eta) + 1e-9)) if candidates > 1 else 1
+    return [min(available, first * eta ** r) for r in range(rounds)]
+
+
+def spos_sizes(available: int, subset: int, val_images: int) -> tuple[int, int]:
+    """The SPOS supernet's training images and the candidates' scoring images, from
+    ``available``: the config's numbers as caps, at most a tenth held out for scoring."""
+    val = min(val_images, available // 10)
+    return min(subset, available - val), val
+
+
+def spos_too_small(available: int, subset: int, batch_size: int) -> str:
+    return (f"search.mobile.spos: {available} training images leave {subset} for the supernet, fewer than one batch "
+            f"(search.mobile.spos.batch_size {batch_size}): lower the batch size or use more images")
+
+
+def problems(config: dict[str, Any], train_images: int, val_images: int) -> list[str]:
+    """What of ``config`` cannot train on ``train_images`` training and ``val_images`` validation
+    images: the training recipe (the searched net and every control; fine-tuning's cosine
+    schedule has no minimum) and the search's own trainings."""
+    t, search = config["train"], config["search"]
+    found = [f"data.val_fraction: {train_images} training images leave no validation image"] if val_images < 1 else []
+    found.append(too_few_steps(t["epochs"], t["batch_size"], t["schedule"], train_images))
+    all_images = train_images + val_images  # the SPOS and DARTS searches split the whole training set themselves
+    if search["space"] == "mobile" and search["mobile"]["strategy"] == "halving":
+        h = search["mobile"]["halving"]
         for images in dict.fromkeys(fidelity_images(h["images"], h["eta"], h["candidates"], train_images)):
-            found.append(too_few_steps(recipe, images, f"search.mobile.halving (a round on {images} images)"))
+            found.append(too_few_steps(1, t["batch_size"], t["schedule"], images,
+                                       f"search.mobile.halving (a round on {images} images)"))
     elif search["space"] == "mobile":
-        spos = search["spos"]
-        subset, _ = spos_sizes(train_images + val_images, spos["subset"], spos["val_images"])
+        spos = search["mobile"]["spos"]
+        subset, _ = spos_sizes(all_images, spos["subset"], spos["val_images"])
         if subset < spos["batch_size"]:
-            found.append(spos_too_small(train_images + val_images, subset, spos["batch_size"]))
-    elif min(search["subset"], train_images + val_images) // 2 < search["batch_size"]:
-        found.append(f"search.darts: {min(search['subset'], train_images + val_images)} images leave fewer than "
-                     f"search.darts.batch_size ({search['batch_size']}) per half (weights / architecture)")
+            found.append(spos_too_small(all_images, subset, spos["batch_size"]))
+    elif min(search["darts"]["subset"], all_images) // 2 < search["darts"]["batch_size"]:
+        found.append(f"search.darts: {min(search['darts']['subset'], all_images)} images leave fewer than "
+                     f"search.darts.batch_size ({search['darts']['batch_size']}) per half (weights / architecture)")
     return [p for p in found if p]
 
 
-def check(train_images: int, val_images: int, **settings: Any) -> None:
+def check(config: dict[str, Any], train_images: int, val_images: int) -> None:
     """``problems``, raised as one ``ConfigError`` listing them all."""
-    found = problems(train_images, val_images, **settings)
+    found = problems(config, train_images, val_images)
     if found:
         raise ConfigError(f"the data has {train_images} training and {val_images} validation images, too few for "
                           "these settings:\n- " + "\n- ".join(found))

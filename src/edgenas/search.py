@@ -29,6 +29,7 @@ from torch import nn
 from .accel import Hardware, StepTimer, channels_last
 from .data import BatchedImages, ImageArrays, Split, make_loader, split_indices
 from .errors import ConfigError
+from .fits import fidelity_images, spos_sizes, spos_too_small
 from .genotype import SearchResult
 from .latency import LatencyTable
 from .resume import checkpoint_to_resume, finished, fingerprint, sigterm_fails
@@ -223,18 +224,6 @@ def _budgeted(table: LatencyTable, budget: float, latency_ms: float | None, late
             "predicted_ms": best["predicted_ms"], "predicted_fp32_ms": best["predicted_fp32_ms"]}
 
 
-def spos_sizes(available: int, subset: int, val_images: int) -> tuple[int, int]:
-    """The supernet's training images and the candidates' scoring images, from ``available``:
-    the config's numbers as caps, at most a tenth held out for scoring."""
-    val = min(val_images, available // 10)
-    return min(subset, available - val), val
-
-
-def spos_too_small(available: int, subset: int, batch_size: int) -> str:
-    return (f"search.mobile.spos: {available} training images leave {subset} for the supernet, fewer than one batch "
-            f"(search.mobile.spos.batch_size {batch_size}): lower the batch size or use more images")
-
-
 def _spos_images(train: ImageArrays, mean: list[float], std: list[float], *, subset: int, val_images: int,
                  batch_size: int, seed: int) -> tuple[BatchedImages, BatchedImages]:
     """The supernet's training images and the other training images candidates are scored on:
@@ -404,14 +393,6 @@ class Halving:
     candidates: int  # the best pre-ranked enter the first round
     images: int      # training images per candidate in the first round
     eta: int         # each round keeps the best 1/eta, trained on eta times the images
-
-
-def fidelity_images(first: int, eta: int, candidates: int, available: int) -> list[int]:
-    """Training images per candidate in each round: ``first``, then eta times more (capped at the
-    images there are), one round per halving while eta or more candidates are left; the last
-    round's best is the pick (12 candidates, eta 2: rounds of 12, 6 and 3)."""
-    rounds = max(1, math.floor(math.log(candidates, eta) + 1e-9)) if candidates > 1 else 1
-    return [min(available, first * eta ** r) for r in range(rounds)]
 
 
 def short_training_accuracy(arch: dict[str, Any], train: ImageArrays, train_idx: np.ndarray, val_idx: np.ndarray,

@@ -23,11 +23,11 @@ from torch.nn import functional as F
 from .accel import Hardware, channels_last, contiguous
 from .data import BatchedImages, ImageArrays, Split, make_loader
 from .errors import ConfigError
+from .fits import too_few_steps
 from .resume import checkpoint_to_resume, finished, sigterm_fails
 
 
 # torch's OneCycleLR divides by its warm-up's length, a quarter of the steps less one: 8 steps or more
-ONE_CYCLE_STEPS = 8
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -49,17 +49,6 @@ class Recipe:
     auxiliary_weight: float = 0.0  # DARTS nets with an auxiliary head only
     distill_weight: float = 0.0    # share of the loss distilled from a teacher (fine-tuning)
     temperature: float = 4.0
-
-
-def too_few_steps(recipe: Recipe, images: int, what: str = "train") -> str | None:
-    """Why ``recipe`` cannot train on ``images`` images (a one-cycle schedule needs
-    ``ONE_CYCLE_STEPS`` optimiser steps to warm up and anneal), or None."""
-    steps = recipe.epochs * max(1, images // recipe.batch_size)
-    if recipe.schedule != "onecycle" or steps >= ONE_CYCLE_STEPS:
-        return None
-    return (f"{what}: the one-cycle schedule (train.schedule) needs at least {ONE_CYCLE_STEPS} optimiser steps; "
-            f"{recipe.epochs} epoch(s) of {images} images at batch {recipe.batch_size} (train.batch_size) make "
-            f"{steps}: train on more images or use a smaller train.batch_size")
 
 
 def finetune_recipe(train: dict[str, Any], finetune: dict[str, Any]) -> Recipe:
@@ -244,7 +233,7 @@ def fit(net: nn.Module, train: ImageArrays, train_idx: np.ndarray, val_idx: np.n
     pl.seed_everything(seed, workers=True)
     b = recipe.batch_size
     drop_last = len(train_idx) > b
-    problem = too_few_steps(recipe, len(train_idx))
+    problem = too_few_steps(recipe.epochs, recipe.batch_size, recipe.schedule, len(train_idx))
     if problem:
         raise ConfigError(problem)
     train_loader = make_loader(BatchedImages(train, train_idx, mean, std, augment=True, cutout=recipe.cutout),

@@ -1,3 +1,4 @@
+import json
 import shutil
 from pathlib import Path
 
@@ -8,6 +9,8 @@ from snakemake.utils import validate
 
 from edgenas.cliconfig import typed_like_schema
 from edgenas.controls import control_names
+from edgenas import fits
+from edgenas.data import Split
 
 
 # --config's nested values arrive as strings ("prune={ratio: 0.3}" -> "0.3"): type them first
@@ -55,9 +58,13 @@ DATA = {
     "test": "resources/data/test.npz",
     "stats": "resources/data/stats.json",
 }
-# Whether the trainings fit the data's image counts (rule check_fit), checked before any long job. Its
-# jobs take it as ancient(): a settings change reruns the check, not the jobs.
+# Whether the trainings fit the data's image counts, checked before any long job: on a first run by
+# rule check_fit right after the data stage (its jobs take it as ancient()), once the data exists
+# here, at parse time, so a changed setting is refused before any job starts.
 FIT = "results/checks/fit.json"
+if Path(DATA["stats"]).exists():
+    _train, _val = Split.of_config(config).indices(json.loads(Path(DATA["stats"]).read_text())["images"]["train"])
+    fits.check(config, len(_train), len(_val))
 
 # Every deployed model, by ONNX file under results/models/: the model it belongs to ("nas" or a
 # control), its stage, and the checkpoint it comes from (MACs and params are counted on it).

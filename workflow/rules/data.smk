@@ -17,16 +17,13 @@ rule prepare_data:
         "../scripts/prepare_data.py"
 
 
+# No params on purpose: a changed setting is checked when the workflow is parsed (common.smk), and
+# a rerun of this job would mask its dependents' own reasons to rerun (they take it as ancient()).
 rule check_fit:
     input:
         stats=DATA["stats"],
     output:
         fit=FIT,
-    params:
-        split=train_split(),
-        train=training_recipe(),
-        finetune=finetune_recipe(),
-        search=dict(search_settings(), recipe=search_recipe()),
     localrule: True
     conda:
         "../envs/edgenas.yaml"
