@@ -23,7 +23,7 @@ import torch
 import yaml
 
 from edgenas import ondevice
-from edgenas.controls import mobilenetv2_cifar, resnet20
+from edgenas.spaces.handmade import mobilenetv2_cifar, resnet20
 from edgenas.emulator import build
 from edgenas.latency import export_pair
 

@@ -24,11 +24,10 @@ _PLAIN = (int, float, str, bool, type(None))
 
 def builders() -> dict[str, Any]:
     """Model family -> the function that builds it: the one registry of nets."""
-    from . import controls
-    from .spaces import darts, mobile
+    from .spaces import darts, handmade, mobile
 
-    return {"darts": darts.build_net, "mobile": mobile.build_net, "resnet20": controls.resnet20,
-            "mobilenetv2": controls.mobilenetv2_cifar, "airbench94": controls.airbench94}
+    return {"darts": darts.build_net, "mobile": mobile.build_net, "resnet20": handmade.resnet20,
+            "mobilenetv2": handmade.mobilenetv2_cifar, "airbench94": handmade.airbench94}
 
 
 def build_model(spec: dict[str, Any], seed: int | None = None) -> nn.Module:

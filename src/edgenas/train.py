@@ -267,9 +267,9 @@ def fit(net: nn.Module, train: ImageArrays, train_idx: np.ndarray, val_idx: np.n
 def initialise_from_data(net: nn.Module, spec: dict[str, Any], train: ImageArrays, train_idx: np.ndarray,
                          mean: list[float], std: list[float]) -> nn.Module:
     """A fresh net's data-dependent start: airbench94's whitening layer from the split's first
-    5,000 training images (``controls.whiten_first_layer``); other nets as built."""
+    5,000 training images (``spaces.handmade.whiten_first_layer``); other nets as built."""
     if spec["family"] == "airbench94":
-        from .controls import whiten_first_layer
+        from .spaces.handmade import whiten_first_layer
 
         first = train_idx[:5000]
         images, _ = BatchedImages(train, first, mean, std)[np.arange(len(first))]
