@@ -21,9 +21,9 @@ from pathlib import Path
 import numpy as np
 import yaml
 
-from study_common import ROOT, RunData, interleaved_p50, session, threads_label
+from study_common import ROOT, interleaved_p50, session, threads_label
 from edgenas import emulator, ondevice
-from edgenas.data import Split
+from edgenas.data import ImageArrays, Split
 from edgenas.quantize import calibration_inputs, quantize_int8
 from edgenas.remote import write_sample
 
@@ -64,10 +64,13 @@ def main() -> None:
     sources = [p for p in sources if p.exists() and not p.stem.endswith("_int8")]
     if not sources:
         raise SystemExit(f"{models}: no FP32 ONNX files; run the workflow there first")
-    data = RunData(run / "resources" / "data", args.images, 1)
-    everything = RunData(run / "resources" / "data", 10 ** 9, 1)
-    calibration = calibration_inputs(str(run / "resources/data/train.npz"), data.stats,
-                                     config["data"]["calibration_size"], Split.of_config(config))
+    data = run / "resources" / "data"
+    stats = json.loads((data / "stats.json").read_text())
+    test = ImageArrays.load(data / "test.npz")
+    inputs = ondevice.normalize(test.x, stats["mean"], stats["std"])
+    sample_idx = np.sort(np.random.default_rng(0).choice(len(test.y), min(args.images, len(test.y)), replace=False))
+    calibration = calibration_inputs(str(data / "train.npz"), stats, config["data"]["calibration_size"],
+                                     Split.of_config(config))
     pythons = {cpu: emulator.build(args.cache, cpu) for cpu in EMULATED}
     isa_here = ondevice.isa()
 
@@ -81,20 +84,21 @@ def main() -> None:
                 quantize_int8(src, path, calibration, **{**config["quantize"], **change})
                 files[f"{src.stem}.{name}"] = str(path)
         sample = tmp / "sample.npz"
-        write_sample(sample, data.test.x, data.test.y, data.stats["mean"], data.stats["std"])
-        top1 = {isa_here: {k: ondevice.top1(v, data.inputs) for k, v in files.items()}}
-        full = {k: float((ondevice.top1(v, everything.inputs) == everything.test.y).mean()) for k, v in files.items()}
+        write_sample(sample, test.x[sample_idx], test.y[sample_idx], stats["mean"], stats["std"])
+        every = {k: ondevice.top1(v, inputs) for k, v in files.items()}  # all test images, here
+        full = {k: float((p == test.y).mean()) for k, p in every.items()}
+        top1 = {isa_here: {k: p[sample_idx] for k, p in every.items()}}
         int8 = {k: v for k, v in files.items() if not k.endswith(".fp32")}
         for cpu, python in pythons.items():  # INT8 only: QEMU's FP32 is software floating point, 10x slower
             by_stem = emulated_top1(python, list(int8.values()), sample, tmp / f"{cpu}.json")
             top1[cpu] = {k: by_stem[Path(v).stem] for k, v in int8.items()}
-        p50 = {t: interleaved_p50({k: session(v, t) for k, v in int8.items()}, data.inputs[0], args.rounds, args.runs)
+        p50 = {t: interleaved_p50({k: session(v, t) for k, v in int8.items()}, inputs[0], args.rounds, args.runs)
                for t in args.threads}
 
-    y = data.test.y
-    result = {"isa_here": isa_here, "images": len(y), "all_images": len(everything.test.y), "rows": []}
+    y = test.y[sample_idx]
+    result = {"isa_here": isa_here, "images": len(y), "all_images": len(test.y), "rows": []}
     print(f"ISA here: {isa_here}; emulated: {', '.join(EMULATED)}; {len(y)} test images each "
-          f"(and all {len(everything.test.y)} here)\n")
+          f"(and all {len(test.y)} here)\n")
     head = f"{'file':<34} {'all here':>8}" + "".join(f" {c:>16}" for c in top1) + "  agree(a76, x86)"
     head += "".join(f" {'p50 ' + threads_label(t):>10} {'ratio':>6}" for t in args.threads)
     print(head)
@@ -108,7 +112,7 @@ def main() -> None:
         line += "  " + "/".join(f"{agree[c]:.4f}" for c in agree)
         if k in int8:
             ref = f"{src}.{REFERENCE}"
-            row["p50_ms"] = {str(t): p50[t][k] for t in args.threads}
+            row["p50_ms"] = {threads_label(t): p50[t][k] for t in args.threads}
             line += "".join(f" {p50[t][k]:9.3f}ms {p50[t][ref] / p50[t][k]:5.2f}x" for t in args.threads)
         result["rows"].append(row)
         print(line)

@@ -119,5 +119,7 @@ def test_seven_bit_weights_are_exact_on_x86_without_vnni(haswell_python, tmp_pat
     avx2 = outputs(haswell_python, tmp_path / "int8.onnx", inputs, tmp_path)
     if reduce_range:
         np.testing.assert_array_equal(avx2, here)
-    elif ondevice.isa() != "x86-avx2":  # on an AVX2-only machine both sides saturate alike
+    elif ondevice.isa() == "x86-avx2":
+        pytest.skip("this machine's kernels saturate like the Haswell's: there is no exact side to compare with")
+    else:
         assert (avx2 != here).mean() > 0.5 and avx2.mean() < here.mean()  # saturated sums come out smaller

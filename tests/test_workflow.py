@@ -55,6 +55,10 @@ def test_settings_the_data_is_too_small_for_are_refused_before_any_long_job(imag
     out = snakemake(tmp_path, "-n", "--config", *data, "train={batch_size: 128}", check=False)
     assert out.returncode != 0 and "too few for these settings" in out.stdout + out.stderr
     assert "prepare_data" not in out.stdout  # the decoded data is kept
+    # other data (here a larger set elsewhere) is decoded first and checked then, not judged by these counts
+    out = snakemake(tmp_path, "-n", "--config", f"data_root={imagefolder}.other", "data={dataset: imagefolder}",
+                    "train={batch_size: 128}", check=False)
+    assert "too few for these settings" not in out.stdout + out.stderr and "prepare_data" in out.stdout
 
 
 def test_the_searched_nets_chain_starts_before_the_controls(run):

@@ -202,7 +202,7 @@ def int8_losses(bench: pd.DataFrame) -> pd.DataFrame:
                 se = standard_error(a.accuracy, a.test_images)
                 out.append({"model": model, "FP32 stage": fp32, "INT8 stage": int8, "FP32": a.accuracy, "INT8": b.accuracy,
                             "change (points)": 100 * (b.accuracy - a.accuracy), "2 std errors (points)": 200 * se,
-                            "images": int(b.test_images), "isa": b.get("isa", ""),
+                            "images": int(b.test_images), "isa": b.isa,
                             "beyond noise": bool(a.accuracy - b.accuracy > 2 * se)})
     return pd.DataFrame(out)
 

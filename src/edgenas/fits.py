@@ -13,7 +13,8 @@ from typing import Any
 
 from .errors import ConfigError
 
-ONE_CYCLE_STEPS = 8  # a one-cycle schedule needs this many optimiser steps to warm up and anneal
+# torch's OneCycleLR divides by its warm-up's length, a quarter of the steps less one: 8 steps or more
+ONE_CYCLE_STEPS = 8
 
 
 def too_few_steps(epochs: int, batch_size: int, schedule: str, images: int, what: str = "train") -> str | None:

@@ -322,8 +322,6 @@ def search_hardware_aware(train: ImageArrays, mean: list[float], std: list[float
     The best-scoring candidate is the result; every scored candidate is kept in the record."""
     import nni
     from nni.nas.evaluator import FunctionalEvaluator
-
-    subset, val_images = spos_sizes(len(train.y), subset, val_images)  # as the record states them
     from nni.nas.experiment import NasExperiment
     from nni.nas.strategy import RegularizedEvolution
     from nni.nas.strategy.middleware import Chain, Filter
@@ -331,6 +329,7 @@ def search_hardware_aware(train: ImageArrays, mean: list[float], std: list[float
     from .latency import latency_budget
 
     workdir = Path(workdir).resolve()
+    subset, val_images = spos_sizes(len(train.y), subset, val_images)  # the caps met, as the record states them
     budget = latency_budget(table, latency_ms, latency_quantile)
     space, supernet = train_supernet(train, mean, std, table=table, budget=budget, epochs=epochs,
                                      batch_size=batch_size, subset=subset, val_images=val_images,

@@ -27,8 +27,6 @@ from .fits import too_few_steps
 from .resume import checkpoint_to_resume, finished, sigterm_fails
 
 
-# torch's OneCycleLR divides by its warm-up's length, a quarter of the steps less one: 8 steps or more
-
 
 @dataclass(frozen=True, kw_only=True)
 class Recipe:

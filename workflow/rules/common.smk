@@ -59,11 +59,13 @@ DATA = {
     "stats": "resources/data/stats.json",
 }
 # Whether the trainings fit the data's image counts, checked before any long job: on a first run by
-# rule check_fit right after the data stage (its jobs take it as ancient()), once the data exists
-# here, at parse time, so a changed setting is refused before any job starts.
+# rule check_fit right after the data stage (its jobs take it as ancient()); once the configured data
+# is decoded, here, at parse time, so a changed setting is refused before any job starts.
 FIT = "results/checks/fit.json"
-if Path(DATA["stats"]).exists():
-    _train, _val = Split.of_config(config).indices(json.loads(Path(DATA["stats"]).read_text())["images"]["train"])
+_stats = json.loads(Path(DATA["stats"]).read_text()) if Path(DATA["stats"]).exists() else None
+if _stats and _stats["source"]["dataset"] == config["data"]["dataset"] and _stats["source"]["root"] == str(
+        config["data_root"]) and _stats["image_size"] == config["data"]["image_size"]:
+    _train, _val = Split.of_config(config).indices(_stats["images"]["train"])
     fits.check(config, len(_train), len(_val))
 
 # Every deployed model, by ONNX file under results/models/: the model it belongs to ("nas" or a
