@@ -89,6 +89,22 @@ def test_batches_match_numpy_normalisation_and_augment_keeps_shape(arrays):
     assert [len(b[1]) for b in batches] == [3, 3, 2]
 
 
+def test_alternating_flip_mirrors_each_image_every_other_epoch(arrays):
+    """airbench94's flip: a fixed random half of the images mirrored in even epochs, the other
+    half in odd ones (no translation here, so only the flip acts)."""
+    train = arrays["train"]
+    mean, std = channel_stats(train.x)
+    plain, _ = BatchedImages(train, np.arange(32), mean, std)[list(range(32))]
+    images = BatchedImages(train, np.arange(32), mean, std, augment=True, translate=0, flip="alternating", seed=3)
+    epochs = []
+    for epoch in range(3):
+        images.epoch = epoch
+        epochs.append(images[list(range(32))][0])
+    mirrored = torch.tensor([torch.equal(e, p.flip(2)) for e, p in zip(epochs[0], plain)])
+    assert torch.equal(epochs[1], epochs[0].flip(3)) and torch.equal(epochs[2], epochs[0])
+    assert 0 < mirrored.sum() < 32 and all(torch.equal(e, p) for e, p, m in zip(epochs[0], plain, mirrored) if not m)
+
+
 def test_offline_cifar_download_says_what_to_do_and_leaves_nothing(tmp_path, monkeypatch):
     """No network: one paragraph naming data_root and the three ways out, and no empty folder."""
     import urllib.error

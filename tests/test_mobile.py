@@ -29,15 +29,35 @@ def test_expanded_channels_are_multiples_of_16_and_layers_are_in_the_table():
         assert set(mobile.Architecture.from_arch(arch).layers(16, 4)) <= layers
 
 
-def test_a_sampled_net_trains_exports_and_quantizes(tmp_path):
+def blocks_of(arch) -> list:
+    return [b for _, blocks in mobile.Architecture.from_arch(arch).stages for b in blocks]
+
+
+def test_every_block_sees_the_resolution_its_table_row_was_timed_at():
+    """The net's blocks take inputs of the sizes ``Architecture.layers`` (and so the latency table)
+    says, dense blocks' max-pools included, on an odd size too (28 -> 14 -> 7 -> 4)."""
+    arch = sample_archs(1, seed=2, accept=lambda a: sum(b.type == "dense" for b in blocks_of(a)) >= 4)[0]
+    net = mobile.build_net(arch, num_classes=4)
+    seen = []
+    for m in net.modules():
+        if type(m) in mobile.BLOCKS.values():
+            m.register_forward_hook(lambda mod, inputs, out: seen.append((type(mod), inputs[0].shape[-1])))
+    net.eval()(torch.randn(1, 3, 28, 28))
+    layers = [layer for layer in mobile.Architecture.from_arch(arch).layers(28, 4) if layer.kind in mobile.BLOCKS]
+    assert seen == [(mobile.BLOCKS[layer.kind], layer.resolution) for layer in layers]
+
+
+@pytest.mark.parametrize("block", ["fused", "dense"])
+def test_a_sampled_net_trains_prunes_exports_and_quantizes(block, tmp_path):
+    """Each block type goes through the compression chain: torch-pruning's dependency graph (residual
+    adds, dense blocks' max-pools), ONNX export and the INT8 quantizer."""
     from edgenas import ondevice
     from edgenas.export import export_onnx
     from edgenas.prune import prune_channels
     from edgenas.quantize import quantize_int8
 
     torch.manual_seed(0)
-    arch = sample_archs(1, seed=5, accept=lambda a: any(b.type == "fused" for _, blocks in
-                                                        mobile.Architecture.from_arch(a).stages for b in blocks))[0]
+    arch = sample_archs(1, seed=5, accept=lambda a: sum(b.type == block for b in blocks_of(a)) >= 2)[0]
     net = mobile.build_net(arch, num_classes=4)
     x, y = torch.randn(8, 3, 16, 16), torch.randint(0, 4, (8,))
     opt = torch.optim.SGD(net.parameters(), lr=0.1)
@@ -72,6 +92,21 @@ def test_latency_table_covers_the_space_and_checks_itself(table):
         # the prediction of each net is the table's own, from its layers and correction
         for n in nets:
             assert table.predict(n["arch"], fmt) == pytest.approx(n[fmt]["predicted"])
+
+
+def test_a_table_timed_for_an_older_space_is_refused_with_its_rebuild(table, tmp_path):
+    from edgenas.latency import read_latency_table
+    from edgenas.records import DamagedFile
+
+    path = tmp_path / "latency" / "local.json"
+    table.write(path)
+    assert read_latency_table(path).layers == table.layers
+    older = dict(table.layers)
+    del older[next(key for key in older if key.startswith("dense:"))]
+    LatencyTable(**{**table.__dict__, "layers": older}).write(path)
+    with pytest.raises(DamagedFile, match=r"local.json was timed for an older version of the search space: 1 of .*"
+                                          r"e.g. dense:.*snakemake .*local.json --forcerun"):
+        read_latency_table(path)
 
 
 def test_hardware_aware_search_stays_within_the_budget(table, arrays, tmp_path):

@@ -101,9 +101,10 @@ def test_airbench94_whitens_its_first_layer_from_training_images_and_deploys_in_
     smooth = rng.integers(0, 256, (64, 9, 9, 3)).repeat(2, 1).repeat(2, 2)[:, :16, :16]  # neighbours correlate
     train = ImageArrays(x=smooth.astype(np.uint8), y=rng.integers(0, 10, 64), classes=[str(c) for c in range(10)])
     spec = {"family": "airbench94", "num_classes": 10}
-    net = initialise_from_data(build_model(spec, seed=0), spec, train, np.arange(64), [0.5] * 3, [0.25] * 3)
+    net = initialise_from_data(build_model(spec, seed=0), spec, train, np.arange(64), [0.5] * 3, [0.25] * 3, seed=0)
     x = (torch.from_numpy(train.x).permute(0, 3, 1, 2).float() / 255 - 0.5) / 0.25
     w = net[0].weight.detach()
+    assert not net[0].bias.any()  # airbench's convolutions start without bias
     torch.testing.assert_close(w[12:], -w[:12])
     white = torch.nn.functional.conv2d(x, w[:12]).permute(1, 0, 2, 3).reshape(12, -1)
     torch.testing.assert_close(white @ white.T / white.shape[1], torch.eye(12), atol=0.02, rtol=0)
@@ -123,6 +124,25 @@ def test_airbench94_whitens_its_first_layer_from_training_images_and_deploys_in_
     fp = ondevice.predict(ondevice.open_session(str(tmp_path / "fp32.onnx")), images)
     q = ondevice.predict(ondevice.open_session(str(tmp_path / "int8.onnx")), images)
     assert np.corrcoef(fp.ravel(), q.ravel())[0, 1] > 0.9
+
+
+def test_whitening_reads_images_of_every_class_when_the_data_is_sorted_by_class(monkeypatch):
+    """An ImageFolder loads sorted by class: the whitening layer's 5,000 images are drawn at random
+    from the split (seeded), not its first 5,000, which would all be one class."""
+    from edgenas.data import ImageArrays
+    from edgenas.spaces import handmade
+    from edgenas.train import WHITENING_IMAGES, initialise_from_data
+
+    sorted_by_class = np.repeat([0, 1], 2 * WHITENING_IMAGES)
+    x = np.broadcast_to((255 * sorted_by_class).astype(np.uint8)[:, None, None, None], (len(sorted_by_class), 4, 4, 3))
+    train = ImageArrays(x=np.ascontiguousarray(x), y=sorted_by_class, classes=["black", "white"])
+    seen = []
+    monkeypatch.setattr(handmade, "whiten_first_layer", lambda net, images: seen.append(images))
+    spec = {"family": "airbench94", "num_classes": 2}
+    initialise_from_data(build_model(spec, seed=0), spec, train, np.arange(len(sorted_by_class)), [0.5] * 3, [0.5] * 3,
+                         seed=0)
+    white = (seen[0][:, 0, 0, 0] > 0).float().mean()
+    assert len(seen[0]) == WHITENING_IMAGES and 0.45 < white < 0.55
 
 
 def test_damaged_checkpoint_names_the_file_and_its_fix(tmp_path):

@@ -69,7 +69,28 @@ def test_device_program_runs_standalone(tmp_path):
     assert tta["flip_tta"] and tta["accuracy"] == (both == y).mean()
     from edgenas.evaluate import predict_torch  # the PyTorch side averages the same way
 
-    assert (predict_torch(net, x, [0.5] * 3, [0.25] * 3, flip_tta=True).argmax(1) == both).all()
+    assert (predict_torch(net, x, [0.5] * 3, [0.25] * 3, tta="flip").argmax(1) == both).all()
+
+
+def test_flip_translate_tta_is_airbench94s_six_pass_average():
+    """``predict_torch(tta="flip_translate")`` against airbench94's own formulation on normalised
+    tensors: half the flip average, half the flip averages of the image reflect-shifted one pixel
+    either way."""
+    from torch.nn import functional as F
+    from edgenas.evaluate import predict_torch
+
+    torch.manual_seed(0)
+    net = torch.nn.Sequential(torch.nn.Conv2d(3, 4, 3), torch.nn.ReLU(), torch.nn.Flatten(), torch.nn.LazyLinear(5))
+    x = np.random.default_rng(0).integers(0, 256, (6, 10, 12, 3), dtype=np.uint8)
+    with torch.no_grad():
+        inputs = torch.from_numpy(ondevice.normalize(x, [0.5] * 3, [0.25] * 3))
+        mirror = lambda t: (net(t) + net(t.flip(-1))) / 2  # noqa: E731
+        padded = F.pad(inputs, (1,) * 4, mode="reflect")
+        shifted = (mirror(padded[:, :, :10, :12]) + mirror(padded[:, :, 2:, 2:])) / 2
+        expected = ((mirror(inputs) + shifted) / 2).numpy()
+    got = predict_torch(net, x, [0.5] * 3, [0.25] * 3, batch_size=4, tta="flip_translate")
+    np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-5)
+    assert not np.allclose(got, predict_torch(net, x, [0.5] * 3, [0.25] * 3, tta="flip"))
 
 
 def test_bench_rows_have_every_column_and_an_eager_reference(tmp_path):

@@ -1,4 +1,5 @@
 import json
+from pathlib import Path
 from dataclasses import replace
 
 import numpy as np
@@ -126,6 +127,45 @@ def test_lookahead_ends_on_its_checkpointed_slow_weights(arrays, tmp_path):
     assert len(slow) == len(ended) == len(trained)
     assert all(torch.equal(s, e) for s, e in zip(slow, ended))
     assert not all(torch.equal(s, t) for s, t in zip(slow, trained))  # the end's decay held the copy back
+    assert (predict_torch(net, test.x, mean, std).argmax(1) == test.y).mean() > 0.5
+
+
+def test_airbench_preset_trains_with_its_schedule_parameter_groups_and_frozen_whitening_bias(arrays, tmp_path):
+    """config/presets/airbench.yaml's recipe as fit runs it: the triangular rate, batch-norm biases at
+    64x the rate and 1/64 of the decay (each step decays them alike), every parameter decayed, and
+    airbench94's whitening bias trained for its epochs, then frozen; the net learns."""
+    import pytorch_lightning as pl
+    import torch
+    import yaml
+    from edgenas.evaluate import predict_torch
+    from edgenas.model import build_model
+    from edgenas.train import initialise_from_data, parameter_groups, triangle
+
+    assert [triangle(p) for p in (0, 0.23, 1)] == pytest.approx([0.2, 1.0, 0.07])
+    preset = yaml.safe_load((Path(__file__).parents[1] / "config/presets/airbench.yaml").read_text())["train"]
+    # batch 16 instead of 1024, the rate scaled with it (the preset's rule); no lookahead, which would move
+    # the frozen bias toward its slow copy
+    recipe = Recipe(**dict(preset, epochs=3, batch_size=16, learning_rate=preset["learning_rate"] * 16 / 1024,
+                           whiten_bias_epochs=1, lookahead_steps=0))
+    train, test = arrays["train"], arrays["test"]
+    mean, std = channel_stats(train.x)
+    tr, va = split_indices(len(train.y), 0.1, 0)
+    spec = {"family": "airbench94", "num_classes": 4}
+    net = initialise_from_data(build_model(spec, seed=0), spec, train, tr, mean, std, seed=0)
+    groups = parameter_groups(net, recipe)
+    (norm,) = [g for g in groups if "lr" in g]
+    assert norm["lr"] == pytest.approx(64 * recipe.learning_rate) and norm["weight_decay"] == pytest.approx(
+        recipe.weight_decay / 64)
+    assert all(g["weight_decay"] == pytest.approx(recipe.weight_decay) for g in groups if "lr" not in g)
+    start = net[0].bias.detach().clone()
+    biases = []
+
+    class Probe(pl.Callback):
+        def on_train_epoch_end(self, trainer, pl_module):
+            biases.append(pl_module.net[0].bias.detach().clone())
+
+    fit(net, train, tr, va, mean, std, recipe, seed=0, workdir=tmp_path, callbacks=[Probe()])
+    assert not torch.equal(biases[0], start) and torch.equal(biases[1], biases[0]) and torch.equal(biases[2], biases[0])
     assert (predict_torch(net, test.x, mean, std).argmax(1) == test.y).mean() > 0.5
 
 

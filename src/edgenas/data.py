@@ -264,20 +264,27 @@ def calibration_indices(train_idx: np.ndarray, size: int, seed: int) -> np.ndarr
 class BatchedImages(Dataset):
     """Indexed by a list of indices, returns a whole normalised (and augmented) batch.
 
-    Augmentation runs on batched tensors (random crop with padding, horizontal flip,
-    optional cutout), so there is no per-sample Python work and no worker processes.
+    Augmentation runs on batched tensors (random translation of up to ``translate`` pixels with
+    reflect padding, default an eighth of the side; horizontal flip, at random or alternating by
+    epoch; optional cutout), so there is no per-sample Python work and no worker processes.
     Batches come channels-last, the layout the training nets use.
     """
 
     def __init__(self, data: ImageArrays, indices: np.ndarray, mean: list[float], std: list[float],
-                 augment: bool = False, cutout: int = 0):
+                 augment: bool = False, cutout: int = 0, translate: int | None = None, flip: str = "random",
+                 seed: int = 0):
         self.x = torch.from_numpy(np.ascontiguousarray(data.x[indices])).permute(0, 3, 1, 2).contiguous()
         self.y = torch.from_numpy(data.y[indices])
         self.mean = torch.tensor(mean).view(1, 3, 1, 1)
         self.std = torch.tensor(std).view(1, 3, 1, 1)
         self.augment = augment
         self.cutout = cutout
-        self.pad = max(1, self.x.shape[-1] // 8)
+        self.pad = max(1, self.x.shape[-1] // 8) if translate is None else translate
+        # alternating flip (airbench94): a fixed random half of the images is mirrored in even
+        # epochs and the other half in odd ones, so every image is seen both ways every two epochs
+        self.alternating = flip == "alternating"
+        self.flipped = torch.rand(len(self.y), generator=torch.Generator().manual_seed(seed)) < 0.5
+        self.epoch = 0  # set by the trainer (train.DataEpoch) for the alternating flip
 
     def __len__(self) -> int:
         return len(self.y)
@@ -285,21 +292,22 @@ class BatchedImages(Dataset):
     def __getitem__(self, idx):
         x = self.x[idx].float().div_(255.0)
         if self.augment:
-            x = self._augment(x)
+            x = self._augment(x, idx)
         x = (x - self.mean) / self.std
         return x.contiguous(memory_format=torch.channels_last), self.y[idx]
 
-    def _augment(self, x: torch.Tensor) -> torch.Tensor:
+    def _augment(self, x: torch.Tensor, idx) -> torch.Tensor:
         n, _, h, w = x.shape
         p = self.pad
-        padded = torch.nn.functional.pad(x, (p, p, p, p), mode="reflect")
-        dy = torch.randint(0, 2 * p + 1, (n,))
-        dx = torch.randint(0, 2 * p + 1, (n,))
-        rows = (dy.view(n, 1) + torch.arange(h).view(1, h)).view(n, 1, h, 1).expand(n, 3, h, w + 2 * p)
-        x = padded.gather(2, rows)
-        cols = (dx.view(n, 1) + torch.arange(w).view(1, w)).view(n, 1, 1, w).expand(n, 3, h, w)
-        x = x.gather(3, cols)
-        flip = torch.rand(n) < 0.5
+        if p > 0:
+            padded = torch.nn.functional.pad(x, (p, p, p, p), mode="reflect")
+            dy = torch.randint(0, 2 * p + 1, (n,))
+            dx = torch.randint(0, 2 * p + 1, (n,))
+            rows = (dy.view(n, 1) + torch.arange(h).view(1, h)).view(n, 1, h, 1).expand(n, 3, h, w + 2 * p)
+            x = padded.gather(2, rows)
+            cols = (dx.view(n, 1) + torch.arange(w).view(1, w)).view(n, 1, 1, w).expand(n, 3, h, w)
+            x = x.gather(3, cols)
+        flip = self.flipped[idx] ^ bool(self.epoch % 2) if self.alternating else torch.rand(n) < 0.5
         x[flip] = x[flip].flip(3)
         if self.cutout > 0:
             cy = torch.randint(0, h, (n, 1, 1))

@@ -147,10 +147,10 @@ def cell_diagram(genotype: Genotype, cell: str, path: str | Path) -> None:
 
 def architecture_diagram(arch: Architecture, image_size: int, path: str | Path) -> None:
     """The searched mobile net as a chain of blocks: bar height is the block's output width,
-    colour its type, the label its kernel and expansion; stages are marked with their resolution."""
+    colour its type, the label its kernel and expansion (dense blocks have none); stages are marked with their resolution."""
     from matplotlib.patches import Patch
 
-    colours = {"mbconv": "#4c72b0", "fused": "#dd8452"}
+    colours = {"mbconv": "#4c72b0", "fused": "#dd8452", "dense": "#55a868"}
     fig, ax = plt.subplots(figsize=(max(7.0, 0.55 * sum(len(b) for _, b in arch.stages) + 3), 3.6))
     x, res = 0, image_size
     ax.bar(x, arch.stem_width, color="grey", width=0.8)
@@ -161,7 +161,8 @@ def architecture_diagram(arch: Architecture, image_size: int, path: str | Path) 
         for b in blocks:
             x += 1
             ax.bar(x, width, color=colours[b.type], width=0.8)
-            ax.text(x, width, f"k{b.kernel}\ne{b.expansion}", ha="center", va="bottom", fontsize=7)
+            label = f"k{b.kernel}" + ("" if b.type == "dense" else f"\ne{b.expansion}")
+            ax.text(x, width, label, ha="center", va="bottom", fontsize=7)
         ax.axvspan(start - 0.5, x + 0.5, color="0.93" if i % 2 else "0.97", zorder=-1)
         ax.text((start + x) / 2, -0.08, f"{res}x{res}", transform=ax.get_xaxis_transform(), ha="center", fontsize=7)
     x += 1

@@ -52,11 +52,19 @@ class LatencyTable:
 
 
 def read_latency_table(path: str | Path) -> LatencyTable:
+    """A target's table, refused (naming the file and its rebuild) when it is not one, or when it
+    was timed for an older version of the space and lacks some of its layers (a changed library
+    does not make Snakemake rerun the rule)."""
     record = read_json(path)
     try:
-        return LatencyTable(**record)
+        table = LatencyTable(**record)
     except TypeError as err:
         raise DamagedFile(f"{path}: not a latency table ({err}); {rebuild_hint(path)}") from err
+    missing = {layer.key for layer in mobile.space_layers(table.image_size, table.num_classes)} - set(table.layers)
+    if missing:
+        raise DamagedFile(f"{path} was timed for an older version of the search space: {len(missing)} of the space's "
+                          f"layer configurations are not in it (e.g. {min(missing)}); {rebuild_hint(path)}")
+    return table
 
 
 def sample_archs(count: int, seed: int, accept: Callable[[dict], bool] | None = None,

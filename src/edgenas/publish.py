@@ -176,8 +176,8 @@ TEXT: dict[str, dict[str, str]] = {
                   "not a result, and the differences below are not evidence about the methods.",
         "bullets_space": ["MobileNetV2's skeleton at CIFAR strides: stem, 7 stages, 1×1 conv, classifier",
                           "per stage: width and depth (blocks can be left out)",
-                          "per block: inverted residual (depthwise 3×3 or 5×5) or fused (full 3×3), expansion 3 or 6",
-                          "made for INT8 on CPUs: channels in multiples of 16; fused blocks run on dense INT8 kernels",
+                          "per block: inverted residual (depthwise 3×3 or 5×5), fused (full 3×3), expansion 3 or 6; or dense (two 3×3)",
+                          "made for INT8 on CPUs: channels in multiples of 16; fused and dense blocks run on dense INT8 kernels",
                           "{count} nets; MobileNetV2-CIFAR is one of them"],
         "take_front": "deployed in INT8, the searched net is {front_short}",
         "take_same": "same recipe, quantized alike: {best_points} points {above} the best control ({best}), {noise} noise",
@@ -307,8 +307,8 @@ TEXT: dict[str, dict[str, str]] = {
                   "các phương pháp.",
         "bullets_space": ["bộ khung MobileNetV2 với bước nhảy CIFAR: lớp gốc, 7 tầng, tích chập 1×1, bộ phân loại",
                           "mỗi tầng: độ rộng và độ sâu (có thể bỏ bớt khối)",
-                          "mỗi khối: khối dư ngược (chiều sâu 3×3 hoặc 5×5) hoặc khối hợp nhất (3×3 đầy đủ), mở rộng 3 hoặc 6",
-                          "dành cho INT8 trên CPU: số kênh là bội số của 16; khối hợp nhất chạy trên nhân INT8 dày",
+                          "mỗi khối: khối dư ngược (chiều sâu 3×3 hoặc 5×5), khối hợp nhất (3×3 đầy đủ), mở rộng 3 hoặc 6; hoặc khối dày (hai 3×3)",
+                          "dành cho INT8 trên CPU: số kênh là bội số của 16; khối hợp nhất và khối dày chạy trên nhân INT8 dày",
                           "{count} mạng; MobileNetV2-CIFAR là một trong số đó"],
         "take_front": "khi triển khai INT8, mạng tìm được nằm {front_short}",
         "take_same": "cùng công thức, lượng tử hoá như nhau: {above} mô hình đối chứng tốt nhất ({best}) {best_points} điểm, {noise} nhiễu",
@@ -323,17 +323,18 @@ SPACE_TEXT = {
         "1×1 convolution, pooling and a classifier. Searched: the width of the stem, of every stage and of the last "
         "convolution, the depth of every stage (blocks after a stage's first may be left out), and per block its "
         "type, kernel (3 or 5) and expansion ratio (3 or 6). A block is MobileNetV2's inverted residual (1×1 "
-        "expansion, depthwise k×k, 1×1 projection) or its fused form (a full 3×3 expansion, then 1×1; EfficientNetV2, "
-        "MobileDets), which does more arithmetic, but on dense kernels, where ONNX Runtime's INT8 convolutions gain "
-        "most over FP32. Expanded channels are multiples of 16; MobileNetV2-CIFAR is a point of the space, which "
+        "expansion, depthwise k×k, 1×1 projection), its fused form (a full 3×3 expansion, then 1×1; EfficientNetV2, "
+        "MobileDets) or airbench94's dense group (two full 3×3 convolutions, a max-pool where the stage strides), "
+        "which do more arithmetic, but on dense kernels, where ONNX Runtime's INT8 convolutions gain most over FP32. Expanded channels are multiples of 16; MobileNetV2-CIFAR is a point of the space, which "
         "holds {count} nets."),
     "vi": (
         "Bộ khung của MobileNetV2 cho ảnh đầu vào {size}×{size}: một lớp gốc 3×3, bảy tầng khối với bước nhảy kiểu "
         "CIFAR, một tích chập 1×1, phép gộp và bộ phân loại. Các lựa chọn được tìm kiếm: độ rộng của lớp gốc, của mỗi "
         "tầng và của tích chập cuối, độ sâu của mỗi tầng (các khối sau khối đầu tiên của tầng có thể bỏ đi), và với "
         "mỗi khối là loại khối, kích thước nhân (3 hoặc 5) và hệ số mở rộng (3 hoặc 6). Một khối là khối dư ngược của "
-        "MobileNetV2 (mở rộng 1×1, tích chập theo chiều sâu k×k, chiếu 1×1) hoặc dạng hợp nhất của nó (mở rộng bằng "
-        "tích chập đầy đủ 3×3 rồi 1×1; EfficientNetV2, MobileDets), tốn nhiều phép tính hơn nhưng chạy trên nhân "
+        "MobileNetV2 (mở rộng 1×1, tích chập theo chiều sâu k×k, chiếu 1×1), dạng hợp nhất của nó (mở rộng bằng "
+        "tích chập đầy đủ 3×3 rồi 1×1; EfficientNetV2, MobileDets) hoặc nhóm dày của airbench94 (hai tích chập đầy đủ "
+        "3×3, gộp cực đại ở tầng có bước nhảy), tốn nhiều phép tính hơn nhưng chạy trên nhân "
         "tích chập dày, nơi tích chập INT8 của ONNX Runtime nhanh hơn FP32 nhiều nhất. Số kênh mở rộng là bội số của "
         "16; MobileNetV2-CIFAR là một điểm của không gian, vốn chứa {count} mạng."),
 }

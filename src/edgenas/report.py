@@ -262,9 +262,11 @@ def mobile_method(result: SearchResult, table: LatencyTable) -> list[str]:
         "chooses its width and its depth (blocks after the first can be left out); each block chooses its type, its "
         f"kernel and its expansion ratio ({' or '.join(map(str, space['stages'][1]['expansions']))}): MobileNetV2's "
         f"inverted residual (mbconv: 1x1 expansion, {' or '.join(f'{k}x{k}' for k in space['kernels'])} depthwise "
-        f"convolution, 1x1 projection) or its fused form (fused: a full {space['fused_kernel']}x{space['fused_kernel']} "
-        "expansion, 1x1 projection; EfficientNetV2, MobileDets), which does more arithmetic on dense kernels, where "
-        "ONNX Runtime's INT8 convolutions gain most over FP32; its INT8 depthwise kernel gains little. Blocks after "
+        f"convolution, 1x1 projection), its fused form (fused: a full {space['fused_kernel']}x{space['fused_kernel']} "
+        "expansion, 1x1 projection; EfficientNetV2, MobileDets) or airbench94's dense group (dense: two full "
+        f"{space['dense_kernel']}x{space['dense_kernel']} convolutions, a max-pool where the stage strides), which do "
+        "more arithmetic on dense kernels, where ONNX Runtime's INT8 convolutions gain most over FP32; its INT8 "
+        "depthwise kernel gains little. Blocks after "
         "a stage's first add their input (residual). Expanded channels are multiples of 16 (the INT8 depthwise fast "
         f"path). MobileNetV2-CIFAR is one point of the space, which holds {space_size():.2e} nets.",
         strategy_paragraph(result),

@@ -1,9 +1,10 @@
 """Training from scratch and fine-tuning, on PyTorch Lightning.
 
-SGD with Nesterov (or plain) momentum and a per-step cosine or one-cycle schedule, random
-crop and flip (optionally cutout), label smoothing, optional lookahead of the weights,
-optional auxiliary head, optional distillation from a teacher (fine-tuning learns from the
-unpruned baseline). A checkpoint is written every epoch under ``workdir``; a rerun after a
+SGD with Nesterov (or plain) momentum and a per-step cosine, one-cycle or triangular schedule,
+random translation and flip (optionally cutout), label smoothing, optional lookahead of the
+weights, optional auxiliary head, optional distillation from a teacher (fine-tuning learns from
+the unpruned baseline). airbench94's recipe is a setting of these keys
+(config/presets/airbench.yaml). A checkpoint is written every epoch under ``workdir``; a rerun after a
 crash resumes from it.
 """
 from __future__ import annotations
@@ -38,10 +39,15 @@ class Recipe:
     learning_rate: float
     momentum: float
     weight_decay: float
-    schedule: str  # onecycle | cosine
+    schedule: str  # onecycle | cosine | triangular (airbench94's, TRIANGLE)
     label_smoothing: float
     cutout: int
     nesterov: bool = True
+    translate: int | None = None   # random translation up to this many pixels (None: an eighth of the side)
+    flip: str = "random"           # random | alternating (airbench94's: each image mirrored every other epoch)
+    bias_lr_scale: float = 1.0     # batch-norm biases' rate x this, their weight decay / this (airbench94: 64)
+    decay_biases: bool = False     # weight decay on biases and batch-norm parameters too (airbench94's)
+    whiten_bias_epochs: int = 0    # > 0: a whitening first layer's bias trains this many epochs, then freezes
     lookahead_steps: int = 0       # > 0: airbench94's lookahead every this many steps (class Lookahead)
     lookahead_decay: float = 0.77  # the slow weights' decay per sync at the end of training
     auxiliary_weight: float = 0.0  # DARTS nets with an auxiliary head only
@@ -119,19 +125,47 @@ class ImageClassifier(pl.LightningModule):
 
     def configure_optimizers(self):
         r = self.recipe
-        decay, no_decay = [], []
-        for p in self.net.parameters():
-            (no_decay if p.ndim <= 1 else decay).append(p)
-        opt = torch.optim.SGD([{"params": decay, "weight_decay": r.weight_decay},
-                               {"params": no_decay, "weight_decay": 0.0}],
-                              lr=r.learning_rate, momentum=r.momentum, nesterov=r.nesterov and r.momentum > 0)
+        opt = torch.optim.SGD(parameter_groups(self.net, r), lr=r.learning_rate, momentum=r.momentum,
+                              nesterov=r.nesterov and r.momentum > 0)
         steps = self.trainer.estimated_stepping_batches
         if r.schedule == "onecycle":
-            sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=r.learning_rate, total_steps=steps,
-                                                        pct_start=0.25, anneal_strategy="linear")
+            sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=[g["lr"] for g in opt.param_groups],
+                                                        total_steps=steps, pct_start=0.25, anneal_strategy="linear")
+        elif r.schedule == "triangular":
+            sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda step: triangle(step / steps))
         else:
             sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=steps)
         return {"optimizer": opt, "lr_scheduler": {"scheduler": sched, "interval": "step"}}
+
+
+# airbench94's schedule: the rate climbs linearly from 0.2x to its peak over the first 23 % of the
+# steps, then falls linearly to 0.07x at the last
+TRIANGLE = (0.2, 0.23, 0.07)
+
+
+def triangle(progress: float) -> float:
+    """The triangular schedule's multiple of the peak rate at ``progress`` (0..1) of the steps."""
+    start, peak_at, end = TRIANGLE
+    if progress < peak_at:
+        return start + (1 - start) * progress / peak_at
+    return 1 + (end - 1) * (progress - peak_at) / (1 - peak_at)
+
+
+def parameter_groups(net: nn.Module, recipe: Recipe) -> list[dict[str, Any]]:
+    """SGD's parameter groups: weights decay; biases and batch-norm parameters decay only with
+    ``decay_biases``; batch-norm biases train at ``bias_lr_scale`` times the rate, their decay
+    divided by as much, so each step decays them alike (airbench94's scheme)."""
+    norm_biases = {id(m.bias) for m in net.modules()
+                   if isinstance(m, nn.modules.batchnorm._BatchNorm) and m.bias is not None}
+    weights, others, biases = [], [], []
+    for p in net.parameters():
+        (biases if id(p) in norm_biases else weights if p.ndim > 1 else others).append(p)
+    small = recipe.weight_decay if recipe.decay_biases else 0.0
+    groups = [{"params": weights, "weight_decay": recipe.weight_decay},
+              {"params": others, "weight_decay": small},
+              {"params": biases, "weight_decay": small / recipe.bias_lr_scale,
+               "lr": recipe.learning_rate * recipe.bias_lr_scale}]
+    return [g for g in groups if g["params"]]
 
 
 class Lookahead(pl.Callback):
@@ -177,6 +211,30 @@ class Lookahead(pl.Callback):
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         self.slow = state_dict["slow"]
+
+
+class DataEpoch(pl.Callback):
+    """Tells the training images which epoch it is (their alternating flip depends on it)."""
+
+    def __init__(self, images: BatchedImages):
+        self.images = images
+
+    def on_train_epoch_start(self, trainer, pl_module):
+        self.images.epoch = trainer.current_epoch
+
+
+class FreezeWhiteningBias(pl.Callback):
+    """airbench94's whitening layer's bias trains for the first ``epochs`` epochs, then freezes."""
+
+    def __init__(self, epochs: int):
+        self.epochs = epochs
+
+    def on_train_epoch_start(self, trainer, pl_module):
+        from .spaces.handmade import Whitening
+
+        for m in pl_module.net.modules():
+            if isinstance(m, Whitening):
+                m.bias.requires_grad_(trainer.current_epoch < self.epochs)
 
 
 class HistoryWriter(pl.Callback):
@@ -234,8 +292,9 @@ def fit(net: nn.Module, train: ImageArrays, train_idx: np.ndarray, val_idx: np.n
     problem = too_few_steps(recipe.epochs, recipe.batch_size, recipe.schedule, len(train_idx))
     if problem:
         raise ConfigError(problem)
-    train_loader = make_loader(BatchedImages(train, train_idx, mean, std, augment=True, cutout=recipe.cutout),
-                               b, shuffle=True, drop_last=drop_last, seed=seed, pin_memory=hardware.on_gpu)
+    images = BatchedImages(train, train_idx, mean, std, augment=True, cutout=recipe.cutout,
+                           translate=recipe.translate, flip=recipe.flip, seed=seed)
+    train_loader = make_loader(images, b, shuffle=True, drop_last=drop_last, seed=seed, pin_memory=hardware.on_gpu)
     val_loader = make_loader(BatchedImages(train, val_idx, mean, std), max(b, 256), shuffle=False,
                              pin_memory=hardware.on_gpu)
     images_per_epoch = len(train_idx) // b * b if drop_last else len(train_idx)
@@ -249,8 +308,9 @@ def fit(net: nn.Module, train: ImageArrays, train_idx: np.ndarray, val_idx: np.n
         # without a monitor, top-1 is the newest epoch: one last.ckpt, overwritten every epoch
         callbacks=[pl.callbacks.ModelCheckpoint(dirpath=str(workdir), filename="last", every_n_epochs=1,
                                                 enable_version_counter=False),
-                   HistoryWriter(history_path, images_per_epoch),
+                   HistoryWriter(history_path, images_per_epoch), DataEpoch(images),
                    *([Lookahead(recipe.lookahead_steps, recipe.lookahead_decay)] if recipe.lookahead_steps else []),
+                   *([FreezeWhiteningBias(recipe.whiten_bias_epochs)] if recipe.whiten_bias_epochs else []),
                    *callbacks],
     )
     with sigterm_fails(workdir):
@@ -262,15 +322,19 @@ def fit(net: nn.Module, train: ImageArrays, train_idx: np.ndarray, val_idx: np.n
     return [rows[k] for k in sorted(rows)]
 
 
+WHITENING_IMAGES = 5000  # airbench94 whitens on its first 5,000 training images (CIFAR's are in random order)
+
+
 def initialise_from_data(net: nn.Module, spec: dict[str, Any], train: ImageArrays, train_idx: np.ndarray,
-                         mean: list[float], std: list[float]) -> nn.Module:
-    """A fresh net's data-dependent start: airbench94's whitening layer from the split's first
-    5,000 training images (``spaces.handmade.whiten_first_layer``); other nets as built."""
+                         mean: list[float], std: list[float], seed: int) -> nn.Module:
+    """A fresh net's data-dependent start: airbench94's whitening layer from a seeded random
+    5,000 of the split's training images (``spaces.handmade.whiten_first_layer``; an ImageFolder
+    loads sorted by class, so its first 5,000 would be one class); other nets as built."""
     if spec["family"] == "airbench94":
         from .spaces.handmade import whiten_first_layer
 
-        first = train_idx[:5000]
-        images, _ = BatchedImages(train, first, mean, std)[np.arange(len(first))]
+        some = np.random.default_rng(seed).permutation(train_idx)[:WHITENING_IMAGES]
+        images, _ = BatchedImages(train, some, mean, std)[np.arange(len(some))]
         whiten_first_layer(net, images)
     return net
 
@@ -283,7 +347,7 @@ def train_and_save(net: nn.Module, spec: dict[str, Any], job: TrainingJob, recip
     train = ImageArrays.load(job.train_npz)
     train_idx, val_idx = job.split.indices(len(train.y))
     if fresh:
-        initialise_from_data(net, spec, train, train_idx, stats["mean"], stats["std"])
+        initialise_from_data(net, spec, train, train_idx, stats["mean"], stats["std"], seed=job.split.seed)
     history = fit(net, train, train_idx, val_idx, stats["mean"], stats["std"], recipe, seed=job.split.seed,
                   workdir=job.workdir, hardware=job.hardware, teacher=teacher)
     if history and history[-1].get("val_acc"):

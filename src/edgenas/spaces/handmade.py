@@ -63,6 +63,18 @@ def _airbench_norm(channels: int) -> nn.BatchNorm2d:
     return norm
 
 
+class Whitening(nn.Conv2d):
+    """airbench's first layer: a 2x2 convolution whose frozen filters whiten the image patches
+    (``whiten_first_layer``); only its bias trains, and the recipe may freeze that too
+    (``train.whiten_bias_epochs``). A class of its own, so the trainer finds it by type."""
+
+    def __init__(self, cin: int, cout: int):
+        super().__init__(cin, cout, 2, padding=0, bias=True)
+        self.weight.requires_grad_(False)
+        with torch.no_grad():
+            self.bias.zero_()  # airbench's convolutions start without bias
+
+
 class _Scale(nn.Module):
     def __init__(self, factor: float):
         super().__init__()
@@ -80,9 +92,7 @@ def airbench94(num_classes: int) -> nn.Module:
         return nn.Sequential(_airbench_conv(cin, cout), nn.MaxPool2d(2), _airbench_norm(cout), nn.GELU(),
                              _airbench_conv(cout, cout), _airbench_norm(cout), nn.GELU())
 
-    whiten = _airbench_conv(3, 24, kernel=2, padding=0, bias=True)
-    whiten.weight.requires_grad_(False)
-    return nn.Sequential(whiten, nn.GELU(), group(24, 64), group(64, 256), group(256, 256),
+    return nn.Sequential(Whitening(3, 24), nn.GELU(), group(24, 64), group(64, 256), group(256, 256),
                          nn.AdaptiveMaxPool2d(1), nn.Flatten(), nn.Linear(256, num_classes, bias=False),
                          _Scale(1 / 9))
 

@@ -4,11 +4,13 @@ The skeleton is MobileNetV2 for 32x32 inputs (stem at stride 1, seven stages, th
 stride-2 stage moved to stride 1). Searched: the stem's and each stage's width, each stage's
 depth (a block past the first can be skipped, so depth shrinks), each block's type, kernel
 and expansion ratio, and the width of the last 1x1 convolution. A block is MobileNetV2's
-inverted residual (``mbconv``: 1x1 expansion, depthwise kxk, 1x1 projection) or its fused
-form (``fused``, EfficientNetV2 and MobileDets: a full kxk expansion, 1x1 projection), which
-does more MACs but on dense kernels: ONNX Runtime's INT8 depthwise kernel gains little over
-FP32 on x86 (no VNNI), its dense INT8 convolutions gain 2-3x, and which wins where is a
-question of the target's measured latency. Expanded channels are multiples of 16 (the INT8
+inverted residual (``mbconv``: 1x1 expansion, depthwise kxk, 1x1 projection), its fused
+form (``fused``, EfficientNetV2 and MobileDets: a full kxk expansion, 1x1 projection), or
+airbench94's dense group (``dense``: two full 3x3 convolutions, a max-pool where the stage
+strides), which do more MACs but on dense kernels: ONNX Runtime's INT8 depthwise kernel gains
+little over FP32 on x86 (no VNNI), its dense INT8 convolutions gain 2-3x (VNNI CPUs and the Pi
+5's dot-product instructions run them fastest), and which wins where is a question of the
+target's measured latency. Expanded channels are multiples of 16 (the INT8
 depthwise fast path); widths are multiples of 16 or MobileNetV2's own (24), and
 MobileNetV2-CIFAR (``MOBILENETV2``) is a point of the space.
 
@@ -30,6 +32,7 @@ HEAD_WIDTHS = (640, 1280)
 KERNELS = (3, 5)
 EXPANSIONS = (3, 6)
 FUSED_KERNEL = 3  # EfficientNetV2's fused blocks are 3x3; a full 5x5 expansion costs 25x the MACs of 1x1
+DENSE_KERNEL = 3  # airbench94's convolutions
 
 
 @dataclass(frozen=True)
@@ -121,7 +124,30 @@ class FusedMBConv(nn.Module):
         return x + out if self.residual else out
 
 
-BLOCKS = {"mbconv": MBConv, "fused": FusedMBConv}
+class DenseBlock(nn.Module):
+    """airbench94's group as a block (no expansion): a full kxk convolution to the stage's width,
+    a max-pool where the stage strides (in place of a strided convolution, as airbench94 does),
+    batch norm and activation, then a second kxk convolution, batch norm and activation; plus
+    the input as in ``MBConv``. ``expansion`` is accepted for a uniform signature and unused."""
+
+    def __init__(self, cin, cout, expansion, kernel, stride: int, residual: bool):
+        super().__init__()
+        from nni.nas.nn.pytorch import MutableBatchNorm2d, MutableConv2d
+
+        pool = [nn.MaxPool2d(stride, ceil_mode=True)] if stride > 1 else []  # ceil: a conv's output size
+        self.first = nn.Sequential(MutableConv2d(cin, cout, kernel, 1, (kernel - 1) // 2, bias=False), *pool,
+                                   MutableBatchNorm2d(cout), nn.ReLU6(inplace=True))
+        self.second = _conv_bn(cout, cout, kernel)
+        self.residual = residual
+
+    def forward(self, x):
+        out = self.second(self.first(x))
+        return x + out if self.residual else out
+
+
+BLOCKS = {"mbconv": MBConv, "fused": FusedMBConv, "dense": DenseBlock}
+# the kernel a block type is built with (absent: the block's own choice among KERNELS)
+FIXED_KERNEL = {"fused": FUSED_KERNEL, "dense": DENSE_KERNEL}
 
 
 def initialise(net: nn.Module) -> nn.Module:
@@ -140,6 +166,8 @@ def initialise(net: nn.Module) -> nn.Module:
     for m in net.modules():
         if isinstance(m, (MBConv, FusedMBConv)) and m.residual:
             nn.init.zeros_(m.project[1].weight)
+        elif isinstance(m, DenseBlock) and m.residual:
+            nn.init.zeros_(m.second[1].weight)  # ReLU6 of zero: the block adds nothing at first
     return net
 
 
@@ -162,9 +190,8 @@ def _space_class():
                     if len(stage.expansions) == 1:  # MobileNetV2's first block: depthwise and projection only
                         return MBConv(expansion=stage.expansions[0], **args)
                     exp = nni.choice(f"s{i}_b{j}_exp", list(stage.expansions))
-                    return LayerChoice({"mbconv": MBConv(expansion=exp, **args),
-                                        "fused": FusedMBConv(expansion=exp, **dict(args, kernel=FUSED_KERNEL))},
-                                       label=f"s{i}_b{j}_type")
+                    return LayerChoice({kind: cls(expansion=exp, **dict(args, kernel=FIXED_KERNEL.get(kind, args["kernel"])))
+                                        for kind, cls in BLOCKS.items()}, label=f"s{i}_b{j}_type")
 
                 blocks.append(Repeat(block, (1, stage.max_depth), label=f"s{i}_depth") if stage.max_depth > 1
                               else block(0))
@@ -198,9 +225,9 @@ def build_net(arch: dict[str, Any], *, num_classes: int) -> nn.Module:
 @dataclass(frozen=True)
 class Layer:
     """One layer configuration of a net of this space at a given input resolution: what the
-    latency table measures and sums. ``kind`` is stem, mbconv, fused, head or classifier."""
+    latency table measures and sums."""
 
-    kind: str
+    kind: str  # stem, a block type of BLOCKS, head or classifier
     cin: int
     cout: int
     resolution: int  # input height and width
@@ -229,7 +256,7 @@ class Layer:
 
 @dataclass(frozen=True)
 class Block:
-    type: str  # mbconv | fused
+    type: str  # a block type of BLOCKS (dense: expansion 1)
     expansion: int
     kernel: int
 
@@ -240,8 +267,8 @@ def _block(arch: dict[str, Any], i: int, j: int, stage: Stage) -> Block:
     kind = str(arch[f"s{i}_b{j}_type"])
     if kind not in BLOCKS:
         raise ValueError(f"s{i}_b{j}_type: {kind!r} is not a block type ({', '.join(BLOCKS)})")
-    kernel = FUSED_KERNEL if kind == "fused" else int(arch[f"s{i}_b{j}_k"])
-    return Block(kind, int(arch[f"s{i}_b{j}_exp"]), kernel)
+    kernel = FIXED_KERNEL.get(kind) or int(arch[f"s{i}_b{j}_k"])
+    return Block(kind, 1 if kind == "dense" else int(arch[f"s{i}_b{j}_exp"]), kernel)
 
 
 @dataclass(frozen=True)
@@ -287,8 +314,8 @@ def space_layers(image_size: int, num_classes: int) -> list[Layer]:
         out_res = -(-res // stage.stride)
         for cout in stage.widths:
             for kind in types:
-                for e in stage.expansions:
-                    for k in (FUSED_KERNEL,) if kind == "fused" else KERNELS:
+                for e in (1,) if kind == "dense" else stage.expansions:
+                    for k in (FIXED_KERNEL[kind],) if kind in FIXED_KERNEL else KERNELS:
                         layers |= {Layer(kind, cin, cout, res, e, k, stage.stride) for cin in inputs}
                         if stage.max_depth > 1:
                             layers.add(Layer(kind, cout, cout, out_res, e, k, 1, residual=True))
@@ -301,7 +328,7 @@ def space_layers(image_size: int, num_classes: int) -> list[Layer]:
 def settings(num_classes: int) -> dict[str, Any]:
     """What the space offers, for genotype.json and the report."""
     return {"stem_widths": list(STEM_WIDTHS), "head_widths": list(HEAD_WIDTHS), "kernels": list(KERNELS),
-            "fused_kernel": FUSED_KERNEL, "block_types": list(BLOCKS),
+            "fused_kernel": FUSED_KERNEL, "dense_kernel": DENSE_KERNEL, "block_types": list(BLOCKS),
             "stages": [{"widths": list(s.widths), "max_depth": s.max_depth, "stride": s.stride,
                         "expansions": list(s.expansions)} for s in STAGES],
             "num_classes": num_classes}
@@ -309,7 +336,7 @@ def settings(num_classes: int) -> dict[str, Any]:
 
 def space_size() -> int:
     """The number of distinct nets in the space."""
-    per_block = len(KERNELS) * len(EXPANSIONS) + len(EXPANSIONS)  # mbconv: kernel x expansion; fused: expansion
+    per_block = len(KERNELS) * len(EXPANSIONS) + len(EXPANSIONS) + 1  # mbconv: kernel x expansion; fused: expansion; dense
     total = len(STEM_WIDTHS) * len(HEAD_WIDTHS)
     for stage in STAGES:
         choices = len(KERNELS) if len(stage.expansions) == 1 else per_block
