@@ -198,7 +198,9 @@ def report(path: Path) -> None:
         accuracy=lambda r: 100 * r.accuracy, run=lambda r: r.net + ", " + r.variant,
         scoring=lambda r: r.tta.map(passes))
     fig, ax = plt.subplots(figsize=(7.5, 4.5))
-    sns.lineplot(data=final, x="minutes", y="accuracy", hue="run", style="scoring", markers=True, ax=ax)
+    # one line per seed across epoch budgets: seeds of one budget are points, not a trend
+    sns.lineplot(data=final, x="minutes", y="accuracy", hue="run", style="scoring", units="seed", estimator=None,
+                 markers=True, ax=ax)
     for _, r in final[final.tta == "none"].iterrows():
         ax.annotate(f"{r.epochs} ep", (r.minutes, r.accuracy), textcoords="offset points", xytext=(4, -10), fontsize=7)
     ax.set(xlabel="wall-clock training minutes (this machine)", ylabel="test accuracy (%)",
