@@ -25,7 +25,7 @@ import yaml
 from throughput_common import CIFAR_MEAN, CIFAR_STD, NCHWBatches, PerSampleImages, cifar_shaped, print_table
 from edgenas.accel import StepTimer, channels_last
 from edgenas.data import BatchedImages, make_loader
-from edgenas.search import CosineRate, NesterovSGD, search_darts
+from edgenas.search import CosineRate, Darts, NesterovSGD, search_darts
 from edgenas.spaces.mobile import space as mobile_space
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -117,12 +117,10 @@ def main() -> None:
         rate = nni_search(cifar_shaped(2 * b * (steps + 2)), cfg["width"], cfg["num_cells"], steps, **lever)
         rows.append({"setting": name, "images_per_s": rate})
         print(f"  {name}: {rate:.1f} images/s", flush=True)
-    settings = {k: cfg[k] for k in ("width", "num_cells", "batch_size", "learning_rate", "arc_learning_rate",
-                                    "weight_decay", "gradient_clip")}
     arrays = cifar_shaped(2 * batch * (steps + 2))
     with tempfile.TemporaryDirectory() as tmp:
-        result = search_darts(arrays, CIFAR_MEAN, CIFAR_STD, **settings, epochs=1, subset=len(arrays.y), seed=0,
-                              workdir=tmp)
+        result = search_darts(arrays, CIFAR_MEAN, CIFAR_STD, settings=Darts(**{**cfg, "epochs": 1, "subset": len(arrays.y)}),
+                              seed=0, workdir=tmp)
     rows.append({"setting": f"edgenas search stage (batch {batch}, batched augmentation, channels-last)",
                  "images_per_s": result.search["images_per_s"]})
     print(f"  {rows[-1]['setting']}: {rows[-1]['images_per_s']:.1f} images/s", flush=True)

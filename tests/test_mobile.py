@@ -110,28 +110,28 @@ def test_a_table_timed_for_an_older_space_is_refused_with_its_rebuild(table, tmp
 
 
 def test_hardware_aware_search_stays_within_the_budget(table, arrays, tmp_path):
-    from edgenas.search import search_hardware_aware
+    from edgenas.latency import resolve_budget
+    from edgenas.search import Spos, search_hardware_aware
 
     train = arrays["train"]
     train8 = type(train)(train.x[:, ::2, ::2].copy(), train.y, train.classes)  # the table is at 8x8
     budget = float(np.percentile([table.predict(a) for a in sample_archs(200, seed=1)], 30))
-    result = search_hardware_aware(train8, [0.5] * 3, [0.25] * 3, table=table, latency_ms=budget, latency_quantile=None, epochs=1,
-                                   batch_size=16, subset=96, val_images=64, learning_rate=0.05, weight_decay=4e-5,
-                                   population=4, sample_size=2, candidates=6, mutation_prob=0.3, bn_batches=2, seed=0,
-                                   workdir=tmp_path)
+    spos = Spos(epochs=1, batch_size=16, subset=96, val_images=64, learning_rate=0.05, weight_decay=4e-5, population=4,
+                sample_size=2, candidates=6, mutation_prob=0.3, bn_batches=2)
+    result = search_hardware_aware(train8, [0.5] * 3, [0.25] * 3, table=table, budget=resolve_budget(table, budget, None),
+                                   spos=spos, seed=0, workdir=tmp_path)
     assert result.space == "mobile" and len(result.population) == 6
     assert all(c["predicted_ms"] <= budget for c in result.population)
     assert result.search["predicted_ms"] == pytest.approx(table.predict(result.arch))
     assert result.search["predicted_ms"] <= budget
     assert result.metrics["val_accuracy"] == max(c["accuracy"] for c in result.population)
     mobile.build_net(result.arch, num_classes=4)  # the record rebuilds its net
-    with pytest.raises(ValueError, match="search.mobile.latency_ms"):
-        fastest = min(table.predict(a) for a in sample_archs(2000, seed=0))  # the spread the budget is checked on
-        search_hardware_aware(train8, [0.5] * 3, [0.25] * 3, table=table, latency_ms=fastest - 1, latency_quantile=0.1,
-                              epochs=1, batch_size=16,
-                              subset=96, val_images=64, learning_rate=0.05, weight_decay=4e-5, population=4,
-                              sample_size=2, candidates=6, mutation_prob=0.3, bn_batches=2, seed=0,
-                              workdir=tmp_path / "tight")
+    assert result.search["latency_ms"] == budget and result.search["latency_quantile"] is None
+    assert result.search["population"] == 4 and result.search["mutation_prob"] == 0.3  # the settings, recorded
+    other = type(table)(**{**table.__dict__, "threads": table.threads + 1})
+    with pytest.raises(ValueError, match="rebuild results/search/budget.json"):  # a budget resolved on another table
+        search_hardware_aware(train8, [0.5] * 3, [0.25] * 3, table=other, budget=resolve_budget(table, budget, None),
+                              spos=spos, seed=0, workdir=tmp_path / "other")
 
 
 def test_halving_search_races_candidates_that_fill_the_budget(table, arrays, tmp_path, monkeypatch):
@@ -151,7 +151,9 @@ def test_halving_search_races_candidates_that_fill_the_budget(table, arrays, tmp
     recipe = Recipe(epochs=3, batch_size=8, learning_rate=0.05, momentum=0.9, weight_decay=5e-4, schedule="onecycle",
                     label_smoothing=0.1, cutout=0)
     halving = Halving(fill=0.7, draws=6, prerank="params", candidates=4, images=64, eta=2)
-    settings = dict(table=table, latency_ms=budget, latency_quantile=None, halving=halving, recipe=recipe,
+    from edgenas.latency import resolve_budget
+
+    settings = dict(table=table, budget=resolve_budget(table, budget, None), halving=halving, recipe=recipe,
                     split=Split(seed=0, val_fraction=0.25, train_limit=0), workdir=tmp_path)
     trained = []
     real = search.short_training_accuracy
@@ -181,22 +183,24 @@ def test_halving_search_races_candidates_that_fill_the_budget(table, arrays, tmp
     assert search_halving(train8, [0.5] * 3, [0.25] * 3, **settings).arch == result.arch and trained == []
 
 
-def test_random_controls_of_the_mobile_space_respect_the_budget(table):
+def test_random_controls_of_the_mobile_space_respect_the_budget(table, tmp_path):
     from edgenas.controls import control_spec
+    from edgenas.latency import read_budget, resolve_budget
 
     budget = float(np.percentile([table.predict(a) for a in sample_archs(200, seed=1)], 30))
-    specs = [control_spec(f"random{s}", 4, random={"space": "mobile", "latency_ms": budget, "latency_quantile": None}, darts_net={},
-                          table=table) for s in (1, 2)]
+    resolve_budget(table, budget, None).write(tmp_path / "budget.json")
+    record = read_budget(tmp_path / "budget.json")  # the one record the search and every control read
+    assert record.latency_ms == budget and record.target == table.target and record.threads == table.threads
+    specs = [control_spec(f"random{s}", 4, space="mobile", darts_net={}, table=table, budget=record) for s in (1, 2)]
     assert all(spec["family"] == "mobile" and table.predict(spec["arch"]) <= budget for spec in specs)
     assert specs[0]["arch"] != specs[1]["arch"]
-    assert control_spec("random1", 4, random={"space": "mobile", "latency_ms": budget, "latency_quantile": None}, darts_net={},
-                        table=table) == specs[0]  # reproducible by seed
+    assert control_spec("random1", 4, space="mobile", darts_net={}, table=table, budget=record) == specs[0]  # by seed
 
 
 def test_a_quantile_budget_leaves_that_share_of_the_space_on_any_target(table):
     from edgenas.controls import control_spec
     from edgenas.errors import ConfigError
-    from edgenas.latency import BUDGET_DRAWS, latency_budget
+    from edgenas.latency import BUDGET_DRAWS, latency_budget, resolve_budget
 
     spread = np.array([table.predict(a) for a in sample_archs(BUDGET_DRAWS, seed=0)])
     budget = latency_budget(table, None, 0.2)
@@ -209,6 +213,7 @@ def test_a_quantile_budget_leaves_that_share_of_the_space_on_any_target(table):
         latency_budget(table, spread.min() - 1, 0.2)
     with pytest.raises(ConfigError, match="search.mobile.latency_quantile"):
         latency_budget(table, None, None)
-    spec = control_spec("random1", 4, random={"space": "mobile", "latency_ms": None, "latency_quantile": 0.2},
-                        darts_net={}, table=table)
+    record = resolve_budget(table, None, 0.2)
+    assert record.latency_ms == budget and record.quantile == 0.2
+    spec = control_spec("random1", 4, space="mobile", darts_net={}, table=table, budget=record)
     assert table.predict(spec["arch"]) <= budget

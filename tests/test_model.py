@@ -74,7 +74,7 @@ def test_controls_build_and_round_trip(tmp_path):
     assert control_names(["random", "resnet20"], [3, 4]) == ["random3", "random4", "resnet20"]
     assert random_arch(3) == random_arch(3) != random_arch(4)
     for name, params in [("resnet20", 0.27), ("mobilenetv2", 2.24), ("airbench94", 1.97), ("random3", None)]:
-        spec = control_spec(name, 10, random={"space": "darts"}, darts_net=DARTS_NET)
+        spec = control_spec(name, 10, space="darts", darts_net=DARTS_NET)
         net = build_model(spec).eval()
         if params:
             assert round(sum(p.numel() for p in net.parameters()) / 1e6, 2) == params
@@ -84,7 +84,7 @@ def test_controls_build_and_round_trip(tmp_path):
         with torch.no_grad():
             np.testing.assert_allclose(loaded(x).numpy(), net(x).numpy(), atol=1e-5)
     with pytest.raises(ValueError, match="controls.models"):
-        control_spec("vgg", 10, random={"space": "darts"}, darts_net=DARTS_NET)
+        control_spec("vgg", 10, space="darts", darts_net=DARTS_NET)
 
 
 def test_airbench94_whitens_its_first_layer_from_training_images_and_deploys_in_int8(tmp_path):

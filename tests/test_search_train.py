@@ -10,7 +10,7 @@ from edgenas.accel import use_cpu_threads
 from edgenas.data import channel_stats, split_indices
 from edgenas.genotype import read_search_result
 from edgenas.records import DamagedFile
-from edgenas.search import search_darts
+from edgenas.search import Darts, search_darts
 from edgenas.spaces.darts import OPS, build_net
 from edgenas.train import Recipe, fit
 
@@ -18,8 +18,9 @@ from edgenas.train import Recipe, fit
 def test_darts_search_returns_a_rebuildable_genotype(arrays, tmp_path):
     train = arrays["train"]
     mean, std = channel_stats(train.x)
-    result = search_darts(train, mean, std, width=4, num_cells=3, epochs=1, batch_size=16, subset=64,
-                          learning_rate=0.025, arc_learning_rate=3e-4, weight_decay=3e-4, gradient_clip=5.0,
+    result = search_darts(train, mean, std, settings=Darts(width=4, num_cells=3, epochs=1, batch_size=16, subset=64,
+                                                           learning_rate=0.025, arc_learning_rate=3e-4,
+                                                           weight_decay=3e-4, gradient_clip=5.0),
                           seed=0, workdir=tmp_path)
     result.write(tmp_path / "genotype.json")
     back = read_search_result(tmp_path / "genotype.json")
@@ -37,8 +38,8 @@ def test_search_resumes_after_a_crash(arrays, tmp_path, monkeypatch):
     from edgenas.search import ArchWeightsRecorder
 
     train = arrays["train"]
-    settings = dict(width=4, num_cells=3, epochs=2, batch_size=16, subset=64, learning_rate=0.025,
-                    arc_learning_rate=3e-4, weight_decay=3e-4, gradient_clip=5.0, seed=0, workdir=tmp_path)
+    settings = dict(settings=Darts(width=4, num_cells=3, epochs=2, batch_size=16, subset=64, learning_rate=0.025,
+                                   arc_learning_rate=3e-4, weight_decay=3e-4, gradient_clip=5.0), seed=0, workdir=tmp_path)
     original = ArchWeightsRecorder.on_train_epoch_end
 
     def crash_after_first_epoch(self, trainer, pl_module):
@@ -56,9 +57,10 @@ def test_search_resumes_after_a_crash(arrays, tmp_path, monkeypatch):
 
 def test_search_rejects_a_subset_too_small(arrays, tmp_path):
     with pytest.raises(ValueError, match="search.subset"):
-        search_darts(arrays["train"], [0.5] * 3, [0.25] * 3, width=4, num_cells=3, epochs=1, batch_size=64,
-                     subset=64, learning_rate=0.025, arc_learning_rate=3e-4, weight_decay=3e-4,
-                     gradient_clip=5.0, seed=0, workdir=tmp_path)
+        search_darts(arrays["train"], [0.5] * 3, [0.25] * 3,
+                     settings=Darts(width=4, num_cells=3, epochs=1, batch_size=64, subset=64, learning_rate=0.025,
+                                    arc_learning_rate=3e-4, weight_decay=3e-4, gradient_clip=5.0),
+                     seed=0, workdir=tmp_path)
 
 
 def test_damaged_genotype_names_the_file_and_its_fix(tmp_path):

@@ -80,7 +80,9 @@ def test_every_artifact_exists(run):
                  "bench_local.csv", "figures/local/accuracy_latency.png", "figures/local/accuracy_size.png",
                  "figures/local/stage_gains.png", "figures/architecture.png", "figures/population.png",
                  "figures/latency_check.png", "figures/training_curves.png", "report/report.html", "report/report.md",
-                 "report/paper.pdf", "report/slides.pdf",
+                 "report/paper.pdf", "report/slides.pdf", "report/facts.json", "report/paper/main.typ",
+                 "report/paper/facts.json", "report/slides/main.typ", "report/paper/figures/architecture.png",
+                 "search/budget.json",
                  "latency/local.json", "models/baseline_int8.onnx", "models/control_resnet20_int8.onnx",
                  "models/control_resnet20.pt", "models/control_mobilenetv2.onnx", "models/control_random2.pt",
                  "models/control_airbench94_int8.onnx",
@@ -88,7 +90,8 @@ def test_every_artifact_exists(run):
                  "edge/int8.onnx", "edge/ondevice.py", "edge/demo.py", "edge/README.md"]:
         assert (r / path).is_file(), path
     for log in ["prepare_data", "latency/local", "search", "train", "prune", "finetune", "quantize/int8", "search_figures",
-                "training_curves", "figures/local", "train_control/resnet20", "results_report", "demo", "edge_bundle"]:
+                "training_curves", "figures/local", "train_control/resnet20", "budget", "facts", "results_report", "demo",
+                "edge_bundle"]:
         assert (workdir / "logs" / f"{log}.log").is_file(), log
 
 
@@ -168,7 +171,7 @@ def test_report_tables_match_the_csvs(run):
 
     workdir, _ = run
     md = (workdir / "results/report/report.md").read_text()
-    html = (workdir / "results/report/report.html").read_text()
+    html = re.sub(r">\s+<", "><", (workdir / "results/report/report.html").read_text())
     tables = markdown_tables(md)
     bench = pd.read_csv(workdir / "results/bench_local.csv")
     results = tables["Target: local"][0]
@@ -223,38 +226,123 @@ def pdf_text(path) -> tuple[int, str]:
 
 def test_paper_and_slides_state_the_runs_numbers_in_english_and_vietnamese(run, tmp_path):
     """paper.pdf: 6-8 A4 pages; slides.pdf: 10-16 slides; both carry the run's headline numbers in
-    their text layer, and the Vietnamese rendering its diacritics."""
-    import yaml
-
-    from edgenas.publish import ms, pct, publish
-    from edgenas.study import Study
+    their text layer, and the Vietnamese rendering its diacritics and decimal commas."""
+    from edgenas.facts import ms, pct, study_facts, write_facts
+    from edgenas.publish import publish
 
     workdir, data = run
     r = workdir / "results"
     pages, text = pdf_text(r / "report/paper.pdf")
     slides, slide_text = pdf_text(r / "report/slides.pdf")
     assert 6 <= pages <= 8 and 10 <= slides <= 16, (pages, slides)
-    study_numbers = Study.read(bench_csvs=[r / "bench_local.csv"], search_result=r / "search/genotype.json",
-                               latency_table=r / "latency/local.json", prune_json=r / "models/prune.json",
-                               stats_json=workdir / "resources/data/stats.json", settings={}, figures={})
-    headline = study_numbers.headline()
+    study = smoke_study(workdir)
+    headline = study.headline()
     for number in (pct(headline["final_accuracy"]), ms(headline["final_ms"]), ms(headline["baseline_ms"])):
         assert number in text, number
     assert "Abstract" in text and "References" in text and "wiring check" in text  # the smoke run says what it is
     assert re.search(r"Successive\s+halving", text) and re.search(r"beat\s+random", text)  # strategy; test vs random
     assert ms(headline["final_ms"]) in slide_text
 
-    settings = yaml.safe_load((REPO / "config/config.yaml").read_text())
-    settings["data"].update(yaml.safe_load((REPO / "config/presets/smoke.yaml").read_text())["data"])
-    figures = {p.stem: str(p) for p in (r / "figures").glob("*.png")}
-    figures.update({f"local/{p.stem}": str(p) for p in (r / "figures/local").glob("*.png")})
-    study = Study(**{**study_numbers.__dict__, "settings": settings, "figures": figures})
-    publish(study, lang="vi", paper_pdf=r / "report/paper_vi.pdf", slides_pdf=r / "report/slides_vi.pdf")
-    pages, text = pdf_text(r / "report/paper_vi.pdf")
+    write_facts(study_facts(study, lang="vi", run_times=[], front={"title": None, "authors": [], "course": None}),
+                tmp_path / "facts.json")
+    publish(tmp_path / "facts.json", figures_dir=r / "figures", templates=[TEMPLATES], paper_dir=tmp_path / "paper",
+            slides_dir=tmp_path / "slides", paper_pdf=tmp_path / "paper_vi.pdf", slides_pdf=tmp_path / "slides_vi.pdf")
+    pages, text = pdf_text(tmp_path / "paper_vi.pdf")
     assert 6 <= pages <= 8 and "Tóm tắt" in text and "độ chính xác" in text and "Tài liệu tham khảo" in text
     assert re.search(r"Chia\s+đôi\s+liên\s+tiếp", text) and re.search(r"lấy\s+mẫu\s+ngẫu\s+nhiên", text)
     assert pct(headline["final_accuracy"], "vi") in text  # numbers with a decimal comma
-    assert "Câu hỏi" in pdf_text(r / "report/slides_vi.pdf")[1]
+    assert "Câu hỏi" in pdf_text(tmp_path / "slides_vi.pdf")[1]
+
+
+TEMPLATES = REPO / "report/templates"
+
+
+def smoke_study(workdir, benches=("local",)):
+    """The smoke run's study, with the config it ran with and its figures."""
+    import yaml
+
+    from edgenas.study import Study
+
+    r = workdir / "results"
+    settings = yaml.safe_load((REPO / "config/config.yaml").read_text())
+    for section, values in yaml.safe_load((REPO / "config/presets/smoke.yaml").read_text()).items():
+        settings[section] = {**settings[section], **values} if isinstance(values, dict) else values
+    figures = {p.stem if p.parent.name == "figures" else f"local/{p.stem}": str(p) for p in (r / "figures").rglob("*.png")}
+    return Study.read(bench_csvs=[r / f"bench_{b}.csv" for b in benches], search_result=r / "search/genotype.json",
+                      latency_table=r / "latency/local.json", prune_json=r / "models/prune.json",
+                      stats_json=workdir / "resources/data/stats.json", settings=settings, figures=figures)
+
+
+def test_the_paper_rebuilds_by_hand_from_its_folder(run, tmp_path):
+    """results/report/paper/ holds all its sources: moved elsewhere and edited, `edgenas typeset`
+    rebuilds it, with the run's numbers and the edit."""
+    import shutil
+
+    workdir, _ = run
+    folder = shutil.copytree(workdir / "results/report/paper", tmp_path / "paper")
+    assert {p.name for p in folder.iterdir()} >= {"main.typ", "edgenas.typ", "facts.json", "figures"}
+    main = folder / "main.typ"
+    main.write_text(main.read_text().replace("= Introduction", "= Introduction\nA sentence the student added by hand.\n"))
+    out = subprocess.run([sys.executable, "-m", "edgenas.cli", "typeset", str(folder)], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    pages, text = pdf_text(tmp_path / "paper.pdf")
+    assert 6 <= pages <= 8 and "A sentence the student added by hand." in text
+    assert json.loads((folder / "facts.json").read_text())["paper"]["v"]["final_acc"] in text
+    out = subprocess.run([sys.executable, "-m", "edgenas.cli", "typeset", str(tmp_path)], capture_output=True, text=True)
+    assert out.returncode != 0 and "no main.typ" in out.stderr
+
+
+def test_report_templates_setting_typesets_the_students_own_copy(run, tmp_path):
+    """report.templates names an edited copy of the templates (a changed sentence) and
+    report.authors adds a name: both are in the PDF the workflow writes; nothing else reruns."""
+    import shutil
+
+    workdir, data = run
+    copy = tmp_path / "run"
+    shutil.copytree(workdir, copy, symlinks=True, ignore=shutil.ignore_patterns("report.html"))
+    mine = tmp_path / "my_report"
+    mine.mkdir()
+    paper = (TEMPLATES / "paper.en.typ").read_text()
+    sentence = "Edge deployment asks two questions of neural architecture search (NAS)"
+    assert sentence in paper
+    (mine / "paper.en.typ").write_text(paper.replace(sentence, "Our course asked us two questions about NAS"))
+    config = ["--config", *data, f"report={{templates: {mine}, authors: [Nguyễn Văn An], course: Tính toán biên}}"]
+    planned = planned_rules((out := snakemake(copy, "-n", *config)).stdout + out.stderr)
+    assert set(planned) == {"facts", "results_report", "all"}, planned
+    snakemake(copy, *config)
+    text = " ".join(pdf_text(copy / "results/report/paper.pdf")[1].split())
+    assert "Our course asked us two questions about NAS" in text and sentence not in text
+    assert "Nguyễn Văn An" in text and "Tính toán biên" in text
+    assert "Nguyễn Văn An" in pdf_text(copy / "results/report/slides.pdf")[1]  # the slides' title block too
+    (mine / "paper.en.typ").write_text(paper.replace(sentence, "A second edit"))
+    assert set(planned_rules((out := snakemake(copy, "-n", *config)).stdout + out.stderr)) == {"results_report", "all"}
+    out = snakemake(copy, "-n", "--config", *data, "report={templates: /no/such/folder}", check=False)
+    assert out.returncode != 0 and "report.templates" in out.stdout + out.stderr
+
+
+def test_no_sentence_of_the_paper_or_the_report_is_left_in_python():
+    """The words live in the templates: no sentence of them (20+ characters of prose) is in a string
+    of the code in src/ (docstrings and comments, which describe the code, aside)."""
+    import ast
+
+    strings = []
+    for path in (REPO / "src").rglob("*.py"):
+        tree = ast.parse(path.read_text())
+        docstrings = {id(node.body[0].value) for node in ast.walk(tree)
+                      if isinstance(node, (ast.Module, ast.FunctionDef, ast.ClassDef, ast.AsyncFunctionDef))
+                      and node.body and isinstance(node.body[0], ast.Expr) and isinstance(node.body[0].value, ast.Constant)}
+        strings += [n.value for n in ast.walk(tree)
+                    if isinstance(n, ast.Constant) and isinstance(n.value, str) and id(n) not in docstrings]
+    sources = "\n".join(strings)
+    sentences = []
+    for name in ("paper.en.typ", "paper.vi.typ", "slides.en.typ", "slides.vi.typ", "report.md.j2"):
+        for line in (TEMPLATES / name).read_text().splitlines():
+            if line.startswith(("#", "//", "{", "+", "|", "!")):
+                continue
+            sentences += [s.strip() for s in re.split(r"[#{]|[.;:] ", line) if len(s.strip()) >= 20]
+    assert len(sentences) > 100
+    left = [s for s in sentences if s in sources]
+    assert not left, left[:5]
 
 
 def test_disabling_controls_removes_their_rules(run, tmp_path):
@@ -284,9 +372,9 @@ def test_second_dry_run_has_nothing_to_do(run):
     assert "Nothing to be done" in out.stdout + out.stderr
 
 
-DOWNSTREAM_OF_TEST_SET = {"evaluate", "bench", "target_figures", "results_report", "demo", "edge_bundle", "all"}
+DOWNSTREAM_OF_TEST_SET = {"evaluate", "bench", "target_figures", "facts", "results_report", "demo", "edge_bundle", "all"}
 DOWNSTREAM_OF_PRUNE = {"prune", "finetune", "export_onnx", "quantize", "evaluate", "bench", "target_figures",
-                       "training_curves", "results_report", "demo", "edge_bundle", "all"}
+                       "training_curves", "facts", "results_report", "demo", "edge_bundle", "all"}
 
 
 @pytest.mark.parametrize("change,expected", [
@@ -301,8 +389,8 @@ DOWNSTREAM_OF_PRUNE = {"prune", "finetune", "export_onnx", "quantize", "evaluate
     # the calibration method changes scales, not kernels: the latency table (and so the search) stays
     ({"quantize": {"calibration_method": "percentile"}}, DOWNSTREAM_OF_TEST_SET | {"quantize"}),
     # 8-bit weights run other kernels: the latency table is timed again, and all that follows from it
-    ({"quantize": {"reduce_range": False}}, DOWNSTREAM_OF_PRUNE | {"latency", "search", "search_figures", "train",
-                                                                   "train_control"}),
+    ({"quantize": {"reduce_range": False}}, DOWNSTREAM_OF_PRUNE | {"latency", "budget", "search", "search_figures",
+                                                                   "train", "train_control"}),
     ({"search": {"darts": {"width": 6}}}, set()),  # the other space's settings are not read
 ])
 def test_a_change_reruns_exactly_what_uses_it(run, change, expected):
@@ -441,8 +529,8 @@ def test_emulated_arm_target_end_to_end(run, sshd, arm_python, tmp_path):
     import pandas as pd
     import yaml
 
+    from edgenas.facts import study_facts
     from edgenas.report import render
-    from edgenas.study import Study
 
     workdir, data = run
     # FP32 runs on QEMU's software floating point (~40 MMAC/s): a small sample keeps the test short
@@ -463,16 +551,13 @@ def test_emulated_arm_target_end_to_end(run, sshd, arm_python, tmp_path):
     assert (emu.host_agreement == 1.0).all(), emu[["model", "stage", "accuracy", "host_accuracy", "host_agreement"]]
     assert list((sshd["_dir"] / "remote").iterdir()) == []
 
-    r = workdir / "results"
-    study = Study.read(bench_csvs=[r / "bench_local.csv", r / "bench_emu.csv"], search_result=r / "search/genotype.json",
-                       latency_table=r / "latency/local.json", prune_json=r / "models/prune.json",
-                       stats_json=workdir / "resources/data/stats.json", settings=yaml.safe_load(
-                           (REPO / "config/config.yaml").read_text()), figures={})
+    study = smoke_study(workdir, benches=("local", "emu"))
     assert study.targets == ["local"] and [b.target.iloc[0] for b in study.emulated] == ["emu"]
-    study.figures = {p.stem if p.parent.name == "figures" else f"local/{p.stem}": str(p)
-                     for p in (r / "figures").rglob("*.png")}
-    render(study, run_times=[], html_path=tmp_path / "report.html", md_path=tmp_path / "report.md")
-    md = (tmp_path / "report.md").read_text()
+    facts = study_facts(study, lang="en", run_times=[], front={"title": None, "authors": [], "course": None})
+    (tmp_path / "report").mkdir()  # beside results/figures, as the workflow writes it
+    (tmp_path / "figures").symlink_to(workdir / "results/figures")
+    render(facts, templates=[TEMPLATES], html_path=tmp_path / "report/report.html", md_path=tmp_path / "report/report.md")
+    md = (tmp_path / "report/report.md").read_text()
     emulated_section = md.split("### Target: emu (emulated: accuracy only)", 1)[1].split("\n#", 1)[0]
     assert "accuracy on emu (%)" in emulated_section and "difference (points)" in emulated_section
     assert "latency" not in emulated_section.split("|", 1)[1]  # its table has no latency column

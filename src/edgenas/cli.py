@@ -1,4 +1,4 @@
-"""The ``edgenas`` command: ``edgenas demo ...`` and ``edgenas emulated-python ...`` (the workflow
+"""The ``edgenas`` command: ``edgenas demo ...``, ``edgenas emulated-python ...`` and ``edgenas typeset ...`` (the workflow
 itself runs through snakemake)."""
 from __future__ import annotations
 
@@ -6,7 +6,8 @@ import sys
 
 COMMANDS = {"demo": "real-time classification demo of an .onnx model (edgenas demo --help)",
             "emulated-python": "build an emulated Python with ONNX Runtime: an Arm core or an x86 without VNNI "
-                               "(edgenas emulated-python --help)"}
+                               "(edgenas emulated-python --help)",
+            "typeset": "rebuild an edited paper or slides folder into its PDF (edgenas typeset --help)"}
 
 
 def main(argv=None) -> int:
@@ -15,6 +16,10 @@ def main(argv=None) -> int:
         print("usage: edgenas COMMAND [ARGS]\n\ncommands:\n" + "\n".join(f"  {k}  {v}" for k, v in COMMANDS.items()),
               file=sys.stderr)
         return 2
+    if argv[0] == "typeset":
+        from . import publish
+
+        return publish.main(argv[1:])
     if argv[0] == "emulated-python":
         from . import emulator
 

@@ -16,7 +16,7 @@ import re
 from typing import Any
 
 from .errors import ConfigError
-from .latency import LatencyTable
+from .latency import Budget, LatencyTable
 
 FAMILIES = ("random", "resnet20", "mobilenetv2", "airbench94")
 
@@ -29,20 +29,20 @@ def control_names(models: list[str], random_seeds: list[int]) -> list[str]:
     return names
 
 
-def control_spec(name: str, num_classes: int, *, random: dict[str, Any], darts_net: dict[str, Any],
-                 table: LatencyTable | None = None) -> dict[str, Any]:
-    """What rebuilds a control (``model.build_model``). ``random`` names the searched space (and,
-    for the mobile space, the search's latency budget on ``table``, ``latency.latency_budget``); a random
-    DARTS architecture is built like the searched net (``darts_net``: width, cells, auxiliary
-    head, drop-path); the hand-designed nets take only the class count."""
+def control_spec(name: str, num_classes: int, *, space: str, darts_net: dict[str, Any],
+                 table: LatencyTable | None = None, budget: Budget | None = None) -> dict[str, Any]:
+    """What rebuilds a control (``model.build_model``). ``space`` is the searched space; a random net
+    of the mobile space is drawn under the search's ``budget`` (``latency.read_budget``) on its
+    latency ``table``; a random DARTS architecture is built like the searched net (``darts_net``:
+    width, cells, auxiliary head, drop-path); the hand-designed nets take only the class count."""
     match = re.fullmatch(r"random(\d+)", name)
-    if match and random["space"] == "mobile":
-        from .latency import latency_budget, sample_archs
+    if match and space == "mobile":
+        from .latency import sample_archs
 
-        if table is None:
-            raise ValueError(f"{name}: a random architecture of the mobile space needs the search target's latency table")
-        budget = latency_budget(table, random["latency_ms"], random["latency_quantile"])
-        arch = sample_archs(1, int(match.group(1)), lambda a: table.predict(a) <= budget)[0]
+        if table is None or budget is None:
+            raise ValueError(f"{name}: a random architecture of the mobile space needs the search target's latency "
+                             "table and the search's budget")
+        arch = sample_archs(1, int(match.group(1)), lambda a: table.predict(a) <= budget.latency_ms)[0]
         return {"family": "mobile", "arch": arch, "num_classes": num_classes}
     if match:
         from .spaces import darts

@@ -111,6 +111,31 @@ def latency_budget(table: LatencyTable, latency_ms: float | None, quantile: floa
     return float(latency_ms)
 
 
+@dataclass(frozen=True)
+class Budget:
+    """The search's INT8 latency budget on its target, resolved once (rule ``budget``,
+    ``results/search/budget.json``) and read by the search, every random control and, through the
+    search's record, the report: one number, drawn once."""
+
+    target: str
+    threads: int
+    latency_ms: float
+    quantile: float | None  # None: a fixed search.mobile.latency_ms
+
+    def write(self, path: str | Path) -> None:
+        write_json(asdict(self), path)
+
+
+def resolve_budget(table: LatencyTable, latency_ms: float | None, quantile: float | None) -> Budget:
+    """``latency_budget`` on ``table``, with where and how it was set."""
+    return Budget(target=table.target, threads=table.threads, latency_ms=latency_budget(table, latency_ms, quantile),
+                  quantile=None if latency_ms is not None else quantile)
+
+
+def read_budget(path: str | Path) -> Budget:
+    return Budget(**read_json(path))
+
+
 def export_pair(module, shape: tuple[int, ...], folder: Path, name: str, quantize: dict[str, Any],
                 rng: np.random.Generator) -> tuple[str, str]:
     """``module`` as FP32 ONNX and as INT8 (the deployed graph settings, calibrated on random

@@ -31,7 +31,7 @@ from .data import BatchedImages, ImageArrays, Split, make_loader, split_indices
 from .errors import ConfigError
 from .fits import fidelity_images, spos_sizes, spos_too_small
 from .genotype import SearchResult
-from .latency import LatencyTable
+from .latency import Budget, LatencyTable
 from .resume import checkpoint_to_resume, finished, fingerprint, sigterm_fails
 from .spaces import darts
 from .spaces.mobile import build_net as build_mobile_net
@@ -61,27 +61,39 @@ class ArchWeightsRecorder(pl.Callback):
         })
 
 
-def search_darts(train: ImageArrays, mean: list[float], std: list[float], *, width: int, num_cells: int,
-                 epochs: int, batch_size: int, subset: int, learning_rate: float, arc_learning_rate: float,
-                 weight_decay: float, gradient_clip: float, seed: int, workdir: str | Path,
-                 hardware: Hardware = Hardware("cpu", "32-true")) -> SearchResult:
+@dataclass(frozen=True, kw_only=True)
+class Darts:
+    """The DARTS search's settings (``search.darts``)."""
+
+    width: int               # the supernet's initial channels
+    num_cells: int
+    epochs: int
+    batch_size: int
+    subset: int              # training images searched on, split in halves (weights / architecture)
+    learning_rate: float     # of the weights
+    arc_learning_rate: float
+    weight_decay: float
+    gradient_clip: float     # 0: none
+
+
+def search_darts(train: ImageArrays, mean: list[float], std: list[float], *, settings: Darts, seed: int,
+                 workdir: str | Path, hardware: Hardware = Hardware("cpu", "32-true")) -> SearchResult:
     """Run the DARTS search; returns the record written to genotype.json."""
     from nni.nas.evaluator.pytorch import Classification, DataLoader
     from nni.nas.experiment import NasExperiment
     from nni.nas.hub.pytorch import DARTS
     from nni.nas.strategy import DARTS as DartsStrategy
 
+    width, num_cells, epochs, batch_size = settings.width, settings.num_cells, settings.epochs, settings.batch_size
+    learning_rate, arc_learning_rate = settings.learning_rate, settings.arc_learning_rate
     workdir = Path(workdir).resolve()
     checkpoints = workdir / "checkpoints"
     last = checkpoint_to_resume(checkpoints, dict(
-        width=width, num_cells=num_cells, epochs=epochs, batch_size=batch_size, subset=subset,
-        learning_rate=learning_rate, arc_learning_rate=arc_learning_rate, weight_decay=weight_decay,
-        gradient_clip=gradient_clip, seed=seed, images=list(train.x.shape), classes=train.classes,
-        hardware=str(hardware)))
+        **asdict(settings), seed=seed, images=list(train.x.shape), classes=train.classes, hardware=str(hardware)))
     pl.seed_everything(seed, workers=True)
     num_classes = len(train.classes)
 
-    idx, _ = split_indices(len(train.y), 0.0, seed, limit=subset)
+    idx, _ = split_indices(len(train.y), 0.0, seed, limit=settings.subset)
     half = len(idx) // 2
     if half < batch_size:
         raise ConfigError(f"search.subset: {len(idx)} images leave fewer than search.batch_size={batch_size} "
@@ -96,7 +108,7 @@ def search_darts(train: ImageArrays, mean: list[float], std: list[float], *, wid
     recorder, timer = ArchWeightsRecorder(), StepTimer()
     pin = hardware.on_gpu
     evaluator = Classification(
-        learning_rate=learning_rate, weight_decay=weight_decay, optimizer=torch.optim.SGD,
+        learning_rate=learning_rate, weight_decay=settings.weight_decay, optimizer=torch.optim.SGD,
         train_dataloaders=make_loader(weights_half, batch_size, True, True, DataLoader, seed, pin),
         val_dataloaders=make_loader(arch_half, batch_size, True, True, DataLoader, seed + 1, pin),
         max_epochs=epochs, num_classes=num_classes, **hardware.trainer_kwargs(),
@@ -106,7 +118,7 @@ def search_darts(train: ImageArrays, mean: list[float], std: list[float], *, wid
                                                           enable_version_counter=False)],
     )
     evaluator.fit_kwargs = {"ckpt_path": str(last), "weights_only": True} if last else {}
-    strategy = DartsStrategy(arc_learning_rate=arc_learning_rate, gradient_clip_val=gradient_clip or None)
+    strategy = DartsStrategy(arc_learning_rate=arc_learning_rate, gradient_clip_val=settings.gradient_clip or None)
     experiment = NasExperiment(space, evaluator, strategy)
     experiment.config.experiment_working_directory = str(workdir / "nni")
     start = time.time()
@@ -132,7 +144,7 @@ def search_darts(train: ImageArrays, mean: list[float], std: list[float], *, wid
         arch={str(k): v for k, v in arch.items()},
         search={"strategy": "DARTS (first order)", "epochs": epochs, "batch_size": batch_size,
                 "images": int(len(idx)), "learning_rate": learning_rate, "arc_learning_rate": arc_learning_rate,
-                "weight_decay": weight_decay, "gradient_clip": gradient_clip, "seed": seed,
+                "weight_decay": settings.weight_decay, "gradient_clip": settings.gradient_clip, "seed": seed,
                 "seconds": round(seconds, 1), "threads": torch.get_num_threads(),
                 "accelerator": hardware.accelerator, "precision": hardware.precision,
                 "images_per_s": round(timer.images_per_s(), 2)},
@@ -215,13 +227,17 @@ def recalibrated_accuracy(net: nn.Module, calibration: list, validation: list) -
     return correct / sum(len(y) for _, y in validation)
 
 
-def _budgeted(table: LatencyTable, budget: float, latency_ms: float | None, latency_quantile: float | None,
-              best: dict[str, Any]) -> dict[str, Any]:
+def _budgeted(budget: Budget, best: dict[str, Any]) -> dict[str, Any]:
     """What every record of a search under a latency budget holds: the target, the budget and how
     it was set, and the chosen net's predicted latency."""
-    return {"target": table.target, "latency_ms": budget,
-            "latency_quantile": None if latency_ms is not None else latency_quantile, "threads": table.threads,
-            "predicted_ms": best["predicted_ms"], "predicted_fp32_ms": best["predicted_fp32_ms"]}
+    return {"target": budget.target, "latency_ms": budget.latency_ms, "latency_quantile": budget.quantile,
+            "threads": budget.threads, "predicted_ms": best["predicted_ms"], "predicted_fp32_ms": best["predicted_fp32_ms"]}
+
+
+def _check_budget(table: LatencyTable, budget: Budget) -> None:
+    if (budget.target, budget.threads) != (table.target, table.threads):
+        raise ConfigError(f"the budget is for {budget.target} at {budget.threads} thread(s), the latency table for "
+                          f"{table.target} at {table.threads}: rebuild results/search/budget.json")
 
 
 def _spos_images(train: ImageArrays, mean: list[float], std: list[float], *, subset: int, val_images: int,
@@ -306,16 +322,29 @@ def supernet_batches(train: ImageArrays, mean: list[float], std: list[float], *,
     return calibration, list(make_loader(held_out, 500, False))
 
 
+@dataclass(frozen=True, kw_only=True)
+class Spos:
+    """The SPOS search's settings (``search.mobile.spos``)."""
+
+    epochs: int            # of the supernet, on ``subset`` training images
+    batch_size: int
+    subset: int            # caps: on a small data set a tenth is held out and the rest trains
+    val_images: int        # held-out training images each candidate is scored on
+    learning_rate: float
+    weight_decay: float
+    population: int        # regularized evolution's population
+    sample_size: int       # and tournament size
+    candidates: int        # candidates scored
+    mutation_prob: float
+    bn_batches: int        # training batches that re-estimate a candidate's batch-norm statistics
+
+
 def search_hardware_aware(train: ImageArrays, mean: list[float], std: list[float], *, table: LatencyTable,
-                          latency_ms: float | None, latency_quantile: float | None, epochs: int, batch_size: int,
-                          subset: int, val_images: int,
-                          learning_rate: float, weight_decay: float, population: int, sample_size: int,
-                          candidates: int, mutation_prob: float, bn_batches: int, seed: int, workdir: str | Path,
+                          budget: Budget, spos: Spos, seed: int, workdir: str | Path,
                           hardware: Hardware = Hardware("cpu", "32-true")) -> SearchResult:
     """SPOS on the mobile space, aware of the target's latency.
 
-    1. The supernet is trained (``train_supernet``) within the budget: ``latency_ms``, or the
-       ``latency_quantile`` of the space's predicted latency on the target (``latency.latency_budget``).
+    1. The supernet is trained (``train_supernet``) within ``budget`` (``latency.resolve_budget``).
     2. Regularized evolution (NNI's ``RegularizedEvolution``) over the trained supernet: each
        candidate inherits its weights, gets its batch-norm statistics re-estimated and is scored
        on held-out training images; candidates over the budget are filtered out unscored.
@@ -326,17 +355,16 @@ def search_hardware_aware(train: ImageArrays, mean: list[float], std: list[float
     from nni.nas.strategy import RegularizedEvolution
     from nni.nas.strategy.middleware import Chain, Filter
 
-    from .latency import latency_budget
-
+    _check_budget(table, budget)
     workdir = Path(workdir).resolve()
-    subset, val_images = spos_sizes(len(train.y), subset, val_images)  # the caps met, as the record states them
-    budget = latency_budget(table, latency_ms, latency_quantile)
-    space, supernet = train_supernet(train, mean, std, table=table, budget=budget, epochs=epochs,
-                                     batch_size=batch_size, subset=subset, val_images=val_images,
-                                     learning_rate=learning_rate, weight_decay=weight_decay, seed=seed,
+    subset, val_images = spos_sizes(len(train.y), spos.subset, spos.val_images)  # the caps met, as recorded
+    space, supernet = train_supernet(train, mean, std, table=table, budget=budget.latency_ms, epochs=spos.epochs,
+                                     batch_size=spos.batch_size, subset=subset, val_images=val_images,
+                                     learning_rate=spos.learning_rate, weight_decay=spos.weight_decay, seed=seed,
                                      workdir=workdir, hardware=hardware)
     calibration, validation = supernet_batches(train, mean, std, subset=subset, val_images=val_images,
-                                               batch_size=batch_size, bn_batches=bn_batches, seed=seed)
+                                               batch_size=spos.batch_size, bn_batches=spos.bn_batches, seed=seed)
+    candidates = spos.candidates
     scored: list[dict] = []
 
     def score(net: nn.Module) -> None:
@@ -349,9 +377,9 @@ def search_hardware_aware(train: ImageArrays, mean: list[float], std: list[float
         nni.report_final_result(accuracy)
 
     within = _table_profiler(table)
-    evolution = Chain(RegularizedEvolution(population_size=population, sample_size=sample_size,
-                                           mutation_prob=mutation_prob, seed=seed),
-                      Filter(lambda model: within.profile(model.sample) <= budget, patience=100_000))
+    evolution = Chain(RegularizedEvolution(population_size=spos.population, sample_size=spos.sample_size,
+                                           mutation_prob=spos.mutation_prob, seed=seed),
+                      Filter(lambda model: within.profile(model.sample) <= budget.latency_ms, patience=100_000))
     search = NasExperiment(space, FunctionalEvaluator(score), evolution)
     search.config.experiment_working_directory = str(workdir / "nni")
     search.config.max_trial_number = candidates
@@ -369,10 +397,8 @@ def search_hardware_aware(train: ImageArrays, mean: list[float], std: list[float
         space_settings=mobile_settings(len(train.classes)),
         arch=best["arch"],
         search={"strategy": "SPOS + regularized evolution (hardware-aware)",
-                **_budgeted(table, budget, latency_ms, latency_quantile, best), "epochs": epochs, "batch_size": batch_size,
-                "images": subset, "val_images": val_images, "learning_rate": learning_rate,
-                "weight_decay": weight_decay, "population": population, "sample_size": sample_size,
-                "candidates": len(scored), "mutation_prob": mutation_prob, "bn_batches": bn_batches, "seed": seed,
+                **_budgeted(budget, best), **asdict(spos), "images": subset, "val_images": val_images,
+                "candidates": len(scored), "seed": seed,
                 "seconds": round(supernet["seconds"] + time.time() - start, 1),
                 "supernet_seconds": round(supernet["seconds"], 1), "evolution_seconds": round(time.time() - start, 1),
                 "torch_threads": torch.get_num_threads(), "accelerator": hardware.accelerator,
@@ -438,7 +464,7 @@ class TrialLog:
 
 
 def search_halving(train: ImageArrays, mean: list[float], std: list[float], *, table: LatencyTable,
-                   latency_ms: float | None, latency_quantile: float | None, halving: Halving, recipe: Recipe,
+                   budget: Budget, halving: Halving, recipe: Recipe,
                    split: Split, workdir: str | Path, hardware: Hardware = Hardware("cpu", "32-true")) -> SearchResult:
     """Search the mobile space for the net most accurate after the workflow's own recipe, within
     the target's INT8 latency budget.
@@ -455,22 +481,23 @@ def search_halving(train: ImageArrays, mean: list[float], std: list[float], *, t
     from scipy.stats import spearmanr
     from tqdm import tqdm
 
-    from .latency import latency_budget, sample_archs
+    from .latency import sample_archs
     from .proxies import cheap_scores, needed, ranking
 
     _check_table(table, train)
+    _check_budget(table, budget)
     start = time.time()
     seed = split.seed
-    budget = latency_budget(table, latency_ms, latency_quantile)
+    limit = budget.latency_ms
     train_idx, val_idx = split.indices(len(train.y))
     if len(val_idx) == 0:
         raise ConfigError("data.val_fraction: the halving search scores candidates on the validation images; "
                           "set it above 0")
     try:
-        pool = sample_archs(halving.draws, seed, lambda a: halving.fill * budget <= table.predict(a) <= budget)
+        pool = sample_archs(halving.draws, seed, lambda a: halving.fill * limit <= table.predict(a) <= limit)
     except ValueError as err:
         raise ConfigError(f"search.mobile.halving.fill: {halving.fill} leaves too few nets of the space between "
-                          f"{halving.fill * budget:.3f} and {budget:.3f} ms ({err}); lower it") from err
+                          f"{halving.fill * limit:.3f} and {limit:.3f} ms ({err}); lower it") from err
     probe = np.random.default_rng(seed).choice(train_idx, 64, replace=False)
     images, labels = BatchedImages(train, np.sort(probe), mean, std)[np.arange(64)]
     population: list[dict[str, Any]] = []
@@ -490,7 +517,7 @@ def search_halving(train: ImageArrays, mean: list[float], std: list[float], *, t
     prerank_seconds = time.time() - start
     sizes = fidelity_images(halving.images, halving.eta, len(alive), len(train_idx))
     log = TrialLog(Path(workdir) / "trials.jsonl",
-                   dict(budget=budget, halving=asdict(halving), recipe=asdict(recipe), split=asdict(split),
+                   dict(budget=limit, halving=asdict(halving), recipe=asdict(recipe), split=asdict(split),
                         images=list(train.x.shape), classes=train.classes, table=table.correction,
                         hardware=str(hardware)))
     stability = []
@@ -527,7 +554,7 @@ def search_halving(train: ImageArrays, mean: list[float], std: list[float], *, t
         space_settings=mobile_settings(len(train.classes)),
         arch=best["arch"],
         search={"strategy": "successive halving over short trainings (hardware-aware)",
-                **_budgeted(table, budget, latency_ms, latency_quantile, best), **asdict(halving), "rounds": sizes,
+                **_budgeted(budget, best), **asdict(halving), "rounds": sizes,
                 "val_images": int(len(val_idx)), "recipe": asdict(recipe), "seed": seed,
                 "stability": stability, "seconds": round(seconds, 1), "prerank_seconds": round(prerank_seconds, 1),
                 "images_per_s": round(sum(t["images"] for t in trials) / max(1e-9, sum(t["seconds"] for t in trials)), 2),

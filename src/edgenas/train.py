@@ -393,20 +393,21 @@ def train_searched(job: TrainingJob, recipe: Recipe, *, search_result: str, dart
     train_and_save(build_model(spec, seed=job.split.seed), spec, job, recipe)
 
 
-def train_control(job: TrainingJob, recipe: Recipe, *, name: str, darts_net: dict[str, Any], random: dict[str, Any],
-                  latency_table: str | None = None) -> None:
+def train_control(job: TrainingJob, recipe: Recipe, *, name: str, darts_net: dict[str, Any], space: str,
+                  latency_table: str | None = None, budget: str | None = None) -> None:
     """A control (``controls.py``) trained from scratch with the searched net's recipe: same epochs,
     batch, schedule and data. The auxiliary head applies to random DARTS architectures alone,
     and only on images large enough for it."""
     from .controls import control_spec
-    from .latency import read_latency_table
+    from .latency import read_budget, read_latency_table
     from .model import build_model
 
     if job.stats["image_size"] < 32:
         recipe = replace(recipe, auxiliary_weight=0.0)
     table = read_latency_table(latency_table) if latency_table else None
     net = darts_net_settings(darts_net, recipe, job.stats["image_size"]) if darts_net else {}
-    spec = control_spec(name, len(job.stats["classes"]), random=random, darts_net=net, table=table)
+    spec = control_spec(name, len(job.stats["classes"]), space=space, darts_net=net, table=table,
+                        budget=read_budget(budget) if budget else None)
     if spec["family"] != "darts":
         recipe = replace(recipe, auxiliary_weight=0.0)
     train_and_save(build_model(spec, seed=job.split.seed), spec, job, recipe)

@@ -48,10 +48,23 @@ if SEARCH_TARGET in EMULATED:
     raise ValueError(f"search.mobile.target: {SEARCH_TARGET!r} is emulated, and emulated latency means nothing; "
                      "budget the search on a real target")
 SEARCH_TABLE = f"results/latency/{SEARCH_TARGET}.json" if SEARCH_TARGET else None
+# The search's latency budget on that table, resolved once (rule budget) for the search and the random controls
+BUDGET = "results/search/budget.json" if SEARCH_TARGET else None
 SEARCH_STRATEGY = config["search"]["mobile"]["strategy"] if SPACE == "mobile" else "darts"
 
 # Reference models trained with the same recipe (workflow/rules/controls.smk), by name.
 CONTROLS = control_names(config["controls"]["models"], config["controls"]["random_seeds"])
+
+# The templates of the paper, the slides and the report: the student's edited copy (report.templates)
+# first, the workflow's own (report/templates/) for every file it lacks. Their files are the report's
+# inputs, so an edit rebuilds the PDFs with the run's numbers.
+REPORT_TEMPLATES = [str(Path(workflow.basedir, "report", "templates"))]
+if config["report"].get("templates"):
+    if not Path(config["report"]["templates"]).is_dir():
+        raise ValueError(f"report.templates: {config['report']['templates']!r} is not a folder (copy report/templates/ "
+                         "there and edit it)")
+    REPORT_TEMPLATES.insert(0, str(config["report"]["templates"]))
+REPORT_TEMPLATE_FILES = sorted(str(f) for folder in REPORT_TEMPLATES for f in Path(folder).iterdir() if f.is_file())
 
 DATA = {
     "train": "resources/data/train.npz",
@@ -171,25 +184,17 @@ def search_split():
 
 def search_inputs(wildcards):
     inputs = {"train": DATA["train"], "stats": DATA["stats"], "fit": ancient(FIT)}
-    return dict(inputs, latency=SEARCH_TABLE) if SEARCH_TABLE else inputs
+    return dict(inputs, latency=SEARCH_TABLE, budget=BUDGET) if SEARCH_TABLE else inputs
 
 
 def control_inputs(wildcards):
     """A random architecture of the mobile space is drawn under the search's latency budget."""
     inputs = {"train": DATA["train"], "stats": DATA["stats"], "fit": ancient(FIT)}
     if SEARCH_TABLE and wildcards.control.startswith("random"):
-        inputs["latency"] = SEARCH_TABLE
+        inputs.update(latency=SEARCH_TABLE, budget=BUDGET)
     return inputs
 
 
-def random_space(wildcards):
-    """The space a random control is drawn from, and its budget (mobile) or net size (DARTS)."""
-    if not wildcards.control.startswith("random"):
-        return {}
-    if SPACE == "mobile":
-        mobile = config["search"]["mobile"]
-        return {"space": "mobile", "latency_ms": mobile["latency_ms"], "latency_quantile": mobile["latency_quantile"]}
-    return {"space": "darts"}
 
 
 def latency_settings(wildcards):

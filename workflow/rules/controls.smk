@@ -7,7 +7,7 @@ rule train_control:
     params:
         recipe=training_recipe(),
         darts_net=darts_net(),
-        random=random_space,
+        space=SPACE,
         split=train_split(),
         hardware=HARDWARE,
         workdir=control_workdir,

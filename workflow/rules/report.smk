@@ -86,7 +86,7 @@ rule training_curves:
         "../scripts/training_curves.py"
 
 
-rule results_report:
+rule facts:
     input:
         bench=expand("results/bench_{target}.csv", target=config["bench"]["targets"]),
         genotype=rules.search.output.genotype,
@@ -98,6 +98,26 @@ rule results_report:
         training_curves=rules.training_curves.output.curves,
         target_figures=expand("results/figures/{target}/{name}.png", target=REAL_BENCH_TARGETS,
                               name=TARGET_FIGURES),
+    output:
+        facts="results/report/facts.json",
+    params:
+        settings=report_settings(),
+        language=config["report"]["language"],
+        front={k: config["report"].get(k) for k in ("title", "course")}
+        | {"authors": config["report"].get("authors") or []},
+    localrule: True
+    conda:
+        "../envs/edgenas.yaml"
+    log:
+        "logs/facts.log",
+    script:
+        "../scripts/facts.py"
+
+
+rule results_report:
+    input:
+        facts=rules.facts.output.facts,
+        templates=REPORT_TEMPLATE_FILES,
     output:
         html=report(
             "results/report/report.html",
@@ -123,9 +143,11 @@ rule results_report:
             category="Report",
             labels={"report": "slides"},
         ),
+        paper_sources=directory("results/report/paper"),
+        slides_sources=directory("results/report/slides"),
     params:
-        settings=report_settings(),
-        language=config["report"]["language"],
+        templates=REPORT_TEMPLATES,
+        figures="results/figures",
     localrule: True
     conda:
         "../envs/edgenas.yaml"

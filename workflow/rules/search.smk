@@ -1,3 +1,26 @@
+if BUDGET:
+
+    rule budget:
+        input:
+            latency=SEARCH_TABLE,
+        output:
+            budget=BUDGET,
+        params:
+            latency_ms=config["search"]["mobile"]["latency_ms"],
+            latency_quantile=config["search"]["mobile"]["latency_quantile"],
+        priority: CRITICAL_PATH
+        # all the cores for its few seconds: on one, a control training would start beside it and
+        # hold a core the search then waits for (tests/test_workflow.py checks the order)
+        threads: workflow.cores
+        localrule: True
+        conda:
+            "../envs/edgenas.yaml"
+        log:
+            "logs/budget.log",
+        script:
+            "../scripts/budget.py"
+
+
 rule search:
     input:
         unpack(search_inputs),

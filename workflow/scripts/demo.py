@@ -11,7 +11,7 @@ p = snakemake.params.demo
 test = load_test_subset(snakemake.input.test, **snakemake.params.test)
 cards = {}
 if p["card_seconds"] > 0:
-    from edgenas.publish import video_cards
+    from edgenas.cards import video_cards
 
     cards = dict(zip(("opening", "closing"), video_cards(read_csv(snakemake.input.bench))))
 summary = run(test.x[: p["frames"]], Classifier(snakemake.input.model, snakemake.threads),  # RGB, as the model wants

@@ -6,9 +6,9 @@ to_log(snakemake.log[0])
 
 from edgenas.accel import resolve, use_cpu_threads  # noqa: E402
 from edgenas.data import ImageArrays  # noqa: E402
-from edgenas.latency import read_latency_table  # noqa: E402
+from edgenas.latency import read_budget, read_latency_table  # noqa: E402
 from edgenas.records import read_json  # noqa: E402
-from edgenas.search import Halving, search_darts, search_halving, search_hardware_aware  # noqa: E402
+from edgenas.search import Darts, Halving, Spos, search_darts, search_halving, search_hardware_aware  # noqa: E402
 from edgenas.train import Recipe  # noqa: E402
 from edgenas.data import Split  # noqa: E402
 
@@ -19,17 +19,16 @@ stats = read_json(snakemake.input.stats)
 hardware = resolve(**snakemake.params.hardware)
 train = ImageArrays.load(snakemake.input.train)
 if space == "mobile":
-    table = read_latency_table(snakemake.input.latency)
-    budget = {"latency_ms": settings["latency_ms"], "latency_quantile": settings["latency_quantile"]}
+    table, budget = read_latency_table(snakemake.input.latency), read_budget(snakemake.input.budget)
     if settings["strategy"] == "halving":
-        result = search_halving(train, stats["mean"], stats["std"], table=table, **budget,
+        result = search_halving(train, stats["mean"], stats["std"], table=table, budget=budget,
                                 halving=Halving(**settings["halving"]), recipe=Recipe(epochs=1, **snakemake.params.recipe),
                                 split=Split(**snakemake.params.split), workdir=snakemake.params.workdir,
                                 hardware=hardware)
     else:
-        result = search_hardware_aware(train, stats["mean"], stats["std"], table=table, **budget, **settings["spos"],
-                                       seed=snakemake.params.seed, workdir=snakemake.params.workdir, hardware=hardware)
+        result = search_hardware_aware(train, stats["mean"], stats["std"], table=table, budget=budget,
+                                       spos=Spos(**settings["spos"]), seed=snakemake.params.seed, workdir=snakemake.params.workdir, hardware=hardware)
 else:
-    result = search_darts(train, stats["mean"], stats["std"], **settings, seed=snakemake.params.seed,
+    result = search_darts(train, stats["mean"], stats["std"], settings=Darts(**settings), seed=snakemake.params.seed,
                           workdir=snakemake.params.workdir, hardware=hardware)
 result.write(snakemake.output.genotype)

@@ -13,5 +13,5 @@ use_cpu_threads(snakemake.threads)
 inp, p, out = snakemake.input, snakemake.params, snakemake.output
 job = TrainingJob(train_npz=inp.train, stats=read_json(inp.stats), split=Split(**p.split),
                   hardware=resolve(**p.hardware), workdir=p.workdir, out_model=out.model, out_history=out.history)
-train_control(job, Recipe(**p.recipe), name=snakemake.wildcards.control, darts_net=p.darts_net, random=p.random,
-              latency_table=inp.get("latency"))
+train_control(job, Recipe(**p.recipe), name=snakemake.wildcards.control, darts_net=p.darts_net, space=p.space,
+              latency_table=inp.get("latency"), budget=inp.get("budget"))

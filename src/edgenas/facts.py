@@ -1,0 +1,352 @@
+"""Every fact the report, the paper and the slides state, computed once into ``facts.json``.
+
+The templates (``report/templates/``) own the words and the layout; this module owns the
+numbers: it reads them from ``study.Study`` and ``analysis`` and formats them for readers
+(significant digits, a decimal comma in Vietnamese), so a template only places them.
+
+- ``paper``: scalars, flags and tables of the paper and the slides, in ``report.language``.
+- ``report``: what the HTML/Markdown report shows (English, every table of the run).
+- ``figures``: the names of the run's figures (``results/figures/<name>.png``).
+"""
+from __future__ import annotations
+
+import json
+import math
+import os
+import platform
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from . import analysis
+from .ondevice import cpu_name
+from .study import Study
+
+LANGUAGES = ("en", "vi")
+PACKAGES = ["torch", "torchvision", "nni", "pytorch-lightning", "torch-pruning", "onnx", "onnxruntime", "snakemake",
+            "pandas", "seaborn"]
+
+
+def num(value: Any, digits: int = 3, lang: str = "en") -> str:
+    """A number for readers: significant digits, thousands grouped, Vietnamese decimal comma."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "–"
+    if isinstance(value, int) or float(value).is_integer() and abs(value) >= 100:
+        text = f"{int(round(float(value))):,}"
+        return text.replace(",", ".") if lang == "vi" else text
+    text = f"{float(value):.{digits}g}"
+    return text.replace(".", ",") if lang == "vi" else text
+
+
+def pct(value: float, lang: str = "en") -> str:
+    return num(100 * value, 4, lang) + " %"
+
+
+def ms(value: float, lang: str = "en") -> str:
+    text = f"{value:.3f}"
+    return (text.replace(".", ",") if lang == "vi" else text) + " ms"
+
+
+def ratio(value: float, lang: str = "en") -> str:
+    """A ratio read the way it goes: 2.1 -> '2.1', 0.8 -> '1.25' (the template says faster or slower)."""
+    return num(value if value >= 1 else 1 / value, 3, lang) + "×"
+
+
+def versions() -> list[dict[str, str]]:
+    rows = [{"package": "python", "version": platform.python_version()}]
+    for name in PACKAGES:
+        try:
+            rows.append({"package": name, "version": metadata.version(name)})
+        except metadata.PackageNotFoundError:
+            pass
+    return rows
+
+
+def wiring_check(study: Study) -> dict[str, Any] | None:
+    """Why a run's numbers cannot carry a conclusion (tiny data, or the searched net within three
+    standard errors of chance: the smoke preset's runs), or None."""
+    bench, classes, train_images = study.bench(), len(study.stats["classes"]), study.split_sizes[0]
+    nas = bench[(bench.model == "nas") & (bench.stage == "baseline") & bench["format"].str.startswith("onnx")].iloc[0]
+    chance = 1 / classes
+    near_chance = bool(nas.accuracy - chance <= 3 * analysis.standard_error(chance, int(nas.test_images)))
+    if near_chance or nas.test_images < 1000 or train_images < 5000:
+        return {"train_n": int(train_images), "test_n": int(nas.test_images), "near_chance": near_chance,
+                "accuracy": float(nas.accuracy), "chance": chance}
+    return None
+
+
+def rows(frame: pd.DataFrame) -> list[list[str]]:
+    return [[str(v) for v in row] for row in frame.itertuples(index=False)]
+
+
+# ---- the paper and the slides ----
+
+def paper_tables(study: Study, lang: str) -> dict[str, list[list[str]]]:
+    """The tables of the paper and slides as rows of cells; the templates name the columns."""
+    bench = study.bench()
+    steps = analysis.compression_steps(bench)
+    one = steps[steps.threads == steps.threads.min()]
+    macs = {r.stage: r.macs for r in bench[bench.model == "nas"].itertuples()}
+    tables = {
+        "stages": [[r.stage, pct(r.accuracy, lang), ms(r._3, lang), num(r._4, 3, lang) + "×", num(r.size_mb, 3, lang),
+                    num(r._6, 3, lang) + "×", num(macs[r.stage] / 1e6, 3, lang), num(r._7, 3, lang)]
+                   for r in one[["stage", "accuracy", "p50 ms", "speed-up (total)", "size_mb", "smaller (total)",
+                                 "accuracy change (points)"]].itertuples()],
+        "deployed": [[r.model, r.stage, f"{pct(r.accuracy, lang)} (± {num(100 * r._4, 2, lang)})", ms(r._5, lang),
+                      num(r.size_mb, 3, lang), yes_no(r._7, lang)]
+                     for r in analysis.deployed_models(bench)[["model", "stage", "accuracy", "std error", "p50 ms",
+                                                               "size_mb", "on Pareto front"]].itertuples()],
+        "versions": [[v["package"], v["version"]] for v in versions()],
+    }
+    for stage in ("baseline_int8", "baseline"):
+        v = analysis.nas_vs_controls(bench, stage)
+        tables[f"same_{stage}"] = [
+            [r.model, f"{pct(r.accuracy, lang)} (± {num(100 * r._3, 2, lang)})", num(r._4, 3, lang),
+             "" if r._5 is None else yes_no(r._5, lang), ms(r._6, lang), num(r.size_mb, 3, lang)]
+            for r in v[["model", "accuracy", "std error", "vs NAS (points)", "beyond noise", "p50 ms",
+                        "size_mb"]].itertuples()]
+    if study.result.space == "mobile" and study.table is not None:
+        table = study.table
+        tables["layers"] = [
+            [layer.kind, f"{layer.cin} → {layer.cout}", f"{layer.resolution}×{layer.resolution}", str(layer.kernel),
+             str(layer.expansion) if layer.kind in ("mbconv", "fused") else "", str(layer.stride),
+             num(1000 * table.layers[layer.key]["fp32"], 3, lang), num(1000 * table.layers[layer.key]["int8"], 3, lang)]
+            for layer in study.result.genotype.layers(table.image_size, table.num_classes)]
+    losses = study.int8_losses()
+    tables["int8_losses"] = [[r.model, r["INT8 stage"], r.target, r.isa, num(r["change (points)"], 3, lang)]
+                             for _, r in losses.iterrows()]
+    return tables
+
+
+def yes_no(value: Any, lang: str) -> str:
+    return {"en": ("yes", "no"), "vi": ("có", "không")}[lang][0 if bool(value) else 1]
+
+
+def signed(points: float, lang: str) -> tuple[str, bool]:
+    """A difference as its size and its direction (True: above)."""
+    return num(abs(points), 3, lang), bool(points >= 0)
+
+
+def paper_facts(study: Study, lang: str) -> dict[str, Any]:
+    """The scalars (``v``: formatted strings), the conditions (``flag``) and the tables of the
+    paper and the slides, in ``lang``."""
+    if lang not in LANGUAGES:
+        raise ValueError(f"report.language: {lang!r} is not one of {', '.join(LANGUAGES)}")
+    h = study.headline()
+    bench = study.bench()
+    train_n, val_n = study.split_sizes
+    settings, s, r = study.settings, study.result.search, study.result
+    v: dict[str, Any] = {
+        "cpu": str(bench.cpu.iloc[0]), "isa": str(bench.isa.iloc[0]), "threads": str(h["threads"]),
+        "target": h["target"], "ort": str(bench.onnxruntime.iloc[0]),
+        "runs": str(settings["bench"]["runs"]), "warmup": str(settings["bench"]["warmup"]),
+        "rounds": str(settings["bench"]["rounds"]),
+        "dataset": study.stats["source"]["dataset"], "size": str(study.stats["image_size"]),
+        "train_n": num(train_n, lang=lang), "val_n": num(val_n, lang=lang), "test_n": num(study.test_images, lang=lang),
+        "base_acc": pct(h["baseline_accuracy"], lang), "base_ms": ms(h["baseline_ms"], lang),
+        "final_acc": pct(h["final_accuracy"], lang), "final_ms": ms(h["final_ms"], lang),
+        "speed": ratio(h["speedup"], lang), "smaller": ratio(h["smaller"], lang),
+        "points": num(h["accuracy_change"], 3, lang), "controls": str(h["controls"]),
+        "dominated_by": h["dominated_by"] or "", "search_seconds": num(s.get("seconds", 0), 4, lang),
+    }
+    flag: dict[str, Any] = {
+        "on_front": h["on_front"], "faster": bool(h["speedup"] >= 1), "is_smaller": bool(h["smaller"] >= 1),
+        "controls": h["controls"] > 0, "randoms": h.get("randoms", 0), "space": r.space, "strategy": r.strategy,
+        "lossy": any(k in (".jpg", ".jpeg") for k in study.stats["source"]["formats"]),
+        "wiring": wiring_check(study) is not None, "latency": study.table is not None,
+        "int8_alone": "int8_alone_speedup" in h, "tta": "flip_tta_points" in h,
+    }
+    if "best_control" in h:
+        v["best"] = h["best_control"]
+        v["best_points"], flag["best_above"] = signed(h["best_control_points"], lang)
+        flag["best_beyond"] = h["beyond_noise"]
+    if h.get("randoms"):
+        v["randoms"] = str(h["randoms"])
+        v["random_points"], flag["random_above"] = signed(h["best_random_points"], lang)
+        flag["random_beyond"] = h["random_beyond_noise"]
+        v["random_mean_points"], flag["mean_above"] = signed(h["random_mean_points"], lang)
+        v["random_spread"] = num(100 * h["random_spread"], 2, lang)
+        flag["beats_random"] = bool(h["beats_random"])
+    if flag["int8_alone"]:
+        v["alone_speed"], v["alone_smaller"] = ratio(h["int8_alone_speedup"], lang), ratio(h["int8_alone_smaller"], lang)
+        flag["alone_faster"], flag["alone_is_smaller"] = h["int8_alone_speedup"] >= 1, h["int8_alone_smaller"] >= 1
+    if flag["tta"]:
+        v["tta_points"] = ("+" if h["flip_tta_points"] > 0 else "") + num(h["flip_tta_points"], 2, lang)
+        v["tta_latency"] = num(h["flip_tta_latency"], 3, lang) + "×"
+    v.update(search_facts(study, lang), **compression_facts(study, lang))
+    if study.table is not None:
+        c = study.table.checks
+        v.update(lat_n=str(c["validation_nets"]), lat_cal=str(c["calibration_nets"]), lat_layers=str(len(study.table.layers)),
+                 rho=num(c["int8"]["corrected"]["spearman"], 3, lang), mape=f"{num(100 * c['int8']['corrected']['mape'], 2, lang)} %",
+                 rho32=num(c["fp32"]["corrected"]["spearman"], 3, lang),
+                 mape32=f"{num(100 * c['fp32']['corrected']['mape'], 2, lang)} %")
+    return {"v": v, "flag": flag, "tables": paper_tables(study, lang)}
+
+
+def search_facts(study: Study, lang: str) -> dict[str, str]:
+    """What the method section says of the space and the strategy."""
+    r, s = study.result, study.result.search
+    if r.space == "darts":
+        return {"budget": "–", "budget_share": "", "darts_nodes": str(r.space_settings["nodes_per_cell"]), "darts_ops": str(len(r.space_settings["ops"])),
+                "search_images": num(s["images"], lang=lang), "search_epochs": str(s["epochs"])}
+    from .spaces.mobile import space_size
+
+    q = s.get("latency_quantile")
+    out = {"space_count": f"{space_size():.1e}".replace(".", "," if lang == "vi" else "."),
+           "budget": ms(s["latency_ms"], lang), "budget_share": "" if q is None else f"{num(100 * q, 3, lang)} %",
+           "predicted_ms": ms(s["predicted_ms"], lang), "candidates": str(s["candidates"]),
+           "val_images": num(s["val_images"], lang=lang)}
+    if r.strategy == "spos":
+        return dict(out, search_epochs=str(s["epochs"]), search_images=num(s["images"], lang=lang),
+                    population=str(s["population"]), sample=str(s["sample_size"]))
+    raced = [sum(len(c["rounds"]) > i for c in r.population) for i in range(len(s["rounds"]))]
+    last = s["stability"][-1] if s["stability"] else None
+    return dict(out, draws=str(s["draws"]), fill=pct(s["fill"], lang), prerank=s["prerank"], eta=str(s["eta"]),
+                first_images=num(s["rounds"][0], lang=lang), last_n=str(raced[-1]),
+                last_images=num(s["rounds"][-1], lang=lang), funnel=" → ".join(map(str, raced)),
+                stability_rho="" if not last or last["spearman"] is None else num(last["spearman"], 2, lang),
+                stability_n="" if not last else str(last["candidates"]))
+
+
+def compression_facts(study: Study, lang: str) -> dict[str, str]:
+    p, fin, q, tr = study.prune, study.settings["finetune"], study.settings["quantize"], study.settings["train"]
+    return {"train_epochs": str(tr["epochs"]), "train_batch": str(tr["batch_size"]), "train_schedule": tr["schedule"],
+            "train_lr": num(tr["learning_rate"], 3, lang),
+            "prune_ratio": f"{num(100 * p['ratio'], 3, lang)} %", "importance": p["importance"].upper(),
+            "round_to": str(p["round_to"]), "macs0": num(p["before"]["macs"], lang=lang),
+            "macs1": num(p["after"]["macs"], lang=lang), "params0": num(p["before"]["params"], lang=lang),
+            "params1": num(p["after"]["params"], lang=lang),
+            "finetune_epochs": str(fin["epochs"]), "finetune_batch": str(fin["batch_size"]),
+            "finetune_lr": num(fin["learning_rate"], 3, lang),
+            "int8": f"{q['format'].upper()}, {'per-channel' if q['per_channel'] else 'per-tensor'}, "
+                    f"{q['activation_type']}/{q['weight_type']}{', 7-bit' if q.get('reduce_range') else ''}, "
+                    f"{q['calibration_method']}",
+            "calib": str(study.settings["data"]["calibration_size"])}
+
+
+# ---- the HTML/Markdown report ----
+
+def report_facts(study: Study, run_times: list[str]) -> dict[str, Any]:
+    """What the report shows: the run's tables as readers see them (``report.for_readers``) and the
+    raw values its sentences state (the template formats them with ``fmt``)."""
+    from .report import RESULT_COLUMNS, table
+
+    result, s = study.result, study.result.search
+    train_n, val_n = study.split_sizes
+    out: dict[str, Any] = {
+        "data": {"dataset": study.stats["source"]["dataset"], "root": study.stats["source"]["root"],
+                 "formats": study.stats["source"]["formats"], "train": study.stats["images"]["train"],
+                 "test": study.stats["images"]["test"], "image_size": study.stats["image_size"],
+                 "train_n": train_n, "val_n": val_n, "test_n": study.test_images},
+        "wiring": wiring_check(study), "space": result.space, "strategy": result.strategy, "search": s,
+        "space_settings": result.space_settings, "val_accuracy": result.metrics.get("val_accuracy"),
+        "prune": study.prune, "settings": study.settings, "cpu": cpu_name(), "cores": os.cpu_count(),
+        "platform": platform.platform(), "versions": table(pd.DataFrame(versions()), readers=False),
+        "run_times": table(analysis.run_times(run_times), readers=False),
+    }
+    if result.space == "darts":
+        from .spaces.darts import reduction_cells
+
+        out["reductions"] = reduction_cells(result.space_settings["num_cells"])
+        out["cells"] = table(pd.DataFrame(
+            [{"cell": cell, "node": n, **{f"edge {j + 1}": f"{e.op} <- {e.source_name}" for j, e in enumerate(edges)}}
+             for cell, nodes in result.genotype.cells.items() for n, edges in enumerate(nodes)]), readers=False)
+    else:
+        from .spaces.mobile import space_size
+
+        out["space_size"] = f"{space_size():.2e}"
+        out["raced"] = [sum(len(c["rounds"]) > r for c in result.population) for r in range(len(s.get("rounds", [])))]
+        out["latency_table"] = {"target": study.table.target, "layers": len(study.table.layers),
+                                "checks": study.table.checks}
+        out["blocks"] = table(pd.DataFrame(
+            [{"layer": layer.kind, "in -> out channels": f"{layer.cin} -> {layer.cout}",
+              "input": f"{layer.resolution}x{layer.resolution}", "kernel": layer.kernel,
+              "expansion": layer.expansion if layer.kind in ("mbconv", "fused") else None, "stride": layer.stride,
+              "residual": layer.residual, "FP32 us (alone)": 1000 * study.table.layers[layer.key]["fp32"],
+              "INT8 us (alone)": 1000 * study.table.layers[layer.key]["int8"]}
+             for layer in result.genotype.layers(study.table.image_size, study.table.num_classes)]), readers=False)
+    keys = (("strategy", "epochs", "batch_size", "images", "learning_rate", "arc_learning_rate", "weight_decay",
+             "gradient_clip", "seed") if result.space == "darts" else
+            ("strategy", "target", "latency_ms", "threads", "epochs", "batch_size", "images", "val_images",
+             "learning_rate", "weight_decay", "population", "sample_size", "candidates", "mutation_prob",
+             "bn_batches", "fill", "draws", "prerank", "eta", "rounds", "seed"))
+    out["search_settings"] = table(pd.DataFrame([{"setting": k, "value": s[k]} for k in keys if k in s]), readers=False)
+    out["targets"] = [target_facts(b, RESULT_COLUMNS) for b in study.benches]
+    out["emulated"] = [{"target": b.target.iloc[0], "cpu": b.cpu.iloc[0], "isa": b.isa.iloc[0], "os": b.os.iloc[0],
+                        "onnxruntime": b.onnxruntime.iloc[0], "test_images": int(b.test_images.iloc[0]),
+                        "accuracy": table(analysis.kernel_accuracy(b))} for b in study.emulated]
+    losses = study.int8_losses()
+    out["int8_losses"] = table(losses.drop(columns=["beyond noise"])) if len(losses) else None
+    return out
+
+
+def target_facts(bench: pd.DataFrame, columns: list[str]) -> dict[str, Any]:
+    """One real target's tables and verdicts."""
+    from .report import table
+
+    deployed = analysis.deployed_models(bench)
+    nas = deployed[deployed.model == "nas"].iloc[0]
+    out: dict[str, Any] = {
+        "target": bench.target.iloc[0], "cpu": bench.cpu.iloc[0], "isa": bench.isa.iloc[0], "os": bench.os.iloc[0],
+        "onnxruntime": bench.onnxruntime.iloc[0], "threads": int(bench.threads.min()),
+        "results": table(bench[columns]), "controls": [m for m in bench.model.unique() if m != "nas"],
+        "deployed": table(deployed), "nas": {"accuracy": nas.accuracy, "ms": nas["p50 ms"],
+                                             "on_front": bool(nas["on Pareto front"]), "dominated_by": nas["dominated by"]},
+        "versus": [], "random": analysis.nas_vs_random(bench) if any(bench.model.str.startswith("random")) else None,
+    }
+    for stage in ("baseline_int8", "baseline"):
+        versus = analysis.nas_vs_controls(bench, stage)
+        if (versus.model != "nas").any():
+            others = versus[versus.model != "nas"]
+            best = others.loc[others.accuracy.idxmax()]
+            randoms = others[others.model.str.startswith("random")]
+            top = randoms.loc[randoms.accuracy.idxmax()] if len(randoms) else None
+            nas_row = versus[versus.model == "nas"].iloc[0]
+            out["versus"].append({
+                "stage": stage, "table": table(versus), "nas": nas_row.accuracy, "nas_se": nas_row["std error"],
+                "best": best.model, "best_accuracy": best.accuracy, "best_points": -best["vs NAS (points)"],
+                "best_beyond": bool(best["beyond noise"]), "randoms": len(randoms),
+                "random_mean": randoms.accuracy.mean() if len(randoms) else None,
+                "random_std": randoms.accuracy.std() if len(randoms) > 1 else None,
+                "top": None if top is None else {"model": top.model, "accuracy": top.accuracy,
+                                                 "points": -top["vs NAS (points)"], "beyond": bool(top["beyond noise"])}})
+    steps = analysis.compression_steps(bench)
+    final = steps[steps.stage == steps.stage.iloc[-1]]
+    out["compression"] = {"table": table(steps), "final": [{"threads": int(r.threads), "speedup": r["speed-up (total)"]}
+                                                          for _, r in final.iterrows()],
+                          "smaller": final["smaller (total)"].iloc[0],
+                          "points": final["accuracy change (points)"].iloc[0]}
+    alone = analysis.int8_alone(bench)
+    out["int8_alone"] = table(alone) if len(alone) else None
+    tta = analysis.flip_tta(bench)
+    out["tta"] = None if not len(tta) else {
+        "table": table(tta), "accuracy": tta.iloc[0]["accuracy with flip TTA"], "plain": tta.iloc[0].accuracy,
+        "gain": tta.iloc[0]["gain (points)"], "gain_se": tta.iloc[0]["std error of the gain (points)"],
+        "ratio": tta.iloc[0]["latency ratio"], "threads": int(tta.iloc[0].threads)}
+    return out
+
+
+def study_facts(study: Study, *, lang: str, run_times: list[str], front: dict[str, Any]) -> dict[str, Any]:
+    """The one facts file: ``front`` is the title block (``report.title``, ``authors``, ``course``)."""
+    return plain({"language": lang, "front": front, "paper": paper_facts(study, lang),
+                  "report": report_facts(study, run_times), "figures": sorted(study.figures)})
+
+
+def plain(value: Any) -> Any:
+    """JSON's own types all the way down (numpy scalars unwrapped, NaN as null: Typst reads no NaN)."""
+    if isinstance(value, dict):
+        return {str(k): plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [plain(v) for v in value]
+    if hasattr(value, "item") and not isinstance(value, (str, bytes)):
+        value = value.item()
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    return value
+
+
+def write_facts(facts: dict[str, Any], path: str | Path) -> None:
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    Path(path).write_text(json.dumps(facts, indent=1, ensure_ascii=False) + "\n")

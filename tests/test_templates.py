@@ -1,0 +1,87 @@
+"""The paper's and slides' templates typeset every branch a run can take (space, strategy,
+controls, random seeds, a wiring check, the title block), from a facts file made here: each
+key a template reads stands for itself, so the PDF's text shows where each value went."""
+import json
+import re
+import shutil
+
+import pytest
+
+from conftest import REPO
+
+TEMPLATES = REPO / "report/templates"
+FIGURES = ["architecture", "population", "latency_check", "training_curves", "normal_cell", "reduce_cell",
+           "arch_weights", "local/accuracy_latency", "local/accuracy_size", "local/stage_gains"]
+
+
+def referenced(pattern: str) -> set[str]:
+    return {m for name in ("paper.en.typ", "paper.vi.typ", "slides.en.typ", "slides.vi.typ")
+            for m in re.findall(pattern, (TEMPLATES / name).read_text())}
+
+
+def facts(lang: str, **flags) -> dict:
+    values = {key: f"<{key}>" for key in referenced(r"\bf\.(\w+)")}
+    values["target"] = "local"  # names the figures' folder
+    flag = {key: False for key in referenced(r"\bis\.(\w+)")} | {"randoms": 0, "space": "mobile", "strategy": "halving"}
+    flag.update(flags)
+    tables = {key: [[f"<{key} {i}>" for i in range(8)]] for key in referenced(r"\btables\.(\w+)")}
+    return {"language": lang, "front": {"title": None, "authors": ["Nguyễn Văn An"], "course": "Tính toán biên"},
+            "paper": {"v": values, "flag": flag, "tables": tables}, "report": {}, "figures": FIGURES}
+
+
+def write_figures(folder):
+    from PIL import Image
+
+    for name in FIGURES:
+        (folder / f"{name}.png").parent.mkdir(parents=True, exist_ok=True)
+        Image.new("RGB", (40, 30), "white").save(folder / f"{name}.png")
+
+
+@pytest.mark.parametrize("lang", ["en", "vi"])
+@pytest.mark.parametrize("flags", [
+    {"controls": True, "randoms": 3, "beats_random": True, "best_above": True, "on_front": True, "faster": True,
+     "is_smaller": True, "int8_alone": True, "alone_faster": True, "tta": True, "latency": True, "lossy": True},
+    {"strategy": "spos", "controls": True, "randoms": 1, "wiring": True, "latency": True},
+    {"space": "darts", "strategy": "darts"},
+], ids=["halving", "spos", "darts"])
+def test_every_branch_of_the_templates_typesets(tmp_path, lang, flags):
+    import pypdf
+
+    from edgenas.publish import publish
+
+    (tmp_path / "figures").mkdir()
+    write_figures(tmp_path / "figures")
+    (tmp_path / "facts.json").write_text(json.dumps(facts(lang, **flags)))
+    publish(tmp_path / "facts.json", figures_dir=tmp_path / "figures", templates=[TEMPLATES],
+            paper_dir=tmp_path / "paper", slides_dir=tmp_path / "slides", paper_pdf=tmp_path / "paper.pdf",
+            slides_pdf=tmp_path / "slides.pdf")
+    paper = " ".join(p.extract_text() for p in pypdf.PdfReader(tmp_path / "paper.pdf").pages)
+    slides = " ".join(p.extract_text() for p in pypdf.PdfReader(tmp_path / "slides.pdf").pages)
+    assert "<final_acc>" in paper and "<speed>" in slides and "Nguyễn Văn An" in paper and "Nguyễn Văn An" in slides
+    assert ("<random_mean_points>" in paper) == (flags.get("randoms", 0) > 1)
+    assert ("<stability_rho>" in paper) == (flags.get("strategy", "halving") == "halving")
+    assert ("<darts_nodes>" in paper) == (flags.get("space") == "darts")
+
+
+def test_a_student_file_replaces_the_workflows_and_the_rest_comes_along(tmp_path):
+    from edgenas.publish import write_sources
+
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "slides.en.typ").write_text("#import \"edgenas.typ\": *\nMy own slides: #f.final_acc\n")
+    (mine / "logo.png").write_bytes(b"png")
+    (tmp_path / "figures").mkdir()
+    write_figures(tmp_path / "figures")
+    (tmp_path / "facts.json").write_text(json.dumps(facts("en")))
+    slides = write_sources("slides", facts_json=tmp_path / "facts.json", figures_dir=tmp_path / "figures",
+                           templates=[mine, TEMPLATES], folder=tmp_path / "slides")
+    assert (slides / "main.typ").read_text().startswith("#import") and "My own slides" in (slides / "main.typ").read_text()
+    assert {p.name for p in slides.iterdir()} == {"main.typ", "edgenas.typ", "facts.json", "figures", "logo.png"}
+    paper = write_sources("paper", facts_json=tmp_path / "facts.json", figures_dir=tmp_path / "figures",
+                          templates=[mine, TEMPLATES], folder=tmp_path / "paper")
+    assert (paper / "main.typ").read_text() == (TEMPLATES / "paper.en.typ").read_text()
+    shutil.rmtree(tmp_path / "figures")
+    with pytest.raises(FileNotFoundError, match="report.templates: no paper.fr.typ"):
+        (tmp_path / "facts.json").write_text(json.dumps(facts("fr")))
+        write_sources("paper", facts_json=tmp_path / "facts.json", figures_dir=tmp_path / "figures",
+                      templates=[mine, TEMPLATES], folder=tmp_path / "fr")

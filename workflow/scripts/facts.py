@@ -1,0 +1,19 @@
+"""Every fact the report, the paper and the slides state -> results/report/facts.json."""
+from pathlib import Path
+
+from edgenas.runlog import to_log
+
+to_log(snakemake.log[0])
+
+from edgenas.facts import study_facts, write_facts  # noqa: E402
+from edgenas.study import Study  # noqa: E402
+
+inp, p = snakemake.input, snakemake.params
+search = [name for name in ("normal_cell", "reduce_cell", "arch_weights", "architecture", "population", "latency_check")
+          if name in inp.keys()]
+figures = {name: inp[name] for name in [*search, "training_curves"]}
+figures.update({f"{Path(f).parent.name}/{Path(f).stem}": f for f in inp.target_figures})
+study = Study.read(bench_csvs=list(inp.bench), search_result=inp.genotype, latency_table=inp.get("latency"),
+                   prune_json=inp.prune, stats_json=inp.stats, settings=p.settings, figures=figures)
+write_facts(study_facts(study, lang=p.language, run_times=list(inp.run_times), front=dict(p.front)),
+            snakemake.output.facts)
