@@ -77,10 +77,6 @@ def wiring_check(study: Study) -> dict[str, Any] | None:
     return None
 
 
-def rows(frame: pd.DataFrame) -> list[list[str]]:
-    return [[str(v) for v in row] for row in frame.itertuples(index=False)]
-
-
 # ---- the paper and the slides ----
 
 def paper_tables(study: Study, lang: str) -> dict[str, list[list[str]]]:
@@ -90,23 +86,20 @@ def paper_tables(study: Study, lang: str) -> dict[str, list[list[str]]]:
     one = steps[steps.threads == steps.threads.min()]
     macs = {r.stage: r.macs for r in bench[bench.model == "nas"].itertuples()}
     tables = {
-        "stages": [[r.stage, pct(r.accuracy, lang), ms(r._3, lang), num(r._4, 3, lang) + "×", num(r.size_mb, 3, lang),
-                    num(r._6, 3, lang) + "×", num(macs[r.stage] / 1e6, 3, lang), num(r._7, 3, lang)]
-                   for r in one[["stage", "accuracy", "p50 ms", "speed-up (total)", "size_mb", "smaller (total)",
-                                 "accuracy change (points)"]].itertuples()],
-        "deployed": [[r.model, r.stage, f"{pct(r.accuracy, lang)} (± {num(100 * r._4, 2, lang)})", ms(r._5, lang),
-                      num(r.size_mb, 3, lang), yes_no(r._7, lang)]
-                     for r in analysis.deployed_models(bench)[["model", "stage", "accuracy", "std error", "p50 ms",
-                                                               "size_mb", "on Pareto front"]].itertuples()],
+        "stages": [[r.stage, pct(r.accuracy, lang), ms(r["p50 ms"], lang), num(r["speed-up (total)"], 3, lang) + "×",
+                    num(r.size_mb, 3, lang), num(r["smaller (total)"], 3, lang) + "×", num(macs[r.stage] / 1e6, 3, lang),
+                    num(r["accuracy change (points)"], 3, lang)] for _, r in one.iterrows()],
+        "deployed": [[r.model, r.stage, f"{pct(r.accuracy, lang)} (± {num(100 * r['std error'], 2, lang)})",
+                      ms(r["p50 ms"], lang), num(r.size_mb, 3, lang), yes_no(r["on Pareto front"], lang)]
+                     for _, r in analysis.deployed_models(bench).iterrows()],
         "versions": [[v["package"], v["version"]] for v in versions()],
     }
     for stage in ("baseline_int8", "baseline"):
         v = analysis.nas_vs_controls(bench, stage)
         tables[f"same_{stage}"] = [
-            [r.model, f"{pct(r.accuracy, lang)} (± {num(100 * r._3, 2, lang)})", num(r._4, 3, lang),
-             "" if r._5 is None else yes_no(r._5, lang), ms(r._6, lang), num(r.size_mb, 3, lang)]
-            for r in v[["model", "accuracy", "std error", "vs NAS (points)", "beyond noise", "p50 ms",
-                        "size_mb"]].itertuples()]
+            [r.model, f"{pct(r.accuracy, lang)} (± {num(100 * r['std error'], 2, lang)})", num(r["vs NAS (points)"], 3, lang),
+             "" if r["beyond noise"] is None else yes_no(r["beyond noise"], lang), ms(r["p50 ms"], lang),
+             num(r.size_mb, 3, lang)] for _, r in v.iterrows()]
     if study.result.space == "mobile" and study.table is not None:
         table = study.table
         tables["layers"] = [
