@@ -9,8 +9,8 @@ controls are drawn (``random1``, ``random2``, ...: NNI's sampler, seed k, on the
 - every cheap score of ``edgenas.proxies`` (parameters, MACs, synflow, NASWOT, grad_norm) and their
   rank mean, and the table's predicted INT8 latency;
 - each fidelity the default search uses: ``edgenas.search.short_training_accuracy`` at every round's
-  image count (``search.mobile.halving``: one epoch of the recipe, scored on the split's 5,000
-  validation images);
+  image count (``search.mobile.halving``: one epoch of the recipe, scored as the search scores,
+  on ``edgenas.search.held_out``: the split's validation images and the training images no round uses);
 - the ground truth: the net trained from scratch with the config's ``train:`` recipe on the whole
   training split for ``--epochs`` epochs (the study trains ``train.epochs``; fewer here, to fit a
   session), exported, quantized with the config's INT8 settings and calibration images, top-1 of
@@ -101,7 +101,7 @@ def measure_net(k: int, run: str, out: str, epochs: int, threads: int) -> list[d
     from edgenas.ondevice import accuracy, normalize
     from edgenas.proxies import cheap_scores
     from edgenas.quantize import calibration_inputs, quantize_int8
-    from edgenas.search import short_training_accuracy
+    from edgenas.search import held_out, short_training_accuracy
     from edgenas.train import Recipe, fit
 
     torch.set_num_threads(threads)
@@ -132,10 +132,11 @@ def measure_net(k: int, run: str, out: str, epochs: int, threads: int) -> list[d
         torch.manual_seed(split.seed)
         keep("cheap", arch=arch, predicted_ms=table.predict(arch),
              **cheap_scores(build_model(spec), images, labels))
+    scored = held_out(train_idx, val_idx, split.seed, max(s["sizes"]))  # as the search scores its rounds
     for size in s["sizes"]:
         if (k, f"fidelity{size}") not in parts.done:
-            keep(f"fidelity{size}", images=size,
-                 accuracy=short_training_accuracy(arch, train, train_idx, val_idx, mean, std, recipe, images=size,
+            keep(f"fidelity{size}", images=size, scored_on=len(scored),
+                 accuracy=short_training_accuracy(arch, train, train_idx, scored, mean, std, recipe, images=size,
                                                   seed=split.seed, workdir=out_dir / f"work/net{k}_fidelity"))
     part = f"trained{epochs}"
     if (k, part) not in parts.done:

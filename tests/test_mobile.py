@@ -155,12 +155,24 @@ def test_halving_search_races_candidates_that_fill_the_budget(table, arrays, tmp
 
     settings = dict(table=table, budget=resolve_budget(table, budget, None), halving=halving, recipe=recipe,
                     split=Split(seed=0, val_fraction=0.25, train_limit=0), workdir=tmp_path)
-    trained = []
+    trained, scored = [], []
     real = search.short_training_accuracy
-    monkeypatch.setattr(search, "short_training_accuracy", lambda *a, **k: trained.append(k["images"]) or real(*a, **k))
+
+    def spy(*a, **k):
+        trained.append(k["images"])
+        scored.append(a[3])
+        return real(*a, **k)
+
+    monkeypatch.setattr(search, "short_training_accuracy", spy)
     result = search_halving(train8, [0.5] * 3, [0.25] * 3, **settings)
 
     assert trained == [64] * 4 + [128] * 2  # 4 candidates, then the best 2 on twice the images
+    train_idx, val_idx = settings["split"].indices(len(train8.y))
+    used = search.round_order(train_idx, 0)[:128]  # the longest round's images hold the shorter round's
+    # every round is scored on the same held-out images: validation and every training image no round trains on
+    assert all(np.array_equal(s, scored[0]) for s in scored)
+    assert set(scored[0]) == set(val_idx) | (set(train_idx) - set(used)) and not set(scored[0]) & set(used)
+    assert result.search["val_images"] == len(scored[0]) == len(train8.y) - 128
     drawn = result.population
     assert len(drawn) == 6 and all(0.7 * budget <= c["predicted_ms"] <= budget for c in drawn)
     raced = [c for c in drawn if c["rounds"]]

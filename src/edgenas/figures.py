@@ -194,7 +194,7 @@ def funnel(result: SearchResult, path: str | Path) -> None:
     left.set_xscale("log", base=2)
     left.set_xticks(s["rounds"], [f"{n:,}\n({sum(raced.rounds.map(len) > i)} nets)" for i, n in enumerate(s["rounds"])])
     left.set(xlabel="training images per candidate (one epoch of the recipe)",
-             ylabel=f"validation accuracy (%, {s['val_images']:,} images)", title="Successive halving: each round")
+             ylabel=f"held-out accuracy (%, {s['val_images']:,} images)", title="Successive halving: each round")
     right.scatter(drawn.predicted_ms, [0.03] * len(drawn), marker="|", s=120, color="grey",
                   transform=right.get_xaxis_transform(), label=f"drawn ({len(drawn)})")
     last = raced.assign(acc=lambda d: [100 * r[-1]["accuracy"] for r in d.rounds],

@@ -420,17 +420,30 @@ class Halving:
     eta: int         # each round keeps the best 1/eta, trained on eta times the images
 
 
+def round_order(train_idx: np.ndarray, seed: int) -> np.ndarray:
+    """The seeded order the search's rounds take their training images from: a round on n
+    images trains on the first n, so a longer round extends a shorter one."""
+    return np.random.default_rng(seed).permutation(train_idx)
+
+
+def held_out(train_idx: np.ndarray, val_idx: np.ndarray, seed: int, trained: int) -> np.ndarray:
+    """The images the search scores its candidates on: the split's validation images and every
+    training image no round trains on. On the default split that is 26,000 images, not 5,000,
+    so one score's standard error falls from about 0.7 to 0.3 points, below the finalists' gaps."""
+    return np.sort(np.concatenate([val_idx, round_order(train_idx, seed)[trained:]]))
+
+
 def short_training_accuracy(arch: dict[str, Any], train: ImageArrays, train_idx: np.ndarray, val_idx: np.ndarray,
                             mean: list[float], std: list[float], recipe: Recipe, *, images: int, seed: int,
                             workdir: str | Path, hardware: Hardware = Hardware("cpu", "32-true")) -> float:
     """The search's fidelity: a fresh net of ``arch`` trained one epoch with the workflow's recipe
     (its schedule compressed into that epoch) on ``images`` training images, top-1 on ``val_idx``.
-    Every candidate gets the same initial seed, the same images (the first ``images`` of a
-    seeded order, so a longer round extends a shorter one) and the same batch order."""
+    Every candidate gets the same initial seed, the same images (the first ``images`` of
+    ``round_order``) and the same batch order."""
     from .model import build_model
     from .train import fit
 
-    order = np.random.default_rng(seed).permutation(train_idx)[:images]
+    order = round_order(train_idx, seed)[:images]
     net = build_model({"family": "mobile", "arch": arch, "num_classes": len(train.classes)}, seed=seed)
     history = fit(net, train, np.sort(order), val_idx, mean, std, replace(recipe, epochs=1),
                   seed=seed, workdir=workdir, hardware=hardware)
@@ -474,8 +487,9 @@ def search_halving(train: ImageArrays, mean: list[float], std: list[float], *, t
     2. Score each by ``halving.prerank`` (``proxies.cheap_scores``) and keep the ``candidates``
        best; they get every other cheap score too, for the record.
     3. Successive halving (Jamieson & Talwalkar 2016; Li et al. 2018): every candidate is trained
-       one epoch with the recipe on ``images`` training images and scored on the split's
-       validation images; the best 1/eta go on to ``eta`` times the images, until one is left.
+       one epoch with the recipe on ``images`` training images and scored on the held-out images
+       (``held_out``: the split's validation images and the training images no round uses); the best 1/eta go on to ``eta`` times the
+       images, until one is left.
     Every candidate keeps its cheap scores and each round's accuracy in the record, with the rank
     correlation between consecutive rounds (how stable the ranking was)."""
     from scipy.stats import spearmanr
@@ -516,6 +530,7 @@ def search_halving(train: ImageArrays, mean: list[float], std: list[float], *, t
         population[i]["scores"] = cheap_scores(fresh(population[i]["arch"]), images, labels)
     prerank_seconds = time.time() - start
     sizes = fidelity_images(halving.images, halving.eta, len(alive), len(train_idx))
+    score_idx = held_out(train_idx, val_idx, seed, max(sizes))
     log = TrialLog(Path(workdir) / "trials.jsonl",
                    dict(budget=limit, halving=asdict(halving), recipe=asdict(recipe), split=asdict(split),
                         images=list(train.x.shape), classes=train.classes, table=table.correction,
@@ -526,7 +541,7 @@ def search_halving(train: ImageArrays, mean: list[float], std: list[float], *, t
             row = log.done.get((r, i))
             if row is None:
                 began = time.time()
-                accuracy = short_training_accuracy(population[i]["arch"], train, train_idx, val_idx, mean, std, recipe,
+                accuracy = short_training_accuracy(population[i]["arch"], train, train_idx, score_idx, mean, std, recipe,
                                                    images=size, seed=seed, workdir=Path(workdir) / "trial",
                                                    hardware=hardware)
                 row = {"round": r, "candidate": i, "images": size, "accuracy": accuracy,
@@ -555,7 +570,7 @@ def search_halving(train: ImageArrays, mean: list[float], std: list[float], *, t
         arch=best["arch"],
         search={"strategy": "successive halving over short trainings (hardware-aware)",
                 **_budgeted(budget, best), **asdict(halving), "rounds": sizes,
-                "val_images": int(len(val_idx)), "recipe": asdict(recipe), "seed": seed,
+                "val_images": int(len(score_idx)), "recipe": asdict(recipe), "seed": seed,
                 "stability": stability, "seconds": round(seconds, 1), "prerank_seconds": round(prerank_seconds, 1),
                 "images_per_s": round(sum(t["images"] for t in trials) / max(1e-9, sum(t["seconds"] for t in trials)), 2),
                 "torch_threads": torch.get_num_threads(), "accelerator": hardware.accelerator,
