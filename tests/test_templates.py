@@ -85,3 +85,11 @@ def test_a_student_file_replaces_the_workflows_and_the_rest_comes_along(tmp_path
         (tmp_path / "facts.json").write_text(json.dumps(facts("fr")))
         write_sources("paper", facts_json=tmp_path / "facts.json", figures_dir=tmp_path / "figures",
                       templates=[mine, TEMPLATES], folder=tmp_path / "fr")
+
+
+def test_no_punctuation_is_swallowed_by_an_expression():
+    """Typst ends an embedded expression (``#if ... [..] else [..]``, ``#f.key``) at a semicolon and
+    drops it, so "[larger]; pruning" typesets as "larger pruning": markup writes ``\\;`` there."""
+    for name in ("paper.en.typ", "paper.vi.typ", "slides.en.typ", "slides.vi.typ"):
+        for number, line in enumerate((TEMPLATES / name).read_text().splitlines(), 1):
+            assert not re.search(r"(\]|#[A-Za-z_][\w.]*\w);", line), f"{name}:{number}: write \\; after an expression"

@@ -117,6 +117,12 @@ def yes_no(value: Any, lang: str) -> str:
     return {"en": ("yes", "no"), "vi": ("có", "không")}[lang][0 if bool(value) else 1]
 
 
+def change(points: float, lang: str) -> str:
+    """A change in points with its sign, to two decimals: a gain and a loss read apart (+0.29, -0.66)."""
+    text = f"{points:+.2f}"
+    return text.replace(".", ",") if lang == "vi" else text
+
+
 def signed(points: float, lang: str) -> tuple[str, bool]:
     """A difference as its size and its direction (True: above)."""
     return num(abs(points), 3, lang), bool(points >= 0)
@@ -141,7 +147,7 @@ def paper_facts(study: Study, lang: str) -> dict[str, Any]:
         "base_acc": pct(h["baseline_accuracy"], lang), "base_ms": ms(h["baseline_ms"], lang),
         "final_acc": pct(h["final_accuracy"], lang), "final_ms": ms(h["final_ms"], lang),
         "speed": ratio(h["speedup"], lang), "smaller": ratio(h["smaller"], lang),
-        "points": num(h["accuracy_change"], 3, lang), "controls": str(h["controls"]),
+        "points": change(h["accuracy_change"], lang), "controls": str(h["controls"]),
         "dominated_by": h["dominated_by"] or "", "search_seconds": num(s.get("seconds", 0), 4, lang),
     }
     flag: dict[str, Any] = {
@@ -166,7 +172,7 @@ def paper_facts(study: Study, lang: str) -> dict[str, Any]:
         v["alone_speed"], v["alone_smaller"] = ratio(h["int8_alone_speedup"], lang), ratio(h["int8_alone_smaller"], lang)
         flag["alone_faster"], flag["alone_is_smaller"] = h["int8_alone_speedup"] >= 1, h["int8_alone_smaller"] >= 1
     if flag["tta"]:
-        v["tta_points"] = ("+" if h["flip_tta_points"] > 0 else "") + num(h["flip_tta_points"], 2, lang)
+        v["tta_points"] = change(h["flip_tta_points"], lang)
         v["tta_latency"] = num(h["flip_tta_latency"], 3, lang) + "×"
     v.update(search_facts(study, lang), **compression_facts(study, lang))
     if study.table is not None:
