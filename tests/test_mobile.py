@@ -121,6 +121,7 @@ def test_hardware_aware_search_stays_within_the_budget(table, arrays, tmp_path):
     result = search_hardware_aware(train8, [0.5] * 3, [0.25] * 3, table=table, budget=resolve_budget(table, budget, None),
                                    spos=spos, seed=0, workdir=tmp_path)
     assert result.space == "mobile" and len(result.population) == 6
+    assert result.strategy == "spos" and result.nets_per_round == []  # no halving rounds
     assert all(c["predicted_ms"] <= budget for c in result.population)
     assert result.search["predicted_ms"] == pytest.approx(table.predict(result.arch))
     assert result.search["predicted_ms"] <= budget
@@ -167,6 +168,7 @@ def test_halving_search_races_candidates_that_fill_the_budget(table, arrays, tmp
     result = search_halving(train8, [0.5] * 3, [0.25] * 3, **settings)
 
     assert trained == [64] * 4 + [128] * 2  # 4 candidates, then the best 2 on twice the images
+    assert result.nets_per_round == [4, 2]  # the funnel the report, paper and figure state
     train_idx, val_idx = settings["split"].indices(len(train8.y))
     used = search.round_order(train_idx, 0)[:128]  # the longest round's images hold the shorter round's
     # every round is scored on the same held-out images: validation and every training image no round trains on

@@ -200,7 +200,7 @@ def search_facts(study: Study, lang: str) -> dict[str, str]:
     if r.strategy == "spos":
         return dict(out, search_epochs=str(s["epochs"]), search_images=num(s["images"], lang=lang),
                     population=str(s["population"]), sample=str(s["sample_size"]))
-    raced = [sum(len(c["rounds"]) > i for c in r.population) for i in range(len(s["rounds"]))]
+    raced = r.nets_per_round
     last = s["stability"][-1] if s["stability"] else None
     return dict(out, draws=str(s["draws"]), fill=pct(s["fill"], lang), prerank=s["prerank"], eta=str(s["eta"]),
                 first_images=num(s["rounds"][0], lang=lang), last_n=str(raced[-1]),
@@ -256,7 +256,7 @@ def report_facts(study: Study, run_times: list[str]) -> dict[str, Any]:
         from .spaces.mobile import space_size
 
         out["space_size"] = f"{space_size():.2e}"
-        out["raced"] = [sum(len(c["rounds"]) > r for c in result.population) for r in range(len(s.get("rounds", [])))]
+        out["raced"] = result.nets_per_round
         out["latency_table"] = {"target": study.table.target, "layers": len(study.table.layers),
                                 "checks": study.table.checks}
         out["blocks"] = table(pd.DataFrame(

@@ -192,7 +192,7 @@ def funnel(result: SearchResult, path: str | Path) -> None:
         left.plot(images, accuracy, marker="o", ms=4, lw=2.2 if best else 0.9, color="crimson" if best else "steelblue",
                   alpha=1 if best else 0.6, zorder=3 if best else 2)
     left.set_xscale("log", base=2)
-    left.set_xticks(s["rounds"], [f"{n:,}\n({sum(raced.rounds.map(len) > i)} nets)" for i, n in enumerate(s["rounds"])])
+    left.set_xticks(s["rounds"], [f"{n:,}\n({k} nets)" for n, k in zip(s["rounds"], result.nets_per_round)])
     left.set(xlabel="training images per candidate (one epoch of the recipe)",
              ylabel=f"held-out accuracy (%, {s['val_images']:,} images)", title="Successive halving: each round")
     right.scatter(drawn.predicted_ms, [0.03] * len(drawn), marker="|", s=120, color="grey",

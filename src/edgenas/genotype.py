@@ -36,6 +36,12 @@ class SearchResult:
         return "halving" if "rounds" in self.search else "spos"
 
     @property
+    def nets_per_round(self) -> list[int]:
+        """The halving search's funnel: how many candidates each round trained (empty for the others)."""
+        rounds = self.search.get("rounds", []) if self.space == "mobile" else []
+        return [sum(len(c["rounds"]) > i for c in self.population) for i in range(len(rounds))]
+
+    @property
     def genotype(self):
         """The architecture parsed into its space's typed structure."""
         if self.space == "darts":
