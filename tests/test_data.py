@@ -153,3 +153,11 @@ def test_one_class_is_refused_and_odd_class_folders_are_named(tmp_path):
     text = " ".join(str(w.message) for w in warned)
     assert "classes ['dog'] have training images but no test" in text and "class folders ['bird'] hold no images" in text
     assert arrays["train"].classes == ["cat", "dog"]
+
+
+def test_translation_defaults_to_an_eighth_of_the_side():
+    """The paper states the shift the training used: ``translate`` pixels, or an eighth of the side."""
+    from edgenas.data import translation_pixels
+
+    assert translation_pixels(None, 32) == 4 and translation_pixels(None, 8) == 1 and translation_pixels(2, 32) == 2
+    assert translation_pixels(0, 32) == 0  # no translation

@@ -40,7 +40,8 @@ def write_figures(folder):
 @pytest.mark.parametrize("lang", ["en", "vi"])
 @pytest.mark.parametrize("flags", [
     {"controls": True, "randoms": 3, "beats_random": True, "best_above": True, "on_front": True, "faster": True,
-     "is_smaller": True, "int8_alone": True, "alone_faster": True, "tta": True, "latency": True, "lossy": True},
+     "is_smaller": True, "int8_alone": True, "alone_faster": True, "tta": True, "latency": True, "lossy": True,
+     "alternating_flip": True},
     {"strategy": "spos", "controls": True, "randoms": 1, "wiring": True, "latency": True},
     {"space": "darts", "strategy": "darts"},
 ], ids=["halving", "spos", "darts"])
@@ -61,6 +62,7 @@ def test_every_branch_of_the_templates_typesets(tmp_path, lang, flags):
     assert ("<random_mean_points>" in paper) == (flags.get("randoms", 0) > 1)
     assert ("<stability_rho>" in paper) == (flags.get("strategy", "halving") == "halving")
     assert ("<darts_nodes>" in paper) == (flags.get("space") == "darts")
+    assert any(w in paper for w in ("alternating flip", "lật ảnh xen kẽ")) == flags.get("alternating_flip", False)
 
 
 def test_a_student_file_replaces_the_workflows_and_the_rest_comes_along(tmp_path):

@@ -261,6 +261,11 @@ def calibration_indices(train_idx: np.ndarray, size: int, seed: int) -> np.ndarr
     return np.sort(rng.choice(train_idx, size=min(size, len(train_idx)), replace=False))
 
 
+def translation_pixels(translate: int | None, side: int) -> int:
+    """How far training images shift: ``translate`` pixels, or an eighth of the side (4 on CIFAR)."""
+    return max(1, side // 8) if translate is None else translate
+
+
 class BatchedImages(Dataset):
     """Indexed by a list of indices, returns a whole normalised (and augmented) batch.
 
@@ -279,7 +284,7 @@ class BatchedImages(Dataset):
         self.std = torch.tensor(std).view(1, 3, 1, 1)
         self.augment = augment
         self.cutout = cutout
-        self.pad = max(1, self.x.shape[-1] // 8) if translate is None else translate
+        self.pad = translation_pixels(translate, self.x.shape[-1])
         # alternating flip (airbench94): a fixed random half of the images is mirrored in even
         # epochs and the other half in odd ones, so every image is seen both ways every two epochs
         self.alternating = flip == "alternating"

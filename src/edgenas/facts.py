@@ -156,6 +156,7 @@ def paper_facts(study: Study, lang: str) -> dict[str, Any]:
         "lossy": any(k in (".jpg", ".jpeg") for k in study.stats["source"]["formats"]),
         "wiring": wiring_check(study) is not None, "latency": study.table is not None,
         "int8_alone": "int8_alone_speedup" in h, "tta": "flip_tta_points" in h,
+        "alternating_flip": settings["train"].get("flip") == "alternating",
     }
     if "best_control" in h:
         v["best"] = h["best_control"]
@@ -210,8 +211,11 @@ def search_facts(study: Study, lang: str) -> dict[str, str]:
 
 
 def compression_facts(study: Study, lang: str) -> dict[str, str]:
+    from .data import translation_pixels
+
     p, fin, q, tr = study.prune, study.settings["finetune"], study.settings["quantize"], study.settings["train"]
     return {"train_epochs": str(tr["epochs"]), "train_batch": str(tr["batch_size"]), "train_schedule": tr["schedule"],
+            "train_translate": str(translation_pixels(tr.get("translate"), study.stats["image_size"])),
             "train_lr": num(tr["learning_rate"], 3, lang),
             "prune_ratio": f"{num(100 * p['ratio'], 3, lang)} %", "importance": p["importance"].upper(),
             "round_to": str(p["round_to"]), "macs0": num(p["before"]["macs"], lang=lang),
