@@ -159,5 +159,5 @@ def test_translation_defaults_to_an_eighth_of_the_side():
     """The paper states the shift the training used: ``translate`` pixels, or an eighth of the side."""
     from edgenas.data import translation_pixels
 
-    assert translation_pixels(None, 32) == 4 and translation_pixels(None, 8) == 1 and translation_pixels(2, 32) == 2
+    assert translation_pixels(None, 32) == 4 and translation_pixels(None, 4) == 1 and translation_pixels(2, 32) == 2
     assert translation_pixels(0, 32) == 0  # no translation
