@@ -1,4 +1,5 @@
-"""Which signal ranks the mobile space's nets by what the study judges: INT8 accuracy after the recipe.
+"""Which signal ranks the searched space's nets (the run table's: dense or mobile) by what the study
+judges: INT8 accuracy after the recipe.
 
     python benchmarks/search_signal.py [--run .] [--nets 12] [--epochs 2] [--workers 2] [--out search_signal]
 
@@ -83,11 +84,11 @@ def setting(run: Path) -> dict:
 
 
 def draw(k: int, table_path: str, budget: float) -> dict:
-    """random<k> of the mobile space under the budget, as ``controls.control_spec`` draws it."""
+    """random<k> of the table's space under the budget, as ``controls.control_spec`` draws it."""
     from edgenas.latency import read_latency_table, sample_archs
 
     table = read_latency_table(table_path)
-    return sample_archs(1, k, lambda a: table.predict(a) <= budget)[0]
+    return sample_archs(1, k, lambda a: table.predict(a) <= budget, space=table.space)[0]
 
 
 def measure_net(k: int, run: str, out: str, epochs: int, threads: int) -> list[dict]:
@@ -117,7 +118,7 @@ def measure_net(k: int, run: str, out: str, epochs: int, threads: int) -> list[d
     table = read_latency_table(s["table"])
     arch = draw(k, s["table"], s["budget"])
     recipe = Recipe(**{key: v for key, v in config["train"].items() if key != "darts"})
-    spec = {"family": "mobile", "arch": arch, "num_classes": len(stats["classes"])}
+    spec = {"family": table.space, "arch": arch, "num_classes": len(stats["classes"])}
     new = []
 
     def keep(part: str, **values) -> None:

@@ -41,7 +41,7 @@ def write_figures(folder):
 @pytest.mark.parametrize("flags", [
     {"controls": True, "randoms": 3, "beats_random": True, "best_above": True, "on_front": True, "faster": True,
      "is_smaller": True, "int8_alone": True, "alone_faster": True, "tta": True, "latency": True, "lossy": True,
-     "alternating_flip": True},
+     "alternating_flip": True, "space": "dense"},
     {"strategy": "spos", "controls": True, "randoms": 1, "wiring": True, "latency": True},
     {"space": "darts", "strategy": "darts"},
 ], ids=["halving", "spos", "darts"])
@@ -63,6 +63,12 @@ def test_every_branch_of_the_templates_typesets(tmp_path, lang, flags):
     assert ("<stability_rho>" in paper) == (flags.get("strategy", "halving") == "halving")
     assert ("<darts_nodes>" in paper) == (flags.get("space") == "darts")
     assert any(w in paper for w in ("alternating flip", "lật ảnh xen kẽ")) == flags.get("alternating_flip", False)
+    space = flags.get("space", "mobile")  # each hardware-aware space's paragraph and slide, in both languages
+    paper, slides = " ".join(paper.split()), " ".join(slides.split())  # lines broken anywhere
+    assert any(w in paper for w in ("three groups that each halve", "ba nhóm mà mỗi nhóm")) == (space == "dense")
+    assert any(w in paper for w in ("seven stages of blocks", "bảy tầng khối")) == (space == "mobile")
+    assert any(w in slides for w in ("3 groups that halve", "3 nhóm giảm")) == (space == "dense")
+    assert any(w in slides for w in ("7 stages", "7 tầng")) == (space == "mobile")
 
 
 def test_a_student_file_replaces_the_workflows_and_the_rest_comes_along(tmp_path):

@@ -102,23 +102,23 @@ def test_genotype_rebuilds_and_models_learn(run):
     from edgenas.genotype import read_search_result
     from edgenas.latency import read_latency_table
     from edgenas.model import load_checkpoint
-    from edgenas.spaces.mobile import build_net
+    from edgenas.spaces.dense import build_net
 
     workdir, _ = run
     result = read_search_result(workdir / "results/search/genotype.json")
-    assert result.space == "mobile" and result.search["target"] == "local"
+    assert result.space == "dense" and result.search["target"] == "local"  # the default space
     assert result.strategy == "halving" and result.search["rounds"][0] == 128  # the smoke preset's 4 candidates
     assert sorted(len(c["rounds"]) for c in result.population if c["rounds"]) == [1, 1, 2, 2]
     net = build_net(result.arch, num_classes=4)
     assert net(torch.zeros(1, 3, 16, 16)).shape == (1, 4)
-    table = read_latency_table(workdir / "results/latency/local.json")
+    table = read_latency_table(workdir / "results/latency/local.json", "dense")
     assert all(c["predicted_ms"] <= result.search["latency_ms"] for c in result.population)
     assert result.search["predicted_ms"] == table.predict(result.arch)
     loaded, spec, meta = load_checkpoint(workdir / "results/models/finetuned.pt")
     assert spec["arch"] == result.arch and meta["classes"] == ["blue", "gray", "green", "red"]
     assert meta["recipe"]["epochs"] == 2 and meta["recipe"]["schedule"] == "cosine"  # the smoke preset's fine-tuning
     _, random_spec, _ = load_checkpoint(workdir / "results/models/control_random1.pt")
-    assert random_spec["family"] == "mobile" and table.predict(random_spec["arch"]) <= result.search["latency_ms"]
+    assert random_spec["family"] == "dense" and table.predict(random_spec["arch"]) <= result.search["latency_ms"]
 
     bench = pd.read_csv(workdir / "results/bench_local.csv")
     onnx = bench[bench["format"].str.startswith("onnx")]

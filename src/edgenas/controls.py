@@ -1,7 +1,7 @@
 """Reference models for "did NAS help?": trained from scratch with the searched net's recipe.
 
 - ``random<seed>``: an architecture drawn uniformly from the searched space (NNI's own sampler,
-  fixed seed): from the mobile space, among those the target's latency table puts within the
+  fixed seed): from a hardware-aware space (mobile, dense), among those the target's latency table puts within the
   search's budget; from the DARTS space, at the evaluation net's width and depth. The standard
   NAS control.
 - ``resnet20``, ``mobilenetv2``, ``airbench94``: the hand-designed nets of ``spaces.handmade``,
@@ -17,6 +17,7 @@ from typing import Any
 
 from .errors import ConfigError
 from .latency import Budget, LatencyTable
+from .spaces import HARDWARE_AWARE
 
 FAMILIES = ("random", "resnet20", "mobilenetv2", "airbench94")
 
@@ -32,18 +33,18 @@ def control_names(models: list[str], random_seeds: list[int]) -> list[str]:
 def control_spec(name: str, num_classes: int, *, space: str, darts_net: dict[str, Any],
                  table: LatencyTable | None = None, budget: Budget | None = None) -> dict[str, Any]:
     """What rebuilds a control (``model.build_model``). ``space`` is the searched space; a random net
-    of the mobile space is drawn under the search's ``budget`` (``latency.read_budget``) on its
+    of a hardware-aware space (mobile, dense) is drawn under the search's ``budget`` (``latency.read_budget``) on its
     latency ``table``; a random DARTS architecture is built like the searched net (``darts_net``:
     width, cells, auxiliary head, drop-path); the hand-designed nets take only the class count."""
     match = re.fullmatch(r"random(\d+)", name)
-    if match and space == "mobile":
+    if match and space in HARDWARE_AWARE:
         from .latency import sample_archs
 
         if table is None or budget is None:
-            raise ValueError(f"{name}: a random architecture of the mobile space needs the search target's latency "
+            raise ValueError(f"{name}: a random architecture of the {space} space needs the search target's latency "
                              "table and the search's budget")
-        arch = sample_archs(1, int(match.group(1)), lambda a: table.predict(a) <= budget.latency_ms)[0]
-        return {"family": "mobile", "arch": arch, "num_classes": num_classes}
+        arch = sample_archs(1, int(match.group(1)), lambda a: table.predict(a) <= budget.latency_ms, space=space)[0]
+        return {"family": space, "arch": arch, "num_classes": num_classes}
     if match:
         from .spaces import darts
 

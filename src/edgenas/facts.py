@@ -100,7 +100,7 @@ def paper_tables(study: Study, lang: str) -> dict[str, list[list[str]]]:
             [r.model, f"{pct(r.accuracy, lang)} (± {num(100 * r['std error'], 2, lang)})", num(r["vs NAS (points)"], 3, lang),
              "" if r["beyond noise"] is None else yes_no(r["beyond noise"], lang), ms(r["p50 ms"], lang),
              num(r.size_mb, 3, lang)] for _, r in v.iterrows()]
-    if study.result.space == "mobile" and study.table is not None:
+    if study.result.space != "darts" and study.table is not None:
         table = study.table
         tables["layers"] = [
             [layer.kind, f"{layer.cin} → {layer.cout}", f"{layer.resolution}×{layer.resolution}", str(layer.kernel),
@@ -191,10 +191,11 @@ def search_facts(study: Study, lang: str) -> dict[str, str]:
     if r.space == "darts":
         return {"budget": "–", "budget_share": "", "darts_nodes": str(r.space_settings["nodes_per_cell"]), "darts_ops": str(len(r.space_settings["ops"])),
                 "search_images": num(s["images"], lang=lang), "search_epochs": str(s["epochs"])}
-    from .spaces.mobile import space_size
+    from .spaces import hardware_aware
 
     q = s.get("latency_quantile")
-    out = {"space_count": f"{space_size():.1e}".replace(".", "," if lang == "vi" else "."),
+    size = hardware_aware(r.space).space_size()  # the dense space's 1,920 in full, the mobile space's 1.2e+17 not
+    out = {"space_count": num(size, lang=lang) if size < 1e6 else f"{size:.1e}".replace(".", "," if lang == "vi" else "."),
            "budget": ms(s["latency_ms"], lang), "budget_share": "" if q is None else f"{num(100 * q, 3, lang)} %",
            "predicted_ms": ms(s["predicted_ms"], lang), "candidates": str(s["candidates"]),
            "val_images": num(s["val_images"], lang=lang)}
@@ -257,9 +258,10 @@ def report_facts(study: Study, run_times: list[str]) -> dict[str, Any]:
             [{"cell": cell, "node": n, **{f"edge {j + 1}": f"{e.op} <- {e.source_name}" for j, e in enumerate(edges)}}
              for cell, nodes in result.genotype.cells.items() for n, edges in enumerate(nodes)]), readers=False)
     else:
-        from .spaces.mobile import space_size
+        from .spaces import hardware_aware
 
-        out["space_size"] = f"{space_size():.2e}"
+        size = hardware_aware(result.space).space_size()
+        out["space_size"] = f"{size:,}" if size < 1e6 else f"{size:.2e}"
         out["raced"] = result.nets_per_round
         out["latency_table"] = {"target": study.table.target, "layers": len(study.table.layers),
                                 "checks": study.table.checks}

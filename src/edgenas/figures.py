@@ -13,9 +13,9 @@ import seaborn as sns  # noqa: E402
 from .analysis import FINAL_STAGE, ONE_THREAD, compression_steps, deployed, pareto_front  # noqa: E402
 from .genotype import SearchResult  # noqa: E402
 from .latency import LatencyTable  # noqa: E402
-from .spaces import mobile  # noqa: E402
+from .spaces import HARDWARE_AWARE, hardware_aware  # noqa: E402
 from .spaces.darts import Genotype  # noqa: E402
-from .spaces.mobile import Architecture  # noqa: E402
+from .spaces import dense, mobile  # noqa: E402
 
 
 def _tradeoff(bench: pd.DataFrame, cost: str, xlabel: str, title: str, path: str | Path) -> None:
@@ -145,8 +145,9 @@ def cell_diagram(genotype: Genotype, cell: str, path: str | Path) -> None:
     out.with_suffix(".gv").unlink(missing_ok=True)
 
 
-def architecture_diagram(arch: Architecture, image_size: int, path: str | Path) -> None:
-    """The searched mobile net as a chain of blocks: bar height is the block's output width,
+def architecture_diagram(arch: mobile.Architecture | dense.Architecture, image_size: int, path: str | Path,
+                         space: str = "mobile") -> None:
+    """The searched net of a hardware-aware ``space`` as a chain of blocks: bar height is the block's output width,
     colour its type, the label its kernel and expansion (dense blocks have none); stages are marked with their resolution."""
     from matplotlib.patches import Patch
 
@@ -155,7 +156,7 @@ def architecture_diagram(arch: Architecture, image_size: int, path: str | Path) 
     x, res = 0, image_size
     ax.bar(x, arch.stem_width, color="grey", width=0.8)
     ax.text(x, arch.stem_width, "stem\n3x3", ha="center", va="bottom", fontsize=7)
-    for i, ((width, blocks), stage) in enumerate(zip(arch.stages, mobile.STAGES)):
+    for i, ((width, blocks), stage) in enumerate(zip(arch.stages, hardware_aware(space).STAGES)):
         res = -(-res // stage.stride)
         start = x + 1
         for b in blocks:
@@ -165,10 +166,12 @@ def architecture_diagram(arch: Architecture, image_size: int, path: str | Path) 
             ax.text(x, width, label, ha="center", va="bottom", fontsize=7)
         ax.axvspan(start - 0.5, x + 0.5, color="0.93" if i % 2 else "0.97", zorder=-1)
         ax.text((start + x) / 2, -0.08, f"{res}x{res}", transform=ax.get_xaxis_transform(), ha="center", fontsize=7)
-    x += 1
-    ax.bar(x, arch.head_width / 4, color="grey", width=0.8)
-    ax.text(x, arch.head_width / 4, f"1x1\n{arch.head_width}", ha="center", va="bottom", fontsize=7)
-    ax.set(xticks=[], ylabel="output channels", title="Searched net (stem, blocks by stage, last 1x1 conv at 1/4 scale)")
+    if arch.head_width:  # the dense space has no last 1x1 convolution
+        x += 1
+        ax.bar(x, arch.head_width / 4, color="grey", width=0.8)
+        ax.text(x, arch.head_width / 4, f"1x1\n{arch.head_width}", ha="center", va="bottom", fontsize=7)
+    ax.set(xticks=[], ylabel="output channels", title="Searched net (stem, blocks by stage"
+           + (", last 1x1 conv at 1/4 scale)" if arch.head_width else ")"))
     ax.legend(handles=[Patch(color=c, label=k) for k, c in colours.items()], fontsize=8, loc="upper left")
     ax.margins(y=0.25)
     fig.tight_layout()
@@ -257,16 +260,16 @@ def latency_check(table: LatencyTable, path: str | Path) -> None:
 
 def search_figures(result: SearchResult, paths: dict[str, str], latency_table: str | None = None) -> None:
     """The figures of a search result, by its space: DARTS draws both cells and the architecture
-    weights; the mobile space its net, the evolution's population and the latency table's check."""
+    weights; a hardware-aware space (mobile, dense) its net, the search's population and the latency table's check."""
     if result.space == "darts":
         cell_diagram(result.genotype, "normal", paths["normal_cell"])
         cell_diagram(result.genotype, "reduce", paths["reduce_cell"])
         arch_weights(result, paths["arch_weights"])
-    elif result.space == "mobile":
+    elif result.space in HARDWARE_AWARE:
         from .latency import read_latency_table
 
-        table = read_latency_table(latency_table)
-        architecture_diagram(result.genotype, table.image_size, paths["architecture"])
+        table = read_latency_table(latency_table, result.space)
+        architecture_diagram(result.genotype, table.image_size, paths["architecture"], result.space)
         population(result, paths["population"])
         latency_check(table, paths["latency_check"])
     else:

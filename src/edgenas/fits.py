@@ -56,12 +56,12 @@ def problems(config: dict[str, Any], train_images: int, val_images: int) -> list
     found = [f"data.val_fraction: {train_images} training images leave no validation image"] if val_images < 1 else []
     found.append(too_few_steps(t["epochs"], t["batch_size"], t["schedule"], train_images))
     all_images = train_images + val_images  # the SPOS and DARTS searches split the whole training set themselves
-    if search["space"] == "mobile" and search["mobile"]["strategy"] == "halving":
+    if search["space"] != "darts" and search["mobile"]["strategy"] == "halving":
         h = search["mobile"]["halving"]
         for images in dict.fromkeys(fidelity_images(h["images"], h["eta"], h["candidates"], train_images)):
             found.append(too_few_steps(1, t["batch_size"], t["schedule"], images,
                                        f"search.mobile.halving (a round on {images} images)"))
-    elif search["space"] == "mobile":
+    elif search["space"] != "darts":
         spos = search["mobile"]["spos"]
         subset, _ = spos_sizes(all_images, spos["subset"], spos["val_images"])
         if subset < spos["batch_size"]:

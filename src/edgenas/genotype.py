@@ -14,8 +14,9 @@ from pathlib import Path
 from typing import Any
 
 from .records import DamagedFile, read_json, rebuild_hint, write_json
+from .spaces import HARDWARE_AWARE, hardware_aware
 
-SPACES = ("darts", "mobile")
+SPACES = ("darts", "mobile", "dense")
 
 
 @dataclass(frozen=True)
@@ -26,7 +27,7 @@ class SearchResult:
     search: dict[str, Any]          # strategy, its settings and its cost
     metrics: dict[str, float] = field(default_factory=dict)
     arch_weights: list[dict[str, list[float]]] = field(default_factory=list)  # DARTS: softmax(alpha) per epoch
-    population: list[dict[str, Any]] = field(default_factory=list)  # mobile: every scored candidate, in order
+    population: list[dict[str, Any]] = field(default_factory=list)  # mobile, dense: every scored candidate, in order
 
     @property
     def strategy(self) -> str:
@@ -38,7 +39,7 @@ class SearchResult:
     @property
     def nets_per_round(self) -> list[int]:
         """The halving search's funnel: how many candidates each round trained (empty for the others)."""
-        rounds = self.search.get("rounds", []) if self.space == "mobile" else []
+        rounds = self.search.get("rounds", []) if self.space != "darts" else []
         return [sum(len(c["rounds"]) > i for c in self.population) for i in range(len(rounds))]
 
     @property
@@ -48,10 +49,8 @@ class SearchResult:
             from .spaces.darts import Genotype
 
             return Genotype.from_arch(self.arch)
-        if self.space == "mobile":
-            from .spaces.mobile import Architecture
-
-            return Architecture.from_arch(self.arch)
+        if self.space in HARDWARE_AWARE:
+            return hardware_aware(self.space).Architecture.from_arch(self.arch)
         raise ValueError(f"unknown search space {self.space!r} (one of {', '.join(SPACES)})")
 
     def write(self, path: str | Path) -> None:

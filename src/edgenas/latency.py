@@ -1,6 +1,7 @@
 """The latency model of a target, measured on the target: what hardware-aware search optimises.
 
-Every layer configuration the mobile space can contain (``spaces.mobile.space_layers``) is
+Every layer configuration a hardware-aware space can contain (``space_layers`` of ``spaces.mobile``
+or ``spaces.dense``) is
 exported alone and quantized with the INT8 settings the workflow deploys, then timed on the
 target in FP32 and INT8 (batch 1, ONNX Runtime, the budget's thread count). A net's latency is
 predicted as the sum of its layers' latencies, corrected by a least-squares fit on whole nets
@@ -19,7 +20,7 @@ import numpy as np
 
 from .errors import ConfigError
 from .records import DamagedFile, read_json, rebuild_hint, write_json
-from .spaces import mobile
+from .spaces import hardware_aware
 
 FORMATS = ("fp32", "int8")
 # Timing function: ONNX files -> ({file name: p50 latency in ms}, the target's system info), on the target
@@ -36,9 +37,10 @@ class LatencyTable:
     correction: dict[str, list[float]]   # format -> [scale, per layer, constant]: measured ~ scale*sum + b*layers + c
     checks: dict[str, Any] = field(default_factory=dict)  # calibration and validation nets, errors
     system: dict[str, str] = field(default_factory=dict)
+    space: str = "mobile"  # the hardware-aware space whose layers it times (tables before the dense space: mobile)
 
     def layer_sum(self, arch: dict[str, Any], fmt: str = "int8") -> tuple[float, int]:
-        layers = mobile.Architecture.from_arch(arch).layers(self.image_size, self.num_classes)
+        layers = hardware_aware(self.space).Architecture.from_arch(arch).layers(self.image_size, self.num_classes)
         return sum(self.layers[layer.key][fmt] for layer in layers), len(layers)
 
     def predict(self, arch: dict[str, Any], fmt: str = "int8") -> float:
@@ -51,16 +53,20 @@ class LatencyTable:
         write_json(asdict(self), path)
 
 
-def read_latency_table(path: str | Path) -> LatencyTable:
-    """A target's table, refused (naming the file and its rebuild) when it is not one, or when it
-    was timed for an older version of the space and lacks some of its layers (a changed library
-    does not make Snakemake rerun the rule)."""
+def read_latency_table(path: str | Path, space: str | None = None) -> LatencyTable:
+    """A target's table, refused (naming the file and its rebuild) when it is not one, when it
+    times another ``space`` than the one searched, or when it was timed for an older version of
+    the space and lacks some of its layers (a changed library does not make Snakemake rerun the rule)."""
     record = read_json(path)
     try:
         table = LatencyTable(**record)
     except TypeError as err:
         raise DamagedFile(f"{path}: not a latency table ({err}); {rebuild_hint(path)}") from err
-    missing = {layer.key for layer in mobile.space_layers(table.image_size, table.num_classes)} - set(table.layers)
+    if space is not None and table.space != space:
+        raise DamagedFile(f"{path} times the {table.space} space, not the {space} space searched (search.space); "
+                          f"{rebuild_hint(path)}")
+    layers = hardware_aware(table.space).space_layers(table.image_size, table.num_classes)
+    missing = {layer.key for layer in layers} - set(table.layers)
     if missing:
         raise DamagedFile(f"{path} was timed for an older version of the search space: {len(missing)} of the space's "
                           f"layer configurations are not in it (e.g. {min(missing)}); {rebuild_hint(path)}")
@@ -68,23 +74,32 @@ def read_latency_table(path: str | Path) -> LatencyTable:
 
 
 def sample_archs(count: int, seed: int, accept: Callable[[dict], bool] | None = None,
-                 max_tries: int = 100_000) -> list[dict[str, Any]]:
-    """``count`` architectures drawn uniformly from the mobile space (NNI's sampler, seeded),
-    keeping only those ``accept`` allows (a latency budget)."""
-    space = mobile.space().simplify()
+                 max_tries: int = 100_000, space: str = "mobile", distinct: bool = False) -> list[dict[str, Any]]:
+    """``count`` architectures drawn uniformly from a hardware-aware ``space`` (NNI's sampler,
+    seeded), keeping only those ``accept`` allows (a latency budget). ``distinct``: no net twice
+    (the dense space's 1,920 nets put a few hundred in a budget's band, where 100 draws repeat some)."""
+    module = hardware_aware(space)
+    mutables = module.space().simplify()
     rng = np.random.RandomState(seed)
     out: list[dict[str, Any]] = []
+    seen: set = set()
     for _ in range(max_tries):
         sample: dict[str, Any] = {}
-        for label, mutable in space.items():
+        for label, mutable in mutables.items():
             sample[label] = mutable.random(memo=sample, random_state=rng)
         arch = {str(k): v if isinstance(v, str) else int(v) for k, v in sample.items()}
+        if distinct:
+            net = module.Architecture.from_arch(arch)  # labels of blocks past a stage's depth do not count
+            if net in seen:
+                continue
+            seen.add(net)
         if accept is None or accept(arch):
             out.append(arch)
             if len(out) == count:
                 return out
     raise ValueError(f"only {len(out)} of {count} sampled architectures were accepted in {max_tries} draws; "
-                     "the latency budget is below what the space can reach")
+                     "the latency budget is below what the space can reach"
+                     + (", or its band holds fewer distinct nets than that" if distinct else ""))
 
 
 BUDGET_DRAWS = 2000  # nets of the space drawn (seed 0) to place a budget within its latency spread
@@ -96,7 +111,7 @@ def latency_budget(table: LatencyTable, latency_ms: float | None, quantile: floa
     fast laptop, a slow one and a Pi (the fastest tenth of the space, say), so the default run
     works wherever it runs; a fixed budget below what the space reaches stops here, with the
     spread that would fit, before hours of search."""
-    spread = np.array([table.predict(a) for a in sample_archs(BUDGET_DRAWS, seed=0)])
+    spread = np.array([table.predict(a) for a in sample_archs(BUDGET_DRAWS, seed=0, space=table.space)])
     if latency_ms is None:
         if quantile is None or not 0 < quantile <= 1:
             raise ConfigError(f"search.mobile.latency_quantile: {quantile!r} must be in (0, 1] "
@@ -168,8 +183,8 @@ def errors(predicted: np.ndarray, measured: np.ndarray) -> dict[str, float]:
 
 def build_table(target: str, time_models: TimeModels, *, threads: int, image_size: int, num_classes: int,
                 quantize: dict[str, Any], calibration_nets: int, validation_nets: int, seed: int,
-                rounds: int = 1) -> LatencyTable:
-    """Measure every layer configuration and the calibration and validation nets on the target
+                rounds: int = 1, space: str = "mobile") -> LatencyTable:
+    """Measure every layer configuration of the hardware-aware ``space`` and the calibration and validation nets on the target
     (``time_models``), fit the correction, and check it. Every file is timed in ``rounds`` passes
     over all of them and keeps its quietest pass: on a shared or throttled machine whole passes
     slow down together (seen here: one pass in five 35-48 % slower for every net), which a single
@@ -178,8 +193,9 @@ def build_table(target: str, time_models: TimeModels, *, threads: int, image_siz
     from tqdm import tqdm
 
     rng = np.random.default_rng(seed)
-    layers = mobile.space_layers(image_size, num_classes)
-    archs = sample_archs(calibration_nets + validation_nets, seed)
+    module = hardware_aware(space)
+    layers = module.space_layers(image_size, num_classes)
+    archs = sample_archs(calibration_nets + validation_nets, seed, space=space)
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         files: dict[str, tuple[str, str]] = {}
@@ -188,7 +204,7 @@ def build_table(target: str, time_models: TimeModels, *, threads: int, image_siz
             files[layer.key] = export_pair(layer.module(), (layer.cin, layer.resolution, layer.resolution), folder,
                                            f"layer{i}", quantize, rng)
         for i, arch in enumerate(tqdm(archs, desc="exporting nets", mininterval=5)):
-            files[f"net{i}"] = export_pair(mobile.build_net(arch, num_classes=num_classes),
+            files[f"net{i}"] = export_pair(module.build_net(arch, num_classes=num_classes),
                                            (3, image_size, image_size), folder, f"net{i}", quantize, rng)
         paths = [path for pair in files.values() for path in pair]
         passes = [time_models(paths) for _ in tqdm(range(rounds), desc="timing passes")]
@@ -196,7 +212,7 @@ def build_table(target: str, time_models: TimeModels, *, threads: int, image_siz
     ms = {key: {fmt: timed[Path(path).name] for fmt, path in zip(FORMATS, pair)} for key, pair in files.items()}
     table = LatencyTable(target, threads, image_size, num_classes,
                          layers={layer.key: ms[layer.key] for layer in layers},
-                         correction={fmt: [1.0, 0.0, 0.0] for fmt in FORMATS}, system=system)
+                         correction={fmt: [1.0, 0.0, 0.0] for fmt in FORMATS}, system=system, space=space)
     checks: dict[str, Any] = {"calibration_nets": calibration_nets, "validation_nets": validation_nets, "nets": []}
     for fmt in FORMATS:
         sums, counts = np.array([table.layer_sum(a, fmt) for a in archs]).T

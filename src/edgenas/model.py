@@ -24,9 +24,9 @@ _PLAIN = (int, float, str, bool, type(None))
 
 def builders() -> dict[str, Any]:
     """Model family -> the function that builds it: the one registry of nets."""
-    from .spaces import darts, handmade, mobile
+    from .spaces import darts, dense, handmade, mobile
 
-    return {"darts": darts.build_net, "mobile": mobile.build_net, "resnet20": handmade.resnet20,
+    return {"darts": darts.build_net, "mobile": mobile.build_net, "dense": dense.build_net, "resnet20": handmade.resnet20,
             "mobilenetv2": handmade.mobilenetv2_cifar, "airbench94": handmade.airbench94}
 
 

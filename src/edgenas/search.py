@@ -3,11 +3,12 @@
 - ``search_darts``: NNI's DARTS cell space with its first-order DARTS strategy. The search
   images are halved, as in DARTS: one half trains the supernet weights, the other the
   architecture weights.
-- ``search_halving`` (the default for the mobile space): candidates drawn from NNI's space
+- ``search_halving`` (the default for the hardware-aware spaces, ``spaces.mobile`` and
+  ``spaces.dense``): candidates drawn from NNI's space
   under the target's measured latency budget (``latency``), filling it, pre-ranked by a cheap
   score (``proxies``), then successive halving over short trainings with the workflow's own
   recipe and ``train.fit``: what the study judges, measured at growing budgets.
-- ``search_hardware_aware``: the mobile space (``spaces.mobile``) with SPOS supernet training
+- ``search_hardware_aware``: a hardware-aware space with SPOS supernet training
   and regularized evolution under the same budget (for a GPU: on a CPU's minutes the supernet's
   ranking is noise, ``benchmarks/search_signal.py``).
 """
@@ -34,9 +35,7 @@ from .genotype import SearchResult
 from .latency import Budget, LatencyTable
 from .resume import checkpoint_to_resume, finished, fingerprint, sigterm_fails
 from .spaces import darts
-from .spaces.mobile import build_net as build_mobile_net
-from .spaces.mobile import settings as mobile_settings
-from .spaces.mobile import space as mobile_space
+from .spaces import hardware_aware
 from .train import Recipe
 
 warnings.filterwarnings("ignore", message=".*is found to be not a nn.Module.*")
@@ -283,7 +282,7 @@ def train_supernet(train: ImageArrays, mean: list[float], std: list[float], *, t
     _check_table(table, train)
     weights_part, held_out = _spos_images(train, mean, std, subset=subset, val_images=val_images,
                                           batch_size=batch_size, seed=seed)
-    space = channels_last(mobile_space(len(train.classes)))
+    space = channels_last(hardware_aware(table.space).space(len(train.classes)))
     timer, pin = StepTimer(), hardware.on_gpu
     evaluator = Classification(
         learning_rate=learning_rate, weight_decay=weight_decay, optimizer=NesterovSGD,
@@ -342,7 +341,7 @@ class Spos:
 def search_hardware_aware(train: ImageArrays, mean: list[float], std: list[float], *, table: LatencyTable,
                           budget: Budget, spos: Spos, seed: int, workdir: str | Path,
                           hardware: Hardware = Hardware("cpu", "32-true")) -> SearchResult:
-    """SPOS on the mobile space, aware of the target's latency.
+    """SPOS on the hardware-aware space the ``table`` times (mobile, dense), aware of the target's latency.
 
     1. The supernet is trained (``train_supernet``) within ``budget`` (``latency.resolve_budget``).
     2. Regularized evolution (NNI's ``RegularizedEvolution``) over the trained supernet: each
@@ -393,8 +392,8 @@ def search_hardware_aware(train: ImageArrays, mean: list[float], std: list[float
     best = max(scored, key=lambda c: c["accuracy"])
     finished(workdir / "checkpoints")
     return SearchResult(
-        space="mobile",
-        space_settings=mobile_settings(len(train.classes)),
+        space=table.space,
+        space_settings=hardware_aware(table.space).settings(len(train.classes)),
         arch=best["arch"],
         search={"strategy": "SPOS + regularized evolution (hardware-aware)",
                 **_budgeted(budget, best), **asdict(spos), "images": subset, "val_images": val_images,
@@ -435,8 +434,9 @@ def held_out(train_idx: np.ndarray, val_idx: np.ndarray, seed: int, trained: int
 
 def short_training_accuracy(arch: dict[str, Any], train: ImageArrays, train_idx: np.ndarray, val_idx: np.ndarray,
                             mean: list[float], std: list[float], recipe: Recipe, *, images: int, seed: int,
-                            workdir: str | Path, hardware: Hardware = Hardware("cpu", "32-true")) -> float:
-    """The search's fidelity: a fresh net of ``arch`` trained one epoch with the workflow's recipe
+                            workdir: str | Path, hardware: Hardware = Hardware("cpu", "32-true"),
+                            space: str = "mobile") -> float:
+    """The search's fidelity: a fresh net of ``arch`` (of the hardware-aware ``space``) trained one epoch with the workflow's recipe
     (its schedule compressed into that epoch) on ``images`` training images, top-1 on ``val_idx``.
     Every candidate gets the same initial seed, the same images (the first ``images`` of
     ``round_order``) and the same batch order."""
@@ -444,7 +444,7 @@ def short_training_accuracy(arch: dict[str, Any], train: ImageArrays, train_idx:
     from .train import fit
 
     order = round_order(train_idx, seed)[:images]
-    net = build_model({"family": "mobile", "arch": arch, "num_classes": len(train.classes)}, seed=seed)
+    net = build_model({"family": space, "arch": arch, "num_classes": len(train.classes)}, seed=seed)
     history = fit(net, train, np.sort(order), val_idx, mean, std, replace(recipe, epochs=1),
                   seed=seed, workdir=workdir, hardware=hardware)
     finished(Path(workdir))
@@ -477,10 +477,10 @@ class TrialLog:
 
 
 def search_halving(train: ImageArrays, mean: list[float], std: list[float], *, table: LatencyTable,
-                   budget: Budget, halving: Halving, recipe: Recipe,
-                   split: Split, workdir: str | Path, hardware: Hardware = Hardware("cpu", "32-true")) -> SearchResult:
-    """Search the mobile space for the net most accurate after the workflow's own recipe, within
-    the target's INT8 latency budget.
+                   budget: Budget, halving: Halving, recipe: Recipe, split: Split, workdir: str | Path,
+                   hardware: Hardware = Hardware("cpu", "32-true")) -> SearchResult:
+    """Search the hardware-aware space the ``table`` times (mobile, dense) for the net most
+    accurate after the workflow's own recipe, within the target's INT8 latency budget.
 
     1. Draw ``halving.draws`` architectures with NNI's sampler among those the target's latency
        table puts in ``[fill * budget, budget]``: nets that use the budget, not merely fit under it.
@@ -501,24 +501,25 @@ def search_halving(train: ImageArrays, mean: list[float], std: list[float], *, t
     _check_table(table, train)
     _check_budget(table, budget)
     start = time.time()
-    seed = split.seed
+    seed, space = split.seed, table.space
     limit = budget.latency_ms
     train_idx, val_idx = split.indices(len(train.y))
     if len(val_idx) == 0:
         raise ConfigError("data.val_fraction: the halving search scores candidates on the validation images; "
                           "set it above 0")
     try:
-        pool = sample_archs(halving.draws, seed, lambda a: halving.fill * limit <= table.predict(a) <= limit)
+        pool = sample_archs(halving.draws, seed, lambda a: halving.fill * limit <= table.predict(a) <= limit,
+                            space=space, distinct=True)
     except ValueError as err:
         raise ConfigError(f"search.mobile.halving.fill: {halving.fill} leaves too few nets of the space between "
-                          f"{halving.fill * limit:.3f} and {limit:.3f} ms ({err}); lower it") from err
+                          f"{halving.fill * limit:.3f} and {limit:.3f} ms ({err}); lower it, or search.mobile.halving.draws") from err
     probe = np.random.default_rng(seed).choice(train_idx, 64, replace=False)
     images, labels = BatchedImages(train, np.sort(probe), mean, std)[np.arange(64)]
     population: list[dict[str, Any]] = []
 
     def fresh(arch: dict[str, Any]) -> nn.Module:
         torch.manual_seed(seed)
-        return build_mobile_net(arch, num_classes=len(train.classes))
+        return hardware_aware(space).build_net(arch, num_classes=len(train.classes))
 
     for arch in tqdm(pool, desc=f"{halving.prerank} of the drawn nets", mininterval=5):
         population.append({"arch": arch, "predicted_ms": table.predict(arch),
@@ -543,7 +544,7 @@ def search_halving(train: ImageArrays, mean: list[float], std: list[float], *, t
                 began = time.time()
                 accuracy = short_training_accuracy(population[i]["arch"], train, train_idx, score_idx, mean, std, recipe,
                                                    images=size, seed=seed, workdir=Path(workdir) / "trial",
-                                                   hardware=hardware)
+                                                   hardware=hardware, space=space)
                 row = {"round": r, "candidate": i, "images": size, "accuracy": accuracy,
                        "seconds": round(time.time() - began, 1)}
                 log.add(row)
@@ -565,8 +566,8 @@ def search_halving(train: ImageArrays, mean: list[float], std: list[float], *, t
         c["accuracy"] = c["rounds"][-1]["accuracy"] if c["rounds"] else None
     seconds = time.time() - start
     return SearchResult(
-        space="mobile",
-        space_settings=mobile_settings(len(train.classes)),
+        space=space,
+        space_settings=hardware_aware(space).settings(len(train.classes)),
         arch=best["arch"],
         search={"strategy": "successive halving over short trainings (hardware-aware)",
                 **_budgeted(budget, best), **asdict(halving), "rounds": sizes,

@@ -404,7 +404,7 @@ def train_control(job: TrainingJob, recipe: Recipe, *, name: str, darts_net: dic
 
     if job.stats["image_size"] < 32:
         recipe = replace(recipe, auxiliary_weight=0.0)
-    table = read_latency_table(latency_table) if latency_table else None
+    table = read_latency_table(latency_table, space) if latency_table else None
     net = darts_net_settings(darts_net, recipe, job.stats["image_size"]) if darts_net else {}
     spec = control_spec(name, len(job.stats["classes"]), space=space, darts_net=net, table=table,
                         budget=read_budget(budget) if budget else None)

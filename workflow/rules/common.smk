@@ -37,20 +37,22 @@ if not REAL_BENCH_TARGETS:
     raise ValueError(f"bench.targets: {config['bench']['targets']} are all emulated; the report needs one real target "
                      "(local) to set their accuracy beside")
 
-# The searched space: mobile (hardware-aware, on a target's latency table) or darts
+# The searched space: mobile or dense (hardware-aware, on a target's latency table, with the
+# search.mobile: settings) or darts
 SPACE = config["search"]["space"]
-if SPACE == "mobile" and config["search"]["mobile"]["target"] not in TARGETS:
+HARDWARE_AWARE = SPACE in ("mobile", "dense")
+if HARDWARE_AWARE and config["search"]["mobile"]["target"] not in TARGETS:
     raise ValueError(f"search.mobile.target: {config['search']['mobile']['target']!r} is neither 'local' nor "
                      f"declared under targets: {list(config['targets'])}")
 # The target and latency table the hardware-aware search and its random controls are budgeted on
-SEARCH_TARGET = config["search"]["mobile"]["target"] if SPACE == "mobile" else None
+SEARCH_TARGET = config["search"]["mobile"]["target"] if HARDWARE_AWARE else None
 if SEARCH_TARGET in EMULATED:
     raise ValueError(f"search.mobile.target: {SEARCH_TARGET!r} is emulated, and emulated latency means nothing; "
                      "budget the search on a real target")
 SEARCH_TABLE = f"results/latency/{SEARCH_TARGET}.json" if SEARCH_TARGET else None
 # The search's latency budget on that table, resolved once (rule budget) for the search and the random controls
 BUDGET = "results/search/budget.json" if SEARCH_TARGET else None
-SEARCH_STRATEGY = config["search"]["mobile"]["strategy"] if SPACE == "mobile" else "darts"
+SEARCH_STRATEGY = config["search"]["mobile"]["strategy"] if HARDWARE_AWARE else "darts"
 
 # Reference models trained with the same recipe (workflow/rules/controls.smk), by name.
 CONTROLS = control_names(config["controls"]["models"], config["controls"]["random_seeds"])
@@ -164,8 +166,8 @@ def finetune_recipe():
 
 def search_settings():
     """The searched space and its strategy's settings (the other space's and strategy's are not read)."""
-    settings = {"space": SPACE, **config["search"][SPACE]}
-    if SPACE == "mobile":
+    settings = {"space": SPACE, **config["search"]["mobile" if HARDWARE_AWARE else SPACE]}
+    if HARDWARE_AWARE:
         other = {"halving": "spos", "spos": "halving"}[settings["strategy"]]
         settings.pop(other)
     return settings
@@ -188,7 +190,7 @@ def search_inputs(wildcards):
 
 
 def control_inputs(wildcards):
-    """A random architecture of the mobile space is drawn under the search's latency budget."""
+    """A random architecture of a hardware-aware space is drawn under the search's latency budget."""
     inputs = {"train": DATA["train"], "stats": DATA["stats"], "fit": ancient(FIT)}
     if SEARCH_TABLE and wildcards.control.startswith("random"):
         inputs.update(latency=SEARCH_TABLE, budget=BUDGET)
@@ -201,7 +203,8 @@ def latency_settings(wildcards):
     """What one target's latency table uses: the deployed INT8 graph (not its calibration method,
     which changes scales, not kernels), the timing settings, and the device for a remote target."""
     quantize = {k: v for k, v in config["quantize"].items() if k != "calibration_method"}
-    settings = {"quantize": quantize, **config["latency"], "seed": config["seed"]}
+    settings = {"quantize": quantize, **config["latency"], "seed": config["seed"],
+                "space": SPACE if HARDWARE_AWARE else "mobile"}
     if wildcards.target != "local":
         settings["device"] = device(wildcards.target)
     return settings
@@ -286,5 +289,5 @@ def report_settings():
     b = config["bench"]
     return {**{k: config[k] for k in ("seed", "device", "precision", "data", "train", "controls", "prune",
                                       "finetune", "quantize")},
-            "search": search_settings(), **({"latency": config["latency"]} if SPACE == "mobile" else {}),
+            "search": search_settings(), **({"latency": config["latency"]} if HARDWARE_AWARE else {}),
             "bench": {k: b[k] for k in ("targets", "threads", "warmup", "runs", "rounds")}}

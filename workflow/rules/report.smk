@@ -1,6 +1,6 @@
 TARGET_FIGURES = ["accuracy_latency", "accuracy_size", "stage_gains"]
 SEARCH_FIGURES = {"darts": ["normal_cell", "reduce_cell", "arch_weights"],
-                  "mobile": ["architecture", "population", "latency_check"]}[SPACE]
+                  "mobile": ["architecture", "population", "latency_check"]}["mobile" if HARDWARE_AWARE else SPACE]
 # Snakemake's benchmark files (wall time, memory) of every job the report's run-time table lists
 RUN_TIMES = [
     "results/runtimes/prepare_data.tsv",

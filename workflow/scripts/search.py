@@ -1,4 +1,4 @@
-"""Architecture search -> genotype.json: hardware-aware on the mobile space, or NNI DARTS."""
+"""Architecture search -> genotype.json: hardware-aware on the mobile or dense space, or NNI DARTS."""
 from edgenas.runlog import to_log
 
 to_log(snakemake.log[0])
@@ -18,8 +18,8 @@ space = settings.pop("space")
 stats = read_json(snakemake.input.stats)
 hardware = resolve(**snakemake.params.hardware)
 train = ImageArrays.load(snakemake.input.train)
-if space == "mobile":
-    table, budget = read_latency_table(snakemake.input.latency), read_budget(snakemake.input.budget)
+if space != "darts":
+    table, budget = read_latency_table(snakemake.input.latency, space), read_budget(snakemake.input.budget)
     if settings["strategy"] == "halving":
         result = search_halving(train, stats["mean"], stats["std"], table=table, budget=budget,
                                 halving=Halving(**settings["halving"]), recipe=Recipe(epochs=1, **snakemake.params.recipe),

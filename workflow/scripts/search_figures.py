@@ -1,4 +1,4 @@
-"""The searched architecture's figures (DARTS: both cells and the architecture weights; mobile: the net,
+"""The searched architecture's figures (DARTS: both cells and the architecture weights; dense, mobile: the net,
 the evolution's population and the latency table's check)."""
 from edgenas.runlog import to_log
 
