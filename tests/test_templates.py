@@ -66,6 +66,8 @@ def test_every_branch_of_the_templates_typesets(tmp_path, lang, flags):
     space = flags.get("space", "mobile")  # each hardware-aware space's paragraph and slide, in both languages
     paper, slides = " ".join(paper.split()), " ".join(slides.split())  # lines broken anywhere
     assert any(w in paper for w in ("three groups that each halve", "ba nhóm mà mỗi nhóm")) == (space == "dense")
+    assert any(w in paper for w in ("an airbench94-style space", "không gian kiểu airbench94")) == (space == "dense")
+    assert any(w in paper for w in ("a MobileNetV2-style space", "không gian kiểu MobileNetV2")) == (space == "mobile")
     assert any(w in paper for w in ("seven stages of blocks", "bảy tầng khối")) == (space == "mobile")
     assert any(w in slides for w in ("3 groups that halve", "3 nhóm giảm")) == (space == "dense")
     assert any(w in slides for w in ("7 stages", "7 tầng")) == (space == "mobile")

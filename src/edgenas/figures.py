@@ -172,7 +172,8 @@ def architecture_diagram(arch: mobile.Architecture | dense.Architecture, image_s
         ax.text(x, arch.head_width / 4, f"1x1\n{arch.head_width}", ha="center", va="bottom", fontsize=7)
     ax.set(xticks=[], ylabel="output channels", title="Searched net (stem, blocks by stage"
            + (", last 1x1 conv at 1/4 scale)" if arch.head_width else ")"))
-    ax.legend(handles=[Patch(color=c, label=k) for k, c in colours.items()], fontsize=8, loc="upper left")
+    used = {b.type for _, blocks in arch.stages for b in blocks}  # the dense space has one block type
+    ax.legend(handles=[Patch(color=c, label=k) for k, c in colours.items() if k in used], fontsize=8, loc="upper left")
     ax.margins(y=0.25)
     fig.tight_layout()
     fig.savefig(path, dpi=120)
