@@ -127,3 +127,20 @@ def test_halving_search_and_random_controls_stay_in_the_dense_space_and_budget(t
     spec = control_spec("random1", 4, space="dense", darts_net={}, table=table, budget=budget)
     assert spec["family"] == "dense" and table.predict(spec["arch"]) <= budget.latency_ms
     assert build_model(spec, seed=0).eval()(torch.randn(1, 3, 8, 8)).shape == (1, 4)
+
+
+def test_spos_trains_the_dense_supernet_and_evolves_within_the_budget(table, arrays, tmp_path):
+    """SPOS (for a GPU) searches whichever hardware-aware space the table times."""
+    from edgenas.latency import resolve_budget
+    from edgenas.search import Spos, search_hardware_aware
+
+    train = arrays["train"]
+    train8 = type(train)(train.x[:, ::2, ::2].copy(), train.y, train.classes)  # the table is at 8x8
+    budget = float(np.percentile([table.predict(a) for a in sample_archs(200, seed=1, space="dense")], 50))
+    spos = Spos(epochs=1, batch_size=16, subset=96, val_images=64, learning_rate=0.05, weight_decay=4e-5, population=4,
+                sample_size=2, candidates=6, mutation_prob=0.3, bn_batches=2)
+    result = search_hardware_aware(train8, [0.5] * 3, [0.25] * 3, table=table, budget=resolve_budget(table, budget, None),
+                                   spos=spos, seed=0, workdir=tmp_path)
+    assert result.space == "dense" and result.strategy == "spos" and len(result.population) == 6
+    assert all(c["predicted_ms"] <= budget for c in result.population)
+    dense.build_net(result.arch, num_classes=4)  # the record rebuilds its net

@@ -16,7 +16,7 @@ from typing import Any
 from .records import DamagedFile, read_json, rebuild_hint, write_json
 from .spaces import HARDWARE_AWARE, hardware_aware
 
-SPACES = ("darts", "mobile", "dense")
+SPACES = ("darts", *HARDWARE_AWARE)
 
 
 @dataclass(frozen=True)
