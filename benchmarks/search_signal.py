@@ -10,14 +10,14 @@ controls are drawn (``random1``, ``random2``, ...: NNI's sampler, seed k, on the
 - every cheap score of ``edgenas.proxies`` (parameters, MACs, synflow, NASWOT, grad_norm) and their
   rank mean, and the table's predicted INT8 latency;
 - each fidelity the default search uses: ``edgenas.search.short_training_accuracy`` at every round's
-  image count (``search.mobile.halving``: one epoch of the recipe, scored as the search scores,
+  image count (``search.hardware_aware.halving``: one epoch of the recipe, scored as the search scores,
   on ``edgenas.search.held_out``: the split's validation images and the training images no round uses);
 - the ground truth: the net trained from scratch with the config's ``train:`` recipe on the whole
   training split for ``--epochs`` epochs (the study trains ``train.epochs``; fewer here, to fit a
   session), exported, quantized with the config's INT8 settings and calibration images, top-1 of
   the INT8 file (and the FP32 one) on every test image.
 
-Then SPOS's supernet is trained once with the config's ``search.mobile.spos`` settings and scores
+Then SPOS's supernet is trained once with the config's ``search.hardware_aware.spos`` settings and scores
 every net as the SPOS search does (inherited weights, batch-norm statistics re-estimated).
 
 Prints the Spearman rank correlation of every signal with the INT8 (and FP32) accuracy, writes the
@@ -71,15 +71,15 @@ def setting(run: Path) -> dict:
     from edgenas.fits import fidelity_images
 
     config = yaml.safe_load((ROOT / "config/config.yaml").read_text())
-    mobile = config["search"]["mobile"]
-    table_path = run / f"results/latency/{mobile['target']}.json"
+    hardware = config["search"]["hardware_aware"]
+    table_path = run / f"results/latency/{hardware['target']}.json"
     if not table_path.exists():
         raise SystemExit(f"{table_path} missing: build it first (snakemake {table_path.relative_to(run)} --cores 2)")
     table = read_latency_table(table_path)
-    halving = mobile["halving"]
+    halving = hardware["halving"]
     split = Split.of_config(config)
     return {"config": config, "table": str(table_path), "split": split,
-            "budget": latency_budget(table, mobile["latency_ms"], mobile["latency_quantile"]),
+            "budget": latency_budget(table, hardware["latency_ms"], hardware["latency_quantile"]),
             "sizes": fidelity_images(halving["images"], halving["eta"], halving["candidates"], 45_000)}
 
 
@@ -171,7 +171,7 @@ def spos_scores(nets: list[int], run: Path, out: Path, parts: Parts) -> None:
     if not todo:
         return
     s = setting(run)
-    spos = dict(s["config"]["search"]["mobile"]["spos"])
+    spos = dict(s["config"]["search"]["hardware_aware"]["spos"])
     torch.set_num_threads(len(os.sched_getaffinity(0)))
     data = run / "resources/data"
     stats = json.loads((data / "stats.json").read_text())

@@ -124,7 +124,7 @@ def main() -> None:
     rows.append({"setting": f"edgenas search stage (batch {batch}, batched augmentation, channels-last)",
                  "images_per_s": result.search["images_per_s"]})
     print(f"  {rows[-1]['setting']}: {rows[-1]['images_per_s']:.1f} images/s", flush=True)
-    spos_batch = search["mobile"]["spos"]["batch_size"]
+    spos_batch = search["hardware_aware"]["spos"]["batch_size"]
     rows.append({"setting": f"edgenas hardware-aware search stage (SPOS supernet, mobile space, batch {spos_batch})",
                  "images_per_s": spos_search(cifar_shaped(spos_batch * (steps + 3)), steps, spos_batch)})
     print(f"  {rows[-1]['setting']}: {rows[-1]['images_per_s']:.1f} images/s", flush=True)

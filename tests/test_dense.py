@@ -3,6 +3,7 @@ import numpy as np
 import pytest
 import torch
 
+from compression import assert_compression_chain
 from edgenas.latency import LatencyTable, build_table, local_timer, sample_archs
 from edgenas.spaces import dense
 
@@ -52,29 +53,10 @@ def test_distinct_draws_repeat_no_net_in_a_small_band():
 
 
 def test_a_sampled_net_trains_prunes_exports_and_quantizes(tmp_path):
-    from edgenas import ondevice
-    from edgenas.export import export_onnx
-    from edgenas.prune import prune_channels
-    from edgenas.quantize import quantize_int8
-
+    """A net with a residual group goes through the compression chain like the mobile space's."""
     torch.manual_seed(0)
     arch = sample_archs(1, seed=5, accept=lambda a: a["s1_depth"] == 2, space="dense")[0]
-    net = dense.build_net(arch, num_classes=4)
-    x, y = torch.randn(8, 3, 16, 16), torch.randint(0, 4, (8,))
-    loss = torch.nn.functional.cross_entropy(net(x), y)
-    loss.backward()
-    torch.optim.SGD(net.parameters(), lr=0.1).step()
-    assert torch.isfinite(loss)
-    net.eval()
-    before = sum(p.numel() for p in net.parameters())
-    prune_channels(net, 16, ratio=0.5, importance="l2", global_pruning=False, round_to=16)
-    assert sum(p.numel() for p in net.parameters()) < 0.5 * before
-    inputs = np.random.default_rng(0).standard_normal((32, 3, 16, 16)).astype(np.float32)
-    export_onnx(net, tmp_path / "m.onnx", inputs[:4])
-    quantize_int8(tmp_path / "m.onnx", tmp_path / "q.onnx", inputs, **INT8)
-    fp32 = ondevice.predict(ondevice.open_session(str(tmp_path / "m.onnx")), inputs)
-    int8 = ondevice.predict(ondevice.open_session(str(tmp_path / "q.onnx")), inputs)
-    assert np.corrcoef(fp32.ravel(), int8.ravel())[0, 1] > 0.9  # INT8 follows FP32
+    assert_compression_chain(dense.build_net(arch, num_classes=4), INT8, tmp_path)
 
 
 @pytest.fixture(scope="module")

@@ -3,6 +3,7 @@ import numpy as np
 import pytest
 import torch
 
+from compression import assert_compression_chain
 from edgenas.latency import LatencyTable, build_table, local_timer, sample_archs
 from edgenas.spaces import mobile
 
@@ -51,28 +52,9 @@ def test_every_block_sees_the_resolution_its_table_row_was_timed_at():
 def test_a_sampled_net_trains_prunes_exports_and_quantizes(block, tmp_path):
     """Each block type goes through the compression chain: torch-pruning's dependency graph (residual
     adds, dense blocks' max-pools), ONNX export and the INT8 quantizer."""
-    from edgenas import ondevice
-    from edgenas.export import export_onnx
-    from edgenas.prune import prune_channels
-    from edgenas.quantize import quantize_int8
-
     torch.manual_seed(0)
     arch = sample_archs(1, seed=5, accept=lambda a: sum(b.type == block for b in blocks_of(a)) >= 2)[0]
-    net = mobile.build_net(arch, num_classes=4)
-    x, y = torch.randn(8, 3, 16, 16), torch.randint(0, 4, (8,))
-    opt = torch.optim.SGD(net.parameters(), lr=0.1)
-    loss = torch.nn.functional.cross_entropy(net(x), y)
-    loss.backward()
-    opt.step()
-    assert torch.isfinite(loss)
-    net.eval()
-    prune_channels(net, 16, ratio=0.5, importance="l2", global_pruning=False, round_to=16)
-    inputs = np.random.default_rng(0).standard_normal((32, 3, 16, 16)).astype(np.float32)
-    export_onnx(net, tmp_path / "m.onnx", inputs[:4])
-    quantize_int8(tmp_path / "m.onnx", tmp_path / "q.onnx", inputs, **INT8)
-    fp32 = ondevice.predict(ondevice.open_session(str(tmp_path / "m.onnx")), inputs)
-    int8 = ondevice.predict(ondevice.open_session(str(tmp_path / "q.onnx")), inputs)
-    assert np.corrcoef(fp32.ravel(), int8.ravel())[0, 1] > 0.9  # INT8 follows FP32
+    assert_compression_chain(mobile.build_net(arch, num_classes=4), INT8, tmp_path)
 
 
 @pytest.fixture(scope="module")
@@ -223,9 +205,9 @@ def test_a_quantile_budget_leaves_that_share_of_the_space_on_any_target(table):
                                                              for f, c in table.correction.items()}})
     assert latency_budget(slower, None, 0.2) == pytest.approx(3 * budget)  # a 3x slower target, the same share
     assert latency_budget(table, 2 * spread.max(), 0.2) == 2 * spread.max()  # a fixed budget wins
-    with pytest.raises(ConfigError, match=r"search.mobile.latency_ms: .* 5 / 10 / 50 %"):
+    with pytest.raises(ConfigError, match=r"search.hardware_aware.latency_ms: .* 5 / 10 / 50 %"):
         latency_budget(table, spread.min() - 1, 0.2)
-    with pytest.raises(ConfigError, match="search.mobile.latency_quantile"):
+    with pytest.raises(ConfigError, match="search.hardware_aware.latency_quantile"):
         latency_budget(table, None, None)
     record = resolve_budget(table, None, 0.2)
     assert record.latency_ms == budget and record.quantile == 0.2

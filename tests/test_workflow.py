@@ -5,7 +5,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 from conftest import REPO
@@ -43,11 +42,11 @@ def test_settings_the_data_is_too_small_for_are_refused_before_any_long_job(imag
     schedule would make too few steps. The check after the data stage names each, and nothing long
     (latency table, search, trainings) starts."""
     data = [f"data_root={imagefolder}", "data={dataset: imagefolder}"]
-    out = snakemake(tmp_path, "--config", *data, "train={batch_size: 128}", "search={mobile: {halving: {images: 100000}}}",
+    out = snakemake(tmp_path, "--config", *data, "train={batch_size: 128}", "search={hardware_aware: {halving: {images: 100000}}}",
                     check=False)
     assert out.returncode != 0 and "logs/check_fit.log" in out.stdout + out.stderr
     text = (tmp_path / "logs/check_fit.log").read_text()
-    assert "too few for these settings" in text and "search.mobile.halving (a round on" in text, text
+    assert "too few for these settings" in text and "search.hardware_aware.halving (a round on" in text, text
     assert "train: the one-cycle schedule" in text and "train.batch_size" in text
     assert not (tmp_path / "logs/latency").exists() and not (tmp_path / "logs/search.log").exists()
     assert not (tmp_path / "logs/train_control").exists() and (tmp_path / "resources/data/train.npz").exists()
@@ -527,7 +526,6 @@ def test_emulated_arm_target_end_to_end(run, sshd, arm_python, tmp_path):
     on ARM64 kernels (QEMU Cortex-A76), every stage's accuracy beside this machine's, latencies marked
     emulated; the report sets the accuracies side by side and plots no emulated latency."""
     import pandas as pd
-    import yaml
 
     from edgenas.facts import study_facts
     from edgenas.report import render
@@ -563,7 +561,7 @@ def test_emulated_arm_target_end_to_end(run, sshd, arm_python, tmp_path):
     assert "latency" not in emulated_section.split("|", 1)[1]  # its table has no latency column
     assert "#### emu" not in md  # nor a verdict drawn on its latencies
     # an emulated target is not a search target: its latency means nothing
-    out = snakemake(workdir, "-n", "--config", *data, "search={mobile: {target: emu}}", configfiles=[target],
+    out = snakemake(workdir, "-n", "--config", *data, "search={hardware_aware: {target: emu}}", configfiles=[target],
                     check=False)
     assert out.returncode != 0 and "'emu' is emulated" in out.stdout + out.stderr
     out = snakemake(workdir, "-n", "--config", *data, configfiles=[target])

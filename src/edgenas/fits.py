@@ -44,8 +44,8 @@ def spos_sizes(available: int, subset: int, val_images: int) -> tuple[int, int]:
 
 
 def spos_too_small(available: int, subset: int, batch_size: int) -> str:
-    return (f"search.mobile.spos: {available} training images leave {subset} for the supernet, fewer than one batch "
-            f"(search.mobile.spos.batch_size {batch_size}): lower the batch size or use more images")
+    return (f"search.hardware_aware.spos: {available} training images leave {subset} for the supernet, fewer than one batch "
+            f"(search.hardware_aware.spos.batch_size {batch_size}): lower the batch size or use more images")
 
 
 def problems(config: dict[str, Any], train_images: int, val_images: int) -> list[str]:
@@ -56,13 +56,13 @@ def problems(config: dict[str, Any], train_images: int, val_images: int) -> list
     found = [f"data.val_fraction: {train_images} training images leave no validation image"] if val_images < 1 else []
     found.append(too_few_steps(t["epochs"], t["batch_size"], t["schedule"], train_images))
     all_images = train_images + val_images  # the SPOS and DARTS searches split the whole training set themselves
-    if search["space"] != "darts" and search["mobile"]["strategy"] == "halving":
-        h = search["mobile"]["halving"]
+    if search["space"] != "darts" and search["hardware_aware"]["strategy"] == "halving":
+        h = search["hardware_aware"]["halving"]
         for images in dict.fromkeys(fidelity_images(h["images"], h["eta"], h["candidates"], train_images)):
             found.append(too_few_steps(1, t["batch_size"], t["schedule"], images,
-                                       f"search.mobile.halving (a round on {images} images)"))
+                                       f"search.hardware_aware.halving (a round on {images} images)"))
     elif search["space"] != "darts":
-        spos = search["mobile"]["spos"]
+        spos = search["hardware_aware"]["spos"]
         subset, _ = spos_sizes(all_images, spos["subset"], spos["val_images"])
         if subset < spos["batch_size"]:
             found.append(spos_too_small(all_images, subset, spos["batch_size"]))

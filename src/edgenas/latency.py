@@ -114,15 +114,15 @@ def latency_budget(table: LatencyTable, latency_ms: float | None, quantile: floa
     spread = np.array([table.predict(a) for a in sample_archs(BUDGET_DRAWS, seed=0, space=table.space)])
     if latency_ms is None:
         if quantile is None or not 0 < quantile <= 1:
-            raise ConfigError(f"search.mobile.latency_quantile: {quantile!r} must be in (0, 1] "
-                              "when search.mobile.latency_ms is not set")
+            raise ConfigError(f"search.hardware_aware.latency_quantile: {quantile!r} must be in (0, 1] "
+                              "when search.hardware_aware.latency_ms is not set")
         return float(np.quantile(spread, quantile))
     if latency_ms < spread.min():
         q = np.quantile(spread, [0.05, 0.1, 0.5])
-        raise ConfigError(f"search.mobile.latency_ms: {latency_ms} ms is below what the space reaches on "
+        raise ConfigError(f"search.hardware_aware.latency_ms: {latency_ms} ms is below what the space reaches on "
                           f"{table.target} (the fastest of {BUDGET_DRAWS} sampled nets: {spread.min():.3f} ms INT8; "
                           f"5 / 10 / 50 % of the space lie under {q[0]:.3f} / {q[1]:.3f} / {q[2]:.3f} ms). "
-                          "Raise it, or leave it unset and set search.mobile.latency_quantile")
+                          "Raise it, or leave it unset and set search.hardware_aware.latency_quantile")
     return float(latency_ms)
 
 
@@ -135,7 +135,7 @@ class Budget:
     target: str
     threads: int
     latency_ms: float
-    quantile: float | None  # None: a fixed search.mobile.latency_ms
+    quantile: float | None  # None: a fixed search.hardware_aware.latency_ms
 
     def write(self, path: str | Path) -> None:
         write_json(asdict(self), path)

@@ -323,7 +323,7 @@ def supernet_batches(train: ImageArrays, mean: list[float], std: list[float], *,
 
 @dataclass(frozen=True, kw_only=True)
 class Spos:
-    """The SPOS search's settings (``search.mobile.spos``)."""
+    """The SPOS search's settings (``search.hardware_aware.spos``)."""
 
     epochs: int            # of the supernet, on ``subset`` training images
     batch_size: int
@@ -409,7 +409,7 @@ def search_hardware_aware(train: ImageArrays, mean: list[float], std: list[float
 
 @dataclass(frozen=True, kw_only=True)
 class Halving:
-    """The successive-halving search's settings (``search.mobile.halving``)."""
+    """The successive-halving search's settings (``search.hardware_aware.halving``)."""
 
     fill: float      # candidates' predicted INT8 latency lies in [fill * budget, budget]
     draws: int       # architectures drawn in that band and given cheap scores
@@ -511,8 +511,8 @@ def search_halving(train: ImageArrays, mean: list[float], std: list[float], *, t
         pool = sample_archs(halving.draws, seed, lambda a: halving.fill * limit <= table.predict(a) <= limit,
                             space=space, distinct=True)
     except ValueError as err:
-        raise ConfigError(f"search.mobile.halving.fill: {halving.fill} leaves too few nets of the space between "
-                          f"{halving.fill * limit:.3f} and {limit:.3f} ms ({err}); lower it, or search.mobile.halving.draws") from err
+        raise ConfigError(f"search.hardware_aware.halving.fill: {halving.fill} leaves too few nets of the space between "
+                          f"{halving.fill * limit:.3f} and {limit:.3f} ms ({err}); lower it, or search.hardware_aware.halving.draws") from err
     probe = np.random.default_rng(seed).choice(train_idx, 64, replace=False)
     images, labels = BatchedImages(train, np.sort(probe), mean, std)[np.arange(64)]
     population: list[dict[str, Any]] = []

@@ -9,7 +9,7 @@ from snakemake.utils import validate
 
 from edgenas.cliconfig import typed_like_schema
 from edgenas.controls import control_names
-from edgenas import fits
+from edgenas import fits, spaces
 from edgenas.data import Split
 
 
@@ -38,21 +38,21 @@ if not REAL_BENCH_TARGETS:
                      "(local) to set their accuracy beside")
 
 # The searched space: mobile or dense (hardware-aware, on a target's latency table, with the
-# search.mobile: settings) or darts
+# search.hardware_aware: settings) or darts
 SPACE = config["search"]["space"]
-HARDWARE_AWARE = SPACE in ("mobile", "dense")
-if HARDWARE_AWARE and config["search"]["mobile"]["target"] not in TARGETS:
-    raise ValueError(f"search.mobile.target: {config['search']['mobile']['target']!r} is neither 'local' nor "
+HARDWARE_AWARE = SPACE in spaces.HARDWARE_AWARE
+if HARDWARE_AWARE and config["search"]["hardware_aware"]["target"] not in TARGETS:
+    raise ValueError(f"search.hardware_aware.target: {config['search']['hardware_aware']['target']!r} is neither 'local' nor "
                      f"declared under targets: {list(config['targets'])}")
 # The target and latency table the hardware-aware search and its random controls are budgeted on
-SEARCH_TARGET = config["search"]["mobile"]["target"] if HARDWARE_AWARE else None
+SEARCH_TARGET = config["search"]["hardware_aware"]["target"] if HARDWARE_AWARE else None
 if SEARCH_TARGET in EMULATED:
-    raise ValueError(f"search.mobile.target: {SEARCH_TARGET!r} is emulated, and emulated latency means nothing; "
+    raise ValueError(f"search.hardware_aware.target: {SEARCH_TARGET!r} is emulated, and emulated latency means nothing; "
                      "budget the search on a real target")
 SEARCH_TABLE = f"results/latency/{SEARCH_TARGET}.json" if SEARCH_TARGET else None
 # The search's latency budget on that table, resolved once (rule budget) for the search and the random controls
 BUDGET = "results/search/budget.json" if SEARCH_TARGET else None
-SEARCH_STRATEGY = config["search"]["mobile"]["strategy"] if HARDWARE_AWARE else "darts"
+SEARCH_STRATEGY = config["search"]["hardware_aware"]["strategy"] if HARDWARE_AWARE else "darts"
 
 # Reference models trained with the same recipe (workflow/rules/controls.smk), by name.
 CONTROLS = control_names(config["controls"]["models"], config["controls"]["random_seeds"])
@@ -166,7 +166,7 @@ def finetune_recipe():
 
 def search_settings():
     """The searched space and its strategy's settings (the other space's and strategy's are not read)."""
-    settings = {"space": SPACE, **config["search"]["mobile" if HARDWARE_AWARE else SPACE]}
+    settings = {"space": SPACE, **config["search"]["hardware_aware" if HARDWARE_AWARE else SPACE]}
     if HARDWARE_AWARE:
         other = {"halving": "spos", "spos": "halving"}[settings["strategy"]]
         settings.pop(other)

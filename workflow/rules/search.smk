@@ -6,8 +6,8 @@ if BUDGET:
         output:
             budget=BUDGET,
         params:
-            latency_ms=config["search"]["mobile"]["latency_ms"],
-            latency_quantile=config["search"]["mobile"]["latency_quantile"],
+            latency_ms=config["search"]["hardware_aware"]["latency_ms"],
+            latency_quantile=config["search"]["hardware_aware"]["latency_quantile"],
         priority: CRITICAL_PATH
         # all the cores for its few seconds: on one, a control training would start beside it and
         # hold a core the search then waits for (tests/test_workflow.py checks the order)

@@ -24,6 +24,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from . import frozen
 from .mobile import DENSE_KERNEL, Block, DenseBlock, Layer, Stage, _conv_bn, initialise
 
 STEM_WIDTHS = (16, 24, 32)
@@ -73,10 +74,7 @@ def space(num_classes: int = 10):
 
 def build_net(arch: dict[str, Any], *, num_classes: int) -> nn.Module:
     """One architecture of the space as a plain PyTorch net (Conv2d, MaxPool2d, BatchNorm2d, ReLU6, Linear)."""
-    from nni.nas.space import model_context
-
-    with model_context(arch):
-        return _space_class()(num_classes)
+    return frozen(_space_class(), arch, num_classes=num_classes)
 
 
 @dataclass(frozen=True)

@@ -22,10 +22,12 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any, Iterator
+from typing import Any
 
 import torch
 from torch import nn
+
+from . import frozen
 
 STEM_WIDTHS = (16, 32)
 HEAD_WIDTHS = (640, 1280)
@@ -216,10 +218,7 @@ def space(num_classes: int = 10):
 
 def build_net(arch: dict[str, Any], *, num_classes: int) -> nn.Module:
     """One architecture of the space as a plain PyTorch net (Conv2d, BatchNorm2d, ReLU6, Linear)."""
-    from nni.nas.space import model_context
-
-    with model_context(arch):
-        return _space_class()(num_classes)
+    return frozen(_space_class(), arch, num_classes=num_classes)
 
 
 @dataclass(frozen=True)
