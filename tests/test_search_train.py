@@ -280,3 +280,19 @@ def test_a_job_never_takes_more_threads_than_its_cores(monkeypatch):
         assert use_cpu_threads(0) == 1
     finally:
         torch.set_num_threads(before)
+
+
+def test_finetune_recipe_takes_the_train_keys_as_configured_and_keeps_its_own():
+    """The workflow and benchmarks/finetune_accuracy.py pass the whole ``train:`` block: fine-tuning's
+    epochs, batch and rate win, its schedule is cosine, and the DARTS net's settings are not read."""
+    import yaml
+
+    from conftest import REPO
+    from edgenas.train import finetune_recipe
+
+    config = yaml.safe_load((REPO / "config/config.yaml").read_text())
+    finetune = dict(config["finetune"], epochs=3, batch_size=32, learning_rate=0.005)
+    recipe = finetune_recipe(config["train"], finetune)
+    assert (recipe.epochs, recipe.batch_size, recipe.learning_rate) == (3, 32, 0.005)
+    assert recipe.schedule == "cosine" and recipe.auxiliary_weight == 0.0
+    assert recipe.flip == config["train"]["flip"] and recipe.weight_decay == config["train"]["weight_decay"]

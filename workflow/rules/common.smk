@@ -159,9 +159,7 @@ def darts_net():
 
 def finetune_recipe():
     """Fine-tuning's own settings and the training-recipe keys it inherits (edgenas.train.finetune_recipe)."""
-    own = ("epochs", "batch_size", "learning_rate", "schedule", "darts")
-    return {"train": {k: v for k, v in config["train"].items() if k not in own},
-            "finetune": config["finetune"]}
+    return {"train": config["train"], "finetune": config["finetune"]}
 
 
 def search_settings():
