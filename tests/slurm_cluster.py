@@ -46,6 +46,8 @@ def cluster(folder: Path) -> Iterator[dict]:
         raise Unavailable(f"no {', '.join(missing)} here (.ci/run installs Debian's slurmctld slurmd slurm-client munge)")
     if os.geteuid() != 0:
         raise Unavailable("the test cluster runs its daemons as root")
+    if ETC_CONF.is_symlink() and (not ETC_CONF.exists() or "ClusterName=edgenas" in ETC_CONF.read_text()):
+        ETC_CONF.unlink()  # this helper's own link, left by a test run that was killed
     if ETC_CONF.exists() or ETC_CONF.is_symlink():
         raise Unavailable(f"{ETC_CONF} exists: a real SLURM installation is configured here; not touching it")
     folder.mkdir(parents=True, exist_ok=True)
