@@ -57,11 +57,11 @@ class Recipe:
 
 def finetune_recipe(train: dict[str, Any], finetune: dict[str, Any]) -> Recipe:
     """Fine-tuning's epochs, batch, rate and distillation with the rest of the training recipe
-    (``train``: the ``train:`` keys, of which its own four, the schedule and the DARTS net's are
-    not read); cosine from the start (trained weights want no warm-up) and no auxiliary head
-    (pruning removed it)."""
-    inherited = {k: v for k, v in train.items() if k not in ("epochs", "batch_size", "learning_rate", "schedule", "darts")}
-    return Recipe(**inherited, **finetune, schedule="cosine", auxiliary_weight=0.0)
+    (``train``: the training recipe or the ``train:`` keys; fine-tuning's own keys win, the DARTS
+    net's are not read); cosine from the start (trained weights want no warm-up) and no auxiliary
+    head (pruning removed it)."""
+    inherited = {k: v for k, v in train.items() if k != "darts"}
+    return Recipe(**inherited | finetune | {"schedule": "cosine", "auxiliary_weight": 0.0})
 
 
 @dataclass(frozen=True, kw_only=True)

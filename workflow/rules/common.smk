@@ -159,7 +159,7 @@ def darts_net():
 
 def finetune_recipe():
     """Fine-tuning's own settings and the training-recipe keys it inherits (edgenas.train.finetune_recipe)."""
-    return {"train": config["train"], "finetune": config["finetune"]}
+    return {"train": training_recipe(), "finetune": config["finetune"]}
 
 
 def search_settings():
