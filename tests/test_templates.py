@@ -71,6 +71,8 @@ def test_every_branch_of_the_templates_typesets(tmp_path, lang, flags):
     assert any(w in paper for w in ("seven stages of blocks", "bảy tầng khối")) == (space == "mobile")
     assert any(w in slides for w in ("3 groups that halve", "3 nhóm giảm")) == (space == "dense")
     assert any(w in slides for w in ("7 stages", "7 tầng")) == (space == "mobile")
+    # "did NAS help?" states the same-recipe INT8 margin (before pruning) over the table that shows it
+    assert ("<same_baseline_int8 0>" in slides) == flags.get("controls", False)
 
 
 def test_a_student_file_replaces_the_workflows_and_the_rest_comes_along(tmp_path):
