@@ -73,6 +73,7 @@ def test_every_branch_of_the_templates_typesets(tmp_path, lang, flags):
     assert any(w in slides for w in ("7 stages", "7 tầng")) == (space == "mobile")
     # "did NAS help?" states the same-recipe INT8 margin (before pruning) over the table that shows it
     assert ("<same_baseline_int8 0>" in slides) == flags.get("controls", False)
+    assert any(w in slides for w in ("No controls in this run", "không có mô hình đối chứng")) != flags.get("controls", False)
 
 
 def test_a_student_file_replaces_the_workflows_and_the_rest_comes_along(tmp_path):
