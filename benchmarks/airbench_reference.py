@@ -65,12 +65,14 @@ def save_images(run: Path, out: Path, seed: int = 0) -> None:
     import numpy as np
     import torch
 
+    from edgenas.data import ImageArrays
+
     out.mkdir(parents=True, exist_ok=True)
     for split in ("train", "test"):
-        arrays = np.load(run / "resources" / "data" / f"{split}.npz")
-        order = np.random.default_rng(seed).permutation(len(arrays["y"])) if split == "train" else slice(None)
-        torch.save({"images": torch.from_numpy(arrays["x"][order]), "labels": torch.from_numpy(arrays["y"][order]),
-                    "classes": [str(c) for c in arrays["classes"]]}, out / f"{split}.pt")
+        images = ImageArrays.load(run / "resources" / "data" / f"{split}.npz")
+        order = np.random.default_rng(seed).permutation(len(images.y)) if split == "train" else np.arange(len(images.y))
+        torch.save({"images": torch.from_numpy(images.x[order]), "labels": torch.from_numpy(images.y[order]),
+                    "classes": images.classes}, out / f"{split}.pt")
 
 
 def main() -> None:
@@ -80,7 +82,8 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=2, help="training runs (the script's own default: 25)")
     parser.add_argument("--workdir", type=Path, default=Path("airbench_reference"))
     args = parser.parse_args()
-    for needed in (args.script, args.run / "resources" / "data" / "train.npz"):
+    data = args.run / "resources" / "data"
+    for needed in (args.script, data / "train.npz", data / "test.npz"):
         if not needed.exists():
             sys.exit(f"airbench_reference: {needed} does not exist")
     patched = on_cpu(args.script.read_text())

@@ -298,15 +298,13 @@ def test_finetune_recipe_takes_the_train_keys_as_configured_and_keeps_its_own():
     assert recipe.flip == config["train"]["flip"] and recipe.weight_decay == config["train"]["weight_decay"]
 
 
-def test_airbench_reference_runs_the_published_script_on_the_cpu_or_refuses_another_version(tmp_path):
+def test_airbench_reference_runs_the_published_script_on_the_cpu_or_refuses_another_version(tmp_path, monkeypatch):
     """benchmarks/airbench_reference.py changes airbench94's script only where it needs CUDA, refuses
     a script where one change does not match once, and hands it the run's images shuffled, each
     with its own label."""
-    import sys
-
     from conftest import REPO
 
-    sys.path.insert(0, str(REPO / "benchmarks"))
+    monkeypatch.syspath_prepend(str(REPO / "benchmarks"))
     from airbench_reference import CPU_CHANGES, on_cpu, save_images
 
     script = "import os\n" + "\n".join(old for old, _ in CPU_CHANGES) + "\ntorch.cuda.synchronize()\n"
@@ -315,11 +313,12 @@ def test_airbench_reference_runs_the_published_script_on_the_cpu_or_refuses_anot
     with pytest.raises(ValueError, match="net.half"):
         on_cpu(script.replace("net = net.half().cuda()", "net = net.half().to('cuda')"))
 
-    data = tmp_path / "run" / "resources" / "data"
-    data.mkdir(parents=True)
+    from edgenas.data import ImageArrays
+
     x = np.arange(20, dtype=np.uint8).reshape(20, 1, 1, 1).repeat(2, 1).repeat(2, 2).repeat(3, 3)
     for split in ("train", "test"):
-        np.savez(data / f"{split}.npz", x=x, y=np.arange(20) % 10, classes=np.array([str(c) for c in range(10)]))
+        ImageArrays(x=x, y=np.arange(20) % 10, classes=[str(c) for c in range(10)]).save(
+            tmp_path / "run" / "resources" / "data" / f"{split}.npz")
     save_images(tmp_path / "run", tmp_path / "cifar10")
     train = torch.load(tmp_path / "cifar10" / "train.pt")  # the script's own load: weights_only
     assert sorted(train["labels"].tolist()) == sorted((np.arange(20) % 10).tolist())
