@@ -1,8 +1,9 @@
 """How steady a latency table's timings are on this machine, and what its passes buy.
 
-    python benchmarks/latency_noise.py [--nets 6] [--passes 6]
+    python benchmarks/latency_noise.py [--space dense] [--nets 6] [--passes 6]
 
-Six nets of the mobile space (CIFAR size, INT8 as deployed) are timed with the default config's
+Six nets of the searched space (``--space``: the default config's ``search.space`` unless named;
+CIFAR size, INT8 as deployed) are timed with the default config's
 table settings (threads, warm-up and runs of ``latency:``, p50) in passes over all of them, as the latency rule does. Per
 net: the spread of single passes ((max - min) / median), and how far apart two tables built with
 ``latency.rounds: 3`` would be (the quietest of passes 1-3 against the quietest of passes 4-6).
@@ -18,21 +19,25 @@ import torch
 import yaml
 
 from edgenas.latency import export_pair, local_timer, sample_archs
-from edgenas.spaces.mobile import build_net
+from edgenas.spaces import HARDWARE_AWARE, hardware_aware
 
 CONFIG = yaml.safe_load((Path(__file__).parents[1] / "config/config.yaml").read_text())
 INT8 = {k: v for k, v in CONFIG["quantize"].items() if k != "calibration_method"}  # as the latency rule deploys
 TIMING = CONFIG["latency"]
 
 parser = argparse.ArgumentParser()
+parser.add_argument("--space", choices=HARDWARE_AWARE, default=CONFIG["search"]["space"]
+                    if CONFIG["search"]["space"] in HARDWARE_AWARE else "mobile")
 parser.add_argument("--nets", type=int, default=6)
 parser.add_argument("--passes", type=int, default=6)
 args = parser.parse_args()
 torch.manual_seed(0)
 rng = np.random.default_rng(0)
 folder = Path(tempfile.mkdtemp())
+build_net = hardware_aware(args.space).build_net
 paths = [export_pair(build_net(a, num_classes=10), (3, 32, 32), folder, f"net{i}", INT8, rng)[1]
-         for i, a in enumerate(sample_archs(args.nets, seed=5))]
+         for i, a in enumerate(sample_archs(args.nets, seed=5, space=args.space, distinct=True))]
+print(f"{args.nets} nets of the {args.space} space, INT8, {TIMING['threads']} thread(s), {TIMING['runs']} runs per pass")
 timer = local_timer(TIMING["threads"], TIMING["warmup"], TIMING["runs"])
 passes = [timer(paths)[0] for _ in range(args.passes)]
 half = args.passes // 2

@@ -126,3 +126,24 @@ def test_spos_trains_the_dense_supernet_and_evolves_within_the_budget(table, arr
     assert result.space == "dense" and result.strategy == "spos" and len(result.population) == 6
     assert all(c["predicted_ms"] <= budget for c in result.population)
     dense.build_net(result.arch, num_classes=4)  # the record rebuilds its net
+
+
+@pytest.mark.parametrize("space", ["mobile", "dense"])
+def test_latency_benchmarks_time_the_space_they_are_given(space, tmp_path):
+    """benchmarks/latency_noise.py and latency_rounds.py time nets of either hardware-aware space
+    (they timed the mobile space alone while the default became dense): each names the space and
+    prints its result line."""
+    import subprocess
+    import sys
+
+    from conftest import REPO
+
+    runs = {"latency_noise.py": ["--nets", "2", "--passes", "2"],
+            "latency_rounds.py": ["--nets", "2", "--settings", "1x3"]}
+    for script, args in runs.items():
+        done = subprocess.run([sys.executable, str(REPO / "benchmarks" / script), "--space", space, *args],
+                              cwd=tmp_path, capture_output=True, text=True, timeout=300)
+        assert done.returncode == 0, done.stderr[-2000:]
+        assert f"nets of the {space} space" in done.stdout
+        last = done.stdout.strip().splitlines()[-1]
+        assert last.startswith("median over nets") if script == "latency_noise.py" else last.split()[0] == "1x3"
