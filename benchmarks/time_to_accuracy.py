@@ -2,7 +2,7 @@
 
     python benchmarks/time_to_accuracy.py [--run .] [--net resnet20 | --checkpoint results/models/baseline.pt]
         [--epochs 4 8] [--variant current] [--variant "lookahead: lookahead_steps=5"]
-        [--preset config/presets/airbench.yaml] [--val-fraction 0] [--ema 0.99 0.995 0.999]
+        [--preset config/presets/airbench.yaml] [--val-fraction 0] [--ema 0.99 0.995 0.999 | --ema]
         [--out time_to_accuracy.csv] [--save models/]
 
 Each variant is the default config's ``train:`` recipe with the named keys changed (``current``: unchanged);
@@ -110,7 +110,9 @@ def main() -> None:
                         help="a preset's train: keys as a variant named after the file (repeatable)")
     parser.add_argument("--val-fraction", type=float,
                         help="share of the training images held out (default: the config's data.val_fraction)")
-    parser.add_argument("--ema", type=float, nargs="*", default=[0.99, 0.995, 0.999])
+    parser.add_argument("--ema", type=float, nargs="*", default=[0.99, 0.995, 0.999],
+                        help="decays of the moving averages that ride along each run (default 0.99 0.995 0.999; "
+                             "--ema alone: none; the README's commands with it recorded no average)")
     parser.add_argument("--out", default="time_to_accuracy.csv")
     parser.add_argument("--save", help="folder for each run's final net (checkpoint and history)")
     args = parser.parse_args()
