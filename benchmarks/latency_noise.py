@@ -16,18 +16,13 @@ from pathlib import Path
 
 import numpy as np
 import torch
-import yaml
 
 from edgenas.latency import export_pair, local_timer, sample_archs
-from edgenas.spaces import HARDWARE_AWARE, hardware_aware
-
-CONFIG = yaml.safe_load((Path(__file__).parents[1] / "config/config.yaml").read_text())
-INT8 = {k: v for k, v in CONFIG["quantize"].items() if k != "calibration_method"}  # as the latency rule deploys
-TIMING = CONFIG["latency"]
+from edgenas.spaces import hardware_aware
+from latency_common import INT8, TIMING, add_space_argument
 
 parser = argparse.ArgumentParser()
-parser.add_argument("--space", choices=HARDWARE_AWARE, default=CONFIG["search"]["space"]
-                    if CONFIG["search"]["space"] in HARDWARE_AWARE else "mobile")
+add_space_argument(parser)
 parser.add_argument("--nets", type=int, default=6)
 parser.add_argument("--passes", type=int, default=6)
 args = parser.parse_args()

@@ -20,18 +20,14 @@ from pathlib import Path
 
 import numpy as np
 import torch
-import yaml
 from scipy.stats import spearmanr
 
 from edgenas.latency import export_pair, local_timer, sample_archs
-from edgenas.spaces import HARDWARE_AWARE, hardware_aware
-
-CONFIG = yaml.safe_load((Path(__file__).parents[1] / "config/config.yaml").read_text())
-INT8 = {k: v for k, v in CONFIG["quantize"].items() if k != "calibration_method"}  # as the latency rule deploys
+from edgenas.spaces import hardware_aware
+from latency_common import INT8, TIMING, add_space_argument
 
 parser = argparse.ArgumentParser()
-parser.add_argument("--space", choices=HARDWARE_AWARE, default=CONFIG["search"]["space"]
-                    if CONFIG["search"]["space"] in HARDWARE_AWARE else "mobile")
+add_space_argument(parser)
 parser.add_argument("--nets", type=int, default=16)
 parser.add_argument("--settings", nargs="+", default=["3x100", "8x25", "12x25"], help="ROUNDSxRUNS")
 args = parser.parse_args()
@@ -45,7 +41,7 @@ files = {layer.key: export_pair(layer.module(), (layer.cin, layer.resolution, la
                                 INT8, rng)[1] for i, layer in enumerate(layers)}
 files.update({f"net{i}": export_pair(space.build_net(a, num_classes=10), (3, 32, 32), folder, f"n{i}", INT8, rng)[1]
               for i, a in enumerate(archs)})
-threads, warmup = CONFIG["latency"]["threads"], CONFIG["latency"]["warmup"]
+threads, warmup = TIMING["threads"], TIMING["warmup"]
 
 
 def table(rounds: int, runs: int) -> dict[str, float]:
