@@ -3,7 +3,7 @@
     python benchmarks/time_to_accuracy.py [--run .] [--net resnet20 | --checkpoint results/models/baseline.pt]
         [--epochs 4 8] [--variant current] [--variant "lookahead: lookahead_steps=5"]
         [--preset config/presets/airbench.yaml] [--val-fraction 0] [--ema 0.99 0.995 0.999 | --ema]
-        [--out time_to_accuracy.csv] [--save models/]
+        [--precision 32 | bf16] [--out time_to_accuracy.csv] [--save models/]
 
 Each variant is the default config's ``train:`` recipe with the named keys changed (``current``: unchanged);
 ``--preset`` adds one named after the file, with the ``train:`` keys it sets (its ``epochs`` give way
@@ -11,7 +11,8 @@ to ``--epochs``), and ``--variant "name: preset=airbench, key=value"`` starts fr
 ``--val-fraction`` holds out another share of the training images than the config's (0: train on all,
 as airbench94 does; then no epoch validates).
 For every variant and epoch budget a fresh net (same seed, same split of the run's training images)
-trains with the workflow's own ``edgenas.train.fit``, as the train rule runs it; its minutes are wall
+trains with the workflow's own ``edgenas.train.fit``, as the train rule runs it, in the config's ``precision``
+resolved on this machine unless ``--precision`` names one; its minutes are wall
 clock (training steps and the per-epoch validation). Exponential moving averages of its weights, one
 per ``--ema`` decay (per step, buffers included: what ``pytorch_lightning``'s ``EMAWeightAveraging``
 keeps), ride along the same run, so one run measures them all. After training, the final weights and
@@ -37,13 +38,14 @@ import torch
 import yaml
 
 from study_common import ROOT
+from edgenas.accel import resolve
 from edgenas.data import ImageArrays, Split
 from edgenas.evaluate import TTA, predict_torch
 from edgenas.model import build_model, load_checkpoint
 from edgenas.train import Recipe, fit, initialise_from_data, save_trained
 
 FIELDS = ["variant", "changes", "net", "epochs", "seed", "minutes", "images_per_s", "weights", "tta", "accuracy",
-          "test_images", "train_images"]
+          "test_images", "train_images", "precision"]
 
 
 class EmaProbes(pl.Callback):
@@ -113,6 +115,8 @@ def main() -> None:
     parser.add_argument("--ema", type=float, nargs="*", default=[0.99, 0.995, 0.999],
                         help="decays of the moving averages that ride along each run (default 0.99 0.995 0.999; "
                              "--ema alone: none; the README's commands with it recorded no average)")
+    parser.add_argument("--precision", choices=["32", "bf16"],
+                        help="training arithmetic (default: the config's precision, resolved on this machine)")
     parser.add_argument("--out", default="time_to_accuracy.csv")
     parser.add_argument("--save", help="folder for each run's final net (checkpoint and history)")
     args = parser.parse_args()
@@ -128,6 +132,8 @@ def main() -> None:
     if args.val_fraction is not None:
         config["data"]["val_fraction"] = args.val_fraction
     split = Split.of_config(config)
+    hardware = resolve("cpu", args.precision or str(config["precision"]))
+    print(f"training precision: {hardware.precision}")
     train_idx, val_idx = split.indices(len(train.y))
     if args.checkpoint:
         spec = load_checkpoint(args.checkpoint)[1]
@@ -153,7 +159,7 @@ def main() -> None:
             probes = EmaProbes(args.ema)
             with tempfile.TemporaryDirectory() as tmp:
                 history = fit(net, train, train_idx, val_idx, stats["mean"], stats["std"], recipe,
-                              seed=seed, workdir=tmp, callbacks=[probes])
+                              seed=seed, workdir=tmp, callbacks=[probes], hardware=hardware)
             minutes = sum(float(h["seconds"]) for h in history) / 60
             if args.save:
                 stem = Path(args.save) / f"{net_name}_{name.replace(' ', '_')}_{epochs}e_seed{seed}"
@@ -166,7 +172,7 @@ def main() -> None:
                      "minutes": round(minutes, 2), "images_per_s": rate, "weights": w, "tta": tta,
                      "accuracy": float((predict_torch(m, test.x, stats["mean"], stats["std"], tta=tta)
                                         .argmax(1) == test.y).mean()), "test_images": len(test.y),
-                     "train_images": len(train_idx)}
+                     "train_images": len(train_idx), "precision": hardware.precision}
                     for w, m in weights.items() for tta in TTA]
             new = not out.exists()
             with out.open("a", newline="") as f:

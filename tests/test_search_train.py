@@ -325,3 +325,68 @@ def test_airbench_reference_runs_the_published_script_on_the_cpu_or_refuses_anot
     assert train["labels"].tolist() != (np.arange(20) % 10).tolist()  # shuffled
     assert (train["images"][:, 0, 0, 0] % 10 == train["labels"]).all()
     assert torch.load(tmp_path / "cifar10" / "test.pt")["labels"].tolist() == (np.arange(20) % 10).tolist()
+
+
+def test_auto_precision_on_the_cpu_is_bf16_only_where_it_is_native(monkeypatch):
+    """``precision: auto`` trains in bf16 autocast on a CPU with native bf16 (AVX512-BF16, AMX),
+    in fp32 elsewhere (emulated bf16 is slower there); an explicit choice is kept either way."""
+    from edgenas import accel
+
+    for native, expected in ((True, "bf16-mixed"), (False, "32-true")):
+        monkeypatch.setattr(accel, "cpu_has_bf16", lambda native=native: native)
+        assert accel.resolve("cpu", "auto").precision == expected
+        assert accel.resolve("cpu", "32").precision == "32-true"
+        assert accel.resolve("cpu", "bf16").precision == "bf16-mixed"
+        assert accel.resolve("cpu", "auto", cpu_bf16=False).precision == "32-true"  # NNI's one-shot searches
+
+
+def test_darts_search_refuses_bf16_on_the_cpu(arrays, tmp_path):
+    """NNI's DARTS in CPU bf16 autocast ends with NaN architecture weights: refused before it trains."""
+    from edgenas.accel import Hardware
+    from edgenas.errors import ConfigError
+
+    train = arrays["train"]
+    mean, std = channel_stats(train.x)
+    settings = Darts(width=4, num_cells=3, epochs=1, batch_size=16, subset=64, learning_rate=0.025,
+                     arc_learning_rate=3e-4, weight_decay=3e-4, gradient_clip=5.0)
+    with pytest.raises(ConfigError, match="precision: 'bf16'"):
+        search_darts(train, mean, std, settings=settings, seed=0, workdir=tmp_path, hardware=Hardware("cpu", "bf16-mixed"))
+    assert not (tmp_path / "nni").exists()
+
+
+def test_bf16_training_learns_and_its_history_names_its_precision(arrays, tmp_path):
+    from conftest import ARCH
+    from edgenas.accel import Hardware
+    from edgenas.evaluate import predict_torch
+    from edgenas.study import trained_precision
+
+    train, test = arrays["train"], arrays["test"]
+    mean, std = channel_stats(train.x)
+    tr, va = split_indices(len(train.y), 0.1, 0)
+    net = build_net(ARCH, width=8, num_cells=3, num_classes=4)
+    history = fit(net, train, tr, va, mean, std, RECIPE, seed=0, workdir=tmp_path,
+                  hardware=Hardware("cpu", "bf16-mixed"))
+    assert [r["precision"] for r in history] == ["bf16-mixed"] * RECIPE.epochs
+    assert next(net.parameters()).dtype == torch.float32  # autocast: the weights stay fp32
+    accuracy = (predict_torch(net, test.x, mean, std).argmax(1) == test.y).mean()
+    assert accuracy > 0.5  # 4 classes: chance is 0.25
+    assert trained_precision(tmp_path / "history.csv") == "bf16-mixed"
+
+
+def test_a_history_from_before_the_precision_column_is_widened_on_resume(tmp_path):
+    """A run resumed from an older checkpoint appends rows with the new column to a CSV without
+    it: the header is rewritten, the old rows kept (read as fp32)."""
+    import csv
+
+    from edgenas.study import trained_precision
+    from edgenas.train import HistoryWriter
+
+    path = tmp_path / "history.csv"
+    old = [f for f in HistoryWriter.FIELDS if f != "precision"]
+    path.write_text(",".join(old) + "\n1,1.5,0.4,1.4,0.5,0.1,10.0,100.0\n")
+    assert trained_precision(path) == "32-true"
+    writer = HistoryWriter(path, images_per_epoch=128)
+    writer._widen_header()
+    with path.open() as f:
+        rows = list(csv.DictReader(f))
+    assert list(rows[0]) == HistoryWriter.FIELDS and rows[0]["epoch"] == "1" and rows[0]["precision"] == ""

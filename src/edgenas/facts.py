@@ -25,6 +25,13 @@ from .ondevice import cpu_name
 from .study import Study
 
 LANGUAGES = ("en", "vi")
+# Lightning's precision strings as the paper says them
+PRECISION_WORDS = {
+    "en": {"32-true": "fp32", "bf16-mixed": "bf16 autocast over fp32 weights",
+           "16-mixed": "fp16 autocast over fp32 weights"},
+    "vi": {"32-true": "fp32", "bf16-mixed": "bf16 tự động (autocast) trên trọng số fp32",
+           "16-mixed": "fp16 tự động (autocast) trên trọng số fp32"},
+}
 PACKAGES = ["torch", "torchvision", "nni", "pytorch-lightning", "torch-pruning", "onnx", "onnxruntime", "snakemake",
             "pandas", "seaborn"]
 
@@ -218,6 +225,7 @@ def compression_facts(study: Study, lang: str) -> dict[str, str]:
     return {"train_epochs": str(tr["epochs"]), "train_batch": str(tr["batch_size"]), "train_schedule": tr["schedule"],
             "train_translate": str(translation_pixels(tr.get("translate"), study.stats["image_size"])),
             "train_lr": num(tr["learning_rate"], 3, lang),
+            "train_precision": PRECISION_WORDS[lang].get(study.train_precision, study.train_precision),
             "prune_ratio": f"{num(100 * p['ratio'], 3, lang)} %", "importance": p["importance"].upper(),
             "round_to": str(p["round_to"]), "macs0": num(p["before"]["macs"], lang=lang),
             "macs1": num(p["after"]["macs"], lang=lang), "params0": num(p["before"]["params"], lang=lang),
@@ -246,7 +254,8 @@ def report_facts(study: Study, run_times: list[str]) -> dict[str, Any]:
                  "train_n": train_n, "val_n": val_n, "test_n": study.test_images},
         "wiring": wiring_check(study), "space": result.space, "strategy": result.strategy, "search": s,
         "space_settings": result.space_settings, "val_accuracy": result.metrics.get("val_accuracy"),
-        "prune": study.prune, "settings": study.settings, "cpu": cpu_name(), "cores": os.cpu_count(),
+        "prune": study.prune, "settings": study.settings, "train_precision": study.train_precision,
+        "cpu": cpu_name(), "cores": os.cpu_count(),
         "platform": platform.platform(), "versions": table(pd.DataFrame(versions()), readers=False),
         "run_times": table(analysis.run_times(run_times), readers=False),
     }

@@ -83,6 +83,9 @@ def search_darts(train: ImageArrays, mean: list[float], std: list[float], *, set
     from nni.nas.hub.pytorch import DARTS
     from nni.nas.strategy import DARTS as DartsStrategy
 
+    if hardware.precision == "bf16-mixed" and not hardware.on_gpu:
+        raise ConfigError("precision: 'bf16' on the CPU: NNI's DARTS search ends with NaN architecture weights "
+                          "in bf16 autocast there; use precision: '32' or 'auto' (fp32 for DARTS on the CPU)")
     width, num_cells, epochs, batch_size = settings.width, settings.num_cells, settings.epochs, settings.batch_size
     learning_rate, arc_learning_rate = settings.learning_rate, settings.arc_learning_rate
     workdir = Path(workdir).resolve()

@@ -28,17 +28,20 @@ class Study:
     settings: dict[str, Any]
     figures: dict[str, str] = field(default_factory=dict)
     emulated: list[pd.DataFrame] = field(default_factory=list)  # accuracy only: their latency is QEMU's
+    train_precision: str = "32-true"  # Lightning's precision the searched net trained in
 
     @classmethod
     def read(cls, *, bench_csvs: list[str], search_result: str, latency_table: str | None, prune_json: str,
-             stats_json: str, settings: dict[str, Any], figures: dict[str, str]) -> "Study":
+             stats_json: str, settings: dict[str, Any], figures: dict[str, str],
+             train_history: str | None = None) -> "Study":
         frames = [read_csv(p) for p in bench_csvs]
         emulated = [b for b in frames if "emulated" in b and b.emulated.astype(bool).any()]
         return cls(result=read_search_result(search_result),
                    table=read_latency_table(latency_table) if latency_table else None,
                    prune=read_json(prune_json), stats=read_json(stats_json),
                    benches=[b for b in frames if not any(b is e for e in emulated)], settings=settings,
-                   figures=figures, emulated=emulated)
+                   figures=figures, emulated=emulated,
+                   train_precision=trained_precision(train_history) if train_history else "32-true")
 
     @property
     def split_sizes(self) -> tuple[int, int]:
@@ -111,3 +114,12 @@ class Study:
 
     def figure(self, name: str) -> Path:
         return Path(self.figures[name])
+
+
+def trained_precision(history_csv: str | Path) -> str:
+    """The arithmetic a training ran in, from its history (the last epoch's row); histories
+    written before the column existed trained in fp32, as every CPU run then did."""
+    history = read_csv(history_csv)
+    if "precision" not in history or history.precision.isna().all():
+        return "32-true"
+    return str(history.precision.dropna().iloc[-1])

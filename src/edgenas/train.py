@@ -240,9 +240,10 @@ class FreezeWhiteningBias(pl.Callback):
 
 
 class HistoryWriter(pl.Callback):
-    """Appends one row per finished epoch to a CSV, so a resumed run keeps its curve."""
+    """Appends one row per finished epoch to a CSV, so a resumed run keeps its curve. Each row
+    names the arithmetic it trained in (Lightning's precision): images/s and accuracy depend on it."""
 
-    FIELDS = ["epoch", "train_loss", "train_acc", "val_loss", "val_acc", "lr", "seconds", "images_per_s"]
+    FIELDS = ["epoch", "train_loss", "train_acc", "val_loss", "val_acc", "lr", "seconds", "images_per_s", "precision"]
 
     def __init__(self, path: Path, images_per_epoch: int):
         self.path = path
@@ -262,15 +263,28 @@ class HistoryWriter(pl.Callback):
         m = trainer.callback_metrics
         now = time.time()
         steps = (self._steps_end or now) - self._start
-        row = {"epoch": trainer.current_epoch + 1, "lr": self._lr,
-               "seconds": round(now - self._start, 2), "images_per_s": round(self.images_per_epoch / steps, 1)}
+        row = {"epoch": trainer.current_epoch + 1, "lr": self._lr, "seconds": round(now - self._start, 2),
+               "images_per_s": round(self.images_per_epoch / steps, 1), "precision": str(trainer.precision)}
         row.update({k: float(m[k]) for k in ("train_loss", "train_acc", "val_loss", "val_acc") if k in m})
         new = not self.path.exists()
+        if not new:
+            self._widen_header()
         with self.path.open("a", newline="") as f:
             writer = csv.DictWriter(f, self.FIELDS)
             if new:
                 writer.writeheader()
             writer.writerow(row)
+
+    def _widen_header(self) -> None:
+        """A run resumed from an older version's checkpoint: its CSV lacks the newer columns."""
+        with self.path.open(newline="") as f:
+            reader = csv.DictReader(f)
+            rows, header = list(reader), reader.fieldnames or []
+        if header != self.FIELDS:
+            with self.path.open("w", newline="") as f:
+                writer = csv.DictWriter(f, self.FIELDS)
+                writer.writeheader()
+                writer.writerows(rows)
 
 
 def fit(net: nn.Module, train: ImageArrays, train_idx: np.ndarray, val_idx: np.ndarray, mean: list[float],

@@ -92,6 +92,7 @@ rule facts:
         genotype=rules.search.output.genotype,
         **({"latency": SEARCH_TABLE} if SEARCH_TABLE else {}),
         prune=rules.prune.output.summary,
+        train_history=rules.train.output.history,
         stats=DATA["stats"],
         run_times=RUN_TIMES,
         **{name: f"results/figures/{name}.png" for name in SEARCH_FIGURES},
