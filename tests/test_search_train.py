@@ -390,3 +390,22 @@ def test_a_history_from_before_the_precision_column_is_widened_on_resume(tmp_pat
     with path.open() as f:
         rows = list(csv.DictReader(f))
     assert list(rows[0]) == HistoryWriter.FIELDS and rows[0]["epoch"] == "1" and rows[0]["precision"] == ""
+
+
+def test_precision_throughput_times_both_precisions_through_the_training_stage():
+    """benchmarks/precision_throughput.py runs the workflow's fit in fp32 and in bf16 on each net
+    and prints one row per net with both rates and their ratio."""
+    import re
+    import subprocess
+    import sys
+
+    from conftest import REPO
+
+    out = subprocess.run([sys.executable, str(REPO / "benchmarks/precision_throughput.py"), "--net", "resnet20",
+                          "dense", "--steps", "4"], capture_output=True, text=True, cwd=REPO, timeout=600)
+    assert out.returncode == 0, out.stderr[-2000:]
+    rows = {m[0]: m[1:] for m in re.findall(r"^(resnet20|dense)\s+([\d.]+)\s+([\d.]+)\s+([\d.]+)x$", out.stdout, re.M)}
+    assert set(rows) == {"resnet20", "dense"}
+    for fp32, bf16, ratio in rows.values():
+        assert float(fp32) > 0 and float(bf16) > 0
+        assert float(ratio) == pytest.approx(float(bf16) / float(fp32), abs=0.01)
