@@ -8,7 +8,8 @@ this run, and reports images/s through a full step (data, forward, backward, upd
 ratio to the untuned loop. The levers are added one at a time, then the workflow's own
 ``edgenas.train.fit`` (Lightning, as the train rule runs it) is measured. Channels-last
 changes only the memory layout, not the arithmetic, so it cannot cost accuracy; bf16
-autocast would, and is shown for the record.
+autocast changes the arithmetic and is shown for the record (``precision: auto`` picks it by
+``benchmarks/precision_throughput.py`` and the accuracy measured in the README, not by this row).
 """
 from __future__ import annotations
 

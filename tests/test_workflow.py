@@ -94,6 +94,21 @@ def test_every_artifact_exists(run):
         assert (workdir / "logs" / f"{log}.log").is_file(), log
 
 
+def test_the_report_states_the_precision_the_searched_net_trained_in(run):
+    """facts.json and report.md take the arithmetic from baseline_history.csv, the same one every
+    epoch row names (the precision auto resolved to on the machine that trained it)."""
+    import pandas as pd
+
+    workdir, _ = run
+    r = workdir / "results"
+    trained = pd.read_csv(r / "models/baseline_history.csv").precision.unique().tolist()
+    assert len(trained) == 1 and trained[0] in ("32-true", "bf16-mixed")
+    facts = json.loads((r / "report/facts.json").read_text())
+    assert facts["report"]["train_precision"] == trained[0]
+    assert facts["paper"]["v"]["train_precision"] == {"32-true": "fp32", "bf16-mixed": "bf16 autocast over fp32 weights"}[trained[0]]
+    assert f"epochs ({trained[0]})" in (r / "report/report.md").read_text()
+
+
 def test_genotype_rebuilds_and_models_learn(run):
     import pandas as pd
     import torch
@@ -269,7 +284,8 @@ def smoke_study(workdir, benches=("local",)):
     figures = {p.stem if p.parent.name == "figures" else f"local/{p.stem}": str(p) for p in (r / "figures").rglob("*.png")}
     return Study.read(bench_csvs=[r / f"bench_{b}.csv" for b in benches], search_result=r / "search/genotype.json",
                       latency_table=r / "latency/local.json", prune_json=r / "models/prune.json",
-                      stats_json=workdir / "resources/data/stats.json", settings=settings, figures=figures)
+                      stats_json=workdir / "resources/data/stats.json", settings=settings, figures=figures,
+                      train_history=r / "models/baseline_history.csv")
 
 
 def test_the_paper_rebuilds_by_hand_from_its_folder(run, tmp_path):

@@ -32,8 +32,7 @@ class Study:
 
     @classmethod
     def read(cls, *, bench_csvs: list[str], search_result: str, latency_table: str | None, prune_json: str,
-             stats_json: str, settings: dict[str, Any], figures: dict[str, str],
-             train_history: str | None = None) -> "Study":
+             stats_json: str, settings: dict[str, Any], figures: dict[str, str], train_history: str) -> "Study":
         frames = [read_csv(p) for p in bench_csvs]
         emulated = [b for b in frames if "emulated" in b and b.emulated.astype(bool).any()]
         return cls(result=read_search_result(search_result),
@@ -41,7 +40,7 @@ class Study:
                    prune=read_json(prune_json), stats=read_json(stats_json),
                    benches=[b for b in frames if not any(b is e for e in emulated)], settings=settings,
                    figures=figures, emulated=emulated,
-                   train_precision=trained_precision(train_history) if train_history else "32-true")
+                   train_precision=trained_precision(train_history))
 
     @property
     def split_sizes(self) -> tuple[int, int]:
