@@ -10,7 +10,7 @@ then ``edgenas.search.search_darts`` as the search rule runs it. Images/s counts
 weight batch of a step; every DARTS step also moves an equal architecture batch through the
 supernet. The last row is the supernet step of the hardware-aware search (NNI's RandomOneShot,
 SPOS, on the mobile space at the default search batch): one sampled path per batch and one pass,
-which is why the default search uses it (README, "Why SPOS and evolution").
+which is why the default search uses it (README, "why SPOS rather than DARTS").
 """
 from __future__ import annotations
 

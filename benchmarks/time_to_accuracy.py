@@ -114,7 +114,7 @@ def main() -> None:
                         help="share of the training images held out (default: the config's data.val_fraction)")
     parser.add_argument("--ema", type=float, nargs="*", default=[0.99, 0.995, 0.999],
                         help="decays of the moving averages that ride along each run (default 0.99 0.995 0.999; "
-                             "--ema alone: none; the README's commands with it recorded no average)")
+                             "--ema alone: none; the measurement log's commands with it recorded no average)")
     parser.add_argument("--precision", choices=["32", "bf16"],
                         help="training arithmetic (default: the config's precision, resolved on this machine)")
     parser.add_argument("--out", default="time_to_accuracy.csv")

@@ -9,7 +9,7 @@ ratio to the untuned loop. The levers are added one at a time, then the workflow
 ``edgenas.train.fit`` (Lightning, as the train rule runs it) is measured. Channels-last
 changes only the memory layout, not the arithmetic, so it cannot cost accuracy; bf16
 autocast changes the arithmetic and is shown for the record (``precision: auto`` picks it by
-``benchmarks/precision_throughput.py`` and the accuracy measured in the README, not by this row).
+``benchmarks/precision_throughput.py`` and the accuracy in docs/measurements.md, not by this row).
 """
 from __future__ import annotations
 
