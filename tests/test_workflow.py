@@ -98,6 +98,7 @@ def test_the_report_states_the_precision_the_searched_net_trained_in(run):
     """facts.json and report.md take the arithmetic from baseline_history.csv, the same one every
     epoch row names (the precision auto resolved to on the machine that trained it)."""
     import pandas as pd
+    from edgenas.facts import PRECISION_WORDS
 
     workdir, _ = run
     r = workdir / "results"
@@ -105,7 +106,7 @@ def test_the_report_states_the_precision_the_searched_net_trained_in(run):
     assert len(trained) == 1 and trained[0] in ("32-true", "bf16-mixed")
     facts = json.loads((r / "report/facts.json").read_text())
     assert facts["report"]["train_precision"] == trained[0]
-    assert facts["paper"]["v"]["train_precision"] == {"32-true": "fp32", "bf16-mixed": "bf16 autocast over fp32 weights"}[trained[0]]
+    assert facts["paper"]["v"]["train_precision"] == PRECISION_WORDS["en"][trained[0]]
     assert f"epochs ({trained[0]})" in (r / "report/report.md").read_text()
 
 

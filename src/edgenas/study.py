@@ -26,9 +26,9 @@ class Study:
     stats: dict[str, Any]
     benches: list[pd.DataFrame]
     settings: dict[str, Any]
+    train_precision: str  # Lightning's precision the searched net trained in (``trained_precision``)
     figures: dict[str, str] = field(default_factory=dict)
     emulated: list[pd.DataFrame] = field(default_factory=list)  # accuracy only: their latency is QEMU's
-    train_precision: str = "32-true"  # Lightning's precision the searched net trained in
 
     @classmethod
     def read(cls, *, bench_csvs: list[str], search_result: str, latency_table: str | None, prune_json: str,
