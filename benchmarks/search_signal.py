@@ -10,7 +10,8 @@ controls are drawn (``random1``, ``random2``, ...: NNI's sampler, seed k, on the
 - every cheap score of ``edgenas.proxies`` (parameters, MACs, synflow, NASWOT, grad_norm) and their
   rank mean, and the table's predicted INT8 latency;
 - each fidelity the default search uses: ``edgenas.search.short_training_accuracy`` at every round's
-  image count (``search.hardware_aware.halving``: one epoch of the recipe, scored as the search scores,
+  images and epochs (``search.hardware_aware.halving``, ``edgenas.fits.fidelity_rounds``; keyed by
+  the images seen), scored as the search scores,
   on ``edgenas.search.held_out``: the split's validation images and the training images no round uses);
 - the ground truth: the net trained from scratch with the config's ``train:`` recipe on the whole
   training split for ``--epochs`` epochs (the study trains ``train.epochs``; fewer here, to fit a
@@ -68,7 +69,7 @@ def setting(run: Path) -> dict:
     """The default config, its budget on the run's latency table, and the search's round sizes."""
     from edgenas.data import Split
     from edgenas.latency import latency_budget, read_latency_table
-    from edgenas.fits import fidelity_images
+    from edgenas.fits import fidelity_rounds
 
     config = yaml.safe_load((ROOT / "config/config.yaml").read_text())
     hardware = config["search"]["hardware_aware"]
@@ -80,7 +81,9 @@ def setting(run: Path) -> dict:
     split = Split.of_config(config)
     return {"config": config, "table": str(table_path), "split": split,
             "budget": latency_budget(table, hardware["latency_ms"], hardware["latency_quantile"]),
-            "sizes": fidelity_images(halving["images"], halving["eta"], halving["candidates"], 45_000)}
+            "plan": (plan := fidelity_rounds(halving["images"], halving["eta"], halving["candidates"], 45_000,
+                                             halving["max_images"])),
+            "sizes": [images * epochs for images, epochs in plan]}  # images seen per candidate, each round
 
 
 def draw(k: int, table_path: str, budget: float) -> dict:
@@ -133,12 +136,13 @@ def measure_net(k: int, run: str, out: str, epochs: int, threads: int) -> list[d
         torch.manual_seed(split.seed)
         keep("cheap", arch=arch, predicted_ms=table.predict(arch),
              **cheap_scores(build_model(spec), images, labels))
-    scored = held_out(train_idx, val_idx, split.seed, max(s["sizes"]))  # as the search scores its rounds
-    for size in s["sizes"]:
-        if (k, f"fidelity{size}") not in parts.done:
-            keep(f"fidelity{size}", images=size, scored_on=len(scored),
+    scored = held_out(train_idx, val_idx, split.seed, max(n for n, _ in s["plan"]))  # as the search scores its rounds
+    for (size, round_epochs), seen in zip(s["plan"], s["sizes"]):
+        if (k, f"fidelity{seen}") not in parts.done:
+            keep(f"fidelity{seen}", images=size, epochs=round_epochs, scored_on=len(scored),
                  accuracy=short_training_accuracy(arch, train, train_idx, scored, mean, std, recipe, images=size,
-                                                  seed=split.seed, workdir=out_dir / f"work/net{k}_fidelity"))
+                                                  epochs=round_epochs, seed=split.seed,
+                                                  workdir=out_dir / f"work/net{k}_fidelity"))
     part = f"trained{epochs}"
     if (k, part) not in parts.done:
         net = build_model(spec, seed=split.seed)

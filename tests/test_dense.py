@@ -99,7 +99,8 @@ def test_halving_search_and_random_controls_stay_in_the_dense_space_and_budget(t
     recipe = Recipe(epochs=1, batch_size=8, learning_rate=0.05, momentum=0.9, weight_decay=5e-4, schedule="onecycle",
                     label_smoothing=0.1, cutout=0)
     result = search_halving(train8, [0.5] * 3, [0.25] * 3, table=table, budget=budget,
-                            halving=Halving(fill=0.6, draws=4, prerank="params", candidates=4, images=64, eta=2),
+                            halving=Halving(fill=0.6, draws=4, prerank="params", candidates=4, images=64, eta=2,
+                                            max_images=10_000),
                             recipe=recipe, split=Split(seed=0, val_fraction=0.25, train_limit=0), workdir=tmp_path)
     assert result.space == "dense" and result.space_settings == dense.settings(4)
     assert result.nets_per_round == [4, 2]

@@ -117,12 +117,8 @@ def test_hardware_aware_search_stays_within_the_budget(table, arrays, tmp_path):
                               spos=spos, seed=0, workdir=tmp_path / "other")
 
 
-def test_halving_search_races_candidates_that_fill_the_budget(table, arrays, tmp_path, monkeypatch):
-    from edgenas import search
-    from edgenas.data import Split
-    from edgenas.figures import population
-    from edgenas.proxies import SCORES
-    from edgenas.search import Halving, search_halving
+def halving_setting(table, arrays):
+    """The halving tests' data (at the table's 8x8), table, budget (ms) and recipe."""
     from edgenas.train import Recipe
 
     train = arrays["train"]
@@ -133,7 +129,18 @@ def test_halving_search_races_candidates_that_fill_the_budget(table, arrays, tmp
     budget = float(np.percentile([table.predict(a) for a in sample_archs(200, seed=1)], 30))
     recipe = Recipe(epochs=3, batch_size=8, learning_rate=0.05, momentum=0.9, weight_decay=5e-4, schedule="onecycle",
                     label_smoothing=0.1, cutout=0)
-    halving = Halving(fill=0.7, draws=6, prerank="params", candidates=4, images=64, eta=2)
+    return train8, table, budget, recipe
+
+
+def test_halving_search_races_candidates_that_fill_the_budget(table, arrays, tmp_path, monkeypatch):
+    from edgenas import search
+    from edgenas.data import Split
+    from edgenas.figures import population
+    from edgenas.proxies import SCORES
+    from edgenas.search import Halving, search_halving
+
+    train8, table, budget, recipe = halving_setting(table, arrays)
+    halving = Halving(fill=0.7, draws=6, prerank="params", candidates=4, images=64, eta=2, max_images=10_000)
     from edgenas.latency import resolve_budget
 
     settings = dict(table=table, budget=resolve_budget(table, budget, None), halving=halving, recipe=recipe,
@@ -177,6 +184,51 @@ def test_halving_search_races_candidates_that_fill_the_budget(table, arrays, tmp
 
     trained.clear()  # a rerun with the same settings (after a crash) trains nothing again
     assert search_halving(train8, [0.5] * 3, [0.25] * 3, **settings).arch == result.arch and trained == []
+
+
+def test_halving_rounds_turn_images_past_max_images_into_epochs():
+    from edgenas.fits import fidelity_rounds
+
+    assert fidelity_rounds(12000, 2, 8, 45000, 24000) == [(12000, 1), (24000, 1), (24000, 2)]  # the default
+    assert fidelity_rounds(12000, 2, 6, 45000, 24000) == [(12000, 1), (24000, 1)]
+    assert fidelity_rounds(128, 2, 4, 100, 24000) == [(100, 1), (100, 1)]  # small data: all it has, once
+
+
+def test_halving_rounds_past_max_images_train_more_epochs_on_the_same_images(table, arrays, tmp_path, monkeypatch):
+    """prerank none races the first draws in the sampler's order; a round whose images seen pass
+    max_images trains more epochs over the first max_images, so the rest stay held out."""
+    from edgenas import search
+    from edgenas.data import Split
+    from edgenas.figures import population
+    from edgenas.latency import resolve_budget
+    from edgenas.search import Halving, search_halving
+
+    train8, table, budget, recipe = halving_setting(table, arrays)
+    halving = Halving(fill=0.7, draws=6, prerank="none", candidates=4, images=64, eta=2, max_images=64)
+    trained, scored = [], []
+    real = search.short_training_accuracy
+
+    def spy(*a, **k):
+        trained.append((k["images"], k["epochs"]))
+        scored.append(a[3])
+        return real(*a, **k)
+
+    monkeypatch.setattr(search, "short_training_accuracy", spy)
+    split = Split(seed=0, val_fraction=0.25, train_limit=0)
+    result = search_halving(train8, [0.5] * 3, [0.25] * 3, table=table, budget=resolve_budget(table, budget, None),
+                            halving=halving, recipe=recipe, split=split, workdir=tmp_path)
+
+    assert trained == [(64, 1)] * 4 + [(64, 2)] * 2  # the second round's 128 images seen: 2 epochs of the same 64
+    assert result.search["rounds"] == [64, 128] and result.search["round_epochs"] == [1, 2]
+    train_idx, val_idx = split.indices(len(train8.y))
+    used = search.round_order(train_idx, 0)[:64]
+    assert set(scored[0]) == set(val_idx) | (set(train_idx) - set(used)) and not set(scored[0]) & set(used)
+    assert all(np.array_equal(s, scored[0]) for s in scored)
+    drawn = result.population
+    assert [c.get("prerank") for c in drawn] == [1, 2, 3, 4, None, None]  # the sampler's order, no score asked
+    assert drawn[4]["scores"] == {} and all(c["rounds"][-1]["epochs"] in (1, 2) for c in drawn[:4])
+    population(result, tmp_path / "funnel.png")
+    assert (tmp_path / "funnel.png").stat().st_size > 10_000
 
 
 def test_random_controls_of_the_mobile_space_respect_the_budget(table, tmp_path):

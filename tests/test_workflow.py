@@ -42,7 +42,7 @@ def test_settings_the_data_is_too_small_for_are_refused_before_any_long_job(imag
     schedule would make too few steps. The check after the data stage names each, and nothing long
     (latency table, search, trainings) starts."""
     data = [f"data_root={imagefolder}", "data={dataset: imagefolder}"]
-    out = snakemake(tmp_path, "--config", *data, "train={batch_size: 128}", "search={hardware_aware: {halving: {images: 100000}}}",
+    out = snakemake(tmp_path, "--config", *data, "train={batch_size: 128}", "search={hardware_aware: {halving: {images: 100000, max_images: 100000}}}",
                     check=False)
     assert out.returncode != 0 and "logs/check_fit.log" in out.stdout + out.stderr
     text = (tmp_path / "logs/check_fit.log").read_text()

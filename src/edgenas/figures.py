@@ -190,14 +190,15 @@ def funnel(result: SearchResult, path: str | Path) -> None:
     chosen = raced.loc[[c["arch"] == result.arch for c in raced.to_dict("records")]].iloc[0]
     fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4.2), gridspec_kw={"width_ratios": [1.1, 1]})
     for _, c in raced.iterrows():
-        images = [r["images"] for r in c.rounds]
+        images = [r["images"] * r.get("epochs", 1) for r in c.rounds]
         accuracy = [100 * r["accuracy"] for r in c.rounds]
         best = c.arch == result.arch
         left.plot(images, accuracy, marker="o", ms=4, lw=2.2 if best else 0.9, color="crimson" if best else "steelblue",
                   alpha=1 if best else 0.6, zorder=3 if best else 2)
     left.set_xscale("log", base=2)
     left.set_xticks(s["rounds"], [f"{n:,}\n({k} nets)" for n, k in zip(s["rounds"], result.nets_per_round)])
-    left.set(xlabel="training images per candidate (one epoch of the recipe)",
+    left.set(xlabel="training images seen per candidate (the recipe's epochs" + (
+                 f", over at most {s['max_images']:,} images)" if "max_images" in s else ")"),
              ylabel=f"held-out accuracy (%, {s['val_images']:,} images)", title="Successive halving: each round")
     right.scatter(drawn.predicted_ms, [0.03] * len(drawn), marker="|", s=120, color="grey",
                   transform=right.get_xaxis_transform(), label=f"drawn ({len(drawn)})")

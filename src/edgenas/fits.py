@@ -27,13 +27,15 @@ def too_few_steps(epochs: int, batch_size: int, schedule: str, images: int, what
             "on more images or use a smaller train.batch_size")
 
 
-def fidelity_images(first: int, eta: int, candidates: int, available: int) -> list[int]:
-    """Training images per candidate in each round of the halving search: ``first``, then eta
-    times more (capped at the images there are), one round per halving while eta or more
-    candidates are left; the last round's best is the pick (12 candidates, eta 2: rounds of 12, 6
-    and 3)."""
+def fidelity_rounds(first: int, eta: int, candidates: int, available: int, max_images: int) -> list[tuple[int, int]]:
+    """(training images, epochs) per candidate in each round of the halving search: ``first``
+    images seen, then eta times more, one round per halving while eta or more candidates are left
+    (12 candidates, eta 2: rounds of 12, 6 and 3). A round trains on at most ``max_images`` images
+    and beyond that its budget becomes more epochs over them, so the training images no round
+    touches stay held out for scoring; data with fewer images than that trains on all it has."""
     rounds = max(1, math.floor(math.log(candidates, eta) + 1e-9)) if candidates > 1 else 1
-    return [min(available, first * eta ** r) for r in range(rounds)]
+    seen = [first * eta ** r for r in range(rounds)]
+    return [(min(n, max_images, available), max(1, round(n / min(n, max_images)))) for n in seen]
 
 
 def spos_sizes(available: int, subset: int, val_images: int) -> tuple[int, int]:
@@ -58,8 +60,9 @@ def problems(config: dict[str, Any], train_images: int, val_images: int) -> list
     all_images = train_images + val_images  # the SPOS and DARTS searches split the whole training set themselves
     if search["space"] != "darts" and search["hardware_aware"]["strategy"] == "halving":
         h = search["hardware_aware"]["halving"]
-        for images in dict.fromkeys(fidelity_images(h["images"], h["eta"], h["candidates"], train_images)):
-            found.append(too_few_steps(1, t["batch_size"], t["schedule"], images,
+        for images, epochs in dict.fromkeys(fidelity_rounds(h["images"], h["eta"], h["candidates"], train_images,
+                                                            h["max_images"])):
+            found.append(too_few_steps(epochs, t["batch_size"], t["schedule"], images,
                                        f"search.hardware_aware.halving (a round on {images} images)"))
     elif search["space"] != "darts":
         spos = search["hardware_aware"]["spos"]

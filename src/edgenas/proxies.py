@@ -66,7 +66,8 @@ def grad_norm(net: nn.Module, images: torch.Tensor, labels: torch.Tensor) -> flo
 
 
 SCORES = ("params", "macs", "synflow", "naswot", "grad_norm")
-RANKINGS = (*SCORES, "rank_mean")  # rank_mean: the mean of a candidate's ranks under every score
+# rank_mean: the mean of a candidate's ranks under every score; none: the draws' own (random) order
+RANKINGS = (*SCORES, "rank_mean", "none")
 
 
 def cheap_scores(net: nn.Module, images: torch.Tensor, labels: torch.Tensor,
@@ -87,13 +88,15 @@ def cheap_scores(net: nn.Module, images: torch.Tensor, labels: torch.Tensor,
 
 def needed(prerank: str) -> tuple[str, ...]:
     """The scores a ranking by ``prerank`` reads."""
-    return SCORES if prerank == "rank_mean" else (prerank,)
+    return {"rank_mean": SCORES, "none": ()}.get(prerank, (prerank,))
 
 
 def ranking(scores: list[dict[str, float]], by: str) -> np.ndarray:
     """Candidates' order under ``by`` (one of ``RANKINGS``), best first."""
     from scipy.stats import rankdata
 
+    if by == "none":
+        return np.arange(len(scores))
     if by == "rank_mean":
         key = np.mean([rankdata([s[k] for s in scores]) for k in SCORES], axis=0)
     else:

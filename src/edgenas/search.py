@@ -30,7 +30,7 @@ from torch import nn
 from .accel import Hardware, StepTimer, channels_last
 from .data import BatchedImages, ImageArrays, Split, make_loader, split_indices
 from .errors import ConfigError
-from .fits import fidelity_images, spos_sizes, spos_too_small
+from .fits import fidelity_rounds, spos_sizes, spos_too_small
 from .genotype import SearchResult
 from .latency import Budget, LatencyTable
 from .resume import checkpoint_to_resume, finished, fingerprint, sigterm_fails
@@ -415,11 +415,12 @@ class Halving:
     """The successive-halving search's settings (``search.hardware_aware.halving``)."""
 
     fill: float      # candidates' predicted INT8 latency lies in [fill * budget, budget]
-    draws: int       # architectures drawn in that band and given cheap scores
-    prerank: str     # the cheap score the draws are ranked by (``proxies.RANKINGS``)
-    candidates: int  # the best pre-ranked enter the first round
-    images: int      # training images per candidate in the first round
-    eta: int         # each round keeps the best 1/eta, trained on eta times the images
+    draws: int       # architectures drawn in that band
+    prerank: str     # the cheap score the draws are ranked by (``proxies.RANKINGS``; none: drawn order)
+    candidates: int  # the first (pre-ranked) draws enter the first round
+    images: int      # training images per candidate in the first round (one epoch)
+    eta: int         # each round keeps the best 1/eta, trained on eta times the images seen
+    max_images: int  # a round trains on at most this many; beyond, on more epochs over them
 
 
 def round_order(train_idx: np.ndarray, seed: int) -> np.ndarray:
@@ -430,25 +431,25 @@ def round_order(train_idx: np.ndarray, seed: int) -> np.ndarray:
 
 def held_out(train_idx: np.ndarray, val_idx: np.ndarray, seed: int, trained: int) -> np.ndarray:
     """The images the search scores its candidates on: the split's validation images and every
-    training image no round trains on. On the default split that is 26,000 images, not 5,000,
-    so one score's standard error falls from about 0.7 to 0.3 points, below the finalists' gaps."""
+    training image no round trains on. On the default split (rounds on at most 24,000 images) that
+    is 26,000 images, not 5,000, so one score's standard error falls from about 0.7 to 0.3 points."""
     return np.sort(np.concatenate([val_idx, round_order(train_idx, seed)[trained:]]))
 
 
 def short_training_accuracy(arch: dict[str, Any], train: ImageArrays, train_idx: np.ndarray, val_idx: np.ndarray,
                             mean: list[float], std: list[float], recipe: Recipe, *, images: int, seed: int,
                             workdir: str | Path, hardware: Hardware = Hardware("cpu", "32-true"),
-                            space: str = "mobile") -> float:
-    """The search's fidelity: a fresh net of ``arch`` (of the hardware-aware ``space``) trained one epoch with the workflow's recipe
-    (its schedule compressed into that epoch) on ``images`` training images, top-1 on ``val_idx``.
-    Every candidate gets the same initial seed, the same images (the first ``images`` of
-    ``round_order``) and the same batch order."""
+                            space: str = "mobile", epochs: int = 1) -> float:
+    """The search's fidelity: a fresh net of ``arch`` (of the hardware-aware ``space``) trained
+    ``epochs`` epochs with the workflow's recipe (its schedule compressed into them) on ``images``
+    training images, top-1 on ``val_idx``. Every candidate gets the same initial seed, the same
+    images (the first ``images`` of ``round_order``) and the same batch order."""
     from .model import build_model
     from .train import fit
 
     order = round_order(train_idx, seed)[:images]
     net = build_model({"family": space, "arch": arch, "num_classes": len(train.classes)}, seed=seed)
-    history = fit(net, train, np.sort(order), val_idx, mean, std, replace(recipe, epochs=1),
+    history = fit(net, train, np.sort(order), val_idx, mean, std, replace(recipe, epochs=epochs),
                   seed=seed, workdir=workdir, hardware=hardware)
     finished(Path(workdir))
     return float(history[-1]["val_acc"])
@@ -487,12 +488,13 @@ def search_halving(train: ImageArrays, mean: list[float], std: list[float], *, t
 
     1. Draw ``halving.draws`` architectures with NNI's sampler among those the target's latency
        table puts in ``[fill * budget, budget]``: nets that use the budget, not merely fit under it.
-    2. Score each by ``halving.prerank`` (``proxies.cheap_scores``) and keep the ``candidates``
-       best; they get every other cheap score too, for the record.
+    2. Order them by ``halving.prerank`` (``proxies.cheap_scores``; ``none``: the sampler's own
+       random order) and keep the first ``candidates``; they get every cheap score, for the record.
     3. Successive halving (Jamieson & Talwalkar 2016; Li et al. 2018): every candidate is trained
        one epoch with the recipe on ``images`` training images and scored on the held-out images
-       (``held_out``: the split's validation images and the training images no round uses); the best 1/eta go on to ``eta`` times the
-       images, until one is left.
+       (``held_out``: the split's validation images and the training images no round uses); the
+       best 1/eta go on to ``eta`` times the training (``fits.fidelity_rounds``: more images up
+       to ``max_images``, then more epochs over them), until the last round.
     Every candidate keeps its cheap scores and each round's accuracy in the record, with the rank
     correlation between consecutive rounds (how stable the ranking was)."""
     from scipy.stats import spearmanr
@@ -524,7 +526,7 @@ def search_halving(train: ImageArrays, mean: list[float], std: list[float], *, t
         torch.manual_seed(seed)
         return hardware_aware(space).build_net(arch, num_classes=len(train.classes))
 
-    for arch in tqdm(pool, desc=f"{halving.prerank} of the drawn nets", mininterval=5):
+    for arch in tqdm(pool, desc=f"pre-rank ({halving.prerank}) of the drawn nets", mininterval=5):
         population.append({"arch": arch, "predicted_ms": table.predict(arch),
                            "predicted_fp32_ms": table.predict(arch, "fp32"),
                            "scores": cheap_scores(fresh(arch), images, labels, needed(halving.prerank)), "rounds": []})
@@ -533,26 +535,27 @@ def search_halving(train: ImageArrays, mean: list[float], std: list[float], *, t
         population[i]["prerank"] = rank + 1
         population[i]["scores"] = cheap_scores(fresh(population[i]["arch"]), images, labels)
     prerank_seconds = time.time() - start
-    sizes = fidelity_images(halving.images, halving.eta, len(alive), len(train_idx))
-    score_idx = held_out(train_idx, val_idx, seed, max(sizes))
+    plan = fidelity_rounds(halving.images, halving.eta, len(alive), len(train_idx), halving.max_images)
+    sizes = [images * epochs for images, epochs in plan]  # images seen per candidate, each round
+    score_idx = held_out(train_idx, val_idx, seed, max(images for images, _ in plan))
     log = TrialLog(Path(workdir) / "trials.jsonl",
                    dict(budget=limit, halving=asdict(halving), recipe=asdict(recipe), split=asdict(split),
                         images=list(train.x.shape), classes=train.classes, table=table.correction,
                         hardware=str(hardware)))
     stability = []
-    for r, size in enumerate(sizes):
+    for r, (size, epochs) in enumerate(plan):
         for i in alive:
             row = log.done.get((r, i))
             if row is None:
                 began = time.time()
                 accuracy = short_training_accuracy(population[i]["arch"], train, train_idx, score_idx, mean, std, recipe,
-                                                   images=size, seed=seed, workdir=Path(workdir) / "trial",
+                                                   images=size, epochs=epochs, seed=seed, workdir=Path(workdir) / "trial",
                                                    hardware=hardware, space=space)
-                row = {"round": r, "candidate": i, "images": size, "accuracy": accuracy,
+                row = {"round": r, "candidate": i, "images": size, "epochs": epochs, "accuracy": accuracy,
                        "seconds": round(time.time() - began, 1)}
                 log.add(row)
-            population[i]["rounds"].append({k: row[k] for k in ("images", "accuracy", "seconds")})
-            print(f"round {r + 1}/{len(sizes)} ({size} images): candidate {i} (pre-rank "
+            population[i]["rounds"].append({k: row[k] for k in ("images", "epochs", "accuracy", "seconds")})
+            print(f"round {r + 1}/{len(plan)} ({epochs} epoch(s) on {size} images): candidate {i} (pre-rank "
                   f"{population[i]['prerank']}) {row['accuracy']:.4f}, predicted {population[i]['predicted_ms']:.3f} ms",
                   flush=True)
         if r:
@@ -561,7 +564,7 @@ def search_halving(train: ImageArrays, mean: list[float], std: list[float], *, t
             stability.append({"rounds": [r, r + 1], "candidates": len(alive),
                               "spearman": float(spearmanr(previous, current)[0]) if len(alive) > 2 else None})
         alive = sorted(alive, key=lambda i: -population[i]["rounds"][r]["accuracy"])
-        if r + 1 < len(sizes):
+        if r + 1 < len(plan):
             alive = alive[:max(1, math.ceil(len(alive) / halving.eta))]
     best = population[alive[0]]
     trials = log.done.values()
@@ -573,10 +576,11 @@ def search_halving(train: ImageArrays, mean: list[float], std: list[float], *, t
         space_settings=hardware_aware(space).settings(len(train.classes)),
         arch=best["arch"],
         search={"strategy": "successive halving over short trainings (hardware-aware)",
-                **_budgeted(budget, best), **asdict(halving), "rounds": sizes,
+                **_budgeted(budget, best), **asdict(halving), "rounds": sizes, "round_epochs": [e for _, e in plan],
                 "val_images": int(len(score_idx)), "recipe": asdict(recipe), "seed": seed,
                 "stability": stability, "seconds": round(seconds, 1), "prerank_seconds": round(prerank_seconds, 1),
-                "images_per_s": round(sum(t["images"] for t in trials) / max(1e-9, sum(t["seconds"] for t in trials)), 2),
+                "images_per_s": round(sum(t["images"] * t.get("epochs", 1) for t in trials)
+                                      / max(1e-9, sum(t["seconds"] for t in trials)), 2),
                 "torch_threads": torch.get_num_threads(), "accelerator": hardware.accelerator,
                 "precision": hardware.precision},
         metrics={"val_accuracy": best["accuracy"]},
