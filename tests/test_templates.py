@@ -44,7 +44,8 @@ def write_figures(folder):
      "alternating_flip": True, "space": "dense"},
     {"strategy": "spos", "controls": True, "randoms": 1, "wiring": True, "latency": True},
     {"space": "darts", "strategy": "darts"},
-], ids=["halving", "spos", "darts"])
+    {"preranked": True, "controls": True, "randoms": 2, "space": "dense"},
+], ids=["halving", "spos", "darts", "halving-preranked"])
 def test_every_branch_of_the_templates_typesets(tmp_path, lang, flags):
     import pypdf
 
@@ -65,6 +66,11 @@ def test_every_branch_of_the_templates_typesets(tmp_path, lang, flags):
     assert any(w in paper for w in ("alternating flip", "lật ảnh xen kẽ")) == flags.get("alternating_flip", False)
     space = flags.get("space", "mobile")  # each hardware-aware space's paragraph and slide, in both languages
     paper, slides = " ".join(paper.split()), " ".join(slides.split())  # lines broken anywhere
+    halving = flags.get("strategy", "halving") == "halving"  # the draws ranked by a cheap score, or raced in drawn order
+    assert any(w in paper for w in ("ranked by a cheap score (<prerank>)", "theo một điểm số rẻ (<prerank>)")) == (
+        halving and flags.get("preranked", False))
+    assert any(w in paper for w in ("random search, then early stopping", "tìm kiếm ngẫu nhiên rồi dừng sớm")) == (
+        halving and not flags.get("preranked", False))
     assert any(w in paper for w in ("three groups that each halve", "ba nhóm mà mỗi nhóm")) == (space == "dense")
     assert any(w in paper for w in ("an airbench94-style space", "không gian kiểu airbench94")) == (space == "dense")
     assert any(w in paper for w in ("a MobileNetV2-style space", "không gian kiểu MobileNetV2")) == (space == "mobile")
