@@ -6,9 +6,10 @@ RUN is a finished workflow run (``snakemake --cores 2``, with random controls, e
 ``nas_vs_random`` preset) of a hardware-aware space. Its nets of the space (the searched net,
 ``baseline``, and every ``control_random<k>``) are rebuilt from their records and each trained
 again from scratch at every fidelity ``IMAGESxEPOCHS``: ``edgenas.search.short_training_accuracy``
-with RUN's own config (recipe, split, seed) in the precision the search uses on this CPU, scored
-on the search's held-out images (``edgenas.search.held_out`` for rounds on at most RUN's
-``halving.max_images``, 24,000 by default, or the largest IMAGES if more). The ground truth is RUN's own: each net's INT8 and FP32 test accuracy after
+with the recipe RUN's search recorded (``results/search/genotype.json``) and RUN's split, in the
+precision the search resolves to on this machine, scored on the search's held-out images
+(``edgenas.search.held_out`` for rounds on at most the search's ``max_images``, 24,000 in records
+before it, or the largest IMAGES if more). The ground truth is RUN's own: each net's INT8 and FP32 test accuracy after
 ``train.epochs`` (``results/eval/<model>_int8.onnx.json``, ``<model>.pt.json``).
 
 Prints one row per net (each fidelity's held-out accuracy, then the run's accuracies) and each
@@ -55,8 +56,10 @@ def main() -> None:
 
     from edgenas.accel import resolve, use_cpu_threads
     from edgenas.data import ImageArrays, Split
+    from edgenas.genotype import read_search_result
     from edgenas.search import held_out, short_training_accuracy
     from edgenas.train import Recipe
+    from study_common import Parts
 
     fidelities = [tuple(int(v) for v in f.split("x")) for f in args.fidelities.split(",")]
     config = yaml.safe_load((args.run / "config/config.yaml").read_text())
@@ -68,30 +71,28 @@ def main() -> None:
     stats = json.loads((data / "stats.json").read_text())
     train = ImageArrays.load(data / "train.npz")
     train_idx, val_idx = split.indices(len(train.y))
+    searched = read_search_result(args.run / "results/search/genotype.json").search
     # the search's held-out images: none its rounds (on at most max_images) or these fidelities train on
-    trained = max(config["search"]["hardware_aware"]["halving"].get("max_images", 24_000), *(i for i, _ in fidelities))
+    trained = max(searched.get("max_images", 24_000), *(i for i, _ in fidelities))
     scored = held_out(train_idx, val_idx, split.seed, trained)
-    recipe = Recipe(**{k: v for k, v in config["train"].items() if k != "darts"})
+    recipe = Recipe(**searched["recipe"])
     args.out.mkdir(parents=True, exist_ok=True)
-    parts = args.out / "parts.jsonl"
-    done = {(r["net"], r["fidelity"]): r for r in map(json.loads, parts.read_text().splitlines())} if parts.exists() else {}
+    parts = Parts(args.out / "parts.jsonl")
     print(f"{len(nets)} nets of {args.run}; held-out {len(scored)} images; {hardware}", flush=True)
     for images, epochs in fidelities:
         for model, net in nets.items():
             key = (model, f"{images}x{epochs}")
-            if key in done:
+            if key in parts.done:
                 continue
             began = time.time()
             accuracy = short_training_accuracy(net["spec"]["arch"], train, train_idx, scored, stats["mean"], stats["std"],
                                                recipe, images=images, epochs=epochs, seed=split.seed,
                                                workdir=args.out / "work" / model, hardware=hardware,
                                                space=net["spec"]["family"])
-            done[key] = {"net": model, "fidelity": key[1], "accuracy": accuracy, "seconds": round(time.time() - began, 1)}
-            with parts.open("a") as f:
-                f.write(json.dumps(done[key]) + "\n")
-            print(done[key], flush=True)
+            parts.add({"net": model, "part": key[1], "accuracy": accuracy, "seconds": round(time.time() - began, 1)})
+            print(parts.done[key], flush=True)
     names = [f"{i}x{e}" for i, e in fidelities]
-    frame = pd.DataFrame([{"net": m, **{f: 100 * done[(m, f)]["accuracy"] for f in names},
+    frame = pd.DataFrame([{"net": m, **{f: 100 * parts.done[(m, f)]["accuracy"] for f in names},
                            "int8": 100 * n["int8"], "fp32": 100 * n["fp32"]} for m, n in nets.items()])
     frame.to_csv(args.out / "fidelity.csv", index=False)
     print(frame.round(2).to_string(index=False))

@@ -42,27 +42,9 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from study_common import ROOT
+from study_common import ROOT, Parts
 
 SIGNALS = ("params", "macs", "synflow", "naswot", "grad_norm", "rank_mean", "predicted_ms")
-
-
-class Parts:
-    """Finished parts, one JSON line each: (net, part) -> record."""
-
-    def __init__(self, path: Path):
-        self.path = path
-        self.done: dict[tuple[int, str], dict] = {}
-        if path.exists():
-            for line in path.read_text().splitlines():
-                if line.strip():
-                    row = json.loads(line)
-                    self.done[(row["net"], row["part"])] = row
-
-    def add(self, row: dict) -> None:
-        self.done[(row["net"], row["part"])] = row
-        with self.path.open("a") as f:
-            f.write(json.dumps(row) + "\n")
 
 
 def setting(run: Path) -> dict:

@@ -68,3 +68,22 @@ def interleaved_p50(sessions: dict[str, ort.InferenceSession], image: np.ndarray
 
 def threads_label(t: int) -> str:
     return f"{t or os.cpu_count()}t"
+
+
+class Parts:
+    """Finished parts of a benchmark, one JSON line each: (net, part) -> record, so a rerun after a
+    crash continues where it stopped."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self.done: dict[tuple[int | str, str], dict] = {}
+        if path.exists():
+            for line in path.read_text().splitlines():
+                if line.strip():
+                    row = json.loads(line)
+                    self.done[(row["net"], row["part"])] = row
+
+    def add(self, row: dict) -> None:
+        self.done[(row["net"], row["part"])] = row
+        with self.path.open("a") as f:
+            f.write(json.dumps(row) + "\n")

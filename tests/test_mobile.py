@@ -219,7 +219,7 @@ def test_halving_rounds_past_max_images_train_more_epochs_on_the_same_images(tab
                             halving=halving, recipe=recipe, split=split, workdir=tmp_path)
 
     assert trained == [(64, 1)] * 4 + [(64, 2)] * 2  # the second round's 128 images seen: 2 epochs of the same 64
-    assert result.search["rounds"] == [64, 128] and result.search["round_epochs"] == [1, 2]
+    assert result.search["rounds"] == [64, 64] and result.search["round_epochs"] == [1, 2]
     train_idx, val_idx = split.indices(len(train8.y))
     used = search.round_order(train_idx, 0)[:64]
     assert set(scored[0]) == set(val_idx) | (set(train_idx) - set(used)) and not set(scored[0]) & set(used)

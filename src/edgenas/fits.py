@@ -35,7 +35,7 @@ def fidelity_rounds(first: int, eta: int, candidates: int, available: int, max_i
     touches stay held out for scoring; data with fewer images than that trains on all it has."""
     rounds = max(1, math.floor(math.log(candidates, eta) + 1e-9)) if candidates > 1 else 1
     seen = [first * eta ** r for r in range(rounds)]
-    return [(min(n, max_images, available), max(1, round(n / min(n, max_images)))) for n in seen]
+    return [(min(n, max_images, available), round(n / min(n, max_images))) for n in seen]
 
 
 def spos_sizes(available: int, subset: int, val_images: int) -> tuple[int, int]:

@@ -526,17 +526,17 @@ def search_halving(train: ImageArrays, mean: list[float], std: list[float], *, t
         torch.manual_seed(seed)
         return hardware_aware(space).build_net(arch, num_classes=len(train.classes))
 
+    asked = needed(halving.prerank)  # none: no score, so no net is built for it
     for arch in tqdm(pool, desc=f"pre-rank ({halving.prerank}) of the drawn nets", mininterval=5):
         population.append({"arch": arch, "predicted_ms": table.predict(arch),
                            "predicted_fp32_ms": table.predict(arch, "fp32"),
-                           "scores": cheap_scores(fresh(arch), images, labels, needed(halving.prerank)), "rounds": []})
+                           "scores": cheap_scores(fresh(arch), images, labels, asked) if asked else {}, "rounds": []})
     alive = [int(i) for i in ranking([c["scores"] for c in population], halving.prerank)[:halving.candidates]]
     for rank, i in enumerate(alive):
         population[i]["prerank"] = rank + 1
         population[i]["scores"] = cheap_scores(fresh(population[i]["arch"]), images, labels)
     prerank_seconds = time.time() - start
     plan = fidelity_rounds(halving.images, halving.eta, len(alive), len(train_idx), halving.max_images)
-    sizes = [images * epochs for images, epochs in plan]  # images seen per candidate, each round
     score_idx = held_out(train_idx, val_idx, seed, max(images for images, _ in plan))
     log = TrialLog(Path(workdir) / "trials.jsonl",
                    dict(budget=limit, halving=asdict(halving), recipe=asdict(recipe), split=asdict(split),
@@ -576,10 +576,11 @@ def search_halving(train: ImageArrays, mean: list[float], std: list[float], *, t
         space_settings=hardware_aware(space).settings(len(train.classes)),
         arch=best["arch"],
         search={"strategy": "successive halving over short trainings (hardware-aware)",
-                **_budgeted(budget, best), **asdict(halving), "rounds": sizes, "round_epochs": [e for _, e in plan],
+                **_budgeted(budget, best), **asdict(halving),
+                "rounds": [images for images, _ in plan], "round_epochs": [epochs for _, epochs in plan],
                 "val_images": int(len(score_idx)), "recipe": asdict(recipe), "seed": seed,
                 "stability": stability, "seconds": round(seconds, 1), "prerank_seconds": round(prerank_seconds, 1),
-                "images_per_s": round(sum(t["images"] * t.get("epochs", 1) for t in trials)
+                "images_per_s": round(sum(t["images"] * t["epochs"] for t in trials)
                                       / max(1e-9, sum(t["seconds"] for t in trials)), 2),
                 "torch_threads": torch.get_num_threads(), "accelerator": hardware.accelerator,
                 "precision": hardware.precision},
