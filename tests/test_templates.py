@@ -112,3 +112,14 @@ def test_no_punctuation_is_swallowed_by_an_expression():
     for name in ("paper.en.typ", "paper.vi.typ", "slides.en.typ", "slides.vi.typ"):
         for number, line in enumerate((TEMPLATES / name).read_text().splitlines(), 1):
             assert not re.search(r"(\]|#[A-Za-z_][\w.]*\w);", line), f"{name}:{number}: write \\; after an expression"
+
+
+def test_point_differences_read_to_two_decimals_in_either_language():
+    """A searched net's distance from the random nets' mean (a mean of seeds) reads like its
+    distance from the best one: '0.56' beside '0.32', not '0.564'; the direction goes apart."""
+    from edgenas.facts import change, signed
+
+    assert signed(0.564, "en") == ("0.56", True)
+    assert signed(-0.32, "vi") == ("0,32", False)
+    assert signed(0.0, "en") == ("0.00", True)
+    assert change(-0.564, "vi") == "-0,56"

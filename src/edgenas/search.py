@@ -5,9 +5,10 @@
   architecture weights.
 - ``search_halving`` (the default for the hardware-aware spaces, ``spaces.mobile`` and
   ``spaces.dense``): candidates drawn from NNI's space
-  under the target's measured latency budget (``latency``), filling it, pre-ranked by a cheap
-  score (``proxies``), then successive halving over short trainings with the workflow's own
-  recipe and ``train.fit``: what the study judges, measured at growing budgets.
+  under the target's measured latency budget (``latency``), filling it, raced in the sampler's
+  random order (or pre-ranked by a cheap score, ``proxies``) by successive halving over short
+  trainings with the workflow's own recipe and ``train.fit``: what the study judges, measured at
+  growing budgets.
 - ``search_hardware_aware``: a hardware-aware space with SPOS supernet training
   and regularized evolution under the same budget (for a GPU: on a CPU's minutes the supernet's
   ranking is noise, ``benchmarks/search_signal.py``).
