@@ -8,8 +8,8 @@ RUN is a finished workflow run (``snakemake --cores 2``, with random controls, e
 again from scratch at every fidelity ``IMAGESxEPOCHS``: ``edgenas.search.short_training_accuracy``
 with the recipe RUN's search recorded (``results/search/genotype.json``) and RUN's split, in the
 precision the search resolves to on this machine, scored on the search's held-out images
-(``edgenas.search.held_out`` for rounds on at most the search's ``max_images``, 24,000 in records
-before it, or the largest IMAGES if more). The ground truth is RUN's own: each net's INT8 and FP32 test accuracy after
+(``edgenas.search.held_out`` for rounds on at most the search's ``max_images``, or the largest
+IMAGES if more). The ground truth is RUN's own: each net's INT8 and FP32 test accuracy after
 ``train.epochs`` (``results/eval/<model>_int8.onnx.json``, ``<model>.pt.json``).
 
 Prints one row per net (each fidelity's held-out accuracy, then the run's accuracies) and each
@@ -73,7 +73,7 @@ def main() -> None:
     train_idx, val_idx = split.indices(len(train.y))
     searched = read_search_result(args.run / "results/search/genotype.json").search
     # the search's held-out images: none its rounds (on at most max_images) or these fidelities train on
-    trained = max(searched.get("max_images", 24_000), *(i for i, _ in fidelities))
+    trained = max(searched["max_images"], *(i for i, _ in fidelities))
     scored = held_out(train_idx, val_idx, split.seed, trained)
     recipe = Recipe(**searched["recipe"])
     args.out.mkdir(parents=True, exist_ok=True)

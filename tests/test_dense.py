@@ -1,4 +1,6 @@
 """The dense search space (airbench94's skeleton), its latency table and its search, at smoke size."""
+import json
+
 import numpy as np
 import pytest
 import torch
@@ -86,6 +88,7 @@ def test_the_table_times_the_dense_space_and_is_refused_for_another(table, tmp_p
 def test_halving_search_and_random_controls_stay_in_the_dense_space_and_budget(table, arrays, tmp_path):
     from edgenas.controls import control_spec
     from edgenas.data import Split
+    from edgenas.figures import funnel
     from edgenas.genotype import read_search_result
     from edgenas.latency import resolve_budget
     from edgenas.model import build_model
@@ -107,6 +110,12 @@ def test_halving_search_and_random_controls_stay_in_the_dense_space_and_budget(t
     assert all(0.6 * budget.latency_ms <= c["predicted_ms"] <= budget.latency_ms for c in result.population)
     result.write(tmp_path / "genotype.json")
     assert read_search_result(tmp_path / "genotype.json").genotype == dense.Architecture.from_arch(result.arch)
+    old = json.loads((tmp_path / "genotype.json").read_text())  # a record from before round_epochs and max_images
+    del old["search"]["round_epochs"], old["search"]["max_images"]
+    (tmp_path / "old.json").write_text(json.dumps(old))
+    read_back = read_search_result(tmp_path / "old.json")
+    assert read_back.search["round_epochs"] == [1, 1] and read_back.search["max_images"] == max(result.search["rounds"])
+    funnel(read_back, tmp_path / "funnel.png")  # every reader takes the filled keys
     spec = control_spec("random1", 4, space="dense", darts_net={}, table=table, budget=budget)
     assert spec["family"] == "dense" and table.predict(spec["arch"]) <= budget.latency_ms
     assert build_model(spec, seed=0).eval()(torch.randn(1, 3, 8, 8)).shape == (1, 4)

@@ -215,8 +215,8 @@ def search_facts(study: Study, lang: str) -> dict[str, str]:
     last = s["stability"][-1] if s["stability"] else None
     return dict(out, draws=str(s["draws"]), fill=pct(s["fill"], lang), prerank=s["prerank"], eta=str(s["eta"]),
                 first_images=num(s["rounds"][0], lang=lang), last_n=str(raced[-1]),
-                last_images=num(s["rounds"][-1], lang=lang), last_epochs=str(s.get("round_epochs", [1])[-1]),
-                max_images=num(s.get("max_images", max(s["rounds"])), lang=lang), funnel=" → ".join(map(str, raced)),
+                last_images=num(s["rounds"][-1], lang=lang), last_epochs=str(s["round_epochs"][-1]),
+                max_images=num(s["max_images"], lang=lang), funnel=" → ".join(map(str, raced)),
                 stability_rho="" if not last or last["spearman"] is None else num(last["spearman"], 2, lang),
                 stability_n="" if not last else str(last["candidates"]))
 

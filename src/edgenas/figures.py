@@ -196,12 +196,10 @@ def funnel(result: SearchResult, path: str | Path) -> None:
         left.plot(images, accuracy, marker="o", ms=4, lw=2.2 if best else 0.9, color="crimson" if best else "steelblue",
                   alpha=1 if best else 0.6, zorder=3 if best else 2)
     left.set_xscale("log", base=2)
-    epochs = s.get("round_epochs", [1] * len(s["rounds"]))  # records before round_epochs: one epoch a round
-    left.set_xticks([n * e for n, e in zip(s["rounds"], epochs)],
+    left.set_xticks([n * e for n, e in zip(s["rounds"], s["round_epochs"])],
                     [f"{n:,}" + (f" x {e}" if e > 1 else "") + f"\n({k} nets)"
-                     for n, e, k in zip(s["rounds"], epochs, result.nets_per_round)])
-    left.set(xlabel="training images seen per candidate (the recipe's epochs" + (
-                 f", over at most {s['max_images']:,} images)" if "max_images" in s else ")"),
+                     for n, e, k in zip(s["rounds"], s["round_epochs"], result.nets_per_round)])
+    left.set(xlabel=f"training images seen per candidate (the recipe's epochs, over at most {s['max_images']:,} images)",
              ylabel=f"held-out accuracy (%, {s['val_images']:,} images)", title="Successive halving: each round")
     right.scatter(drawn.predicted_ms, [0.03] * len(drawn), marker="|", s=120, color="grey",
                   transform=right.get_xaxis_transform(), label=f"drawn ({len(drawn)})")

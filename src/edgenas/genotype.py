@@ -9,7 +9,7 @@ report read it through :class:`SearchResult`, and parse the architecture through
 """
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -57,6 +57,15 @@ class SearchResult:
         write_json(asdict(self), path)
 
 
+def _halving_defaults(search: dict[str, Any]) -> dict[str, Any]:
+    """A halving record written before its rounds could train more than one epoch: each round was
+    one epoch, and the most images any round trained on is its largest round. Filled here, once, so
+    every reader (facts, figures, report, benchmarks) reads ``round_epochs`` and ``max_images``."""
+    if "rounds" not in search:
+        return search
+    return {"round_epochs": [1] * len(search["rounds"]), "max_images": max(search["rounds"]), **search}
+
+
 def read_search_result(path: str | Path) -> SearchResult:
     """Read genotype.json; a file that is not a complete record names itself and its fix."""
     record = read_json(path)
@@ -64,6 +73,7 @@ def read_search_result(path: str | Path) -> SearchResult:
     if missing:
         raise DamagedFile(f"{path}: not a search result (missing {', '.join(missing)}); {rebuild_hint(path)}")
     result = SearchResult(**{k: record[k] for k in SearchResult.__dataclass_fields__ if k in record})
+    result = replace(result, search=_halving_defaults(result.search))
     try:
         result.genotype
     except (ValueError, KeyError, TypeError) as err:
