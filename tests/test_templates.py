@@ -117,9 +117,11 @@ def test_no_punctuation_is_swallowed_by_an_expression():
 def test_point_differences_read_to_two_decimals_in_either_language():
     """A searched net's distance from the random nets' mean (a mean of seeds) reads like its
     distance from the best one: '0.56' beside '0.32', not '0.564'; the direction goes apart."""
-    from edgenas.facts import change, signed
+    from edgenas.facts import change, point_cell, signed
 
     assert signed(0.564, "en") == ("0.56", True)
+    assert point_cell(0.15, "en") == "+0.15" and point_cell(-1.875, "vi") == "-1,88"  # the tables' column
+    assert point_cell(None, "en") == point_cell(float("nan"), "en") == "–"  # the searched net's own row
     assert signed(-0.32, "vi") == ("0,32", False)
     assert signed(0.0, "en") == ("0.00", True)
     assert change(-0.564, "vi") == "-0,56"

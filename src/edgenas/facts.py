@@ -104,7 +104,7 @@ def paper_tables(study: Study, lang: str) -> dict[str, list[list[str]]]:
     for stage in ("baseline_int8", "baseline"):
         v = analysis.nas_vs_controls(bench, stage)
         tables[f"same_{stage}"] = [
-            [r.model, f"{pct(r.accuracy, lang)} (± {num(100 * r['std error'], 2, lang)})", num(r["vs NAS (points)"], 3, lang),
+            [r.model, f"{pct(r.accuracy, lang)} (± {num(100 * r['std error'], 2, lang)})", point_cell(r["vs NAS (points)"], lang),
              "" if r["beyond noise"] is None else yes_no(r["beyond noise"], lang), ms(r["p50 ms"], lang),
              num(r.size_mb, 3, lang)] for _, r in v.iterrows()]
     if study.result.space != "darts" and study.table is not None:
@@ -128,6 +128,11 @@ def change(points: float, lang: str) -> str:
     """A change in points with its sign, to two decimals: a gain and a loss read apart (+0.29, -0.66)."""
     text = f"{points:+.2f}"
     return text.replace(".", ",") if lang == "vi" else text
+
+
+def point_cell(value: float | None, lang: str) -> str:
+    """A table's difference in points: signed, to two decimals like the HTML report's (– for none)."""
+    return "–" if value is None or (isinstance(value, float) and math.isnan(value)) else change(value, lang)
 
 
 def signed(points: float, lang: str) -> tuple[str, bool]:
