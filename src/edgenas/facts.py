@@ -95,7 +95,7 @@ def paper_tables(study: Study, lang: str) -> dict[str, list[list[str]]]:
     tables = {
         "stages": [[r.stage, pct(r.accuracy, lang), ms(r["p50 ms"], lang), num(r["speed-up (total)"], 3, lang) + "×",
                     num(r.size_mb, 3, lang), num(r["smaller (total)"], 3, lang) + "×", num(macs[r.stage] / 1e6, 3, lang),
-                    num(r["accuracy change (points)"], 3, lang)] for _, r in one.iterrows()],
+                    point_cell(r["accuracy change (points)"], lang)] for _, r in one.iterrows()],
         "deployed": [[r.model, r.stage, f"{pct(r.accuracy, lang)} (± {num(100 * r['std error'], 2, lang)})",
                       ms(r["p50 ms"], lang), num(r.size_mb, 3, lang), yes_no(r["on Pareto front"], lang)]
                      for _, r in analysis.deployed_models(bench).iterrows()],
@@ -115,7 +115,7 @@ def paper_tables(study: Study, lang: str) -> dict[str, list[list[str]]]:
              num(1000 * table.layers[layer.key]["fp32"], 3, lang), num(1000 * table.layers[layer.key]["int8"], 3, lang)]
             for layer in study.result.genotype.layers(table.image_size, table.num_classes)]
     losses = study.int8_losses()
-    tables["int8_losses"] = [[r.model, r["INT8 stage"], r.target, r.isa, num(r["change (points)"], 3, lang)]
+    tables["int8_losses"] = [[r.model, r["INT8 stage"], r.target, r.isa, point_cell(r["change (points)"], lang)]
                              for _, r in losses.iterrows()]
     return tables
 
