@@ -41,7 +41,7 @@ def write_figures(folder):
 @pytest.mark.parametrize("flags", [
     {"controls": True, "randoms": 3, "beats_random": True, "best_above": True, "on_front": True, "faster": True,
      "is_smaller": True, "int8_alone": True, "alone_faster": True, "tta": True, "latency": True, "lossy": True,
-     "alternating_flip": True, "space": "dense"},
+     "alternating_flip": True, "space": "dense", "random_by_val": True},
     {"strategy": "spos", "controls": True, "randoms": 1, "wiring": True, "latency": True},
     {"space": "darts", "strategy": "darts"},
     {"preranked": True, "controls": True, "randoms": 2, "space": "dense"},
@@ -61,6 +61,13 @@ def test_every_branch_of_the_templates_typesets(tmp_path, lang, flags):
     slides = " ".join(p.extract_text() for p in pypdf.PdfReader(tmp_path / "slides.pdf").pages)
     assert "<final_acc>" in paper and "<speed>" in slides and "Nguyễn Văn An" in paper and "Nguyễn Văn An" in slides
     assert ("<random_mean_points>" in paper) == (flags.get("randoms", 0) > 1)
+    # the random net held against the searched one: the best on validation images, or (none held out) on the test set
+    assert ("<best_random>" in paper) == (flags.get("randoms", 0) > 0)
+    kept = " ".join(paper.split())
+    assert any(w in kept for w in ("the best on the validation images", "tốt nhất trên các ảnh kiểm định")) == (
+        flags.get("random_by_val", False))
+    assert any(w in kept for w in ("that flatters random", "có lợi cho ngẫu nhiên")) == (
+        flags.get("randoms", 0) > 0 and not flags.get("random_by_val", False))
     assert ("<stability_rho>" in paper) == (flags.get("strategy", "halving") == "halving")
     assert ("<darts_nodes>" in paper) == (flags.get("space") == "darts")
     assert any(w in paper for w in ("alternating flip", "lật ảnh xen kẽ")) == flags.get("alternating_flip", False)

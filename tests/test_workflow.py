@@ -202,6 +202,13 @@ def test_report_tables_match_the_csvs(run):
     assert versus_int8.equals(for_readers(analysis.nas_vs_controls(bench, "baseline_int8")))
     assert versus_fp32.equals(for_readers(analysis.nas_vs_controls(bench, "baseline")))
     assert steps.equals(for_readers(analysis.compression_steps(bench)))
+    # "did the search beat random?" holds it against the random net with the best validation accuracy
+    facts = json.loads((workdir / "results/report/facts.json").read_text())
+    random = facts["report"]["targets"][0]["random"]
+    val = {m: pd.read_csv(workdir / f"results/models/control_{m}_history.csv").val_acc.iloc[-1]
+           for m in ("random1", "random2")}
+    assert random["picked_by"] == "validation" and val[random["best"]] == max(val.values())
+    assert random["best"] in md.split("Did the search beat random?")[1].split("\n")[0]
     tta = bench[bench.stage == "int8_flip_tta"]  # the final model again, with flip TTA: a row per thread count
     assert len(tta) == bench.threads.nunique() and (tta.macs == 2 * bench[bench.stage == "int8"].macs.iloc[0]).all()
     assert tables["local"][-1].equals(for_readers(analysis.flip_tta(bench)))
@@ -286,7 +293,9 @@ def smoke_study(workdir, benches=("local",)):
     return Study.read(bench_csvs=[r / f"bench_{b}.csv" for b in benches], search_result=r / "search/genotype.json",
                       latency_table=r / "latency/local.json", prune_json=r / "models/prune.json",
                       stats_json=workdir / "resources/data/stats.json", settings=settings, figures=figures,
-                      train_history=r / "models/baseline_history.csv")
+                      train_history=r / "models/baseline_history.csv",
+                      control_histories={p.name.removeprefix("control_").removesuffix("_history.csv"): str(p)
+                                         for p in (r / "models").glob("control_*_history.csv")})
 
 
 def test_the_paper_rebuilds_by_hand_from_its_folder(run, tmp_path):

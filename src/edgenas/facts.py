@@ -179,7 +179,8 @@ def paper_facts(study: Study, lang: str) -> dict[str, Any]:
         v["best_points"], flag["best_above"] = signed(h["best_control_points"], lang)
         flag["best_beyond"] = h["beyond_noise"]
     if h.get("randoms"):
-        v["randoms"] = str(h["randoms"])
+        v["randoms"], v["best_random"] = str(h["randoms"]), h["best_random"]
+        flag["random_by_val"] = h["random_picked_by"] == "validation"
         v["random_points"], flag["random_above"] = signed(h["best_random_points"], lang)
         flag["random_beyond"] = h["random_beyond_noise"]
         v["random_mean_points"], flag["mean_above"] = signed(h["random_mean_points"], lang)
@@ -297,7 +298,7 @@ def report_facts(study: Study, run_times: list[str]) -> dict[str, Any]:
              "learning_rate", "weight_decay", "population", "sample_size", "candidates", "mutation_prob",
              "bn_batches", "fill", "draws", "prerank", "eta", "rounds", "seed"))
     out["search_settings"] = table(pd.DataFrame([{"setting": k, "value": s[k]} for k in keys if k in s]), readers=False)
-    out["targets"] = [target_facts(b, RESULT_COLUMNS) for b in study.benches]
+    out["targets"] = [target_facts(b, RESULT_COLUMNS, study.val_accuracy) for b in study.benches]
     out["emulated"] = [{"target": b.target.iloc[0], "cpu": b.cpu.iloc[0], "isa": b.isa.iloc[0], "os": b.os.iloc[0],
                         "onnxruntime": b.onnxruntime.iloc[0], "test_images": int(b.test_images.iloc[0]),
                         "accuracy": table(analysis.kernel_accuracy(b))} for b in study.emulated]
@@ -306,8 +307,9 @@ def report_facts(study: Study, run_times: list[str]) -> dict[str, Any]:
     return out
 
 
-def target_facts(bench: pd.DataFrame, columns: list[str]) -> dict[str, Any]:
-    """One real target's tables and verdicts."""
+def target_facts(bench: pd.DataFrame, columns: list[str], val_accuracy: dict[str, float | None]) -> dict[str, Any]:
+    """One real target's tables and verdicts; ``val_accuracy`` (control -> validation accuracy)
+    picks the random net a random search would keep."""
     from .report import table
 
     deployed = analysis.deployed_models(bench)
@@ -318,7 +320,7 @@ def target_facts(bench: pd.DataFrame, columns: list[str]) -> dict[str, Any]:
         "results": table(bench[columns]), "controls": [m for m in bench.model.unique() if m != "nas"],
         "deployed": table(deployed), "nas": {"accuracy": nas.accuracy, "ms": nas["p50 ms"],
                                              "on_front": bool(nas["on Pareto front"]), "dominated_by": nas["dominated by"]},
-        "versus": [], "random": analysis.nas_vs_random(bench) if any(bench.model.str.startswith("random")) else None,
+        "versus": [], "random": analysis.nas_vs_random(bench, val_accuracy=val_accuracy) if any(bench.model.str.startswith("random")) else None,
     }
     for stage in ("baseline_int8", "baseline"):
         versus = analysis.nas_vs_controls(bench, stage)
@@ -326,7 +328,7 @@ def target_facts(bench: pd.DataFrame, columns: list[str]) -> dict[str, Any]:
             others = versus[versus.model != "nas"]
             best = others.loc[others.accuracy.idxmax()]
             randoms = others[others.model.str.startswith("random")]
-            top = randoms.loc[randoms.accuracy.idxmax()] if len(randoms) else None
+            top, picked_by = analysis.kept_random(randoms, val_accuracy) if len(randoms) else (None, None)
             nas_row = versus[versus.model == "nas"].iloc[0]
             out["versus"].append({
                 "stage": stage, "table": table(versus), "nas": nas_row.accuracy, "nas_se": nas_row["std error"],
@@ -335,7 +337,8 @@ def target_facts(bench: pd.DataFrame, columns: list[str]) -> dict[str, Any]:
                 "random_mean": randoms.accuracy.mean() if len(randoms) else None,
                 "random_std": randoms.accuracy.std() if len(randoms) > 1 else None,
                 "top": None if top is None else {"model": top.model, "accuracy": top.accuracy,
-                                                 "points": -top["vs NAS (points)"], "beyond": bool(top["beyond noise"])}})
+                                                 "points": -top["vs NAS (points)"], "beyond": bool(top["beyond noise"]),
+                                                 "picked_by": picked_by}})
     steps = analysis.compression_steps(bench)
     final = steps[steps.stage == steps.stage.iloc[-1]]
     out["compression"] = {"table": table(steps), "final": [{"threads": int(r.threads), "speedup": r["speed-up (total)"]}

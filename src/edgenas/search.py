@@ -528,7 +528,8 @@ def search_halving(train: ImageArrays, mean: list[float], std: list[float], *, t
         return hardware_aware(space).build_net(arch, num_classes=len(train.classes))
 
     asked = needed(halving.prerank)  # none: no score, so no net is built for it
-    for arch in tqdm(pool, desc=f"pre-rank ({halving.prerank}) of the drawn nets", mininterval=5):
+    desc = f"pre-rank ({halving.prerank}) of the drawn nets" if asked else "the drawn nets' predicted latency"
+    for arch in tqdm(pool, desc=desc, mininterval=5):
         population.append({"arch": arch, "predicted_ms": table.predict(arch),
                            "predicted_fp32_ms": table.predict(arch, "fp32"),
                            "scores": cheap_scores(fresh(arch), images, labels, asked) if asked else {}, "rounds": []})

@@ -29,10 +29,13 @@ class Study:
     train_precision: str  # Lightning's precision the searched net trained in (``trained_precision``)
     figures: dict[str, str] = field(default_factory=dict)
     emulated: list[pd.DataFrame] = field(default_factory=list)  # accuracy only: their latency is QEMU's
+    val_accuracy: dict[str, float | None] = field(default_factory=dict)  # control -> its last epoch's (``final_val_accuracy``)
 
     @classmethod
     def read(cls, *, bench_csvs: list[str], search_result: str, latency_table: str | None, prune_json: str,
-             stats_json: str, settings: dict[str, Any], figures: dict[str, str], train_history: str) -> "Study":
+             stats_json: str, settings: dict[str, Any], figures: dict[str, str], train_history: str,
+             control_histories: dict[str, str] | None = None) -> "Study":
+        """``control_histories``: each control's training history, by model name (random1: ...)."""
         frames = [read_csv(p) for p in bench_csvs]
         emulated = [b for b in frames if "emulated" in b and b.emulated.astype(bool).any()]
         return cls(result=read_search_result(search_result),
@@ -40,7 +43,8 @@ class Study:
                    prune=read_json(prune_json), stats=read_json(stats_json),
                    benches=[b for b in frames if not any(b is e for e in emulated)], settings=settings,
                    figures=figures, emulated=emulated,
-                   train_precision=trained_precision(train_history))
+                   train_precision=trained_precision(train_history),
+                   val_accuracy={m: final_val_accuracy(p) for m, p in (control_histories or {}).items()})
 
     @property
     def split_sizes(self) -> tuple[int, int]:
@@ -84,12 +88,11 @@ class Study:
             best = others.loc[others.accuracy.idxmax()]
             out.update(best_control=best.model, best_control_points=-best["vs NAS (points)"],
                        beyond_noise=bool(best["beyond noise"]))
-            randoms = others[others.model.str.startswith("random")]
-            if len(randoms):
-                top = randoms.loc[randoms.accuracy.idxmax()]
-                random = analysis.nas_vs_random(bench)
-                out.update(randoms=len(randoms), best_random=top.model, best_random_points=-top["vs NAS (points)"],
-                           random_beyond_noise=bool(top["beyond noise"]), random_mean_points=random["vs_mean_points"],
+            random = analysis.nas_vs_random(bench, val_accuracy=self.val_accuracy)
+            if random:
+                out.update(randoms=random["randoms"], best_random=random["best"],
+                           best_random_points=random["vs_best_points"], random_beyond_noise=random["best_beyond"],
+                           random_picked_by=random["picked_by"], random_mean_points=random["vs_mean_points"],
                            random_spread=random["spread"], beats_random=random["beats_random"])
         alone = analysis.int8_alone(bench)
         if len(alone):
@@ -122,3 +125,12 @@ def trained_precision(history_csv: str | Path) -> str:
     if "precision" not in history or history.precision.isna().all():
         return "32-true"
     return str(history.precision.dropna().iloc[-1])
+
+
+def final_val_accuracy(history_csv: str | Path) -> float | None:
+    """A training's accuracy on its validation images after the last epoch: what a search may pick
+    by. None where it held none out (``data.val_fraction: 0``)."""
+    history = read_csv(history_csv)
+    if "val_acc" not in history or pd.isna(history.val_acc.iloc[-1]):
+        return None
+    return float(history.val_acc.iloc[-1])

@@ -93,6 +93,7 @@ rule facts:
         **({"latency": SEARCH_TABLE} if SEARCH_TABLE else {}),
         prune=rules.prune.output.summary,
         train_history=rules.train.output.history,
+        control_histories=expand("results/models/control_{control}_history.csv", control=CONTROLS),
         stats=DATA["stats"],
         run_times=RUN_TIMES,
         **{name: f"results/figures/{name}.png" for name in SEARCH_FIGURES},
@@ -103,6 +104,7 @@ rule facts:
         facts="results/report/facts.json",
     params:
         settings=report_settings(),
+        controls=CONTROLS,
         language=config["report"]["language"],
         front={k: config["report"].get(k) for k in ("title", "course")}
         | {"authors": config["report"].get("authors") or []},

@@ -15,6 +15,7 @@ figures = {name: inp[name] for name in [*search, "training_curves"]}
 figures.update({f"{Path(f).parent.name}/{Path(f).stem}": f for f in inp.target_figures})
 study = Study.read(bench_csvs=list(inp.bench), search_result=inp.genotype, latency_table=inp.get("latency"),
                    prune_json=inp.prune, stats_json=inp.stats, settings=p.settings, figures=figures,
-                   train_history=inp.train_history)
+                   train_history=inp.train_history,
+                   control_histories=dict(zip(p.controls, inp.control_histories)))
 write_facts(study_facts(study, lang=p.language, run_times=list(inp.run_times), front=dict(p.front)),
             snakemake.output.facts)
