@@ -41,7 +41,8 @@ def write_figures(folder):
 @pytest.mark.parametrize("flags", [
     {"controls": True, "randoms": 3, "beats_random": True, "best_above": True, "on_front": True, "faster": True,
      "is_smaller": True, "int8_alone": True, "alone_faster": True, "tta": True, "latency": True, "lossy": True,
-     "alternating_flip": True, "space": "dense", "random_by_val": True},
+     "alternating_flip": True, "space": "dense", "random_by_val": True,
+     "distill": True},
     {"strategy": "spos", "controls": True, "randoms": 1, "wiring": True, "latency": True},
     {"space": "darts", "strategy": "darts"},
     {"preranked": True, "controls": True, "randoms": 2, "space": "dense"},
@@ -61,6 +62,7 @@ def test_every_branch_of_the_templates_typesets(tmp_path, lang, flags):
     slides = " ".join(p.extract_text() for p in pypdf.PdfReader(tmp_path / "slides.pdf").pages)
     assert "<final_acc>" in paper and "<speed>" in slides and "Nguyễn Văn An" in paper and "Nguyễn Văn An" in slides
     assert ("<random_mean_points>" in paper) == (flags.get("randoms", 0) > 1)
+    assert ("<distill_share>" in paper) == flags.get("distill", False)  # fine-tuning's distillation, when on
     # the random net held against the searched one: the best on validation images, or (none held out) on the test set
     assert ("<best_random>" in paper) == (flags.get("randoms", 0) > 0)
     kept = " ".join(paper.split())

@@ -173,6 +173,7 @@ def paper_facts(study: Study, lang: str) -> dict[str, Any]:
         "int8_alone": "int8_alone_speedup" in h, "tta": "flip_tta_points" in h,
         "alternating_flip": settings["train"].get("flip") == "alternating",
         "preranked": s.get("prerank", "none") != "none",
+        "distill": settings["finetune"].get("distill_weight", 0) > 0,
     }
     if "best_control" in h:
         v["best"] = h["best_control"]
@@ -243,6 +244,8 @@ def compression_facts(study: Study, lang: str) -> dict[str, str]:
             "params1": num(p["after"]["params"], lang=lang),
             "finetune_epochs": str(fin["epochs"]), "finetune_batch": str(fin["batch_size"]),
             "finetune_lr": num(fin["learning_rate"], 3, lang),
+            "distill_share": f"{num(100 * fin.get('distill_weight', 0), 3, lang)} %",
+            "distill_t": num(fin.get("temperature", 4.0), 3, lang),
             "int8": f"{q['format'].upper()}, {'per-channel' if q['per_channel'] else 'per-tensor'}, "
                     f"{q['activation_type']}/{q['weight_type']}{', 7-bit' if q.get('reduce_range') else ''}, "
                     f"{q['calibration_method']}",
