@@ -173,7 +173,7 @@ def paper_facts(study: Study, lang: str) -> dict[str, Any]:
         "int8_alone": "int8_alone_speedup" in h, "tta": "flip_tta_points" in h,
         "alternating_flip": settings["train"].get("flip") == "alternating",
         "preranked": s.get("prerank", "none") != "none",
-        "distill": settings["finetune"].get("distill_weight", 0) > 0,
+        "distill": settings["finetune"]["distill_weight"] > 0,
     }
     if "best_control" in h:
         v["best"] = h["best_control"]
@@ -244,8 +244,8 @@ def compression_facts(study: Study, lang: str) -> dict[str, str]:
             "params1": num(p["after"]["params"], lang=lang),
             "finetune_epochs": str(fin["epochs"]), "finetune_batch": str(fin["batch_size"]),
             "finetune_lr": num(fin["learning_rate"], 3, lang),
-            "distill_share": f"{num(100 * fin.get('distill_weight', 0), 3, lang)} %",
-            "distill_t": num(fin.get("temperature", 4.0), 3, lang),
+            "distill_share": f"{num(100 * fin['distill_weight'], 3, lang)} %",
+            "distill_t": num(fin["temperature"], 3, lang),
             "int8": f"{q['format'].upper()}, {'per-channel' if q['per_channel'] else 'per-tensor'}, "
                     f"{q['activation_type']}/{q['weight_type']}{', 7-bit' if q.get('reduce_range') else ''}, "
                     f"{q['calibration_method']}",
@@ -323,25 +323,20 @@ def target_facts(bench: pd.DataFrame, columns: list[str], val_accuracy: dict[str
         "results": table(bench[columns]), "controls": [m for m in bench.model.unique() if m != "nas"],
         "deployed": table(deployed), "nas": {"accuracy": nas.accuracy, "ms": nas["p50 ms"],
                                              "on_front": bool(nas["on Pareto front"]), "dominated_by": nas["dominated by"]},
-        "versus": [], "random": analysis.nas_vs_random(bench, val_accuracy=val_accuracy) if any(bench.model.str.startswith("random")) else None,
+        "versus": [],
     }
     for stage in ("baseline_int8", "baseline"):
         versus = analysis.nas_vs_controls(bench, stage)
         if (versus.model != "nas").any():
             others = versus[versus.model != "nas"]
             best = others.loc[others.accuracy.idxmax()]
-            randoms = others[others.model.str.startswith("random")]
-            top, picked_by = analysis.kept_random(randoms, val_accuracy) if len(randoms) else (None, None)
             nas_row = versus[versus.model == "nas"].iloc[0]
             out["versus"].append({
                 "stage": stage, "table": table(versus), "nas": nas_row.accuracy, "nas_se": nas_row["std error"],
                 "best": best.model, "best_accuracy": best.accuracy, "best_points": -best["vs NAS (points)"],
-                "best_beyond": bool(best["beyond noise"]), "randoms": len(randoms),
-                "random_mean": randoms.accuracy.mean() if len(randoms) else None,
-                "random_std": randoms.accuracy.std() if len(randoms) > 1 else None,
-                "top": None if top is None else {"model": top.model, "accuracy": top.accuracy,
-                                                 "points": -top["vs NAS (points)"], "beyond": bool(top["beyond noise"]),
-                                                 "picked_by": picked_by}})
+                "best_beyond": bool(best["beyond noise"]),
+                "random": analysis.nas_vs_random(bench, stage, val_accuracy)})
+    out["random"] = next((v["random"] for v in out["versus"] if v["stage"] == "baseline_int8"), None)
     steps = analysis.compression_steps(bench)
     final = steps[steps.stage == steps.stage.iloc[-1]]
     out["compression"] = {"table": table(steps), "final": [{"threads": int(r.threads), "speedup": r["speed-up (total)"]}
