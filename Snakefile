@@ -1,7 +1,13 @@
 # edgenas: NAS (hardware-aware on a target's latency table, or NNI DARTS) -> train -> prune -> fine-tune -> INT8 -> evaluate -> benchmark -> report
 import os
+import sys
+from pathlib import Path
 
 from snakemake.utils import min_version
+
+from edgenas.records import read_json
+from edgenas.summary import FACTS, failure_summary, run_summary
+from edgenas.words import read_words
 
 min_version("9.0")
 
@@ -34,3 +40,19 @@ rule all:
         "results/report/paper.pdf",
         "results/demo/demo.mp4",
         "results/edge",
+
+
+# snakemake --report needs a finished run: every file it shows must exist
+if REPORT_MODE and not all(Path(f).exists() for f in rules.all.input):
+    print("snakemake --report: no finished run in this folder yet; run the workflow first (snakemake --cores all), "
+          "then snakemake --report report.html", file=sys.stderr)
+    sys.exit(1)
+
+
+onsuccess:
+    if Path(FACTS).is_file():
+        print(f"\n{run_summary(read_json(FACTS), read_words(WORDS))}")
+
+
+onerror:
+    print(f"\n{failure_summary(log, read_words(WORDS))}", file=sys.stderr)

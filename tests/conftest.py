@@ -1,3 +1,4 @@
+import os
 import sys
 from pathlib import Path
 
@@ -8,6 +9,56 @@ sys.path.insert(0, str(Path(__file__).parent))
 from synthetic import write_imagefolder  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
+
+# The real components some tests start, by the fixture that starts them: what it is and what installs it.
+COMPONENTS = {
+    "sshd": ("OpenSSH server (sshd)", "apt-get install openssh-server"),
+    "slurm": ("SLURM (munged, slurmctld, slurmd)", "apt-get install slurmctld slurmd slurm-client munge"),
+    "arm_python": ("QEMU's emulated Cortex-A76 Python", "apt-get install qemu-user-static, and network to Debian's "
+                   "archive and PyPI"),
+    "haswell_python": ("QEMU's emulated Haswell Python", "apt-get install qemu-user-static"),
+}
+
+
+def in_ci() -> bool:
+    return os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+def unavailable(fixture: str, why: str) -> None:
+    """A real component a test needs is missing: a skip here, a failure in CI (CI=true), where every
+    real component must run; both name it and what installs it."""
+    what, install = COMPONENTS[fixture]
+    message = f"{what} unavailable: {why} (install: {install})"
+    if in_ci():
+        pytest.fail(f"CI needs every real component: {message}", pytrace=False)
+    pytest.skip(message)
+
+
+_RAN: dict[str, dict[str, int]] = {}
+
+
+def pytest_runtest_logreport(report):
+    """Counts, per real component, the tests that used it by outcome (printed at the end of the run)."""
+    if report.when == "call" or report.skipped or report.failed:
+        for fixture in getattr(report, "components", ()):
+            counts = _RAN.setdefault(fixture, {"passed": 0, "failed": 0, "skipped": 0})
+            counts[report.outcome] += 1
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    report = outcome.get_result()
+    if report.when == "call" or report.skipped or report.failed:
+        report.components = [f for f in COMPONENTS if f in item.fixturenames]
+
+
+def pytest_terminal_summary(terminalreporter):
+    terminalreporter.section("tests per real component")
+    for fixture, (what, _) in COMPONENTS.items():
+        counts = _RAN.get(fixture, {"passed": 0, "failed": 0, "skipped": 0})
+        terminalreporter.write_line(f"{what}: {counts['passed']} passed, {counts['failed']} failed, "
+                                    f"{counts['skipped']} skipped")
 
 # A hand-written DARTS genotype (NNI's dict form) for tests that need a fixed net.
 ARCH = {}
@@ -48,7 +99,7 @@ def sshd(tmp_path_factory):
 
     daemon = shutil.which("sshd") or ("/usr/sbin/sshd" if Path("/usr/sbin/sshd").exists() else None)
     if daemon is None or shutil.which("ssh") is None:
-        pytest.skip("no OpenSSH server here (.ci/run installs Debian's openssh-server)")
+        unavailable("sshd", "no sshd or ssh on this machine")
     d = tmp_path_factory.mktemp("sshd")
     for name in ("host", "user", "stranger"):
         subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(d / name)], check=True)
@@ -73,7 +124,7 @@ Subsystem sftp internal-sftp
     proc = subprocess.Popen([daemon, "-D", "-e", "-f", str(d / "sshd_config")], stderr=subprocess.PIPE, text=True)
     for _ in range(50):
         if proc.poll() is not None:
-            pytest.skip(f"sshd did not start: {proc.stderr.read()[-500:]}")
+            pytest.fail(f"sshd is installed but did not start: {proc.stderr.read()[-500:]}", pytrace=False)
         with socket.socket() as s:
             if s.connect_ex(("127.0.0.1", port)) == 0:
                 break
@@ -104,28 +155,27 @@ def small_onnx(arrays, tmp_path_factory) -> Path:
     return tmp / "m.onnx"
 
 
-def emulated_python(cpu: str) -> Path:
+def emulated_python(cpu: str, fixture: str) -> Path:
     """An emulated Python (edgenas emulated-python), built once per machine into a cache
-    (EDGENAS_EMULATOR_CACHE, default ~/.cache/edgenas/emulator); skips, saying why, where QEMU or
-    (for Arm) the Debian and PyPI registries are missing (.ci/run installs qemu-user-static)."""
-    import os
-
-    from edgenas.emulator import EmulatorError, build
+    (EDGENAS_EMULATOR_CACHE, default ~/.cache/edgenas/emulator). Missing QEMU or (for Arm) Debian's
+    and PyPI's registries make it unavailable (``unavailable``); a Python that is built but does not
+    start, or reports another machine, is a fault: the test fails."""
+    from edgenas.emulator import EmulatorUnavailable, build
 
     cache = os.environ.get("EDGENAS_EMULATOR_CACHE", str(Path.home() / ".cache/edgenas/emulator"))
     try:
         return build(cache, cpu)
-    except EmulatorError as err:
-        pytest.skip(f"no emulated {cpu} Python: {err}")
+    except EmulatorUnavailable as err:
+        unavailable(fixture, str(err))
 
 
 @pytest.fixture(scope="session")
 def arm_python() -> Path:
     """The emulated ARM64 Python on a Cortex-A76 (the Pi 5's core)."""
-    return emulated_python("cortex-a76")
+    return emulated_python("cortex-a76", "arm_python")
 
 
 @pytest.fixture(scope="session")
 def haswell_python() -> Path:
     """This machine's Python emulated as a Haswell: x86 with AVX2, without AVX-512 or VNNI."""
-    return emulated_python("haswell")
+    return emulated_python("haswell", "haswell_python")

@@ -23,7 +23,13 @@ MIN_JOB_AGE = 900  # seconds a finished job stays visible to squeue (the status 
 
 
 class Unavailable(RuntimeError):
-    """The cluster cannot start on this machine; the message says why (tests skip with it)."""
+    """SLURM is not installed here, or may not be touched: the message says why and how to install it
+    (tests skip with it locally and fail with it in CI). A cluster that is installed but does not
+    start raises ClusterFault: that is a failure everywhere."""
+
+
+class ClusterFault(RuntimeError):
+    """A daemon died, or the node never became idle."""
 
 
 def free_port() -> int:
@@ -129,6 +135,6 @@ def wait_for(ready, seconds: float, message: str, *procs: subprocess.Popen) -> N
             return
         for proc in procs:
             if proc.poll() is not None:
-                raise Unavailable(f"{message}: {proc.args[0]} exited: {proc.stderr.read().decode()[-500:]}")
+                raise ClusterFault(f"{message}: {proc.args[0]} exited: {proc.stderr.read().decode()[-500:]}")
         time.sleep(0.2)
-    raise Unavailable(message)
+    raise ClusterFault(message)

@@ -49,3 +49,59 @@ def test_the_random_net_a_random_search_keeps_is_picked_on_validation_images_not
     better = bench.assign(accuracy=bench.accuracy.where(bench.model != "nas", 0.8900))
     assert analysis.nas_vs_random(better, val_accuracy={"random1": 0.866, "random2": 0.8818, "random3": 0.8884})[
         "beats_random"]  # 89.00 % >= 87.97 % kept, and 1.65 points above the mean 87.35 %
+
+
+def test_fewer_than_three_random_nets_give_a_difference_and_its_error_not_a_verdict():
+    """One random net says nothing of the spread between random nets, which the test set's standard
+    error does not cover: with one or two the record has no verdict, only the difference and its SE."""
+    bench = random_study_rows()
+    val = {"random1": 0.866, "random2": 0.8818, "random3": 0.8884}
+    assert analysis.nas_vs_random(bench, val_accuracy=val)["verdict"] is False
+    import math
+
+    def se(p: float) -> float:
+        return math.sqrt(p * (1 - p) / 10000)
+
+    for kept, best in ((["nas", "random1"], 0.8594), (["nas", "random1", "random2"], 0.8814)):
+        r = analysis.nas_vs_random(bench[bench.model.isin(kept)], val_accuracy=val)
+        assert r["verdict"] is None and r["randoms"] == len(kept) - 1 and r["best_accuracy"] == best
+        assert r["difference_se"] == math.hypot(se(0.8782), se(best))
+
+
+def decomposition_rows(final: float, at_final: float, scratch: float) -> pd.DataFrame:
+    """The searched net's chain and the two controls of compression, on 10,000 test images."""
+    rows = [("nas", "baseline", 0.8804, 1.122, 4.44), ("nas", "baseline_int8", 0.8782, 0.408, 1.20),
+            ("nas", "int8", final, 0.242, 0.624), ("nas_at_final", "baseline_int8", at_final, 0.250, 0.70),
+            ("pruned_scratch", "baseline_int8", scratch, 0.243, 0.624), ("random1_at_final", "baseline_int8", 0.85, 0.24, 0.6),
+            ("random1", "baseline_int8", 0.86, 0.40, 1.1)]
+    return pd.DataFrame([{"target": "local", "model": m, "stage": s, "format": "onnx-int8" if "int8" in s else "onnx-fp32",
+                          "accuracy": a, "test_images": 10000, "threads": 1, "latency_ms_p50": ms, "size_mb": mb,
+                          "params": 1, "macs": 1} for m, s, a, ms, mb in rows])
+
+
+def test_compression_is_decomposed_against_controls_that_can_say_no():
+    """The final model against the unpruned net, the net searched at its latency and the pruned
+    architecture from scratch, by the 2-SE rule: a gain, a control that won, or noise."""
+    verdicts = analysis.compression_verdicts(analysis.compression_decomposition(decomposition_rows(0.8750, 0.8600, 0.8740)))
+    assert list(verdicts) == ["nas_fp32", "nas_int8", "nas_at_final", "pruned_scratch"]
+    assert verdicts["nas_at_final"]["says"] == "gain" and round(verdicts["nas_at_final"]["points"], 2) == 1.50
+    assert verdicts["pruned_scratch"]["says"] == "noise"  # 0.1 points: under twice 0.47
+    assert round(verdicts["nas_fp32"]["speedup"], 2) == round(1.122 / 0.242, 2)
+    won = analysis.compression_verdicts(analysis.compression_decomposition(decomposition_rows(0.8750, 0.8900, 0.8900)))
+    assert won["nas_at_final"]["says"] == won["pruned_scratch"]["says"] == "loss"
+    alone = analysis.compression_decomposition(decomposition_rows(0.8750, 0.86, 0.87)[lambda d: ~d.model.isin(
+        ["nas_at_final", "pruned_scratch"])])
+    assert list(alone.model) == ["nas", "nas"]  # a run without the controls compares with the unpruned net only
+
+
+def test_each_question_holds_the_search_against_its_own_budgets_controls():
+    """At the search's budget the searched net meets its random nets and hand-made ones; the net
+    searched at the final model's latency meets the random nets drawn there, and nothing else."""
+    bench = decomposition_rows(0.8750, 0.8600, 0.8740)
+    assert set(analysis.nas_vs_controls(bench, "baseline_int8").model) == {"nas", "random1"}
+    assert set(analysis.nas_vs_controls(bench, "baseline_int8", "nas_at_final").model) == {"nas_at_final",
+                                                                                           "random1_at_final"}
+    at_final = analysis.nas_vs_random(bench, searched="nas_at_final")
+    assert at_final["best"] == "random1_at_final" and at_final["verdict"] is None
+    assert analysis.nas_vs_random(bench.assign(model=bench.model.replace("nas_at_final", "x")), searched="nas_at_final") \
+        is None

@@ -42,7 +42,7 @@ def test_headless_on_image_folder_matches_evaluation(model, imagefolder, arrays,
     onnx_path, mean, std = model
     out, summary = tmp_path / "demo.mp4", tmp_path / "summary.json"
     assert main(["--model", str(onnx_path), "--source", str(imagefolder / "test"), "--headless",
-                 "--out", str(out), "--summary", str(summary), "--display", "64"]) == 0
+                 "--out", str(out), "--summary", str(summary), "--height", "64"]) == 0
     result = json.loads(summary.read_text())
     frames = read_video(out)
     assert result["frames"] == len(frames) == 160
@@ -64,7 +64,7 @@ def test_headless_on_generated_video(model, tmp_path):
     writer.release()
     out = tmp_path / "out.mp4"
     assert main(["--model", str(onnx_path), "--source", str(video), "--headless", "--out", str(out),
-                 "--display", "72"]) == 0
+                 "--height", "72"]) == 0
     frames = read_video(out)
     assert len(frames) == 12 and frames[0].shape[:2] == (72, 96)
 
@@ -131,3 +131,27 @@ def test_long_card_lines_wrap_inside_the_frame():
     wrapped, short = card([long, "target: local"], 240, 240), card(["edgenas", "target: local"], 240, 240)
     assert (wrapped[:, -8:] == 24).all()  # nothing drawn in the right margin: the title wrapped
     assert (wrapped[:, :-8] != 24).any(axis=2).sum() > (short != 24).any(axis=2).sum()  # and all of it is drawn
+
+
+def test_the_videos_words_come_in_the_runs_language_with_a_font_for_its_letters():
+    """Vietnamese cards and labels need letters OpenCV's font lacks: the catalogue brings its words, its
+    decimal comma and the class names, and the pen a TrueType font that draws the diacritics."""
+    import pandas as pd
+
+    from edgenas.cards import video_cards
+    from edgenas.demo import Pen, Words
+    from edgenas.words import font_for, load_words
+
+    vi, en = load_words("vi"), load_words("en")
+    words = Words.of_catalogue(vi, font_for(vi))
+    assert font_for(en) is None and words.font and words.decimal == "," and words.classes["airplane"] == "máy bay"
+    face = Pen(words.font)._face(0.6)
+    plain, marked = face.getbbox("o"), face.getbbox("ộ")  # a circumflex above, a dot below
+    assert marked[1] < plain[1] and marked[3] > plain[3]
+    row = {"model": "nas", "format": "onnx-int8", "threads": 1, "cpu": "CPU", "isa": "x86-avx2", "onnxruntime": "1",
+           "size_mb": 0.5, "params": 1000, "macs": 2e6, "accuracy": 0.875, "test_images": 100, "latency_ms_p50": 0.25}
+    bench = pd.DataFrame([dict(row, stage="int8"), dict(row, stage="baseline", format="onnx-fp32", latency_ms_p50=1.0)])
+    opening, closing = video_cards(bench, vi)
+    assert "87,50 %" in " ".join(opening) and "thiết bị đích" in " ".join(opening)
+    assert closing[0] == vi["video"]["closing_title"] and "0,250 ms" in closing[-1]
+    assert video_cards(bench, en)[0] != opening

@@ -89,6 +89,7 @@ def test_halving_search_and_random_controls_stay_in_the_dense_space_and_budget(t
     from edgenas.controls import control_spec
     from edgenas.data import Split
     from edgenas.figures import funnel
+    from edgenas.words import load_words
     from edgenas.genotype import read_search_result
     from edgenas.latency import resolve_budget
     from edgenas.model import build_model
@@ -115,7 +116,7 @@ def test_halving_search_and_random_controls_stay_in_the_dense_space_and_budget(t
     (tmp_path / "old.json").write_text(json.dumps(old))
     read_back = read_search_result(tmp_path / "old.json")
     assert read_back.search["round_epochs"] == [1, 1] and read_back.search["max_images"] == max(result.search["rounds"])
-    funnel(read_back, tmp_path / "funnel.png")  # every reader takes the filled keys
+    funnel(read_back, tmp_path / "funnel.png", load_words("en"))  # every reader takes the filled keys
     spec = control_spec("random1", 4, space="dense", darts_net={}, table=table, budget=budget)
     assert spec["family"] == "dense" and table.predict(spec["arch"]) <= budget.latency_ms
     assert build_model(spec, seed=0).eval()(torch.randn(1, 3, 8, 8)).shape == (1, 4)

@@ -8,6 +8,7 @@ import subprocess
 import numpy as np
 import pytest
 
+from conftest import unavailable
 from edgenas import emulator, ondevice
 from edgenas.bench import bench_device
 from edgenas.bundle import write_edge_bundle
@@ -36,7 +37,7 @@ def test_what_is_missing_is_named(monkeypatch, tmp_path):
 
 def test_an_unreachable_registry_is_named_and_leaves_nothing(tmp_path):
     if not (shutil.which("qemu-aarch64-static") or shutil.which("qemu-aarch64")) or not shutil.which("apt-get"):
-        pytest.skip("needs QEMU and apt-get")
+        unavailable("arm_python", "no QEMU or no apt-get on this machine")
     with pytest.raises(emulator.EmulatorError, match=r"Debian's arm64 package index from http://127\.0\.0\.1:9/debian"):
         emulator.build(tmp_path, mirror="http://127.0.0.1:9/debian")
     assert list(tmp_path.iterdir()) == []  # no half-built folder

@@ -136,6 +136,7 @@ def test_halving_search_races_candidates_that_fill_the_budget(table, arrays, tmp
     from edgenas import search
     from edgenas.data import Split
     from edgenas.figures import population
+    from edgenas.words import load_words
     from edgenas.proxies import SCORES
     from edgenas.search import Halving, search_halving
 
@@ -178,7 +179,7 @@ def test_halving_search_races_candidates_that_fill_the_budget(table, arrays, tmp
     assert max(c["rounds"][0]["accuracy"] for c in losers) <= min(c["rounds"][0]["accuracy"] for c in finalists)
     assert result.search["predicted_ms"] == pytest.approx(table.predict(result.arch))
     assert result.search["stability"][0]["rounds"] == [1, 2] and result.search["stability"][0]["candidates"] == 2
-    population(result, tmp_path / "funnel.png")
+    population(result, tmp_path / "funnel.png", load_words("en"))
     assert (tmp_path / "funnel.png").stat().st_size > 10_000
     mobile.build_net(result.arch, num_classes=4)
 
@@ -200,6 +201,7 @@ def test_halving_rounds_past_max_images_train_more_epochs_on_the_same_images(tab
     from edgenas import search
     from edgenas.data import Split
     from edgenas.figures import population
+    from edgenas.words import load_words
     from edgenas.latency import resolve_budget
     from edgenas.search import Halving, search_halving
 
@@ -227,7 +229,7 @@ def test_halving_rounds_past_max_images_train_more_epochs_on_the_same_images(tab
     drawn = result.population
     assert [c.get("prerank") for c in drawn] == [1, 2, 3, 4, None, None]  # the sampler's order, no score asked
     assert drawn[4]["scores"] == {} and all(c["rounds"][-1]["epochs"] in (1, 2) for c in drawn[:4])
-    population(result, tmp_path / "funnel.png")
+    population(result, tmp_path / "funnel.png", load_words("en"))
     assert (tmp_path / "funnel.png").stat().st_size > 10_000
 
 

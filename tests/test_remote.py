@@ -63,17 +63,75 @@ def test_ssh_failures_are_named(sshd, files, changes, message):
 
 def test_missing_onnxruntime_says_how_to_install(sshd, files, tmp_path):
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(tmp_path / "bare")], check=True)
-    with pytest.raises(RemoteError, match="onnxruntime or numpy missing.*pip install onnxruntime numpy"):
+    with pytest.raises(RemoteError, match="onnxruntime or numpy missing.*python3 -m venv.*pip install onnxruntime numpy"):
         run_on_device(target(sshd, python=str(tmp_path / "bare/bin/python")), [str(files / "m.onnx")],
                       str(files / "sample.npz"), 1, 2)
 
 
 def test_old_python_is_refused(sshd, files, tmp_path):
     fake = tmp_path / "python3.7"
-    fake.write_text("#!/bin/sh\necho '{\"python\": [3, 7, 3]}'\n")
+    fake.write_text("#!/bin/sh\necho '{\"version\": [3, 7, 3]}'\n")
     fake.chmod(0o755)
     with pytest.raises(RemoteError, match="Python 3.7.3 is too old"):
         run_on_device(target(sshd, python=str(fake)), [str(files / "m.onnx")], str(files / "sample.npz"), 1, 2)
+
+
+def test_check_finds_what_the_benchmark_needs(sshd):
+    """The check the workflow runs first: the device's Python, onnxruntime, CPU, ISA and free room,
+    read by the device program itself (here the same machine, so the same answers)."""
+    from edgenas import ondevice
+    from edgenas.remote import check, describe
+
+    t = target(sshd)
+    info = check(t)
+    assert info["version"] == list(sys.version_info[:3]) and info["onnxruntime"] == ondevice.ort.__version__
+    assert info["cpu"] == ondevice.cpu_name() and info["isa"] == ondevice.isa()
+    assert info["remote_dir"]["writable"] and info["remote_dir"]["free_mb"] > 0
+    assert f"onnxruntime {info['onnxruntime']}" in describe(t, info) and info["isa"] in describe(t, info)
+    assert list((sshd["_dir"] / "remote").iterdir()) == []  # it leaves nothing behind
+
+
+def bare_python(folder) -> str:
+    """A Python without numpy and onnxruntime: a virtual environment of the base interpreter."""
+    subprocess.run([sys._base_executable, "-m", "venv", "--without-pip", str(folder)], check=True)
+    return str(folder / "bin/python")
+
+
+@pytest.mark.parametrize("changes,message", [
+    (lambda d, tmp: {"port": free_port()}, r"127\.0\.0\.1:\d+: host unreachable"),
+    (lambda d, tmp: {"known_hosts": str(d / "empty_known_hosts")}, "host key is unknown.*ssh-keyscan"),
+    (lambda d, tmp: {"python": bare_python(tmp / "bare")}, "onnxruntime or numpy missing.*python3 -m venv"),
+    (lambda d, tmp: {"remote_dir": str(tmp / "no/such/folder")}, "remote_dir .* is not a writable folder"),
+])
+def test_check_fails_in_seconds_naming_the_cause(sshd, tmp_path, changes, message):
+    import time
+
+    from edgenas.remote import check
+
+    start = time.monotonic()
+    with pytest.raises(RemoteError, match=message):
+        check(target(sshd, **changes(sshd["_dir"], tmp_path)))
+    assert time.monotonic() - start < 30
+
+
+def test_check_target_command(sshd, tmp_path, capsys):
+    """edgenas check-target NAME reads config/targets/NAME.yaml (here a folder of the test's) and
+    says what it found, or why the device does not answer (exit 1), or which targets exist (exit 2)."""
+    import yaml
+
+    from edgenas.cli import main
+
+    settings = {k: v for k, v in sshd.items() if not k.startswith("_")}
+    folder = tmp_path / "targets"
+    folder.mkdir()
+    (folder / "dev.yaml").write_text(yaml.safe_dump(settings))
+    (folder / "dead.yaml").write_text(yaml.safe_dump(dict(settings, port=free_port())))
+    assert main(["check-target", "dev", "--targets", str(folder)]) == 0
+    assert "dev (" in capsys.readouterr().out
+    assert main(["check-target", "dead", "--targets", str(folder)]) == 1
+    assert "host unreachable" in capsys.readouterr().err
+    assert main(["check-target", "pi9", "--targets", str(folder)]) == 2
+    assert "the declared targets are dead, dev" in capsys.readouterr().err
 
 
 def test_remote_arguments_are_quoted(sshd, tmp_path):

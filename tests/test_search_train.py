@@ -171,11 +171,39 @@ def test_airbench_preset_trains_with_its_schedule_parameter_groups_and_frozen_wh
     assert (predict_torch(net, test.x, mean, std).argmax(1) == test.y).mean() > 0.5
 
 
-def test_auxiliary_head_trains(imagefolder, tmp_path):
+def test_auxiliary_head_adds_its_weighted_loss_and_its_gradient_as_darts_defines(imagefolder, tmp_path):
+    """DARTS's auxiliary head: in training the net also classifies from a cell about two thirds deep, and
+    the loss is the main cross-entropy plus auxiliary_weight times the head's. Its gradient reaches the
+    head and the cells before it, never the cells after; in evaluation the net gives the main logits
+    only. The whole recipe then trains with it."""
     from conftest import ARCH
     from edgenas.data import load_imagefolder
+    from edgenas.train import ImageClassifier
 
     train = load_imagefolder(imagefolder, 32)["train"]  # the CIFAR auxiliary head wants 8x8 maps
+    x = torch.randn(4, 3, 32, 32)
+    y = torch.tensor([0, 1, 2, 3])
+    torch.manual_seed(0)
+    net = build_net(ARCH, width=8, num_cells=5, num_classes=4, auxiliary=True, drop_path=0.0).train()
+    logits, aux = net(x)
+    ce = torch.nn.CrossEntropyLoss(label_smoothing=RECIPE.label_smoothing)
+    for weight in (0.0, 0.4):
+        job = ImageClassifier(net, replace(RECIPE, auxiliary_weight=weight))
+        job.log = lambda *args, **kwargs: None  # no trainer here
+        torch.manual_seed(0)
+        loss = job.training_step((x, y), 0)
+        assert float(loss) == pytest.approx(float(ce(logits, y) + weight * ce(aux, y)), rel=1e-5)
+    net.zero_grad()
+    ce(net(x)[1], y).backward()  # the auxiliary loss alone
+    assert net.auxiliary_head.classifier.weight.grad.abs().sum() > 0
+    def grad(module) -> float:
+        return sum(float(p.grad.abs().sum()) for p in module.parameters() if p.grad is not None)
+
+    # the head hangs after the first cell of the last stage (NNI, as DARTS): that cell and every one before
+    # it learn from the head, the cells after it and the main classifier do not
+    last = net.stages[-1]
+    assert grad(net.stages[0]) > 0 and grad(last[0]) > 0 and grad(last[1]) == 0 and grad(net.classifier) == 0
+    assert not isinstance(net.eval()(x), tuple)  # evaluation: the main logits only
     tr, va = split_indices(len(train.y), 0.1, 0, limit=64)
     net = build_net(ARCH, width=8, num_cells=3, num_classes=4, auxiliary=True, drop_path=0.1)
     recipe = replace(RECIPE, epochs=1, batch_size=4, auxiliary_weight=0.4, cutout=4)

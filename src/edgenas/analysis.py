@@ -12,6 +12,7 @@ from pathlib import Path
 import pandas as pd
 
 from .bench import FLIP_TTA
+from .controls import RANDOM, RANDOM_AT_FINAL, of_compression
 
 STAGE_ORDER = ["baseline", "pruned", "finetuned", "int8"]
 ONE_THREAD = 1  # plots compare models at one thread, the edge-device case; tables give every count
@@ -47,14 +48,18 @@ def pareto_front(points: pd.DataFrame, cost: str, gain: str = "accuracy") -> pd.
     return ordered.loc[keep]
 
 
-def nas_vs_controls(bench: pd.DataFrame, stage: str = "baseline") -> pd.DataFrame:
-    """The NAS net against every control, each at ``stage`` (``baseline``: as trained, FP32;
+def nas_vs_controls(bench: pd.DataFrame, stage: str = "baseline", searched: str = "nas") -> pd.DataFrame:
+    """A searched net against its controls, each at ``stage`` (``baseline``: as trained, FP32;
     ``baseline_int8``: the same nets quantized alike) at the lowest thread count: accuracy with
     its standard error (on the images that row was measured on), the difference and whether it
-    exceeds twice the combined standard error."""
+    exceeds twice the combined standard error. ``searched``: ``nas`` (the search under its budget,
+    against every control of that question) or ``nas_at_final`` (the search under the final model's
+    latency, against the random nets drawn under it)."""
     rows = bench[bench["format"].str.startswith("onnx") & (bench.threads == bench.threads.min())
                  & (bench.stage == stage)]
-    nas = rows[rows.model == "nas"].iloc[0]
+    same = (lambda m: not of_compression(m)) if searched == "nas" else (lambda m: RANDOM_AT_FINAL.fullmatch(m))
+    rows = rows[(rows.model == searched) | rows.model.map(lambda m: m != searched and bool(same(m)))]
+    nas = rows[rows.model == searched].iloc[0]
     nas_se = standard_error(nas.accuracy, nas.test_images)
     out = []
     for _, r in rows.iterrows():
@@ -62,13 +67,15 @@ def nas_vs_controls(bench: pd.DataFrame, stage: str = "baseline") -> pd.DataFram
         diff = r.accuracy - nas.accuracy
         both = math.hypot(se, nas_se)
         out.append({"model": r.model, "accuracy": r.accuracy, "std error": se,
-                    "vs NAS (points)": 100 * diff if r.model != "nas" else None,
-                    "beyond noise": (abs(diff) > 2 * both) if r.model != "nas" else None,
+                    "vs NAS (points)": 100 * diff if r.model != searched else None,
+                    "beyond noise": (abs(diff) > 2 * both) if r.model != searched else None,
                     "p50 ms": r.latency_ms_p50, "size_mb": r.size_mb, "params": int(r.params), "macs": int(r.macs)})
     return pd.DataFrame(out)
 
 
 RANDOM_MARGIN = 0.01  # "NAS beat random": at least the kept random net and the random mean + 1 point
+# Fewer random nets than this cannot tell a search from a lucky draw: no verdict, the difference and its SE only
+MIN_RANDOMS = 3
 
 
 def kept_random(randoms: pd.DataFrame, val_accuracy: Mapping[str, float | None]) -> tuple[pd.Series, str]:
@@ -84,18 +91,24 @@ def kept_random(randoms: pd.DataFrame, val_accuracy: Mapping[str, float | None])
 
 
 def nas_vs_random(bench: pd.DataFrame, stage: str = "baseline_int8",
-                  val_accuracy: Mapping[str, float | None] | None = None) -> dict | None:
+                  val_accuracy: Mapping[str, float | None] | None = None, searched: str = "nas") -> dict | None:
     """The test of the search itself: the searched net against the random nets of its space drawn
     under the same budget and trained alike (``stage``: quantized alike by default, before any
     pruning), with the random nets' seed-to-seed spread. The search beat random when its net is
     at least as accurate as the random net a random search would keep (``kept_random``) and
     ``RANDOM_MARGIN`` above their mean (Yang et al. 2020: many NAS methods do not beat their
-    space's average). None without random nets."""
-    versus = nas_vs_controls(bench, stage)
-    randoms = versus[versus.model.str.startswith("random")]
+    space's average); with fewer than ``MIN_RANDOMS`` random nets there is no verdict (``verdict``
+    None), only the difference and its standard error. ``searched``: ``nas``, or ``nas_at_final``
+    against the random nets drawn under the final model's latency. None without random nets or
+    without the searched net."""
+    if not (bench.model == searched).any():
+        return None
+    versus = nas_vs_controls(bench, stage, searched)
+    pattern = RANDOM if searched == "nas" else RANDOM_AT_FINAL
+    randoms = versus[versus.model.map(lambda m: pattern.fullmatch(m) is not None)]
     if randoms.empty:
         return None
-    nas = versus[versus.model == "nas"].iloc[0]
+    nas = versus[versus.model == searched].iloc[0]
     best, picked_by = kept_random(randoms, val_accuracy or {})
     mean, spread = float(randoms.accuracy.mean()), float(randoms.accuracy.std()) if len(randoms) > 1 else math.nan
     return {"randoms": len(randoms), "nas": float(nas.accuracy), "nas_se": float(nas["std error"]),
@@ -103,7 +116,10 @@ def nas_vs_random(bench: pd.DataFrame, stage: str = "baseline_int8",
             "best_beyond": bool(best["beyond noise"]), "picked_by": picked_by,
             "mean": mean, "spread": spread, "mean_se": spread / math.sqrt(len(randoms)),
             "vs_best_points": 100 * (nas.accuracy - best.accuracy), "vs_mean_points": 100 * (nas.accuracy - mean),
-            "beats_random": bool(nas.accuracy >= best.accuracy and nas.accuracy >= mean + RANDOM_MARGIN)}
+            "difference_se": math.hypot(float(nas["std error"]), float(best["std error"])),
+            "beats_random": bool(nas.accuracy >= best.accuracy and nas.accuracy >= mean + RANDOM_MARGIN),
+            "verdict": (bool(nas.accuracy >= best.accuracy and nas.accuracy >= mean + RANDOM_MARGIN)
+                        if len(randoms) >= MIN_RANDOMS else None)}
 
 
 FINAL_STAGE = {"nas": "int8"}  # every other model is deployed as its INT8 baseline
@@ -163,6 +179,80 @@ def int8_alone(bench: pd.DataFrame) -> pd.DataFrame:
                     "whole chain: speed-up": base.latency_ms_p50 / final.latency_ms_p50,
                     "whole chain: smaller": base.size_mb / final.size_mb,
                     "whole chain: accuracy change (points)": 100 * (final.accuracy - base.accuracy)})
+    return pd.DataFrame(out)
+
+
+# What the final model (pruned, fine-tuned with distillation, INT8) is held against, and what each
+# comparison isolates: (model, stage, what the difference measures)
+COMPRESSION_REFERENCES = [
+    ("nas", "baseline", "whole_chain"),                              # the unpruned searched net, FP32
+    ("nas", "baseline_int8", "pruning_and_finetuning"),              # the unpruned searched net, INT8 alone
+    ("nas_at_final", "baseline_int8", "beyond_a_smaller_architecture"),  # searched at the final's latency
+    ("pruned_scratch", "baseline_int8", "inherited_weights_and_distillation"),  # the pruned architecture, fresh
+]
+
+
+def compression_decomposition(bench: pd.DataFrame) -> pd.DataFrame:
+    """"What did compression add?" against controls that can say no, at the lowest thread count: the
+    final model (INT8, as deployed) against the unpruned net in FP32 and in INT8, against a net
+    searched at the final model's latency (what pruning and fine-tuning added beyond choosing a smaller
+    architecture) and against the pruned architecture trained from scratch (what the inherited weights
+    and distillation added). Per reference: its accuracy and standard error, latency and size; the final
+    model's accuracy minus it, with the standard error of that difference and whether it exceeds twice
+    it (a negative difference beyond noise: the control won); the final model's speed-up and size
+    ratio over it. References the run did not train are left out."""
+    rows = bench[bench["format"].str.startswith("onnx") & (bench.threads == bench.threads.min())]
+    by = {(r.model, r.stage): r for r in rows.itertuples()}
+    final = by[("nas", FINAL_STAGE["nas"])]
+    final_se = standard_error(final.accuracy, final.test_images)
+    out = []
+    for model, stage, isolates in COMPRESSION_REFERENCES:
+        if (model, stage) not in by:
+            continue
+        r = by[(model, stage)]
+        se = standard_error(r.accuracy, r.test_images)
+        both = math.hypot(se, final_se)
+        diff = final.accuracy - r.accuracy
+        out.append({"model": model, "stage": stage, "isolates": isolates, "accuracy": r.accuracy, "std error": se,
+                    "p50 ms": r.latency_ms_p50, "size_mb": r.size_mb, "final minus it (points)": 100 * diff,
+                    "std error of the difference (points)": 100 * both, "beyond noise": bool(abs(diff) > 2 * both),
+                    "final speed-up": r.latency_ms_p50 / final.latency_ms_p50, "final smaller": r.size_mb / final.size_mb})
+    return pd.DataFrame(out)
+
+
+def compression_verdicts(decomposition: pd.DataFrame) -> dict[str, dict]:
+    """Each comparison of ``compression_decomposition`` by its reference model (``nas_fp32`` and
+    ``nas_int8`` for the unpruned net): the final model's difference, its standard error, and what it
+    says: ``gain`` (beyond noise, for the final model), ``loss`` (beyond noise, for the control) or
+    ``noise``."""
+    out = {}
+    for _, r in decomposition.iterrows():
+        key = {"baseline": "nas_fp32", "baseline_int8": "nas_int8"}[r.stage] if r.model == "nas" else r.model
+        diff = r["final minus it (points)"]
+        out[key] = {"points": diff, "se": r["std error of the difference (points)"],
+                    "says": "noise" if not r["beyond noise"] else "gain" if diff > 0 else "loss",
+                    "speedup": r["final speed-up"], "smaller": r["final smaller"], "accuracy": r.accuracy,
+                    "ms": r["p50 ms"], "size_mb": r.size_mb}
+    return out
+
+
+def int8_on_each(bench: pd.DataFrame) -> pd.DataFrame:
+    """INT8 alone on each net of the decomposition, at the lowest thread count: the FP32 file against
+    the INT8 file quantized from it (the searched net before and after pruning and fine-tuning, the
+    net searched at the final's latency, the pruned architecture from scratch): the accuracy change
+    with its standard error, the speed-up and the size ratio."""
+    rows = bench[bench["format"].str.startswith("onnx") & (bench.threads == bench.threads.min())]
+    by = {(r.model, r.stage): r for r in rows.itertuples()}
+    out = []
+    for model, fp32, int8 in [("nas", "baseline", "baseline_int8"), ("nas", "finetuned", "int8"),
+                              ("nas_at_final", "baseline", "baseline_int8"), ("pruned_scratch", "baseline", "baseline_int8")]:
+        if (model, fp32) in by and (model, int8) in by:
+            a, b = by[(model, fp32)], by[(model, int8)]
+            se = math.hypot(standard_error(a.accuracy, a.test_images), standard_error(b.accuracy, b.test_images))
+            out.append({"model": model, "FP32 stage": fp32, "INT8 stage": int8, "FP32 accuracy": a.accuracy,
+                        "INT8 accuracy": b.accuracy, "change (points)": 100 * (b.accuracy - a.accuracy),
+                        "std error of the change (points)": 100 * se,
+                        "speed-up": a.latency_ms_p50 / b.latency_ms_p50, "smaller": a.size_mb / b.size_mb})
     return pd.DataFrame(out)
 
 

@@ -12,7 +12,7 @@ from .remote import write_sample
 
 README = """# edgenas edge bundle
 
-Copy this folder to the device (for example `scp -r edge pi@raspberrypi.local:`), then there:
+Copy this folder to the device (for example `scp -r results/edge <user>@raspberrypi.local:`), then there:
 
     python3 -m venv ~/edgenas && . ~/edgenas/bin/activate
     pip install -r requirements.txt

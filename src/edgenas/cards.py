@@ -1,4 +1,4 @@
-"""The demo video's opening and closing cards, from the run's benchmark."""
+"""The demo video's opening and closing cards, from the run's benchmark, in the run's language."""
 from __future__ import annotations
 
 import pandas as pd
@@ -6,21 +6,26 @@ import pandas as pd
 from . import analysis
 
 
-def video_cards(bench: pd.DataFrame) -> tuple[list[str], list[str]]:
+def video_cards(bench: pd.DataFrame, words: dict) -> tuple[list[str], list[str]]:
     """The demo video's opening card (the final model: what, where, how good, how fast) and its
-    closing card (the searched net through the compression chain), from the run's benchmark."""
+    closing card (the searched net through the compression chain), from the run's benchmark;
+    ``words`` is the language's catalogue (its ``video:`` lines, its decimal mark)."""
+    w, comma = words["video"], words["decimal"]
+
+    def fixed(value: float, digits: int) -> str:
+        return f"{value:.{digits}f}".replace(".", comma)
+
     rows = bench[(bench.model == "nas") & bench["format"].str.startswith("onnx") & (bench.threads == bench.threads.min())]
     rows = rows.set_index("stage")
     final, base = rows.loc["int8"], rows.loc["baseline"]
-    opening = ["edgenas: the searched net, pruned, fine-tuned, INT8",
-               f"target: {final.cpu} ({final.isa}), {int(final.threads)} thread, ONNX Runtime {final.onnxruntime}",
-               f"{final.size_mb:.3f} MB, {final.params / 1e3:.0f}k parameters, {final.macs / 1e6:.1f} M MACs",
-               f"test accuracy {100 * final.accuracy:.2f} % on {int(final.test_images)} images",
-               f"latency {final.latency_ms_p50:.3f} ms p50 (FP32 baseline {base.latency_ms_p50:.3f} ms, "
-               f"{100 * base.accuracy:.2f} %)"]
-    closing = ["per stage: accuracy, latency p50, size"]
-    for stage in analysis.STAGE_ORDER:
-        if stage in rows.index:
-            r = rows.loc[stage]
-            closing.append(f"{stage:>9}: {100 * r.accuracy:6.2f} %  {r.latency_ms_p50:.3f} ms  {r.size_mb:.3f} MB")
+    values = {"cpu": final.cpu, "isa": final.isa, "threads": int(final.threads), "onnxruntime": final.onnxruntime,
+              "size_mb": fixed(final.size_mb, 3), "params": fixed(final.params / 1e3, 0), "macs": fixed(final.macs / 1e6, 1),
+              "accuracy": fixed(100 * final.accuracy, 2), "images": int(final.test_images),
+              "ms": fixed(final.latency_ms_p50, 3), "base_ms": fixed(base.latency_ms_p50, 3),
+              "base_accuracy": fixed(100 * base.accuracy, 2)}
+    opening = [line.format(**values) for line in w["opening"]]
+    closing = [w["closing_title"]] + [
+        w["closing_row"].format(stage=stage, accuracy=fixed(100 * rows.loc[stage].accuracy, 2),
+                                ms=fixed(rows.loc[stage].latency_ms_p50, 3), size_mb=fixed(rows.loc[stage].size_mb, 3))
+        for stage in analysis.STAGE_ORDER if stage in rows.index]
     return opening, closing

@@ -20,14 +20,38 @@ from .latency import Budget, LatencyTable
 from .spaces import HARDWARE_AWARE
 
 FAMILIES = ("random", "resnet20", "mobilenetv2", "airbench94")
+# The controls of "what did compression add?", judged at the final model's latency (a second budget,
+# the final INT8 model's measured latency on the search target): a net searched under it, random
+# nets drawn under it, and the pruned net's architecture trained from scratch.
+AT_FINAL = ("nas_at_final", "random_at_final")
+COMPRESSION = (*AT_FINAL, "pruned_scratch")
+RANDOM = re.compile(r"random(\d+)")                 # under the search's budget
+RANDOM_AT_FINAL = re.compile(r"random(\d+)_at_final")  # under the final model's latency
 
 
 def control_names(models: list[str], random_seeds: list[int]) -> list[str]:
-    """Config entries to control names: ``random`` becomes one ``random<seed>`` per seed."""
+    """Config entries to control names: ``random`` becomes one ``random<seed>`` per seed,
+    ``random_at_final`` one ``random<seed>_at_final`` per seed."""
     names = []
     for m in models:
-        names += [f"random{s}" for s in random_seeds] if m == "random" else [m]
+        if m == "random":
+            names += [f"random{s}" for s in random_seeds]
+        elif m == "random_at_final":
+            names += [f"random{s}_at_final" for s in random_seeds]
+        else:
+            names.append(m)
     return names
+
+
+def at_final(name: str) -> bool:
+    """Whether a control is budgeted at the final model's latency (the second budget)."""
+    return name == "nas_at_final" or RANDOM_AT_FINAL.fullmatch(name) is not None
+
+
+def of_compression(name: str) -> bool:
+    """Whether a model is a control of "what did compression add?" (at the final model's latency, or
+    the pruned architecture), not of "did NAS find a better model?" at the search's budget."""
+    return at_final(name) or name == "pruned_scratch"
 
 
 def control_spec(name: str, num_classes: int, *, space: str, darts_net: dict[str, Any],
@@ -36,7 +60,7 @@ def control_spec(name: str, num_classes: int, *, space: str, darts_net: dict[str
     of a hardware-aware space (mobile, dense) is drawn under the search's ``budget`` (``latency.read_budget``) on its
     latency ``table``; a random DARTS architecture is built like the searched net (``darts_net``:
     width, cells, auxiliary head, drop-path); the hand-designed nets take only the class count."""
-    match = re.fullmatch(r"random(\d+)", name)
+    match = RANDOM.fullmatch(name) or RANDOM_AT_FINAL.fullmatch(name)
     if match and space in HARDWARE_AWARE:
         from .latency import sample_archs
 
@@ -44,6 +68,7 @@ def control_spec(name: str, num_classes: int, *, space: str, darts_net: dict[str
             raise ValueError(f"{name}: a random architecture of the {space} space needs the search target's latency "
                              "table and the search's budget")
         arch = sample_archs(1, int(match.group(1)), lambda a: table.predict(a) <= budget.latency_ms, space=space)[0]
+        budget.admit(table, arch, name)
         return {"family": space, "arch": arch, "num_classes": num_classes}
     if match:
         from .spaces import darts
@@ -52,4 +77,4 @@ def control_spec(name: str, num_classes: int, *, space: str, darts_net: dict[str
                 **darts_net}
     if name in FAMILIES[1:]:
         return {"family": name, "num_classes": num_classes}
-    raise ConfigError(f"controls.models: unknown control {name!r} (one of {', '.join(FAMILIES)})")
+    raise ConfigError(f"controls.models: unknown control {name!r} (one of {', '.join(FAMILIES + COMPRESSION)})")

@@ -16,6 +16,7 @@ import json
 import os
 import sys
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Iterator
 
@@ -138,40 +139,107 @@ class Classifier:
         return e / e.sum(), ms
 
 
-def annotate(frame: np.ndarray, probs: np.ndarray, classes: list[str], ms: float, fps: float,
-             top_k: int, display: int, extra: str | None = None) -> np.ndarray:
-    """The RGB frame as OpenCV's BGR, scaled to ``display`` pixels high, with the top-k labels,
-    latency and FPS, ready to show or write."""
+@dataclass(frozen=True)
+class Words:
+    """What the video says on its frames and closing card: the workflow passes its language's
+    (``words.<language>.yaml``, ``video:``), a device program these. ``classes`` renames the data
+    set's classes; ``font`` is a TrueType file with the language's letters (OpenCV's own font has
+    ASCII only)."""
+
+    speed: str = "{ms} ms  {fps} FPS"
+    running: str = "accuracy {accuracy} % of {frames}"
+    measured: str = "measured in this video: {ms} ms p50, {fps} FPS end to end"
+    classes: dict = field(default_factory=dict)
+    decimal: str = "."
+    font: str | None = None
+
+    @classmethod
+    def of_catalogue(cls, words: dict, font: str | None = None) -> "Words":
+        """A language's catalogue (``words.<language>.yaml``) as the demo's words."""
+        v = words["video"]
+        return cls(speed=v["speed"], running=v["running"], measured=v["measured"], classes=v.get("classes") or {},
+                   decimal=words["decimal"], font=font)
+
+    def number(self, value: float, digits: int) -> str:
+        return f"{value:.{digits}f}".replace(".", self.decimal)
+
+
+class Pen:
+    """Text on a BGR picture, in OpenCV's font, or in a TrueType font through Pillow where the words
+    need letters OpenCV lacks. Sizes are OpenCV's font scales in both."""
+
+    def __init__(self, font: str | None = None):
+        self.font = font
+        self._faces: dict[int, object] = {}
+
+    def _face(self, scale: float):
+        from PIL import ImageFont
+
+        px = max(8, round(26 * scale))  # about the height of OpenCV's letters at that scale
+        if px not in self._faces:
+            self._faces[px] = ImageFont.truetype(self.font, px)
+        return self._faces[px]
+
+    def size(self, text: str, scale: float, thickness: int = 1) -> tuple[int, int, int]:
+        """Width, height above the baseline and depth below it, in pixels."""
+        import cv2
+
+        if self.font is None:
+            (w, h), base = cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, scale, thickness)
+            return w, h, base
+        left, top, right, bottom = self._face(scale).getbbox(text or " ", anchor="ls")
+        return right - left, -top, max(0, bottom)
+
+    def write(self, picture: np.ndarray, text: str, x: int, y: int, scale: float, colour: tuple[int, int, int],
+              thickness: int = 1) -> None:
+        """``text`` with its baseline's start at (x, y), in place."""
+        import cv2
+
+        if self.font is None:
+            cv2.putText(picture, text, (x, y), cv2.FONT_HERSHEY_SIMPLEX, scale, colour, thickness, cv2.LINE_AA)
+            return
+        from PIL import Image, ImageDraw
+
+        image = Image.fromarray(np.ascontiguousarray(picture[:, :, ::-1]))
+        ImageDraw.Draw(image).text((x, y), text, font=self._face(scale), fill=colour[::-1], anchor="ls",
+                                   stroke_width=max(0, thickness - 1), stroke_fill=colour[::-1])
+        picture[:] = np.asarray(image)[:, :, ::-1]
+
+
+def annotate(frame: np.ndarray, probs: np.ndarray, classes: list[str], speed: str, top_k: int, height: int,
+             extra: str | None = None, pen: Pen | None = None) -> np.ndarray:
+    """The RGB frame as OpenCV's BGR, scaled to ``height`` pixels, with the top-k labels, the
+    ``speed`` line (latency and FPS) and ``extra`` (the running accuracy), ready to show or write."""
     import cv2
 
+    pen = pen or Pen()
     h, w = frame.shape[:2]
-    out = cv2.resize(np.ascontiguousarray(frame[:, :, ::-1]), (max(1, round(w * display / h)), display),
+    out = cv2.resize(np.ascontiguousarray(frame[:, :, ::-1]), (max(1, round(w * height / h)), height),
                      interpolation=cv2.INTER_NEAREST)
     order = np.argsort(probs)[::-1][:top_k]
-    lines = [f"{classes[i]} {probs[i]:.0%}" for i in order] + [f"{ms:.2f} ms  {fps:.1f} FPS"] + ([extra] if extra else [])
-    font, scale = cv2.FONT_HERSHEY_SIMPLEX, 0.6
+    lines = [f"{classes[i]} {probs[i]:.0%}" for i in order] + [speed] + ([extra] if extra else [])
     for n, text in enumerate(lines):
-        y = 22 + 22 * n
-        (w, h), base = cv2.getTextSize(text, font, scale, 1)
+        y, scale = 22 + 22 * n, 0.6
+        while pen.size(text, scale)[0] > out.shape[1] - 10 and scale > 0.3:  # a long line shrinks to fit
+            scale -= 0.05
+        w, h, base = pen.size(text, scale)
         # a dark box behind the text: an outline drawn thicker is also wider, and left ghost letters
-        shade = out[y - h - 4:y + base, 2:8 + w]
+        shade = out[max(0, y - h - 4):y + base, 2:8 + w]
         shade[:] = (shade * 0.35).astype(out.dtype)
-        cv2.putText(out, text, (6, y), font, scale, (0, 255, 0) if n == 0 else (255, 255, 255), 1, cv2.LINE_AA)
+        pen.write(out, text, 6, y, scale, (0, 255, 0) if n == 0 else (255, 255, 255))
     return out
 
 
-def card(lines: list[str], width: int, height: int) -> np.ndarray:
+def card(lines: list[str], width: int, height: int, pen: Pen | None = None) -> np.ndarray:
     """A title card (BGR): the first line large, the others below it, on a dark background."""
-    import cv2
-
+    pen = pen or Pen()
     out = np.full((height, width, 3), 24, np.uint8)
-    font = cv2.FONT_HERSHEY_SIMPLEX
     y = max(30, height // 10)
     for n, text in enumerate(lines):
         scale, thickness = (0.9, 2) if n == 0 else (0.55, 1)
 
         def fits(t: str, s: float = scale) -> bool:
-            return cv2.getTextSize(t, font, s, thickness)[0][0] <= width - 20
+            return pen.size(t, s, thickness)[0] <= width - 20
 
         rows = [""]
         for word in text.split(" "):  # long lines wrap at spaces; a word too long for a row shrinks below
@@ -184,8 +252,7 @@ def card(lines: list[str], width: int, height: int) -> np.ndarray:
             row_scale = scale
             while not fits(row, row_scale) and row_scale > 0.3:
                 row_scale -= 0.05
-            cv2.putText(out, row, (10, y), font, row_scale, (255, 255, 255) if n else (80, 220, 80), thickness,
-                        cv2.LINE_AA)
+            pen.write(out, row, 10, y, row_scale, (255, 255, 255) if n else (80, 220, 80), thickness)
             y += int(34 * row_scale + 10)
     return out
 
@@ -241,16 +308,18 @@ class VideoFile:
 
 
 def run(frames: Iterable[np.ndarray], classifier: Classifier, *, out: str | None = None, show: bool = False,
-        top_k: int = 1, display: int = 256, fps_out: float = 10.0, max_frames: int = 0,
+        top_k: int = 1, height: int = 256, fps_out: float = 10.0, max_frames: int = 0,
         labels: Iterable[int] | None = None, opening: list[str] | None = None, closing: list[str] | None = None,
-        card_seconds: float = 0.0) -> dict:
+        card_seconds: float = 0.0, words: Words = Words()) -> dict:
     """Classify a stream of RGB frames; write it to ``out`` (MP4) and/or show it. Returns the summary.
 
     With ``labels`` (the true class of each frame) the running accuracy is shown too. With
     ``card_seconds`` > 0 the video opens with the ``opening`` card and closes with the ``closing``
-    card, to which the latency and FPS measured here are added."""
+    card, to which the latency and FPS measured here are added. ``words`` says it all."""
     import cv2
 
+    pen = Pen(words.font)
+    shown = [words.classes.get(c, c) for c in classifier.classes]
     writer, latencies, predictions = None, [], []
     truth = iter(labels) if labels is not None else None
     correct = 0
@@ -265,13 +334,14 @@ def run(frames: Iterable[np.ndarray], classifier: Classifier, *, out: str | None
         extra = None
         if truth is not None:
             correct += int(predictions[-1] == next(truth))
-            extra = f"accuracy {correct / (n + 1):.1%} of {n + 1}"
-        picture = annotate(frame, probs, classifier.classes, ms, fps, top_k, display, extra)
+            extra = words.running.format(accuracy=words.number(100 * correct / (n + 1), 1), frames=n + 1)
+        speed = words.speed.format(ms=words.number(ms, 2), fps=words.number(fps, 1))
+        picture = annotate(frame, probs, shown, speed, top_k, height, extra, pen)
         if out:
             if writer is None:
                 writer = VideoFile(out, fps_out, picture.shape[1::-1])
                 for _ in range(round(card_seconds * fps_out) if opening else 0):
-                    writer.write(card(opening, *picture.shape[1::-1]))
+                    writer.write(card(opening, *picture.shape[1::-1], pen))
             writer.write(picture)
         if show:
             cv2.imshow("edgenas", picture)
@@ -290,10 +360,10 @@ def run(frames: Iterable[np.ndarray], classifier: Classifier, *, out: str | None
                "codec": writer.codec if writer is not None else None}
     if writer is not None:
         if card_seconds > 0 and closing is not None:
-            measured = [f"measured in this video: {summary['inference_ms_p50']:.2f} ms p50, "
-                        f"{summary['end_to_end_fps']:.0f} FPS end to end"]
+            measured = [words.measured.format(ms=words.number(summary["inference_ms_p50"], 2),
+                                              fps=words.number(summary["end_to_end_fps"], 0))]
             for _ in range(round(card_seconds * fps_out)):
-                writer.write(card([*closing, *measured], *picture.shape[1::-1]))
+                writer.write(card([*closing, *measured], *picture.shape[1::-1], pen))
         writer.close()
     if show:
         cv2.destroyAllWindows()
@@ -312,17 +382,18 @@ def print_summary(summary: dict) -> None:
 
 
 def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(prog="edgenas demo", description=__doc__.splitlines()[0])
+    ap = argparse.ArgumentParser(prog="edgenas demo", description=__doc__.splitlines()[0],
+                                 formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     ap.add_argument("--model", required=True, help="an .onnx file exported by edgenas (int8.onnx, finetuned.onnx, ...)")
-    ap.add_argument("--source", default="0", help="camera index, video file or image folder (default: camera 0)")
-    ap.add_argument("--out", help="write the annotated stream to this MP4 (default when headless: demo.mp4)")
-    ap.add_argument("--summary", help="write the summary as JSON here")
+    ap.add_argument("--source", default="0", help="camera index, video file or image folder")
+    ap.add_argument("--out", help="write the annotated stream to this MP4 (headless: demo.mp4 when not given)")
+    ap.add_argument("--summary", help="also write the summary as JSON to this file")
     ap.add_argument("--headless", action="store_true", help="no window, even where a display exists")
-    ap.add_argument("--top-k", type=int, default=3)
-    ap.add_argument("--display", type=int, default=256, help="height of the shown / written frames in pixels")
+    ap.add_argument("--top-k", type=int, default=3, help="labels shown per frame, most likely first")
+    ap.add_argument("--height", type=int, default=256, help="height of the shown and written frames in pixels")
     ap.add_argument("--fps", type=float, default=10.0, help="frame rate of the written MP4")
-    ap.add_argument("--max-frames", type=int, default=0, help="stop after this many frames (0 = whole stream)")
-    ap.add_argument("--threads", type=int, default=0)
+    ap.add_argument("--max-frames", type=int, default=0, help="stop after this many frames (0: the whole stream)")
+    ap.add_argument("--threads", type=int, default=0, help="ONNX Runtime threads (0: every core)")
     ap.add_argument("--card-seconds", type=float, default=0.0,
                     help="open and close the written video with a title card of this many seconds")
     args = ap.parse_args(argv)
@@ -331,7 +402,7 @@ def main(argv=None) -> int:
     try:
         classifier = Classifier(args.model, args.threads)
         summary = run(open_source(args.source), classifier, out=out, show=show, top_k=args.top_k,
-                      display=args.display, fps_out=args.fps, max_frames=args.max_frames,
+                      height=args.height, fps_out=args.fps, max_frames=args.max_frames,
                       opening=model_card(args.model, classifier), closing=[f"edgenas demo: {Path(args.model).name}"],
                       card_seconds=args.card_seconds)
     except DemoError as err:

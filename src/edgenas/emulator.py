@@ -54,12 +54,17 @@ class EmulatorError(UserFacingError, RuntimeError):
     """The emulated Python could not be built or started; the message says what is missing."""
 
 
+class EmulatorUnavailable(EmulatorError):
+    """What the build needs is not on this machine or not reachable from it (QEMU, apt, Debian's
+    archive, PyPI): the message names it and how to install it. Any other EmulatorError is a fault."""
+
+
 def qemu(arch: str = "aarch64") -> str:
     for name in (f"qemu-{arch}-static", f"qemu-{arch}"):
         path = shutil.which(name)
         if path:
             return path
-    raise EmulatorError(f"qemu-{arch}-static not found: install QEMU's user-mode emulator "
+    raise EmulatorUnavailable(f"qemu-{arch}-static not found: install QEMU's user-mode emulator "
                         "(Debian/Ubuntu: sudo apt-get install qemu-user-static)")
 
 
@@ -95,10 +100,10 @@ def debian_root(root: Path, work: Path, mirror: str) -> None:
     """Debian's arm64 CPython and its libraries unpacked into ``root``, resolved by apt with a
     private state folder (arm64 only, nothing installed on this machine)."""
     if not shutil.which("apt-get") or not shutil.which("dpkg-deb"):
-        raise EmulatorError("apt-get and dpkg-deb not found: the ARM64 Python is assembled from Debian's arm64 "
+        raise EmulatorUnavailable("apt-get and dpkg-deb not found: the ARM64 Python is assembled from Debian's arm64 "
                             "packages with them (a Debian or Ubuntu machine)")
     if not Path(DEBIAN_KEYRING).is_file():
-        raise EmulatorError(f"{DEBIAN_KEYRING} not found: apt checks Debian's signatures with it "
+        raise EmulatorUnavailable(f"{DEBIAN_KEYRING} not found: apt checks Debian's signatures with it "
                             "(sudo apt-get install debian-archive-keyring)")
     apt = work / "apt"
     for sub in ("etc/apt/sources.list.d", "etc/apt/preferences.d", "etc/apt/apt.conf.d", "var/lib/apt/lists/partial",
@@ -114,7 +119,7 @@ def debian_root(root: Path, work: Path, mirror: str) -> None:
                "-o", "Dir::Etc::TrustedParts=/nonexistent", "-qq"]
     proc = subprocess.run(["apt-get", *options, "update"], capture_output=True, text=True, timeout=600)
     if proc.returncode != 0 or not any((apt / "var/lib/apt/lists").glob("*Packages*")):
-        raise EmulatorError(f"cannot read Debian's arm64 package index from {mirror} (no network to the Debian "
+        raise EmulatorUnavailable(f"cannot read Debian's arm64 package index from {mirror} (no network to the Debian "
                             f"archive? set --mirror): {(proc.stderr or proc.stdout).strip()[-800:]}")
     _run(["apt-get", *options, "-y", "--download-only", "--no-install-recommends", "install", *DEBIAN_PACKAGES],
          f"downloading Debian's arm64 {', '.join(DEBIAN_PACKAGES)} from {mirror}")
@@ -132,7 +137,7 @@ def add_wheels(root: Path, work: Path, versions: dict[str, str]) -> None:
            *[f"{name}=={version}" for name, version in versions.items()]]
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=900)
     if proc.returncode != 0:
-        raise EmulatorError("cannot download the aarch64 wheels of "
+        raise EmulatorUnavailable("cannot download the aarch64 wheels of "
                             f"{', '.join(f'{n}=={v}' for n, v in versions.items())} from PyPI (no network to it, or "
                             f"no aarch64 wheel of that version): {proc.stderr.strip()[-800:]}")
     for wheel in sorted(wheels.glob("*.whl")):
@@ -159,19 +164,31 @@ def write_wrapper(folder: Path, root: Path, cpu: str) -> Path:
     return wrapper
 
 
+def host_site_dirs() -> list[str]:
+    """Where this Python finds its packages (a virtual environment's own, or the system's): what the
+    emulated x86 Python must see, so it runs the same onnxruntime and numpy as the workflow."""
+    import site
+
+    dirs = [*site.getsitepackages(), *([site.getusersitepackages()] if site.ENABLE_USER_SITE else [])]
+    return [d for d in dict.fromkeys(dirs) if Path(d).is_dir()]
+
+
 def x86_venv(folder: Path, cpu: str) -> Path:
-    """``folder/python``: this machine's Python, in a virtual environment that sees its packages,
-    run by QEMU as ``cpu``; the venv's ``.pth`` makes ``sys.executable`` the wrapper."""
+    """``folder/python``: this machine's Python, in a virtual environment that sees the packages of the
+    environment edgenas runs in (``host_site_dirs``: from a virtual environment too, not only the base
+    interpreter's), run by QEMU as ``cpu``; the venv's ``.pth`` makes ``sys.executable`` the wrapper."""
     venv = folder / "venv"
-    _run([sys._base_executable, "-m", "venv", "--system-site-packages", "--without-pip", str(venv)],
-         "creating the virtual environment")
-    site = next(venv.glob("lib/python*/site-packages"))
+    _run([sys._base_executable, "-m", "venv", "--without-pip", str(venv)], "creating the virtual environment")
+    site_dir = next(venv.glob("lib/python*/site-packages"))
     wrapper = folder / "python"
     wrapper.write_text(f"#!/bin/sh\n# This machine's Python as an emulated {cpu} (edgenas emulated-python); argv as "
                        f"python's.\nexec env EDGENAS_EMULATED={cpu} QEMU_CPU={X86_CPUS[cpu]} '{qemu('x86_64')}' "
                        f"'{venv / 'bin/python'}' \"$@\"\n")
     wrapper.chmod(0o755)
-    (site / "edgenas_emulated.pth").write_text(f"import sys; sys.executable = sys._base_executable = {str(wrapper)!r}\n")
+    # addsitedir, not a bare path: the host's own .pth files (an editable install's) are read too
+    (site_dir / "edgenas_emulated.pth").write_text(
+        f"import sys, site; sys.executable = sys._base_executable = {str(wrapper)!r}; "
+        + "; ".join(f"site.addsitedir({d!r})" for d in host_site_dirs()) + "\n")
     return wrapper
 
 
@@ -201,7 +218,8 @@ def build(cache: str | Path, cpu: str = DEFAULT_CPU, *, opencv: bool = True, mir
     qemu("x86_64" if x86 else "aarch64")
     versions = wheel_versions(opencv)
     folder = Path(cache).resolve() / cpu
-    manifest = ({"cpu": cpu, "qemu_cpu": X86_CPUS[cpu], "python": sys._base_executable, "packages": versions} if x86
+    manifest = ({"cpu": cpu, "qemu_cpu": X86_CPUS[cpu], "python": sys._base_executable, "sites": host_site_dirs(),
+                 "packages": versions} if x86
                 else {"cpu": cpu, "suite": DEBIAN_SUITE, "mirror": mirror, "packages": DEBIAN_PACKAGES, "wheels": versions})
     done = folder / "manifest.json"
     if done.is_file() and json.loads(done.read_text()).get("build") == manifest and (folder / "python").is_file():
@@ -231,11 +249,13 @@ def build(cache: str | Path, cpu: str = DEFAULT_CPU, *, opencv: bool = True, mir
 
 
 def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(prog="edgenas emulated-python", description=__doc__.splitlines()[0])
-    ap.add_argument("--cpu", default=DEFAULT_CPU, choices=CPUS, help="the emulated CPU (default: the Pi 5's core)")
+    ap = argparse.ArgumentParser(prog="edgenas emulated-python", description=__doc__.splitlines()[0],
+                                 formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    ap.add_argument("--cpu", default=DEFAULT_CPU, choices=CPUS, help="the emulated CPU (cortex-a76: the Pi 5's core)")
     ap.add_argument("--cache", default=os.path.join("resources", "emulator"), help="folder the build goes under")
     ap.add_argument("--mirror", default=DEBIAN_MIRROR, help="Debian mirror the arm64 packages come from (Arm only)")
-    ap.add_argument("--no-opencv", dest="opencv", action="store_false", help="leave out OpenCV (needed by the demo only)")
+    ap.add_argument("--no-opencv", dest="opencv", action="store_false",
+                    help="leave out OpenCV, which only the demo needs (opencv: %(default)s)")
     args = ap.parse_args(argv)
     try:
         print(build(args.cache, args.cpu, opencv=args.opencv, mirror=args.mirror))

@@ -5,7 +5,7 @@ numbers: it reads them from ``study.Study`` and ``analysis`` and formats them fo
 (significant digits, a decimal comma in Vietnamese), so a template only places them.
 
 - ``paper``: scalars, flags and tables of the paper and the slides, in ``report.language``.
-- ``report``: what the HTML/Markdown report shows (English, every table of the run).
+- ``report``: what the HTML/Markdown report shows (every table of the run, in ``report.language``).
 - ``figures``: the names of the run's figures (``results/figures/<name>.png``).
 """
 from __future__ import annotations
@@ -150,6 +150,7 @@ def paper_facts(study: Study, lang: str) -> dict[str, Any]:
         raise ValueError(f"report.language: {lang!r} is not one of {', '.join(LANGUAGES)}")
     h = study.headline()
     bench = study.bench()
+    tables = paper_tables(study, lang)
     train_n, val_n = study.split_sizes
     settings, s, r = study.settings, study.result.search, study.result
     v: dict[str, Any] = {
@@ -186,7 +187,12 @@ def paper_facts(study: Study, lang: str) -> dict[str, Any]:
         flag["random_beyond"] = h["random_beyond_noise"]
         v["random_mean_points"], flag["mean_above"] = signed(h["random_mean_points"], lang)
         v["random_spread"] = num(100 * h["random_spread"], 2, lang)
+        v["random_difference_se"] = change(100 * h["random_difference_se"], lang).lstrip("+")
+        v["random_difference"] = change(h["best_random_points"], lang)  # signed: the slides' boxes
+        v["random_mean_difference"] = change(h["random_mean_points"], lang)
+        v["min_randoms"] = str(analysis.MIN_RANDOMS)
         flag["beats_random"] = bool(h["beats_random"])
+        flag["random_verdict"] = h["random_verdict"] is not None  # enough random nets to decide
     if flag["int8_alone"]:
         v["alone_speed"], v["alone_smaller"] = ratio(h["int8_alone_speedup"], lang), ratio(h["int8_alone_smaller"], lang)
         flag["alone_faster"], flag["alone_is_smaller"] = h["int8_alone_speedup"] >= 1, h["int8_alone_smaller"] >= 1
@@ -194,13 +200,73 @@ def paper_facts(study: Study, lang: str) -> dict[str, Any]:
         v["tta_points"] = change(h["flip_tta_points"], lang)
         v["tta_latency"] = num(h["flip_tta_latency"], 3, lang) + "×"
     v.update(search_facts(study, lang), **compression_facts(study, lang))
+    tables.update(decomposition_tables(study, lang))
+    compression = compression_controls(study, lang)
+    flag["compression_controls"] = bool(compression)
     if study.table is not None:
         c = study.table.checks
         v.update(lat_n=str(c["validation_nets"]), lat_cal=str(c["calibration_nets"]), lat_layers=str(len(study.table.layers)),
                  rho=num(c["int8"]["corrected"]["spearman"], 3, lang), mape=f"{num(100 * c['int8']['corrected']['mape'], 2, lang)} %",
                  rho32=num(c["fp32"]["corrected"]["spearman"], 3, lang),
                  mape32=f"{num(100 * c['fp32']['corrected']['mape'], 2, lang)} %")
-    return {"v": v, "flag": flag, "tables": paper_tables(study, lang)}
+    return {"v": v, "flag": flag, "tables": tables, "compression": compression,
+            "random_at_final": random_at_final(study, lang)}
+
+
+def compression_controls(study: Study, lang: str) -> dict[str, dict[str, Any]]:
+    """"What did compression add?" against each control the run trained, by reference (``nas_fp32``,
+    ``nas_int8``, ``nas_at_final``, ``pruned_scratch``): the final model's difference in points and its
+    standard error, what it says (``gain``, ``loss`` or ``noise`` by the 2-SE rule), and the final
+    model's speed-up and size ratio over it; with the second budget, how close the net searched at the
+    final model's latency landed."""
+    bench = study.bench()
+    out: dict[str, dict[str, Any]] = {}
+    for key, c in analysis.compression_verdicts(analysis.compression_decomposition(bench)).items():
+        out[key] = {"points": change(c["points"], lang), "se": change(c["se"], lang).lstrip("+"), "says": c["says"],
+                    "accuracy": pct(c["accuracy"], lang), "ms": ms(c["ms"], lang), "size": num(c["size_mb"], 3, lang),
+                    "speed": ratio(c["speedup"], lang), "faster": bool(c["speedup"] >= 1),
+                    "smaller": ratio(c["smaller"], lang), "is_smaller": bool(c["smaller"] >= 1)}
+    if "nas_at_final" in out and study.final_budget:
+        at = bench[(bench.model == "nas_at_final") & (bench.stage == "baseline_int8")]
+        at = at[at.threads == at.threads.min()].iloc[0]
+        budget = study.final_budget["latency_ms"]
+        out["nas_at_final"].update(
+            budget=ms(budget, lang), predicted=ms(study.search_at_final.search["predicted_ms"], lang),
+            measured=ms(at.latency_ms_p50, lang), lands=num(at.latency_ms_p50 / budget, 3, lang) + "×",
+            raised=bool(study.final_budget.get("raised")), final_measured=ms(study.final_budget.get("measured_ms", budget), lang))
+    return out
+
+
+def random_at_final(study: Study, lang: str) -> dict[str, Any] | None:
+    """Did the search beat random at the final model's latency? The searched net there against the
+    random nets drawn under it, by the main budget's rule; None where the run has none."""
+    r = analysis.nas_vs_random(study.bench(), "baseline_int8", study.val_accuracy, searched="nas_at_final")
+    if r is None:
+        return None
+    best, above = signed(r["vs_best_points"], lang)
+    mean, mean_above = signed(r["vs_mean_points"], lang)
+    return {"randoms": r["randoms"], "best": r["best"], "best_points": best, "above": above, "mean_points": mean,
+            "mean_above": mean_above, "difference": change(r["vs_best_points"], lang),
+            "mean_difference": change(r["vs_mean_points"], lang), "se": change(100 * r["difference_se"], lang).lstrip("+"),
+            "spread": num(100 * r["spread"], 2, lang), "verdict": r["verdict"]}
+
+
+def decomposition_tables(study: Study, lang: str) -> dict[str, list[list[str]]]:
+    """The paper's and slides' tables of "what did compression add?": the final model against each
+    reference, and INT8 alone on each net."""
+    bench = study.bench()
+    rows = analysis.compression_decomposition(bench)
+    each = analysis.int8_on_each(bench)
+    return {
+        "decomposition": [[r.model, r.stage, f"{pct(r.accuracy, lang)} (± {num(100 * r['std error'], 2, lang)})",
+                           ms(r["p50 ms"], lang), num(r.size_mb, 3, lang), point_cell(r["final minus it (points)"], lang),
+                           change(r["std error of the difference (points)"], lang).lstrip("+"),
+                           yes_no(r["beyond noise"], lang), ratio(r["final speed-up"], lang), ratio(r["final smaller"], lang)]
+                          for _, r in rows.iterrows()],
+        "int8_each": [[r.model, f"{r['FP32 stage']} → {r['INT8 stage']}", point_cell(r["change (points)"], lang),
+                       change(r["std error of the change (points)"], lang).lstrip("+"), ratio(r["speed-up"], lang),
+                       ratio(r.smaller, lang)] for _, r in each.iterrows()],
+    }
 
 
 def search_facts(study: Study, lang: str) -> dict[str, str]:
@@ -254,10 +320,15 @@ def compression_facts(study: Study, lang: str) -> dict[str, str]:
 
 # ---- the HTML/Markdown report ----
 
-def report_facts(study: Study, run_times: list[str]) -> dict[str, Any]:
-    """What the report shows: the run's tables as readers see them (``report.for_readers``) and the
-    raw values its sentences state (the template formats them with ``fmt``)."""
-    from .report import RESULT_COLUMNS, table
+def report_facts(study: Study, run_times: list[str], words: dict) -> dict[str, Any]:
+    """What the report shows: the run's tables as readers see them (``report.for_readers``, in the
+    language of ``words``) and the raw values its sentences state (the template formats them)."""
+    from functools import partial
+
+    from .report import RESULT_COLUMNS
+    from .report import table as any_table
+
+    table = partial(any_table, words=words)
 
     result, s = study.result, study.result.search
     train_n, val_n = study.split_sizes
@@ -301,19 +372,26 @@ def report_facts(study: Study, run_times: list[str]) -> dict[str, Any]:
              "learning_rate", "weight_decay", "population", "sample_size", "candidates", "mutation_prob",
              "bn_batches", "fill", "draws", "prerank", "eta", "rounds", "seed"))
     out["search_settings"] = table(pd.DataFrame([{"setting": k, "value": s[k]} for k in keys if k in s]), readers=False)
-    out["targets"] = [target_facts(b, RESULT_COLUMNS, study.val_accuracy) for b in study.benches]
+    out["targets"] = [target_facts(b, RESULT_COLUMNS, study.val_accuracy, words) for b in study.benches]
     out["emulated"] = [{"target": b.target.iloc[0], "cpu": b.cpu.iloc[0], "isa": b.isa.iloc[0], "os": b.os.iloc[0],
                         "onnxruntime": b.onnxruntime.iloc[0], "test_images": int(b.test_images.iloc[0]),
                         "accuracy": table(analysis.kernel_accuracy(b))} for b in study.emulated]
     losses = study.int8_losses()
     out["int8_losses"] = table(losses.drop(columns=["beyond noise"])) if len(losses) else None
+    out["final_budget"] = study.final_budget  # the second budget, where the run has it, and its search's record
+    out["search_at_final"] = study.search_at_final.search if study.search_at_final else None
     return out
 
 
-def target_facts(bench: pd.DataFrame, columns: list[str], val_accuracy: dict[str, float | None]) -> dict[str, Any]:
+def target_facts(bench: pd.DataFrame, columns: list[str], val_accuracy: dict[str, float | None],
+                 words: dict) -> dict[str, Any]:
     """One real target's tables and verdicts; ``val_accuracy`` (control -> validation accuracy)
-    picks the random net a random search would keep."""
-    from .report import table
+    picks the random net a random search would keep; tables in the language of ``words``."""
+    from functools import partial
+
+    from .report import table as any_table
+
+    table = partial(any_table, words=words)
 
     deployed = analysis.deployed_models(bench)
     nas = deployed[deployed.model == "nas"].iloc[0]
@@ -321,7 +399,7 @@ def target_facts(bench: pd.DataFrame, columns: list[str], val_accuracy: dict[str
         "target": bench.target.iloc[0], "cpu": bench.cpu.iloc[0], "isa": bench.isa.iloc[0], "os": bench.os.iloc[0],
         "onnxruntime": bench.onnxruntime.iloc[0], "threads": int(bench.threads.min()),
         "results": table(bench[columns]), "controls": [m for m in bench.model.unique() if m != "nas"],
-        "deployed": table(deployed), "nas": {"accuracy": nas.accuracy, "ms": nas["p50 ms"],
+        "deployed": table(deployed), "nas": {"accuracy": nas.accuracy, "ms": nas["p50 ms"], "size_mb": nas.size_mb,
                                              "on_front": bool(nas["on Pareto front"]), "dominated_by": nas["dominated by"]},
         "versus": [],
     }
@@ -337,6 +415,15 @@ def target_facts(bench: pd.DataFrame, columns: list[str], val_accuracy: dict[str
                 "best_beyond": bool(best["beyond noise"]),
                 "random": analysis.nas_vs_random(bench, stage, val_accuracy)})
     out["random"] = next((v["random"] for v in out["versus"] if v["stage"] == "baseline_int8"), None)
+    out["random_at_final"] = analysis.nas_vs_random(bench, "baseline_int8", val_accuracy, searched="nas_at_final")
+    at_final = analysis.nas_vs_controls(bench, "baseline_int8", "nas_at_final") if (bench.model == "nas_at_final").any() \
+        else None
+    out["versus_at_final"] = table(at_final) if at_final is not None and len(at_final) > 1 else None
+    decomposition = analysis.compression_decomposition(bench)
+    out["decomposition"] = {"table": table(decomposition),
+                            "verdicts": analysis.compression_verdicts(decomposition)}
+    each = analysis.int8_on_each(bench)
+    out["int8_each"] = table(each) if len(each) else None
     steps = analysis.compression_steps(bench)
     final = steps[steps.stage == steps.stage.iloc[-1]]
     out["compression"] = {"table": table(steps), "final": [{"threads": int(r.threads), "speedup": r["speed-up (total)"]}
@@ -353,10 +440,15 @@ def target_facts(bench: pd.DataFrame, columns: list[str], val_accuracy: dict[str
     return out
 
 
-def study_facts(study: Study, *, lang: str, run_times: list[str], front: dict[str, Any]) -> dict[str, Any]:
-    """The one facts file: ``front`` is the title block (``report.title``, ``authors``, ``course``)."""
+def study_facts(study: Study, *, lang: str, run_times: list[str], front: dict[str, Any],
+                words: dict | None = None) -> dict[str, Any]:
+    """The one facts file: ``front`` is the title block (``report.title``, ``authors``, ``course``);
+    ``words`` the language's catalogue (the workflow's own when not given)."""
+    from .words import load_words
+
+    words = words or load_words(lang)
     return plain({"language": lang, "front": front, "paper": paper_facts(study, lang),
-                  "report": report_facts(study, run_times), "figures": sorted(study.figures)})
+                  "report": report_facts(study, run_times, words), "figures": sorted(study.figures)})
 
 
 def plain(value: Any) -> Any:

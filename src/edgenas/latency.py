@@ -74,10 +74,12 @@ def read_latency_table(path: str | Path, space: str | None = None) -> LatencyTab
 
 
 def sample_archs(count: int, seed: int, accept: Callable[[dict], bool] | None = None,
-                 max_tries: int = 100_000, space: str = "mobile", distinct: bool = False) -> list[dict[str, Any]]:
+                 max_tries: int = 100_000, space: str = "mobile", distinct: bool = False,
+                 at_least: int | None = None) -> list[dict[str, Any]]:
     """``count`` architectures drawn uniformly from a hardware-aware ``space`` (NNI's sampler,
     seeded), keeping only those ``accept`` allows (a latency budget). ``distinct``: no net twice
-    (the dense space's 1,920 nets put a few hundred in a budget's band, where 100 draws repeat some)."""
+    (the dense space's 1,920 nets put a few hundred in a budget's band, where 100 draws repeat some).
+    ``at_least``: fewer will do, where the tries find only that many (a narrow band at a small budget)."""
     module = hardware_aware(space)
     mutables = module.space().simplify()
     rng = np.random.RandomState(seed)
@@ -97,6 +99,8 @@ def sample_archs(count: int, seed: int, accept: Callable[[dict], bool] | None = 
             out.append(arch)
             if len(out) == count:
                 return out
+    if at_least is not None and len(out) >= at_least:
+        return out
     raise ValueError(f"only {len(out)} of {count} sampled architectures were accepted in {max_tries} draws; "
                      "the latency budget is below what the space can reach"
                      + (", or its band holds fewer distinct nets than that" if distinct else ""))
@@ -140,6 +144,17 @@ class Budget:
     def write(self, path: str | Path) -> None:
         write_json(asdict(self), path)
 
+    def check(self, predicted_ms: float, name: str) -> float:
+        """A net's predicted INT8 latency on the target, refused, naming the net, over the budget."""
+        if predicted_ms > self.latency_ms:
+            raise ConfigError(f"{name}: predicted {predicted_ms:.3f} ms INT8 on {self.target}, over the budget of "
+                              f"{self.latency_ms:.3f} ms")
+        return predicted_ms
+
+    def admit(self, table: LatencyTable, arch: dict[str, Any], name: str) -> float:
+        """``check`` of a net of the table's space."""
+        return self.check(table.predict(arch), name)
+
 
 def resolve_budget(table: LatencyTable, latency_ms: float | None, quantile: float | None) -> Budget:
     """``latency_budget`` on ``table``, with where and how it was set."""
@@ -147,8 +162,29 @@ def resolve_budget(table: LatencyTable, latency_ms: float | None, quantile: floa
                   quantile=None if latency_ms is not None else quantile)
 
 
+FINAL_FLOOR = 0.02  # the second budget is never below the latency of the space's fastest 2 %: some nets fit it
+
+
+def measured_budget(model: str, time_models: TimeModels, table: LatencyTable, *, rounds: int) -> dict[str, Any]:
+    """A budget at a model's own latency: ``model`` (the final INT8 model, pruned off the space's
+    widths, so no table predicts it) timed whole on the table's target as its calibration nets are, the
+    quietest of ``rounds`` passes. The controls of "what did compression add?" are searched and drawn
+    under it. Where the model is faster than the space's fastest ``FINAL_FLOOR`` (a search needs nets
+    that fit), the budget is raised to that latency and the record says so (``raised``): the controls are
+    then slower than the model they are held against. The record is a ``Budget`` (``read_budget``)
+    with the measured latency and the space's floor beside it."""
+    name = Path(model).name
+    measured = min(time_models([model])[0][name] for _ in range(rounds))
+    spread = np.array([table.predict(a) for a in sample_archs(BUDGET_DRAWS, seed=0, space=table.space)])
+    floor = float(np.quantile(spread, FINAL_FLOOR))
+    return {**asdict(Budget(target=table.target, threads=table.threads, latency_ms=max(measured, floor), quantile=None)),
+            "measured_ms": measured, "space_floor_ms": floor, "raised": bool(measured < floor)}
+
+
 def read_budget(path: str | Path) -> Budget:
-    return Budget(**read_json(path))
+    """A budget record (``budget.json``, ``final_budget.json``, which says more beside it)."""
+    record = read_json(path)
+    return Budget(**{f: record[f] for f in ("target", "threads", "latency_ms", "quantile")})
 
 
 def export_pair(module, shape: tuple[int, ...], folder: Path, name: str, quantize: dict[str, Any],
@@ -168,10 +204,20 @@ def export_pair(module, shape: tuple[int, ...], folder: Path, name: str, quantiz
     return str(fp32), str(int8)
 
 
-def fit_correction(sums: np.ndarray, counts: np.ndarray, measured: np.ndarray) -> list[float]:
-    """Least squares of measured ~ scale * sum + per_layer * count + constant."""
-    design = np.stack([sums, counts, np.ones_like(sums)], 1)
-    return [float(c) for c in np.linalg.lstsq(design, measured, rcond=None)[0]]
+def fit_correction(sums: np.ndarray, counts: np.ndarray, measured: np.ndarray, floor: float) -> list[float]:
+    """Least squares of measured ~ scale * sum + per_layer * count + constant over whole nets (a layer
+    timed alone pays a model call, and quantizes its input and output, which a net pays once: so
+    per_layer comes out near minus that cost and constant near one call's). Constrained so that no net
+    is predicted below zero, whatever few nets it is fitted on: constant >= 0, and every layer's
+    corrected time scale * t + per_layer >= 0 for t >= ``floor`` (the fastest layer's time alone). The
+    unconstrained fit where it already meets them, else non-negative least squares on those terms."""
+    from scipy.optimize import nnls
+
+    scale, per_layer, constant = np.linalg.lstsq(np.stack([sums, counts, np.ones_like(sums)], 1), measured, rcond=None)[0]
+    if scale >= 0 and constant >= 0 and per_layer + scale * floor >= 0:
+        return [float(scale), float(per_layer), float(constant)]
+    (scale, slack, constant), _ = nnls(np.stack([sums - counts * floor, counts, np.ones_like(sums)], 1), measured)
+    return [float(scale), float(slack - scale * floor), float(constant)]
 
 
 def errors(predicted: np.ndarray, measured: np.ndarray) -> dict[str, float]:
@@ -213,22 +259,32 @@ def build_table(target: str, time_models: TimeModels, *, threads: int, image_siz
     table = LatencyTable(target, threads, image_size, num_classes,
                          layers={layer.key: ms[layer.key] for layer in layers},
                          correction={fmt: [1.0, 0.0, 0.0] for fmt in FORMATS}, system=system, space=space)
-    checks: dict[str, Any] = {"calibration_nets": calibration_nets, "validation_nets": validation_nets, "nets": []}
+    calibrate(table, archs, {fmt: np.array([ms[f"net{i}"][fmt] for i in range(len(archs))]) for fmt in FORMATS},
+              calibration_nets)
+    return table
+
+
+def calibrate(table: LatencyTable, archs: list[dict[str, Any]], measured: dict[str, np.ndarray],
+              calibration_nets: int) -> None:
+    """Fit ``table``'s correction on the first ``calibration_nets`` of ``archs`` (whole nets timed on the
+    target: ``measured``, ms per format) and check it on the others: the rank correlation and mean
+    absolute percentage error of the prediction, and each net's layer sum, prediction and measurement,
+    go into ``table.checks``."""
+    checks: dict[str, Any] = {"calibration_nets": calibration_nets, "validation_nets": len(archs) - calibration_nets,
+                              "nets": [{"arch": arch, "use": "calibration" if i < calibration_nets else "validation"}
+                                       for i, arch in enumerate(archs)]}
     for fmt in FORMATS:
         sums, counts = np.array([table.layer_sum(a, fmt) for a in archs]).T
-        measured = np.array([ms[f"net{i}"][fmt] for i in range(len(archs))])
         cal, val = slice(0, calibration_nets), slice(calibration_nets, None)
-        table.correction[fmt] = fit_correction(sums[cal], counts[cal], measured[cal])
+        floor = min(layer[fmt] for layer in table.layers.values())
+        table.correction[fmt] = fit_correction(sums[cal], counts[cal], measured[fmt][cal], floor)
         scale, per_layer, constant = table.correction[fmt]
         predicted = scale * sums + per_layer * counts + constant
-        checks[fmt] = {"raw": errors(sums[val], measured[val]), "corrected": errors(predicted[val], measured[val])}
-        for i, arch in enumerate(archs):
-            if fmt == FORMATS[0]:
-                checks["nets"].append({"arch": arch, "use": "calibration" if i < calibration_nets else "validation"})
-            checks["nets"][i][fmt] = {"layer_sum": float(sums[i]), "predicted": float(predicted[i]),
-                                      "measured": float(measured[i])}
+        checks[fmt] = {"raw": errors(sums[val], measured[fmt][val]),
+                       "corrected": errors(predicted[val], measured[fmt][val])}
+        for i, net in enumerate(checks["nets"]):
+            net[fmt] = {"layer_sum": float(sums[i]), "predicted": float(predicted[i]), "measured": float(measured[fmt][i])}
     table.checks = checks
-    return table
 
 
 def local_timer(threads: int, warmup: int, runs: int) -> TimeModels:

@@ -44,6 +44,27 @@ def build_model(spec: dict[str, Any], seed: int | None = None) -> nn.Module:
     return known[family](**spec)
 
 
+def scratch_copy(pruned: str | Path, seed: int) -> tuple[nn.Module, dict[str, Any]]:
+    """Liu et al. 2019's Scratch-E control: a pruned checkpoint's architecture (its channel widths)
+    with fresh weights, initialised as its family initialises a new net (the hardware-aware spaces'
+    own scheme; PyTorch's defaults elsewhere), batch-norm statistics reset. Returns the net, in
+    training mode, and the spec its checkpoint rebuilds it from (with the pruned shapes saved beside)."""
+    net, spec, _ = load_checkpoint(pruned)
+    torch.manual_seed(seed)
+    if spec["family"] in ("dense", "mobile"):
+        from .spaces.mobile import initialise
+
+        initialise(net)
+    else:
+        for module in net.modules():
+            if module is not net and hasattr(module, "reset_parameters"):
+                module.reset_parameters()
+    for module in net.modules():
+        if isinstance(module, nn.modules.batchnorm._BatchNorm):
+            module.reset_running_stats()
+    return drop_auxiliary_head(net).train(), spec
+
+
 def drop_auxiliary_head(net: nn.Module) -> nn.Module:
     """The auxiliary head only helps training; deployed nets go without it."""
     if getattr(net, "auxiliary_loss", False):

@@ -38,7 +38,8 @@ def write_sources(kind: str, *, facts_json: str | Path, figures_dir: str | Path,
     (folder / "figures").mkdir(parents=True)
     for source in reversed(templates):  # the student's files last: they win
         for path in Path(source).glob("*"):
-            if path.is_file() and not path.name.startswith(tuple(f"{k}." for k in KINDS)) and path.suffix != ".j2":
+            if path.is_file() and not path.name.startswith((*(f"{k}." for k in KINDS), "words.")) \
+                    and path.suffix != ".j2":
                 shutil.copy2(path, folder / path.name)
     shutil.copy2(template(f"{kind}.{facts['language']}.typ", templates), folder / "main.typ")
     shutil.copy2(facts_json, folder / "facts.json")
@@ -49,7 +50,7 @@ def write_sources(kind: str, *, facts_json: str | Path, figures_dir: str | Path,
     return folder
 
 
-def typeset(folder: str | Path, pdf: str | Path | None = None) -> Path:
+def typeset(folder: str | Path, pdf: str | Path | None = None, notes: bool = False) -> Path:
     """Compile ``folder/main.typ`` into ``pdf`` (by default ``<folder>.pdf`` beside the folder),
     atomically: a failed compile leaves the last PDF in place."""
     import typst
@@ -59,25 +60,28 @@ def typeset(folder: str | Path, pdf: str | Path | None = None) -> Path:
     pdf.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=pdf.parent) as tmp:
         out = Path(tmp) / pdf.name
-        typst.compile(str(folder / "main.typ"), output=str(out), root=str(folder))
+        typst.compile(str(folder / "main.typ"), output=str(out), root=str(folder),
+                      sys_inputs={"notes": "yes" if notes else "no"})
         shutil.move(str(out), pdf)
     return pdf
 
 
 def publish(facts_json: str | Path, *, figures_dir: str | Path, templates: list[Path], paper_dir: str | Path,
-            slides_dir: str | Path, paper_pdf: str | Path, slides_pdf: str | Path) -> None:
-    """The paper's and the slides' sources, each typeset into its PDF."""
+            slides_dir: str | Path, paper_pdf: str | Path, slides_pdf: str | Path, notes_pdf: str | Path) -> None:
+    """The paper's and the slides' sources, each typeset into its PDF; the slides' speaker notes too."""
     for kind, folder, pdf in (("paper", paper_dir, paper_pdf), ("slides", slides_dir, slides_pdf)):
         typeset(write_sources(kind, facts_json=facts_json, figures_dir=figures_dir, templates=templates,
                               folder=folder), pdf)
+    typeset(slides_dir, notes_pdf, notes=True)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="edgenas typeset", description=(
         "Typeset a paper or slides folder written by the workflow (results/report/paper, results/report/slides) "
-        "after editing its main.typ: the same as `typst compile <folder>/main.typ` where the Typst CLI is installed."))
+        "after editing its main.typ: the same as `typst compile <folder>/main.typ` where the Typst CLI is installed."),
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     parser.add_argument("folder", help="a folder holding main.typ, edgenas.typ, facts.json and figures/")
-    parser.add_argument("-o", "--out", help="the PDF to write (default: <folder>.pdf, e.g. results/report/paper.pdf)")
+    parser.add_argument("-o", "--out", help="the PDF to write (None: <folder>.pdf, e.g. results/report/paper.pdf)")
     args = parser.parse_args(argv)
     if not (Path(args.folder) / "main.typ").is_file():
         parser.error(f"{args.folder}: no main.typ here (the workflow writes results/report/paper/ and results/report/slides/)")

@@ -7,12 +7,14 @@ the models, ``ondevice.py`` and a test sample in a fresh folder, which is remove
 """
 from __future__ import annotations
 
+import argparse
 import json
 import shlex
+import sys
 import subprocess
 import tempfile
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 import numpy as np
@@ -21,7 +23,6 @@ from . import ondevice
 from .errors import UserFacingError
 
 MIN_PYTHON = (3, 9)
-INSTALL_HINT = "python3 -m pip install onnxruntime numpy"
 
 
 class RemoteError(UserFacingError, RuntimeError):
@@ -83,12 +84,14 @@ def _classify(target: Target, stderr: str) -> tuple[str, bool]:
     return f"{target.where}: ssh failed: {stderr.strip()[-500:]}", True
 
 
-def _run(target: Target, cmd: list[str], timeout: int) -> subprocess.CompletedProcess:
-    """Run an ssh/scp command; retry dropped connections, raise RemoteError with the cause."""
+def _run(target: Target, cmd: list[str], timeout: int, stdin: str | None = None) -> subprocess.CompletedProcess:
+    """Run an ssh/scp command (``stdin``: text fed to it); retry dropped connections, raise
+    RemoteError with the cause."""
     attempt = 0
     while True:
         try:
-            proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL)
+            proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout,
+                                  **({"input": stdin} if stdin is not None else {"stdin": subprocess.DEVNULL}))
         except subprocess.TimeoutExpired as err:
             raise RemoteError(f"{target.where}: no answer within {timeout} s ({cmd[0]})") from err
         if proc.returncode != 255:  # 255 is OpenSSH's own failure; anything else came from the remote command
@@ -100,11 +103,12 @@ def _run(target: Target, cmd: list[str], timeout: int) -> subprocess.CompletedPr
         attempt += 1
 
 
-def ssh(target: Target, *remote_argv: str, timeout: int | None = None) -> subprocess.CompletedProcess:
+def ssh(target: Target, *remote_argv: str, timeout: int | None = None, stdin: str | None = None
+        ) -> subprocess.CompletedProcess:
     """Run a command on the device; every argument is quoted for the remote shell."""
     command = " ".join(shlex.quote(a) for a in remote_argv)
     return _run(target, ["ssh", *target.ssh_options(), "-p", str(target.port), target.login, command],
-                timeout or target.connect_timeout + 60)
+                timeout or target.connect_timeout + 60, stdin)
 
 
 def scp(target: Target, sources: list[str], dest: str, timeout: int | None = None) -> None:
@@ -114,26 +118,89 @@ def scp(target: Target, sources: list[str], dest: str, timeout: int | None = Non
         raise RemoteError(f"{target.where}: copy failed: {proc.stderr.strip()[-500:]}")
 
 
-PREFLIGHT = ("import json, sys\n"
-             "r = {'python': list(sys.version_info[:3])}\n"
-             "try:\n import numpy, onnxruntime\n r['onnxruntime'] = onnxruntime.__version__\n"
-             "except Exception as e:\n r['missing'] = repr(e)\n"
-             "print(json.dumps(r))")
+MIN_FREE_MB = 200  # the deployed models, the sample and the device program, with room to spare
 
 
-def preflight(target: Target) -> dict:
-    """Check the remote Python and onnxruntime before copying anything."""
-    proc = ssh(target, target.python, "-c", PREFLIGHT)
+def install_hint(target: Target) -> str:
+    """How to give the device what the benchmark needs: a virtual environment (Raspberry Pi OS
+    Bookworm's system Python refuses pip outside one) and the config key that points at it."""
+    return (f"on the device: python3 -m venv ~/edgenas && ~/edgenas/bin/pip install onnxruntime numpy; then set "
+            f"targets.{target.name}.python to that venv's python (/home/<user>/edgenas/bin/python)")
+
+
+# Run by the device's Python from stdin: the device program (``ondevice.py``) loaded as a module,
+# which imports numpy and onnxruntime and reads the CPU, and what the benchmark needs of the folder.
+CHECK = """
+import json, os, shutil, sys, types
+r = {"version": list(sys.version_info[:3]), "executable": sys.executable}
+try:
+    ondevice = types.ModuleType("ondevice")
+    exec(compile(SOURCE, "ondevice.py", "exec"), ondevice.__dict__)
+    r.update(ondevice.system_info())
+except Exception as e:
+    r["missing"] = repr(e)
+r["remote_dir"] = {"exists": os.path.isdir(REMOTE_DIR), "writable": os.access(REMOTE_DIR, os.W_OK)}
+if r["remote_dir"]["exists"]:
+    r["remote_dir"]["free_mb"] = shutil.disk_usage(REMOTE_DIR).free / 1e6
+print(json.dumps(r))
+"""
+
+
+def check(target: Target) -> dict:
+    """Everything the benchmark needs of the device, in seconds, before anything is copied or
+    trained: SSH reachable, host key known, key login (``_run`` names each), the Python and its
+    version, numpy and onnxruntime importable, the CPU and its ISA, room in ``remote_dir``.
+    Raises RemoteError naming the cause and the command that fixes it; returns what it found."""
+    script = f"SOURCE = {Path(ondevice.__file__).read_text()!r}\nREMOTE_DIR = {target.remote_dir!r}\n{CHECK}"
+    proc = ssh(target, target.python, "-", stdin=script)
     if proc.returncode != 0:
-        raise RemoteError(f"{target.where}: cannot run {target.python!r} there: {proc.stderr.strip()[-300:]}")
+        raise RemoteError(f"{target.where}: cannot run {target.python!r} there (set targets.{target.name}.python): "
+                          f"{proc.stderr.strip()[-300:]}")
     info = json.loads(proc.stdout.strip().splitlines()[-1])
-    if tuple(info["python"][:2]) < MIN_PYTHON:
-        raise RemoteError(f"{target.where}: remote Python {'.'.join(map(str, info['python']))} is too old "
+    if tuple(info["version"][:2]) < MIN_PYTHON:
+        raise RemoteError(f"{target.where}: remote Python {'.'.join(map(str, info['version']))} is too old "
                           f"(needs {'.'.join(map(str, MIN_PYTHON))}+; set targets.{target.name}.python)")
     if "missing" in info:
-        raise RemoteError(f"{target.where}: onnxruntime or numpy missing on the device ({info['missing']}); "
-                          f"install them there with: {INSTALL_HINT}")
+        raise RemoteError(f"{target.where}: onnxruntime or numpy missing for {target.python} ({info['missing']}); "
+                          f"{install_hint(target)}")
+    folder = info["remote_dir"]
+    if not folder["exists"] or not folder["writable"]:
+        raise RemoteError(f"{target.where}: remote_dir {target.remote_dir} is not a writable folder there "
+                          f"(set targets.{target.name}.remote_dir)")
+    if folder["free_mb"] < MIN_FREE_MB:
+        raise RemoteError(f"{target.where}: only {folder['free_mb']:.0f} MB free in {target.remote_dir} (needs "
+                          f"{MIN_FREE_MB}; set targets.{target.name}.remote_dir to a folder with room)")
     return info
+
+
+def target_files(folder: str | Path) -> dict[str, dict]:
+    """The devices declared by files ``folder/<name>.yaml``, each holding its settings (host, user,
+    python, ...: the schema's ``targets.<name>``), by name."""
+    import yaml
+
+    declared = {}
+    for path in sorted(Path(folder).glob("*.yaml")):
+        settings = yaml.safe_load(path.read_text())
+        if not isinstance(settings, dict) or "host" not in settings:
+            raise ValueError(f"{path}: a target file holds the device's settings, host first (see "
+                             "config/targets/pi5.yaml); this one has no host")
+        declared[path.stem] = settings
+    return declared
+
+
+def describe(target: Target, info: dict) -> str:
+    """What ``check`` found, in one line."""
+    return (f"{target.name} ({target.where}): Python {'.'.join(map(str, info['version']))} at {info['executable']}, "
+            f"onnxruntime {info['onnxruntime']}, CPU {info['cpu']} ({info['isa']}, {info['cores']} cores), "
+            f"{info['remote_dir']['free_mb']:.0f} MB free in {target.remote_dir}")
+
+
+def ssh_settings(declared: dict, emulated_python: str | None = None) -> dict:
+    """Of a device's ``targets.<name>`` settings, those ``Target`` takes (its timing and sample
+    settings are the benchmark's); an emulated target's Python is the one built on this machine."""
+    keys = {f.name for f in fields(Target)} - {"name"}
+    settings = {k: v for k, v in declared.items() if k in keys}
+    return dict(settings, python=emulated_python) if declared.get("emulate") else settings
 
 
 def run_on_device(target: Target, models: list[str], sample: str | None, warmup: int, runs: int,
@@ -143,7 +210,7 @@ def run_on_device(target: Target, models: list[str], sample: str | None, warmup:
     ``peak_models`` (FP32 and INT8 matrix multiplies) also measure the device's peak MAC rates;
     the ``flip_tta`` models (of ``models``) are measured again with flip test-time augmentation;
     ``rounds`` timing passes over every model, each keeping its quietest (``ondevice.quietest_timings``)."""
-    preflight(target)
+    check(target)
     mk = ssh(target, "mktemp", "-d", f"{target.remote_dir.rstrip('/')}/edgenas.XXXXXX")
     if mk.returncode != 0:
         raise RemoteError(f"{target.where}: cannot make a folder under {target.remote_dir}: {mk.stderr.strip()}")
@@ -177,3 +244,36 @@ def write_sample(path: str | Path, images: np.ndarray, labels: np.ndarray, mean,
     """The test images the device measures accuracy on, as one .npz (numpy is all it needs)."""
     with open(path, "wb") as f:
         np.savez(f, x=images, y=labels, mean=np.asarray(mean), std=np.asarray(std))
+
+
+def main(argv=None) -> int:
+    """``edgenas check-target NAME``: the check the workflow runs first, by hand."""
+    import yaml
+
+    ap = argparse.ArgumentParser(prog="edgenas check-target", description="Check a device before a long run: SSH "
+                                 "reachable, host key known, key login, its Python and version, numpy and onnxruntime, "
+                                 "its CPU and ISA, free space in remote_dir. Fails in seconds, naming the cause.",
+                                 formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    ap.add_argument("name", help="the target: the file <targets>/NAME.yaml declares it (e.g. pi5)")
+    ap.add_argument("--targets", default="config/targets", help="the folder of target files")
+    ap.add_argument("--emulators", default="resources/emulator",
+                    help="where the workflow builds emulated Pythons (for an emulated target)")
+    args = ap.parse_args(argv)
+    declared = target_files(args.targets)
+    if args.name not in declared:
+        print(f"edgenas check-target: no {args.targets}/{args.name}.yaml; the declared targets are "
+              f"{', '.join(declared) or 'none'} (copy {args.targets}/pi5.yaml to declare one)", file=sys.stderr)
+        return 2
+    declared = declared[args.name]
+    emulated = Path(args.emulators, declared["emulate"], "python").resolve() if declared.get("emulate") else None
+    if emulated and not emulated.is_file():
+        print(f"edgenas check-target: {args.name} is emulated and its Python is not built yet: edgenas emulated-python "
+              f"--cpu {declared['emulate']} --cache {args.emulators}", file=sys.stderr)
+        return 1
+    target = Target(name=args.name, **ssh_settings(declared, str(emulated) if emulated else None))
+    try:
+        print(describe(target, check(target)))
+    except RemoteError as err:
+        print(f"edgenas check-target: {err}", file=sys.stderr)
+        return 1
+    return 0

@@ -1,8 +1,9 @@
 """The study's report (``report.html`` and its Markdown twin ``report.md``) from the facts file.
 
-The words live in a Jinja template (``report.md.j2``, found like the paper's templates: the
-user's folder first, then the workflow's); this module only formats table cells for readers
-and renders: Markdown through the template, HTML from that Markdown (markdown-it-py), the
+The words live in a Jinja template per language (``report.<language>.md.j2``, found like the
+paper's templates: the user's folder first, then the workflow's) and the language's catalogue
+(``words.<language>.yaml``: column labels, yes and no, the decimal mark); this module only formats
+table cells for readers and renders: Markdown through the template, HTML from that Markdown (markdown-it-py), the
 figures embedded so the page travels alone.
 """
 from __future__ import annotations
@@ -24,67 +25,114 @@ STYLE = ("body{font-family:sans-serif;max-width:1100px;margin:auto;line-height:1
          "td{text-align:right}pre{background:#f6f6f6;padding:0.5em;overflow:auto}img{max-width:100%}")
 
 
-def fmt(value) -> str:
-    """The one formatting of a table cell, shared by both renderings (and by the tests)."""
+def fmt(value, words: dict | None = None) -> str:
+    """The one formatting of a table cell, shared by both renderings (and by the tests): booleans in
+    the language's words, numbers with its decimal mark (``words``: its catalogue; English without)."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return ""
     if isinstance(value, (bool, np.bool_)):
-        return "yes" if value else "no"
+        return (words or english())["values"]["yes" if value else "no"]
     if isinstance(value, int) or (hasattr(value, "dtype") and "int" in str(value.dtype)):
         return str(int(value))
     if isinstance(value, float):
-        return f"{value:.4g}"
+        return decimal(f"{value:.4g}", words)
+    if isinstance(value, str):
+        return (words or english())["values"].get(value, value)  # a value the language names (an analysis key)
     return str(value)
 
 
-# Column -> (label in words, with units; how a value reads). Every table the report shows of the
-# benchmark and analysis goes through ``for_readers``; the tests compare against the same function.
+def english() -> dict:
+    """The workflow's English catalogue: the words where a caller names none."""
+    from .words import load_words
+
+    return load_words("en")
+
+
+def decimal(text: str, words: dict | None) -> str:
+    """A number written with the language's decimal mark."""
+    return text.replace(".", (words or english())["decimal"])
+
+
+# Column -> how a value reads. Every table the report shows of the benchmark and analysis goes
+# through ``for_readers``; the labels, with units, are the language's (``words.<lang>.yaml``, columns).
 READERS = {
-    "accuracy": ("accuracy (%)", lambda v: f"{100 * v:.2f}"),
-    "std error": ("std error (points)", lambda v: f"{100 * v:.2f}"),
-    "latency_ms_p50": ("latency p50 (ms)", lambda v: f"{v:.3f}"),
-    "latency_ms_p90": ("latency p90 (ms)", lambda v: f"{v:.3f}"),
-    "p50 ms": ("latency p50 (ms)", lambda v: f"{v:.3f}"),
-    "size_mb": ("size (MB)", lambda v: f"{v:.3f}"),
-    "params": ("params (k)", lambda v: f"{v / 1e3:.1f}"),
-    "macs": ("MACs (M)", lambda v: f"{v / 1e6:.2f}"),
-    "gmacs_per_s": ("GMAC/s", lambda v: f"{v:.1f}"),
-    "peak_fraction": ("of peak (%)", lambda v: f"{100 * v:.0f}"),
-    "vs NAS (points)": ("vs NAS (points)", lambda v: f"{v:+.2f}"),
-    "accuracy change (points)": ("accuracy change (points)", lambda v: f"{v:+.2f}"),
-    "difference (points)": ("difference (points)", lambda v: f"{v:+.2f}"),
-    "accuracy with flip TTA": ("accuracy with flip TTA (%)", lambda v: f"{100 * v:.2f}"),
-    "gain (points)": ("gain (points)", lambda v: f"{v:+.2f}"),
-    "std error of the gain (points)": ("std error of the gain (points)", lambda v: f"{v:.2f}"),
-    "p50 ms with flip TTA": ("latency p50 with flip TTA (ms)", lambda v: f"{v:.3f}"),
-    "latency ratio": ("latency ratio", lambda v: f"{v:.2f}x"),
+    "accuracy": lambda v: f"{100 * v:.2f}",
+    "std error": lambda v: f"{100 * v:.2f}",
+    "latency_ms_p50": lambda v: f"{v:.3f}",
+    "latency_ms_p90": lambda v: f"{v:.3f}",
+    "p50 ms": lambda v: f"{v:.3f}",
+    "size_mb": lambda v: f"{v:.3f}",
+    "params": lambda v: f"{v / 1e3:.1f}",
+    "macs": lambda v: f"{v / 1e6:.2f}",
+    "gmacs_per_s": lambda v: f"{v:.1f}",
+    "peak_fraction": lambda v: f"{100 * v:.0f}",
+    "vs NAS (points)": lambda v: f"{v:+.2f}",
+    "accuracy change (points)": lambda v: f"{v:+.2f}",
+    "difference (points)": lambda v: f"{v:+.2f}",
+    "accuracy with flip TTA": lambda v: f"{100 * v:.2f}",
+    "gain (points)": lambda v: f"{v:+.2f}",
+    "std error of the gain (points)": lambda v: f"{v:.2f}",
+    "p50 ms with flip TTA": lambda v: f"{v:.3f}",
+    "latency ratio": lambda v: f"{v:.2f}x",
+    "FP32 accuracy": lambda v: f"{100 * v:.2f}",
+    "INT8 accuracy": lambda v: f"{100 * v:.2f}",
+    "final minus it (points)": lambda v: f"{v:+.2f}",
+    "std error of the difference (points)": lambda v: f"{v:.2f}",
+    "change (points)": lambda v: f"{v:+.2f}",
+    "std error of the change (points)": lambda v: f"{v:.2f}",
 }
 
 
-def for_readers(frame: pd.DataFrame) -> pd.DataFrame:
+def label(column: str, words: dict | None = None) -> str:
+    """A column's label in the language's words: its own entry, or a pattern's (``accuracy on {target}``)."""
+    columns = (words or english())["columns"]
+    if column in columns:
+        return columns[column]
+    for key, text in columns.items():
+        if "{" in key:
+            pattern = re.sub(r"\\\{(\w+)\\\}", r"(?P<\1>.+)", re.escape(key))
+            match = re.fullmatch(pattern, column)
+            if match:
+                return text.format(**match.groupdict())
+    return column
+
+
+def reader(column: str):
+    """How a column's values read, or None for ``fmt``'s way."""
+    if column in READERS:
+        return READERS[column]
+    if "speed-up" in column or "smaller" in column:
+        return lambda v: f"{v:.2f}x"
+    if column.startswith("accuracy "):  # accuracy here / on a device
+        return READERS["accuracy"]
+    return None
+
+
+def for_readers(frame: pd.DataFrame, words: dict | None = None) -> pd.DataFrame:
     """A table as people read it: labels with units, accuracy in %, ms to 3 decimals, M MACs, k params,
-    ratios as '1.23x'; every other value as ``fmt`` writes it."""
+    ratios as '1.23x'; every other value as ``fmt`` writes it; in the language of ``words``."""
     out = {}
     for column in frame.columns:
-        label, show = READERS.get(column, (column, None))
-        if show is None and ("speed-up" in column or "smaller" in column):
-            show = lambda v: f"{v:.2f}x"  # noqa: E731
-        if show is None and column.startswith("accuracy "):  # accuracy here / on a device
-            label, show = f"{column} (%)", READERS["accuracy"][1]
-        out[label] = [fmt(v) if show is None or v is None or (isinstance(v, float) and math.isnan(v)) else show(v)
-                      for v in frame[column]]
+        show = reader(column)
+        out[label(column, words)] = [
+            fmt(v, words) if show is None or v is None or (isinstance(v, float) and math.isnan(v))
+            else decimal(show(v), words) for v in frame[column]]
     return pd.DataFrame(out)
 
 
-def table(frame: pd.DataFrame, readers: bool = True) -> dict[str, list]:
+def table(frame: pd.DataFrame, readers: bool = True, words: dict | None = None) -> dict[str, list]:
     """A table for the facts file: its column labels and its cells as readers see them."""
-    shown = for_readers(frame) if readers else frame.map(fmt) if len(frame) else frame.astype(str)
+    if readers:
+        shown = for_readers(frame, words)
+    else:
+        shown = frame.map(lambda v: fmt(v, words)) if len(frame) else frame.astype(str)
+        shown.columns = [label(str(c), words) for c in shown.columns]
     return {"columns": [str(c) for c in shown.columns], "rows": [[str(v) for v in row] for row in shown.itertuples(index=False)]}
 
 
-def times(ratio: float, more: str, less: str) -> str:
+def times(ratio: float, more: str, less: str, words: dict | None = None) -> str:
     """A ratio in words: 2.1 -> '2.1x faster', 0.8 -> '1.25x slower' (never 'faster by 0.8x')."""
-    return f"{fmt(ratio)}x {more}" if ratio >= 1 else f"{fmt(1 / ratio)}x {less}"
+    return f"{fmt(ratio, words)}x {more}" if ratio >= 1 else f"{fmt(1 / ratio, words)}x {less}"
 
 
 def markdown_table(t: dict[str, list]) -> str:
@@ -93,27 +141,34 @@ def markdown_table(t: dict[str, list]) -> str:
     return "\n".join(lines + ["| " + " | ".join(map(cell, row)) + " |" for row in t["rows"]])
 
 
-def environment(folders: list[Path]):
-    """Jinja over the template folders, with the report's formatting as filters."""
+def environment(folders: list[Path], words: dict | None = None):
+    """Jinja over the template folders, with the report's formatting, in the language of ``words``, as filters."""
     import jinja2
     import yaml
 
     env = jinja2.Environment(loader=jinja2.FileSystemLoader([str(f) for f in folders]), undefined=jinja2.StrictUndefined,
                              keep_trailing_newline=True, trim_blocks=True, lstrip_blocks=True)
-    env.filters.update(fmt=fmt, table=markdown_table, times=times, yaml=lambda v: yaml.safe_dump(v, sort_keys=False),
-                       pct=lambda v: f"{100 * v:.2f} %")
+    env.filters.update(
+        fmt=lambda v: fmt(v, words), table=markdown_table, yaml=lambda v: yaml.safe_dump(v, sort_keys=False),
+        times=lambda v, more, less: times(v, more, less, words), pct=lambda v: decimal(f"{100 * v:.2f} %", words),
+        signed=lambda v: decimal(f"{v:+.2f}", words), fixed=lambda v, digits: decimal(f"{v:.{digits}f}", words))
     return env
 
 
 def render(facts: dict[str, Any], *, templates: list[Path], html_path: str | Path, md_path: str | Path) -> None:
-    """Write report.md from the template and the facts, and report.html from that Markdown."""
+    """Write report.md from the language's template (``report.<language>.md.j2``) and the facts, and
+    report.html from that Markdown."""
     from markdown_it import MarkdownIt
 
+    from .words import load_words
+
+    lang = facts["language"]
     md_path, html_path = Path(md_path), Path(html_path)
     md_path.parent.mkdir(parents=True, exist_ok=True)
     figures = Path(os.path.relpath(Path(html_path).parent.parent / "figures", md_path.parent))
-    text = environment(templates).get_template("report.md.j2").render(**facts["report"], figures=figures.as_posix(),
-                                                                          available=facts["figures"])
+    env = environment(templates, load_words(lang, templates))
+    text = env.get_template(f"report.{lang}.md.j2").render(**facts["report"], figures=figures.as_posix(),
+                                                           available=facts["figures"])
     body = MarkdownIt("commonmark", {"html": False}).enable("table").render(text)
 
     def embed(match: re.Match) -> str:
@@ -122,5 +177,5 @@ def render(facts: dict[str, Any], *, templates: list[Path], html_path: str | Pat
 
     body = re.sub(r'src="([^"]+\.png)"', embed, body)
     md_path.write_text(text)
-    html_path.write_text("<!doctype html><html><head><meta charset='utf-8'><title>edgenas report</title>"
+    html_path.write_text(f"<!doctype html><html lang='{lang}'><head><meta charset='utf-8'><title>edgenas</title>"
                          f"<style>{STYLE}</style></head><body>\n{body}</body></html>\n")

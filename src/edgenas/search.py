@@ -233,6 +233,7 @@ def recalibrated_accuracy(net: nn.Module, calibration: list, validation: list) -
 def _budgeted(budget: Budget, best: dict[str, Any]) -> dict[str, Any]:
     """What every record of a search under a latency budget holds: the target, the budget and how
     it was set, and the chosen net's predicted latency."""
+    budget.check(best["predicted_ms"], "the searched net")
     return {"target": budget.target, "latency_ms": budget.latency_ms, "latency_quantile": budget.quantile,
             "threads": budget.threads, "predicted_ms": best["predicted_ms"], "predicted_fp32_ms": best["predicted_fp32_ms"]}
 
@@ -515,7 +516,7 @@ def search_halving(train: ImageArrays, mean: list[float], std: list[float], *, t
                           "set it above 0")
     try:
         pool = sample_archs(halving.draws, seed, lambda a: halving.fill * limit <= table.predict(a) <= limit,
-                            space=space, distinct=True)
+                            space=space, distinct=True, at_least=halving.candidates)
     except ValueError as err:
         raise ConfigError(f"search.hardware_aware.halving.fill: {halving.fill} leaves too few nets of the space between "
                           f"{halving.fill * limit:.3f} and {limit:.3f} ms ({err}); lower it, or search.hardware_aware.halving.draws") from err

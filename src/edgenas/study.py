@@ -30,12 +30,17 @@ class Study:
     figures: dict[str, str] = field(default_factory=dict)
     emulated: list[pd.DataFrame] = field(default_factory=list)  # accuracy only: their latency is QEMU's
     val_accuracy: dict[str, float | None] = field(default_factory=dict)  # control -> its last epoch's (``final_val_accuracy``)
+    # the controls at the final model's latency: its measured budget, and the second search's record
+    final_budget: dict[str, Any] | None = None
+    search_at_final: SearchResult | None = None
 
     @classmethod
     def read(cls, *, bench_csvs: list[str], search_result: str, latency_table: str | None, prune_json: str,
              stats_json: str, settings: dict[str, Any], figures: dict[str, str], train_history: str,
-             control_histories: dict[str, str] | None = None) -> "Study":
-        """``control_histories``: each control's training history, by model name (random1: ...)."""
+             control_histories: dict[str, str] | None = None, final_budget: str | None = None,
+             search_at_final: str | None = None) -> "Study":
+        """``control_histories``: each control's training history, by model name (random1: ...);
+        ``final_budget`` and ``search_at_final``: the second budget and search, where the run has them."""
         frames = [read_csv(p) for p in bench_csvs]
         emulated = [b for b in frames if "emulated" in b and b.emulated.astype(bool).any()]
         return cls(result=read_search_result(search_result),
@@ -44,7 +49,9 @@ class Study:
                    benches=[b for b in frames if not any(b is e for e in emulated)], settings=settings,
                    figures=figures, emulated=emulated,
                    train_precision=trained_precision(train_history),
-                   val_accuracy={m: final_val_accuracy(p) for m, p in (control_histories or {}).items()})
+                   val_accuracy={m: final_val_accuracy(p) for m, p in (control_histories or {}).items()},
+                   final_budget=read_json(final_budget) if final_budget else None,
+                   search_at_final=read_search_result(search_at_final) if search_at_final else None)
 
     @property
     def split_sizes(self) -> tuple[int, int]:
@@ -93,7 +100,8 @@ class Study:
                 out.update(randoms=random["randoms"], best_random=random["best"],
                            best_random_points=random["vs_best_points"], random_beyond_noise=random["best_beyond"],
                            random_picked_by=random["picked_by"], random_mean_points=random["vs_mean_points"],
-                           random_spread=random["spread"], beats_random=random["beats_random"])
+                           random_spread=random["spread"], beats_random=random["beats_random"],
+                           random_verdict=random["verdict"], random_difference_se=random["difference_se"])
         alone = analysis.int8_alone(bench)
         if len(alone):
             row = alone[alone.threads == alone.threads.min()].iloc[0]

@@ -396,35 +396,50 @@ def darts_net_settings(darts_net: dict[str, Any], recipe: Recipe, image_size: in
     return dict(darts_net, auxiliary=recipe.auxiliary_weight > 0)
 
 
-def train_searched(job: TrainingJob, recipe: Recipe, *, search_result: str, darts_net: dict[str, Any]) -> None:
-    """The searched architecture in a fresh net, trained from scratch -> baseline.pt (a DARTS net
-    at the evaluation width and depth of ``darts_net``)."""
+def searched_spec(search_result: str, num_classes: int, darts_net: dict[str, Any]) -> dict[str, Any]:
+    """What rebuilds a search's pick (``model.build_model``): a DARTS net at the evaluation width
+    and depth of ``darts_net`` (from ``darts_net_settings``)."""
     from .genotype import read_search_result
-    from .model import build_model
 
     result = read_search_result(search_result)
-    spec = {"family": result.space, "arch": result.arch, "num_classes": len(job.stats["classes"])}
-    if result.space == "darts":
-        spec.update(darts_net_settings(darts_net, recipe, job.stats["image_size"]))
+    spec = {"family": result.space, "arch": result.arch, "num_classes": num_classes}
+    return dict(spec, **darts_net) if result.space == "darts" else spec
+
+
+def train_searched(job: TrainingJob, recipe: Recipe, *, search_result: str, darts_net: dict[str, Any]) -> None:
+    """The searched architecture in a fresh net, trained from scratch -> baseline.pt."""
+    from .model import build_model
+
+    settings = darts_net_settings(darts_net, recipe, job.stats["image_size"]) if darts_net else {}
+    spec = searched_spec(search_result, len(job.stats["classes"]), settings)
     train_and_save(build_model(spec, seed=job.split.seed), spec, job, recipe)
 
 
 def train_control(job: TrainingJob, recipe: Recipe, *, name: str, darts_net: dict[str, Any], space: str,
-                  latency_table: str | None = None, budget: str | None = None) -> None:
+                  latency_table: str | None = None, budget: str | None = None, search_result: str | None = None,
+                  pruned: str | None = None) -> None:
     """A control (``controls.py``) trained from scratch with the searched net's recipe: same epochs,
-    batch, schedule and data. The auxiliary head applies to random DARTS architectures alone,
-    and only on images large enough for it."""
+    batch, schedule and data. ``nas_at_final`` is the pick of ``search_result`` (the search under the
+    final model's latency); ``pruned_scratch`` the architecture of ``pruned`` with fresh weights
+    (``model.scratch_copy``). The auxiliary head applies to random DARTS architectures alone, and
+    only on images large enough for it."""
     from .controls import control_spec
     from .latency import read_budget, read_latency_table
-    from .model import build_model
+    from .model import build_model, scratch_copy
 
     if job.stats["image_size"] < 32:
         recipe = replace(recipe, auxiliary_weight=0.0)
+    if name == "pruned_scratch":
+        net, spec = scratch_copy(pruned, seed=job.split.seed)
+        return train_and_save(net, spec, job, replace(recipe, auxiliary_weight=0.0))
     table = read_latency_table(latency_table, space) if latency_table else None
-    net = darts_net_settings(darts_net, recipe, job.stats["image_size"]) if darts_net else {}
-    spec = control_spec(name, len(job.stats["classes"]), space=space, darts_net=net, table=table,
-                        budget=read_budget(budget) if budget else None)
-    if spec["family"] != "darts":
+    settings = darts_net_settings(darts_net, recipe, job.stats["image_size"]) if darts_net else {}
+    if name == "nas_at_final":
+        spec = searched_spec(search_result, len(job.stats["classes"]), settings)
+    else:
+        spec = control_spec(name, len(job.stats["classes"]), space=space, darts_net=settings, table=table,
+                            budget=read_budget(budget) if budget else None)
+    if spec["family"] != "darts" or not spec.get("auxiliary"):
         recipe = replace(recipe, auxiliary_weight=0.0)
     train_and_save(build_model(spec, seed=job.split.seed), spec, job, recipe)
 

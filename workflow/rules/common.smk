@@ -1,5 +1,6 @@
 import json
 import shutil
+import sys
 from pathlib import Path
 
 import yaml
@@ -8,10 +9,32 @@ from snakemake.exceptions import WorkflowError
 from snakemake.utils import validate
 
 from edgenas.cliconfig import typed_like_schema
-from edgenas.controls import control_names
+from edgenas.controls import AT_FINAL, at_final, control_names
 from edgenas import fits, spaces
 from edgenas.data import Split
+from edgenas.remote import ssh_settings, target_files
+from edgenas.words import words_file
 
+
+# --cores as given (every core for --cores all); 1 where no job runs and none is given (--report)
+try:
+    CORES = workflow.cores
+except WorkflowError:
+    CORES = 1
+# snakemake --report on a folder without a finished run says so in one line (Snakefile)
+REPORT_MODE = any(a == "--report" or a.startswith("--report=") for a in sys.argv[1:])
+
+# A device is declared by its own file, config/targets/<name>.yaml (its settings, validated below as
+# targets.<name>), read here: a preset or any other --configfile never drops it. A targets: entry of a
+# config file wins over the file of that name.
+TARGET_FILES = Path(workflow.basedir, "config", "targets")
+for _name, _settings in target_files(TARGET_FILES).items():
+    config.setdefault("targets", {}).setdefault(_name, _settings)
+
+# Keys renamed since a config file may have been written, refused by name with their new one
+for (_section, _old), _new in {("demo", "display"): "demo.height"}.items():
+    if _old in (config.get(_section) or {}):
+        raise ValueError(f"{_section}.{_old} is now {_new}: rename it in your config file or --config")
 
 # --config's nested values arrive as strings ("prune={ratio: 0.3}" -> "0.3"): type them first
 _SCHEMA = Path(workflow.basedir, "workflow", "schemas", "config.schema.yaml")
@@ -22,7 +45,8 @@ validate(config, schema=str(_SCHEMA))
 TARGETS = ["local", *config["targets"]]
 for _name in config["bench"]["targets"]:
     if _name not in TARGETS:
-        raise ValueError(f"bench.targets: {_name!r} is neither 'local' nor declared under targets: {list(config['targets'])}")
+        raise ValueError(f"bench.targets: {_name!r} is not a declared target; the declared ones are {', '.join(TARGETS)} "
+                         "(a device is declared by a file config/targets/<name>.yaml: copy config/targets/pi5.yaml)")
 # Emulated targets (targets.<name>.emulate: an Arm core, or haswell: x86 without VNNI): a Python run by
 # QEMU on this machine, reached over SSH like a device. Their accuracy is that CPU's kernels'; their
 # latency means nothing.
@@ -42,8 +66,9 @@ if not REAL_BENCH_TARGETS:
 SPACE = config["search"]["space"]
 HARDWARE_AWARE = SPACE in spaces.HARDWARE_AWARE
 if HARDWARE_AWARE and config["search"]["hardware_aware"]["target"] not in TARGETS:
-    raise ValueError(f"search.hardware_aware.target: {config['search']['hardware_aware']['target']!r} is neither 'local' nor "
-                     f"declared under targets: {list(config['targets'])}")
+    raise ValueError(f"search.hardware_aware.target: {config['search']['hardware_aware']['target']!r} is not a declared "
+                     f"target; the declared ones are {', '.join(TARGETS)} (a device is declared by a file "
+                     "config/targets/<name>.yaml: copy config/targets/pi5.yaml)")
 # The target and latency table the hardware-aware search and its random controls are budgeted on
 SEARCH_TARGET = config["search"]["hardware_aware"]["target"] if HARDWARE_AWARE else None
 if SEARCH_TARGET in EMULATED:
@@ -53,9 +78,20 @@ SEARCH_TABLE = f"results/latency/{SEARCH_TARGET}.json" if SEARCH_TARGET else Non
 # The search's latency budget on that table, resolved once (rule budget) for the search and the random controls
 BUDGET = "results/search/budget.json" if SEARCH_TARGET else None
 SEARCH_STRATEGY = config["search"]["hardware_aware"]["strategy"] if HARDWARE_AWARE else "darts"
+# The remote devices this run uses (bench.targets, the search's target) answer first: rule
+# check_target, taken by the latency table, the search and every training, finds an unreachable
+# device, a wrong user or a missing onnxruntime in seconds, not after the training.
+REMOTE_TARGETS = sorted({t for t in [*config["bench"]["targets"], SEARCH_TARGET] if t and t != "local"})
 
 # Reference models trained with the same recipe (workflow/rules/controls.smk), by name.
 CONTROLS = control_names(config["controls"]["models"], config["controls"]["random_seeds"])
+# The controls budgeted at the final model's latency need a latency table to budget on
+for _name in set(config["controls"]["models"]) & set(AT_FINAL):
+    if not HARDWARE_AWARE:
+        raise ValueError(f"controls.models: {_name} is budgeted at the final model's latency, which only a "
+                         f"hardware-aware space (search.space: dense or mobile) has; not {SPACE}")
+# The second budget: the final INT8 model's latency, measured on the search target (rule final_budget)
+FINAL_BUDGET = "results/search/final_budget.json" if any(at_final(c) for c in CONTROLS) else None
 
 # The templates of the paper, the slides and the report: the student's edited copy (report.templates)
 # first, the workflow's own (report/templates/) for every file it lacks. Their files are the report's
@@ -66,6 +102,9 @@ if config["report"].get("templates"):
         raise ValueError(f"report.templates: {config['report']['templates']!r} is not a folder (copy report/templates/ "
                          "there and edit it)")
     REPORT_TEMPLATES.insert(0, str(config["report"]["templates"]))
+# The words the code places before a reader (figure labels, table columns, the video, the summary), in
+# report.language: the first template folder's catalogue (edgenas.words)
+WORDS = str(words_file(config["report"]["language"], REPORT_TEMPLATES))
 REPORT_TEMPLATE_FILES = sorted(str(f) for folder in REPORT_TEMPLATES for f in Path(folder).iterdir() if f.is_file())
 
 DATA = {
@@ -107,7 +146,7 @@ EAGER = ["baseline.onnx", "finetuned.onnx"]
 # Trainings run two side by side when controls train beside the searched net, each on half the
 # cores: on the 2-core Xeon two at 1 thread did more images/s than one at 2 threads
 # (benchmarks/train_parallel.py, README). Without controls a training has every core.
-TRAIN_THREADS = max(1, workflow.cores // 2) if CONTROLS else workflow.cores
+TRAIN_THREADS = max(1, CORES // 2) if CONTROLS else CORES
 # The searched net's chain goes first whenever jobs wait for cores: the latency table, the search,
 # the training, pruning and fine-tuning of the searched net; the controls fill the other cores.
 CRITICAL_PATH = 10
@@ -182,19 +221,56 @@ def search_split():
     return train_split() if SEARCH_STRATEGY == "halving" else {}
 
 
+def target_check(name):
+    """What rule check_target found on a remote device (kept while the run needs it)."""
+    return f"results/checks/target_{name}.json"
+
+
+def device_checks(wildcards=None):
+    """The checks of every remote device this run uses: an input of each long job, so none
+    starts before the devices answered (ancient: a check never makes a finished job stale)."""
+    return {f"check_{t}": ancient(target_check(t)) for t in REMOTE_TARGETS}
+
+
 def search_inputs(wildcards):
-    inputs = {"train": DATA["train"], "stats": DATA["stats"], "fit": ancient(FIT)}
+    inputs = {"train": DATA["train"], "stats": DATA["stats"], "fit": ancient(FIT), **device_checks()}
     return dict(inputs, latency=SEARCH_TABLE, budget=BUDGET) if SEARCH_TABLE else inputs
 
 
 def control_inputs(wildcards):
-    """A random architecture of a hardware-aware space is drawn under the search's latency budget."""
-    inputs = {"train": DATA["train"], "stats": DATA["stats"], "fit": ancient(FIT)}
-    if SEARCH_TABLE and wildcards.control.startswith("random"):
-        inputs.update(latency=SEARCH_TABLE, budget=BUDGET)
+    """A random architecture of a hardware-aware space is drawn under the search's latency budget, or
+    under the final model's latency (``*_at_final``); nas_at_final trains the second search's pick,
+    pruned_scratch the pruned net's architecture with fresh weights."""
+    name = wildcards.control
+    inputs = {"train": DATA["train"], "stats": DATA["stats"], "fit": ancient(FIT), **device_checks()}
+    if SEARCH_TABLE and name.startswith("random"):
+        inputs.update(latency=SEARCH_TABLE, budget=FINAL_BUDGET if at_final(name) else BUDGET)
+    if name == "nas_at_final":
+        inputs.update(genotype="results/search/genotype_at_final.json")
+    if name == "pruned_scratch":
+        inputs.update(pruned="results/models/pruned.pt")
     return inputs
 
 
+
+
+def budget_lines(wildcards):
+    """The budgets drawn on the search target's accuracy-latency figure: the search's, and the final
+    model's latency where controls are budgeted at it (latencies of that target alone)."""
+    if wildcards.target != SEARCH_TARGET:
+        return {}
+    return {"budget": BUDGET, **({"final_budget": FINAL_BUDGET} if FINAL_BUDGET else {})}
+
+
+def search_at_final_inputs(wildcards):
+    """The second search's: the first's, with the final model's latency as its budget."""
+    return dict(search_inputs(wildcards), budget=FINAL_BUDGET)
+
+
+def final_budget_settings():
+    """How the final model is timed on the search target: as the latency table times whole nets."""
+    settings = {k: config["latency"][k] for k in ("threads", "warmup", "runs", "rounds")}
+    return dict(settings, device=device(SEARCH_TARGET)) if SEARCH_TARGET != "local" else settings
 
 
 def latency_settings(wildcards):
@@ -216,16 +292,31 @@ def emulator_python(cpu):
 def device(name):
     """A declared target's SSH settings, as remote.Target takes them: an emulated target's
     Python is the one built on this machine; its own timing runs are not SSH settings."""
-    settings = {k: v for k, v in config["targets"][name].items()
-                if k not in ("emulate", "warmup", "runs", "device_images")}
-    if name in EMULATED:
-        settings["python"] = str(Path(emulator_python(EMULATED[name])).resolve())
-    return settings
+    emulated = str(Path(emulator_python(EMULATED[name])).resolve()) if name in EMULATED else None
+    return ssh_settings(config["targets"][name], emulated)
+
+
+def undeclared(wildcards):
+    """Refuses a benchmark of an undeclared device while the jobs are planned, so a dry run fails
+    with the message a real run gives."""
+    raise WorkflowError(
+        f"results/bench_{wildcards.name}.csv: {wildcards.name!r} is not a declared target; the declared ones are "
+        f"{', '.join(TARGETS)}. A device is declared by a file config/targets/<name>.yaml (copy "
+        "config/targets/pi5.yaml, rename the target inside it and set its host)."
+    )
 
 
 def emulator_input(wildcards):
     """The emulated Python a target's jobs need first (none for a real target)."""
     return {"emulator": emulator_python(EMULATED[wildcards.target])} if wildcards.target in EMULATED else {}
+
+
+def device_inputs(wildcards):
+    """What a job on one target needs first: its emulated Python, and for a remote device its check
+    and those of every other device the run uses (the latency table is a long job too)."""
+    checks = dict(device_checks(), **({f"check_{wildcards.target}": ancient(target_check(wildcards.target))}
+                                      if wildcards.target != "local" else {}))
+    return dict(emulator_input(wildcards), **checks)
 
 
 def control_workdir(wildcards):
@@ -255,7 +346,7 @@ def bench_inputs(wildcards):
     files = bench_models(wildcards)
     return {"onnx": [f["onnx"] for f in files], "metrics": [f["metrics"] for f in files],
             "complexity": sorted({f["complexity"] for f in files}), "eager": [f["eager"] for f in files if f["eager"]],
-            "test": DATA["test"], "stats": DATA["stats"], **emulator_input(wildcards)}
+            "test": DATA["test"], "stats": DATA["stats"], **device_inputs(wildcards)}
 
 
 def bench_settings(wildcards):
@@ -273,7 +364,7 @@ def bench_settings(wildcards):
 
 def demo_inputs(wildcards):
     """The final model and the test images; the benchmark too when the video has title cards."""
-    inputs = {"model": "results/models/int8.onnx", "test": DATA["test"]}
+    inputs = {"model": "results/models/int8.onnx", "test": DATA["test"], "words": WORDS}
     return dict(inputs, bench="results/bench_local.csv") if config["demo"]["card_seconds"] > 0 else inputs
 
 

@@ -17,7 +17,7 @@ rule demo:
     params:
         demo=config["demo"],
         test=test_subset(),
-    threads: workflow.cores
+    threads: CORES
     localrule: True
     conda:
         "../envs/edgenas.yaml"

@@ -1,6 +1,6 @@
 rule latency:
     input:
-        unpack(emulator_input),
+        unpack(device_inputs),
         stats=DATA["stats"],
         fit=ancient(FIT),
     output:
@@ -15,7 +15,7 @@ rule latency:
     wildcard_constraints:
         target="|".join(TARGETS),
     priority: CRITICAL_PATH
-    threads: workflow.cores  # timings taken alone
+    threads: CORES  # timings taken alone
     resources:
         pi=device_slots,
     localrule: True

@@ -12,12 +12,15 @@ RUN_TIMES = [
     *expand("results/runtimes/train_control/{control}.tsv", control=CONTROLS),
     *expand("results/runtimes/latency/{target}.tsv", target=[SEARCH_TARGET] if SEARCH_TARGET else []),
     *expand("results/runtimes/bench/{target}.tsv", target=config["bench"]["targets"]),
+    *(["results/runtimes/search_at_final.tsv"] if "nas_at_final" in CONTROLS else []),
 ]
 
 
 rule target_figures:
     input:
+        unpack(budget_lines),
         bench="results/bench_{target}.csv",
+        words=WORDS,
     output:
         **{
             name: report(
@@ -44,6 +47,7 @@ rule search_figures:
     input:
         genotype=rules.search.output.genotype,
         **({"latency": SEARCH_TABLE} if SEARCH_TABLE else {}),
+        words=WORDS,
     output:
         **{
             name: report(
@@ -68,6 +72,7 @@ rule training_curves:
         baseline=rules.train.output.history,
         finetuned=rules.finetune.output.history,
         controls=expand("results/models/control_{control}_history.csv", control=CONTROLS),
+        words=WORDS,
     output:
         curves=report(
             "results/figures/training_curves.png",
@@ -100,6 +105,9 @@ rule facts:
         training_curves=rules.training_curves.output.curves,
         target_figures=expand("results/figures/{target}/{name}.png", target=REAL_BENCH_TARGETS,
                               name=TARGET_FIGURES),
+        words=WORDS,
+        **({"final_budget": FINAL_BUDGET} if FINAL_BUDGET else {}),
+        **({"search_at_final": "results/search/genotype_at_final.json"} if "nas_at_final" in CONTROLS else {}),
     output:
         facts="results/report/facts.json",
     params:
@@ -145,6 +153,12 @@ rule results_report:
             caption="../../report/slides.rst",
             category="Report",
             labels={"report": "slides"},
+        ),
+        notes=report(
+            "results/report/slides_notes.pdf",
+            caption="../../report/slides.rst",
+            category="Report",
+            labels={"report": "speaker notes"},
         ),
         paper_sources=directory("results/report/paper"),
         slides_sources=directory("results/report/slides"),

@@ -4,6 +4,7 @@ rule train:
         train=DATA["train"],
         stats=DATA["stats"],
         fit=ancient(FIT),
+        **device_checks(),
     output:
         model="results/models/baseline.pt",
         history="results/models/baseline_history.csv",

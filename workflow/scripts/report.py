@@ -14,4 +14,4 @@ inp, out, p = snakemake.input, snakemake.output, snakemake.params
 templates = [Path(t) for t in p.templates]
 render(json.loads(Path(inp.facts).read_text()), templates=templates, html_path=out.html, md_path=out.markdown)
 publish(inp.facts, figures_dir=p.figures, templates=templates, paper_dir=out.paper_sources,
-        slides_dir=out.slides_sources, paper_pdf=out.paper, slides_pdf=out.slides)
+        slides_dir=out.slides_sources, paper_pdf=out.paper, slides_pdf=out.slides, notes_pdf=out.notes)

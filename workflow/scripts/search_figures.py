@@ -6,6 +6,7 @@ to_log(snakemake.log[0])
 
 from edgenas.figures import search_figures  # noqa: E402
 from edgenas.genotype import read_search_result  # noqa: E402
+from edgenas.words import read_words  # noqa: E402
 
 search_figures(read_search_result(snakemake.input.genotype), dict(snakemake.output.items()),
-               latency_table=snakemake.input.get("latency"))
+               read_words(snakemake.input.words), latency_table=snakemake.input.get("latency"))

@@ -6,7 +6,10 @@ to_log(snakemake.log[0])
 
 from edgenas import figures  # noqa: E402
 from edgenas.records import read_csv  # noqa: E402
+from edgenas.words import read_words  # noqa: E402
 
-histories = {"nas train": read_csv(snakemake.input.baseline), "nas fine-tune": read_csv(snakemake.input.finetuned)}
+words = read_words(snakemake.input.words)
+train, finetune = (words["figures"]["training_curves"][k] for k in ("nas_train", "nas_finetune"))
+histories = {train: read_csv(snakemake.input.baseline), finetune: read_csv(snakemake.input.finetuned)}
 histories.update({c: read_csv(h) for c, h in zip(snakemake.params.controls, snakemake.input.controls)})
-figures.training_curves(histories, snakemake.output.curves, continues={"nas fine-tune": "nas train"})
+figures.training_curves(histories, snakemake.output.curves, words, continues={finetune: train})
