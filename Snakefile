@@ -6,7 +6,7 @@ from pathlib import Path
 from snakemake.utils import min_version
 
 from edgenas.records import read_json
-from edgenas.summary import FACTS, failure_summary, run_summary
+from edgenas.deliverables.summary import FACTS, failure_summary, run_summary
 from edgenas.words import read_words
 
 min_version("9.0")

@@ -3,7 +3,7 @@
     python benchmarks/finetune_accuracy.py [--run .] [--variants 7:64:0.02:0 9:128:0.02:0 ...]
 
 Each variant ``epochs:batch_size:learning_rate:distill_weight`` fine-tunes the run's ``pruned.pt`` with
-the workflow's own stage (``edgenas.train.finetune_pruned``: the default config's recipe,
+the workflow's own stage (``edgenas.compression.train.finetune_pruned``: the default config's recipe,
 split and seed; distillation from ``baseline.pt`` at temperature 4 when the weight is > 0),
 exports it, quantizes it with the default config's INT8 settings, and reports test accuracy
 of FP32 and INT8 and the INT8 model's loss in points against ``baseline.pt``. Accuracy is not
@@ -20,14 +20,15 @@ from pathlib import Path
 
 import torch
 import yaml
-
 from study_common import ROOT
+
 from edgenas.accel import resolve
-from edgenas.data import ImageArrays, Split
-from edgenas.evaluate import evaluate_file
-from edgenas.export import export_checkpoint
-from edgenas.quantize import calibration_inputs, quantize_int8
-from edgenas.train import TrainingJob, finetune_pruned, finetune_recipe
+from edgenas.compression.export import export_checkpoint
+from edgenas.compression.quantize import calibration_inputs, quantize_int8
+from edgenas.compression.trainings import TrainingJob, finetune_pruned
+from edgenas.data import ImageArrays
+from edgenas.measurement.evaluate import evaluate_file
+from edgenas.settings import Quantize, Recipe, Split
 
 VARIANTS = ["5:128:0.02:0", "7:128:0.02:0", "9:128:0.02:0", "5:128:0.02:0.9", "7:64:0.02:0"]
 
@@ -60,7 +61,7 @@ def main() -> None:
         torch.set_num_threads(args.threads)
     config = yaml.safe_load((ROOT / "config/config.yaml").read_text())
     stats = json.loads((data / "stats.json").read_text())
-    split = Split.of_config(config, args.train_limit or None)
+    split = Split.from_config(config, args.train_limit or None)
     test = ImageArrays.load(data / "test.npz")
     calibration = calibration_inputs(str(data / "train.npz"), stats, config["data"]["calibration_size"], split)
     hardware = resolve(config["device"], str(config["precision"]))
@@ -68,7 +69,7 @@ def main() -> None:
 
     rows = []
     for variant in args.variants:
-        recipe = finetune_recipe(config["train"], dict(config["finetune"], **variant))
+        recipe = Recipe.finetuning(dict(config, finetune=dict(config["finetune"], **variant)))
         with tempfile.TemporaryDirectory() as tmp:
             tmp = Path(tmp)
             job = TrainingJob(train_npz=str(data / "train.npz"), stats=stats, split=split, hardware=hardware,
@@ -76,7 +77,7 @@ def main() -> None:
                               out_history=str(tmp / "history.csv"))
             finetune_pruned(job, recipe, pruned=str(models / "pruned.pt"), teacher=str(models / "baseline.pt"))
             export_checkpoint(str(tmp / "finetuned.pt"), str(tmp / "finetuned.onnx"), test.x[:16])
-            quantize_int8(tmp / "finetuned.onnx", tmp / "int8.onnx", calibration, **config["quantize"])
+            quantize_int8(tmp / "finetuned.onnx", tmp / "int8.onnx", calibration, Quantize.from_config(config))
             fp32, int8 = (evaluate_file(tmp / f, test, stats["mean"], stats["std"])["accuracy"]
                           for f in ("finetuned.onnx", "int8.onnx"))
         rows.append((variant, fp32, int8))

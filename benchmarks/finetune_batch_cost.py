@@ -16,8 +16,8 @@ import statistics
 from pathlib import Path
 
 import torch
-
 from throughput_common import plain_loop
+
 from edgenas.accel import channels_last
 from edgenas.model import load_checkpoint
 

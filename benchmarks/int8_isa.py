@@ -20,12 +20,14 @@ from pathlib import Path
 
 import numpy as np
 import yaml
-
 from study_common import ROOT, interleaved_p50, session, threads_label
-from edgenas import emulator, ondevice
-from edgenas.data import ImageArrays, Split
-from edgenas.quantize import calibration_inputs, quantize_int8
-from edgenas.remote import write_sample
+
+from edgenas.compression.quantize import calibration_inputs, quantize_int8
+from edgenas.data import ImageArrays
+from edgenas.device import ondevice
+from edgenas.measurement import emulator
+from edgenas.measurement.remote import write_sample
+from edgenas.settings import Quantize, Split
 
 # the config's INT8 settings with 8-bit s8 weights (ONNX Runtime's default), 7-bit ones, and u8 weights
 CANDIDATES = {"w8": {"reduce_range": False}, "w7": {"reduce_range": True},
@@ -70,7 +72,7 @@ def main() -> None:
     inputs = ondevice.normalize(test.x, stats["mean"], stats["std"])
     sample_idx = np.sort(np.random.default_rng(0).choice(len(test.y), min(args.images, len(test.y)), replace=False))
     calibration = calibration_inputs(str(data / "train.npz"), stats, config["data"]["calibration_size"],
-                                     Split.of_config(config))
+                                     Split.from_config(config))
     pythons = {cpu: emulator.build(args.cache, cpu) for cpu in EMULATED}
     isa_here = ondevice.isa()
 
@@ -81,7 +83,7 @@ def main() -> None:
             files[f"{src.stem}.fp32"] = str(src)
             for name, change in CANDIDATES.items():
                 path = tmp / f"{src.stem}.{name}.onnx"
-                quantize_int8(src, path, calibration, **{**config["quantize"], **change})
+                quantize_int8(src, path, calibration, Quantize(**{**config["quantize"], **change}))
                 files[f"{src.stem}.{name}"] = str(path)
         sample = tmp / "sample.npz"
         write_sample(sample, test.x[sample_idx], test.y[sample_idx], stats["mean"], stats["std"])

@@ -8,7 +8,7 @@ accuracy or speed biases the comparison. Every FP32 file the workflow quantizes
 (``baseline.onnx``, ``finetuned.onnx``, ``control_*.onnx``) is quantized here with the config's
 settings and with ``per_channel`` flipped, on the workflow's own calibration images; then each
 file's test accuracy, size, and batch-1 p50 latency at one thread, all files timed in the same
-interleaved passes (``edgenas.ondevice.quietest_timings``, each keeping its quietest pass).
+interleaved passes (``edgenas.device.ondevice.quietest_timings``, each keeping its quietest pass).
 """
 from __future__ import annotations
 
@@ -18,12 +18,13 @@ import tempfile
 from pathlib import Path
 
 import yaml
-
 from study_common import ROOT
-from edgenas.data import ImageArrays, Split, take
-from edgenas.ondevice import accuracy, normalize, quietest_timings
-from edgenas.quantize import calibration_inputs, quantize_int8
+
+from edgenas.compression.quantize import calibration_inputs, quantize_int8
+from edgenas.data import ImageArrays, take
+from edgenas.device.ondevice import accuracy, normalize, quietest_timings
 from edgenas.records import read_json
+from edgenas.settings import Quantize, Split
 
 
 def fp32_files(models: Path) -> dict[str, Path]:
@@ -50,7 +51,7 @@ def main() -> None:
         raise SystemExit(f"{run}: no results/models/*.onnx or resources/data; run the workflow first or pass --run")
     config = yaml.safe_load(Path(args.config).read_text())
     setting = config["quantize"]
-    split = Split.of_config(config)
+    split = Split.from_config(config)
     stats = read_json(data_dir / "stats.json")
     calibration = calibration_inputs(str(data_dir / "train.npz"), stats, config["data"]["calibration_size"], split)
     test = take(ImageArrays.load(data_dir / "test.npz"), args.test_images, 0)
@@ -62,7 +63,7 @@ def main() -> None:
         for name, fp32 in files.items():
             for way, per_channel in ways.items():
                 out = Path(tmp) / f"{fp32.stem}_{way}.onnx"
-                quantize_int8(fp32, out, calibration, **{**setting, "per_channel": per_channel})
+                quantize_int8(fp32, out, calibration, Quantize(**{**setting, "per_channel": per_channel}))
                 top1 = accuracy(str(out), inputs, test.y)
                 rows.append({"model": name, "weights": way, "file": str(out), "accuracy": top1,
                              "kB": os.path.getsize(out) / 1e3})

@@ -19,9 +19,17 @@ from pathlib import Path
 
 import onnxruntime as ort
 import yaml
+from study_common import (
+    ORT_DEFAULTS,
+    ROOT,
+    RunData,
+    interleaved_p50,
+    session,
+    threads_label,
+)
 
-from study_common import ORT_DEFAULTS, ROOT, RunData, interleaved_p50, session, threads_label
-from edgenas.quantize import quantize_int8
+from edgenas.compression.quantize import quantize_int8
+from edgenas.settings import Quantize
 
 NON_CONV = ["Add", "Concat", "AveragePool", "MaxPool", "GlobalAveragePool", "Gemm", "Relu", "Pad", "Slice"]
 VARIANTS: list[tuple[str, dict, int]] = [  # (name, change to ORT's defaults, calibration images)
@@ -70,7 +78,7 @@ def main() -> None:
         for i, (name, change, n) in enumerate(variants):
             path = str(Path(tmp) / f"v{i}.onnx")
             start = time.perf_counter()
-            quantize_int8(fp32, path, data.calibration[:n], **{**ORT_DEFAULTS, **change})
+            quantize_int8(fp32, path, data.calibration[:n], Quantize(**{**ORT_DEFAULTS, **change}))
             print(f"quantized: {name} ({time.perf_counter() - start:.1f} s)", flush=True)
             files[name] = path
         accuracy = {name: data.accuracy(path) for name, path in files.items()}

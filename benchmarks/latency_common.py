@@ -7,7 +7,7 @@ from pathlib import Path
 
 import yaml
 
-from edgenas.spaces import HARDWARE_AWARE
+from edgenas.search.spaces import HARDWARE_AWARE
 
 CONFIG = yaml.safe_load((Path(__file__).resolve().parents[1] / "config/config.yaml").read_text())
 INT8 = {k: v for k, v in CONFIG["quantize"].items() if k != "calibration_method"}  # as the latency rule deploys

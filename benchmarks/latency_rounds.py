@@ -20,11 +20,11 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from latency_common import INT8, TIMING, add_space_argument
 from scipy.stats import spearmanr
 
-from edgenas.latency import export_pair, local_timer, sample_archs
-from edgenas.spaces import hardware_aware
-from latency_common import INT8, TIMING, add_space_argument
+from edgenas.search.latency import export_pair, local_timer, sample_archs
+from edgenas.search.spaces import hardware_aware
 
 parser = argparse.ArgumentParser()
 add_space_argument(parser)

@@ -20,7 +20,7 @@ import numpy as np
 import onnx
 import onnxruntime as ort
 
-from edgenas import ondevice
+from edgenas.device import ondevice
 
 
 def conv_kinds(model: onnx.ModelProto) -> dict[str, str]:

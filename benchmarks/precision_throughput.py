@@ -7,7 +7,7 @@ Why ``precision: auto`` trains in bf16 autocast on a CPU that multiplies bf16 na
 (``edgenas.accel.cpu_has_bf16``: AVX512-BF16 or AMX) and in fp32 elsewhere: oneDNN's bf16
 convolutions do twice the multiplies per instruction there, but not every layer gains (depthwise
 convolutions, element-wise work and the conversions around them). Each net runs two epochs of
-``--steps`` steps of ``edgenas.train.fit`` (Lightning, as the train rule runs it, the config's
+``--steps`` steps of ``edgenas.compression.train.fit`` (Lightning, as the train rule runs it, the config's
 recipe) in each precision, the pair alternating twice in this one run; the second epoch's
 images/s is the steady rate. ``mobile`` and ``dense`` are the first random net of that space
 (the first NNI's sampler draws with seed 1), ``darts`` the DARTS-V2 cells at the config's evaluation
@@ -19,17 +19,19 @@ from __future__ import annotations
 import argparse
 import statistics
 import tempfile
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import torch
 import yaml
-
 from throughput_common import CIFAR_MEAN, CIFAR_STD, cifar_shaped, load_arch
+
 from edgenas.accel import Hardware, cpu_has_bf16
-from edgenas.latency import sample_archs
+from edgenas.compression.train import fit
 from edgenas.model import build_model, load_checkpoint
-from edgenas.train import Recipe, fit
+from edgenas.search.latency import sample_archs
+from edgenas.settings import Recipe
 
 ROOT = Path(__file__).resolve().parents[1]
 PRECISIONS = ("32-true", "bf16-mixed")
@@ -58,7 +60,7 @@ def main() -> None:
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     config = yaml.safe_load(Path(args.config).read_text())
-    recipe = Recipe(**{k: v for k, v in config["train"].items() if k != "darts"} | {"epochs": 2})
+    recipe = replace(Recipe.training(config), epochs=2)
     arrays = cifar_shaped(recipe.batch_size * args.steps)
     idx = np.arange(len(arrays.y))
     print(f"native bf16 on this CPU: {cpu_has_bf16()}; torch {torch.__version__}, {args.threads} thread(s), "

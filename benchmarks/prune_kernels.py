@@ -16,10 +16,12 @@ import tempfile
 from pathlib import Path
 
 from study_common import ORT_DEFAULTS, RunData, interleaved_p50, session
-from edgenas.export import export_onnx
+
+from edgenas.compression.export import export_onnx
+from edgenas.compression.prune import prune_channels
+from edgenas.compression.quantize import quantize_int8
 from edgenas.model import count_macs_params, drop_auxiliary_head, load_checkpoint
-from edgenas.prune import prune_channels
-from edgenas.quantize import quantize_int8
+from edgenas.settings import Quantize
 
 VARIANTS = [  # name, ratio, round_to, global, keep the stem's channels
     ("ratio 0.5, uniform, round_to 16 (default)", 0.5, 16, False, False),
@@ -59,7 +61,7 @@ def main() -> None:
             complexity[name] = count_macs_params(net, size)
             fp32, int8 = Path(tmp) / f"v{i}.onnx", Path(tmp) / f"v{i}_int8.onnx"
             export_onnx(net, fp32, check, atol=1e-2)
-            quantize_int8(fp32, int8, data.calibration, **ORT_DEFAULTS)
+            quantize_int8(fp32, int8, data.calibration, Quantize(**ORT_DEFAULTS))
             files[name, "fp32"], files[name, "int8"] = str(fp32), str(int8)
             print(f"pruned: {name}", flush=True)
         p50 = interleaved_p50({k: session(v, 1) for k, v in files.items()}, data.inputs[0], args.rounds, args.runs)

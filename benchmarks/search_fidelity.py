@@ -53,20 +53,20 @@ def main() -> None:
     args = parser.parse_args()
 
     from scipy.stats import spearmanr
+    from study_common import Parts
 
     from edgenas.accel import resolve, use_cpu_threads
-    from edgenas.data import ImageArrays, Split
-    from edgenas.genotype import read_search_result
-    from edgenas.search import held_out, short_training_accuracy
-    from edgenas.train import Recipe
-    from study_common import Parts
+    from edgenas.data import ImageArrays
+    from edgenas.search.genotype import read_search_result
+    from edgenas.search.halving import held_out, short_training_accuracy
+    from edgenas.settings import Recipe, Split
 
     fidelities = [tuple(int(v) for v in f.split("x")) for f in args.fidelities.split(",")]
     config = yaml.safe_load((args.run / "config/config.yaml").read_text())
     nets = run_nets(args.run)
     use_cpu_threads(len(os.sched_getaffinity(0)))
     hardware = resolve(config.get("device", "auto"), str(config.get("precision", "auto")))  # as the search resolves it
-    split = Split.of_config(config)
+    split = Split.from_config(config)
     data = args.run / "resources/data"
     stats = json.loads((data / "stats.json").read_text())
     train = ImageArrays.load(data / "train.npz")

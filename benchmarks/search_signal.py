@@ -7,7 +7,7 @@ Draws ``--nets`` architectures under the default config's latency budget exactly
 controls are drawn (``random1``, ``random2``, ...: NNI's sampler, seed k, on the run's latency table
 ``results/latency/<target>.json``). For each net:
 
-- every cheap score of ``edgenas.proxies`` (parameters, MACs, synflow, NASWOT, grad_norm) and their
+- every cheap score of ``edgenas.search.proxies`` (parameters, MACs, synflow, NASWOT, grad_norm) and their
   rank mean, and the table's predicted INT8 latency;
 - each fidelity the default search uses: ``edgenas.search.short_training_accuracy`` at every round's
   images and epochs (``search.hardware_aware.halving``, ``edgenas.fits.fidelity_rounds``; keyed by
@@ -41,7 +41,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import yaml
-
 from study_common import ROOT, Parts
 
 SIGNALS = ("params", "macs", "synflow", "naswot", "grad_norm", "rank_mean", "predicted_ms")
@@ -49,9 +48,9 @@ SIGNALS = ("params", "macs", "synflow", "naswot", "grad_norm", "rank_mean", "pre
 
 def setting(run: Path) -> dict:
     """The default config, its budget on the run's latency table, and the search's round sizes."""
-    from edgenas.data import Split
-    from edgenas.latency import latency_budget, read_latency_table
     from edgenas.fits import fidelity_rounds
+    from edgenas.search.latency import latency_budget, read_latency_table
+    from edgenas.settings import Split
 
     config = yaml.safe_load((ROOT / "config/config.yaml").read_text())
     hardware = config["search"]["hardware_aware"]
@@ -60,7 +59,7 @@ def setting(run: Path) -> dict:
         raise SystemExit(f"{table_path} missing: build it first (snakemake {table_path.relative_to(run)} --cores 2)")
     table = read_latency_table(table_path)
     halving = hardware["halving"]
-    split = Split.of_config(config)
+    split = Split.from_config(config)
     return {"config": config, "table": str(table_path), "split": split,
             "budget": latency_budget(table, hardware["latency_ms"], hardware["latency_quantile"]),
             "plan": (plan := fidelity_rounds(halving["images"], halving["eta"], halving["candidates"], 45_000,
@@ -70,7 +69,7 @@ def setting(run: Path) -> dict:
 
 def draw(k: int, table_path: str, budget: float) -> dict:
     """random<k> of the table's space under the budget, as ``controls.control_spec`` draws it."""
-    from edgenas.latency import read_latency_table, sample_archs
+    from edgenas.search.latency import read_latency_table, sample_archs
 
     table = read_latency_table(table_path)
     return sample_archs(1, k, lambda a: table.predict(a) <= budget, space=table.space)[0]
@@ -80,15 +79,16 @@ def measure_net(k: int, run: str, out: str, epochs: int, threads: int) -> list[d
     """Every part of net ``k`` not yet in ``parts.jsonl`` (runs in a worker process)."""
     import torch
 
+    from edgenas.compression.export import export_onnx
+    from edgenas.compression.quantize import calibration_inputs, quantize_int8
+    from edgenas.compression.train import fit
     from edgenas.data import BatchedImages, ImageArrays
-    from edgenas.export import export_onnx
-    from edgenas.latency import read_latency_table
+    from edgenas.device.ondevice import accuracy, normalize
     from edgenas.model import build_model
-    from edgenas.ondevice import accuracy, normalize
-    from edgenas.proxies import cheap_scores
-    from edgenas.quantize import calibration_inputs, quantize_int8
-    from edgenas.search import held_out, short_training_accuracy
-    from edgenas.train import Recipe, fit
+    from edgenas.search.halving import held_out, short_training_accuracy
+    from edgenas.search.latency import read_latency_table
+    from edgenas.search.proxies import cheap_scores
+    from edgenas.settings import Quantize, Recipe
 
     torch.set_num_threads(threads)
     run_dir, out_dir = Path(run), Path(out)
@@ -102,7 +102,7 @@ def measure_net(k: int, run: str, out: str, epochs: int, threads: int) -> list[d
     mean, std = stats["mean"], stats["std"]
     table = read_latency_table(s["table"])
     arch = draw(k, s["table"], s["budget"])
-    recipe = Recipe(**{key: v for key, v in config["train"].items() if key != "darts"})
+    recipe = Recipe.training(config)
     spec = {"family": table.space, "arch": arch, "num_classes": len(stats["classes"])}
     new = []
 
@@ -136,7 +136,7 @@ def measure_net(k: int, run: str, out: str, epochs: int, threads: int) -> list[d
         with tempfile.TemporaryDirectory() as tmp:
             fp32, int8 = Path(tmp) / "net.onnx", Path(tmp) / "net_int8.onnx"
             export_onnx(net.cpu().eval(), fp32, inputs[:8])
-            quantize_int8(fp32, int8, calibration, **config["quantize"])
+            quantize_int8(fp32, int8, calibration, Quantize.from_config(config))
             keep(part, epochs=epochs, val_acc=float(history[-1]["val_acc"]),
                  minutes=round(sum(float(h["seconds"]) for h in history) / 60, 2),
                  fp32=accuracy(str(fp32), inputs, test.y), int8=accuracy(str(int8), inputs, test.y),
@@ -150,25 +150,26 @@ def spos_scores(nets: list[int], run: Path, out: Path, parts: Parts) -> None:
     import torch
 
     from edgenas.data import ImageArrays
-    from edgenas.latency import read_latency_table
-    from edgenas.search import recalibrated_accuracy, supernet_batches, train_supernet
+    from edgenas.search.latency import read_latency_table
+    from edgenas.search.spos import (
+        recalibrated_accuracy,
+        supernet_batches,
+        train_supernet,
+    )
+    from edgenas.settings import Spos
 
     todo = [k for k in nets if (k, "spos") not in parts.done]
     if not todo:
         return
     s = setting(run)
-    spos = dict(s["config"]["search"]["hardware_aware"]["spos"])
+    spos = Spos.from_config(s["config"])
     torch.set_num_threads(len(os.sched_getaffinity(0)))
     data = run / "resources/data"
     stats = json.loads((data / "stats.json").read_text())
     train = ImageArrays.load(data / "train.npz")
-    keys = ("epochs", "batch_size", "subset", "val_images", "learning_rate", "weight_decay")
     space, cost = train_supernet(train, stats["mean"], stats["std"], table=read_latency_table(s["table"]),
-                                 budget=s["budget"], seed=s["split"].seed, workdir=out / "work/spos",
-                                 **{key: spos[key] for key in keys})
-    calibration, validation = supernet_batches(train, stats["mean"], stats["std"], subset=spos["subset"],
-                                               val_images=spos["val_images"], batch_size=spos["batch_size"],
-                                               bn_batches=spos["bn_batches"], seed=s["split"].seed)
+                                 budget=s["budget"], spos=spos, seed=s["split"].seed, workdir=out / "work/spos")
+    calibration, validation = supernet_batches(train, stats["mean"], stats["std"], spos=spos, seed=s["split"].seed)
     for k in todo:
         score = recalibrated_accuracy(space.freeze(draw(k, s["table"], s["budget"])), calibration, validation)
         parts.add({"net": k, "part": "spos", "accuracy": score, "supernet_minutes": round(cost["seconds"] / 60, 2)})
@@ -176,8 +177,9 @@ def spos_scores(nets: list[int], run: Path, out: Path, parts: Parts) -> None:
 
 
 def table_of(parts: Parts, nets: list[int], sizes: list[int], epochs: int) -> pd.DataFrame:
-    from edgenas.proxies import SCORES
     from scipy.stats import rankdata
+
+    from edgenas.search.proxies import SCORES
 
     rows = []
     for k in nets:

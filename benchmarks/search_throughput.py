@@ -21,12 +21,21 @@ from pathlib import Path
 import numpy as np
 import torch
 import yaml
+from throughput_common import (
+    CIFAR_MEAN,
+    CIFAR_STD,
+    NCHWBatches,
+    PerSampleImages,
+    cifar_shaped,
+    print_table,
+)
 
-from throughput_common import CIFAR_MEAN, CIFAR_STD, NCHWBatches, PerSampleImages, cifar_shaped, print_table
 from edgenas.accel import StepTimer, channels_last
 from edgenas.data import BatchedImages, make_loader
-from edgenas.search import CosineRate, Darts, NesterovSGD, search_darts
-from edgenas.spaces.mobile import space as mobile_space
+from edgenas.search.darts import search_darts
+from edgenas.search.spaces.mobile import space as mobile_space
+from edgenas.search.spos import CosineRate, NesterovSGD
+from edgenas.settings import Darts
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -46,7 +55,7 @@ def nni_search(arrays, width: int, num_cells: int, steps: int, batch: int = 32, 
     def loader(part, seed):
         if batched:
             data = BatchedImages(arrays, part, CIFAR_MEAN, CIFAR_STD, augment=True)
-            return make_loader(data if nhwc else NCHWBatches(data), batch, True, True, DataLoader, seed)
+            return make_loader(data if nhwc else NCHWBatches(data), batch, shuffle=True, drop_last=True, loader_cls=DataLoader, seed=seed)
         return DataLoader(PerSampleImages(arrays, part), batch_size=batch, shuffle=True)
 
     space = DARTS(width=width, num_cells=num_cells, dataset="cifar")
@@ -80,8 +89,8 @@ def spos_search(arrays, steps: int, batch: int) -> float:
     with tempfile.TemporaryDirectory() as tmp:
         evaluator = Classification(
             learning_rate=0.1, weight_decay=4e-5, optimizer=NesterovSGD, num_classes=10, max_epochs=1,
-            limit_train_batches=steps + 2, train_dataloaders=make_loader(data, batch, True, True, DataLoader, 0),
-            val_dataloaders=make_loader(data, batch, False, False, DataLoader), limit_val_batches=1,
+            limit_train_batches=steps + 2, train_dataloaders=make_loader(data, batch, shuffle=True, drop_last=True, loader_cls=DataLoader, seed=0),
+            val_dataloaders=make_loader(data, batch, shuffle=False, loader_cls=DataLoader), limit_val_batches=1,
             callbacks=[timer, CosineRate(0.1)], logger=False, enable_checkpointing=False, default_root_dir=tmp)
         experiment = NasExperiment(channels_last(mobile_space(10)), evaluator, RandomOneShot())
         experiment.config.experiment_working_directory = tmp

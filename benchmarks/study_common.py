@@ -12,12 +12,12 @@ from pathlib import Path
 import numpy as np
 import onnxruntime as ort
 
-from edgenas import ondevice
 from edgenas.data import ImageArrays, take
+from edgenas.device import ondevice
 
 ROOT = Path(__file__).resolve().parents[1]
 # ONNX Runtime's static-quantization defaults: the reference INT8 of the studies
-ORT_DEFAULTS = dict(format="qdq", per_channel=True, activation_type="uint8", weight_type="int8",
+ORT_DEFAULTS = dict(format="qdq", per_channel=True, activation_type="uint8", weight_type="int8", reduce_range=False,
                     calibration_method="minmax", keep_fp32=[], pre_process=True)
 
 

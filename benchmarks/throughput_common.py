@@ -18,8 +18,8 @@ from torch.utils.data import Dataset
 from torchvision import transforms
 
 from edgenas.data import ImageArrays
-from edgenas.genotype import read_search_result
-from edgenas.spaces.darts import DARTS_V2
+from edgenas.search.genotype import read_search_result
+from edgenas.search.spaces.darts import DARTS_V2
 
 CIFAR_MEAN = [0.4914, 0.4822, 0.4465]
 CIFAR_STD = [0.2470, 0.2435, 0.2616]

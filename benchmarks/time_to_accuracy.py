@@ -11,7 +11,7 @@ to ``--epochs``), and ``--variant "name: preset=airbench, key=value"`` starts fr
 ``--val-fraction`` holds out another share of the training images than the config's (0: train on all,
 as airbench94 does; then no epoch validates).
 For every variant and epoch budget a fresh net (same seed, same split of the run's training images)
-trains with the workflow's own ``edgenas.train.fit``, as the train rule runs it, in the config's ``precision``
+trains with the workflow's own ``edgenas.compression.train.fit``, as the train rule runs it, in the config's ``precision``
 resolved on this machine unless ``--precision`` names one; its minutes are wall
 clock (training steps and the per-epoch validation). Exponential moving averages of its weights, one
 per ``--ema`` decay (per step, buffers included: what ``pytorch_lightning``'s ``EMAWeightAveraging``
@@ -29,6 +29,7 @@ import argparse
 import csv
 import json
 import tempfile
+from dataclasses import fields, replace
 from pathlib import Path
 
 import numpy as np
@@ -36,13 +37,15 @@ import pandas as pd
 import pytorch_lightning as pl
 import torch
 import yaml
-
 from study_common import ROOT
+
 from edgenas.accel import resolve
-from edgenas.data import ImageArrays, Split
-from edgenas.evaluate import TTA, predict_torch
+from edgenas.compression.train import fit
+from edgenas.compression.trainings import initialise_from_data, save_trained
+from edgenas.data import ImageArrays
+from edgenas.measurement.evaluate import TTA, predict_torch
 from edgenas.model import build_model, load_checkpoint
-from edgenas.train import Recipe, fit, initialise_from_data, save_trained
+from edgenas.settings import Recipe, Split
 
 FIELDS = ["variant", "changes", "net", "epochs", "seed", "minutes", "images_per_s", "weights", "tta", "accuracy",
           "test_images", "train_images", "precision"]
@@ -131,7 +134,7 @@ def main() -> None:
     test = ImageArrays.load(data / "test.npz")
     if args.val_fraction is not None:
         config["data"]["val_fraction"] = args.val_fraction
-    split = Split.of_config(config)
+    split = Split.from_config(config)
     hardware = resolve("cpu", args.precision or str(config["precision"]))
     print(f"training precision: {hardware.precision}")
     train_idx, val_idx = split.indices(len(train.y))
@@ -140,7 +143,7 @@ def main() -> None:
         net_name = Path(args.checkpoint).stem
     else:
         spec, net_name = {"family": args.net, "num_classes": len(stats["classes"])}, args.net
-    keys = [k for k in config["train"] if k not in ("epochs", "darts")]
+    keys = [f.name for f in fields(Recipe) if f.name not in ("epochs", "distill_weight", "temperature")]
     out = Path(args.out)
     finished = done_runs(out)
     variants = (args.variant or ([] if args.preset else [("current", {})])) + [
@@ -153,7 +156,7 @@ def main() -> None:
             if (name, net_name, epochs, seed) in finished:
                 print(f"{name} {net_name} {epochs} epochs, seed {seed}: in {out} already")
                 continue
-            recipe = Recipe(**{**{k: config["train"][k] for k in keys}, **changes, "epochs": epochs})
+            recipe = replace(Recipe.training(config), **changes, epochs=epochs)
             net = initialise_from_data(build_model(spec, seed=seed), spec, train, train_idx,
                                        stats["mean"], stats["std"], seed=seed)
             probes = EmaProbes(args.ema)

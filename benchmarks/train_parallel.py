@@ -28,8 +28,8 @@ def worker(net_name: str, threads: int, steps: int) -> None:
     """One training process: print its median images/s over ``steps`` steps after three warm-up steps."""
     import numpy as np
     import torch
-
     from throughput_common import CIFAR_MEAN, CIFAR_STD, cifar_shaped, plain_loop
+
     from edgenas.accel import channels_last
     from edgenas.data import BatchedImages, make_loader
     from edgenas.model import build_model, load_checkpoint
@@ -43,7 +43,7 @@ def worker(net_name: str, threads: int, steps: int) -> None:
     batch = 128
     arrays = cifar_shaped(batch * 8)
     loader = make_loader(BatchedImages(arrays, np.arange(len(arrays.y)), CIFAR_MEAN, CIFAR_STD, augment=True),
-                         batch, True, True, seed=0)
+                         batch, shuffle=True, drop_last=True, seed=0)
     print(plain_loop(net, loader, steps))  # the throughput benchmarks' own SGD loop
 
 

@@ -6,7 +6,7 @@ Every row trains the same net (config/config.yaml's DARTS net width and cells an
 the searched cells if a DARTS genotype is given, else DARTS-V2) on the same CIFAR-shaped images, in
 this run, and reports images/s through a full step (data, forward, backward, update) and the
 ratio to the untuned loop. The levers are added one at a time, then the workflow's own
-``edgenas.train.fit`` (Lightning, as the train rule runs it) is measured. Channels-last
+``edgenas.compression.train.fit`` (Lightning, as the train rule runs it) is measured. Channels-last
 changes only the memory layout, not the arithmetic, so it cannot cost accuracy; bf16
 autocast changes the arithmetic and is shown for the record (``precision: auto`` picks it by
 ``benchmarks/precision_throughput.py`` and the accuracy in docs/measurements.md, not by this row).
@@ -16,19 +16,29 @@ from __future__ import annotations
 import argparse
 import tempfile
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import torch
 import yaml
+from throughput_common import (
+    CIFAR_MEAN,
+    CIFAR_STD,
+    PerSampleImages,
+    cifar_shaped,
+    load_arch,
+    plain_loop,
+    print_table,
+)
 from torch import nn
 from torch.utils.data import DataLoader
 
-from throughput_common import CIFAR_MEAN, CIFAR_STD, PerSampleImages, cifar_shaped, load_arch, plain_loop, print_table
 from edgenas.accel import channels_last
+from edgenas.compression.train import fit
 from edgenas.data import BatchedImages, make_loader
-from edgenas.spaces.darts import build_net
-from edgenas.train import Recipe, fit
+from edgenas.search.spaces.darts import build_net
+from edgenas.settings import Recipe
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -41,8 +51,9 @@ def main() -> None:
     parser.add_argument("--compile", action="store_true", help="also time torch.compile (minutes to compile)")
     args = parser.parse_args()
 
-    cfg = yaml.safe_load(Path(args.config).read_text())["train"]
-    recipe = Recipe(**{k: v for k, v in cfg.items() if k != "darts"} | {"epochs": 2})
+    config = yaml.safe_load(Path(args.config).read_text())
+    cfg = config["train"]
+    recipe = replace(Recipe.training(config), epochs=2)
     cfg.update(width=cfg["darts"]["width"], num_cells=cfg["darts"]["num_cells"])
     batch, arch = cfg["batch_size"], load_arch(args.genotype)
     arrays = cifar_shaped(batch * (args.steps + 5))
@@ -56,7 +67,7 @@ def main() -> None:
         return channels_last(n) if layout_nhwc else n
 
     per_sample = DataLoader(PerSampleImages(arrays, idx), batch_size=batch, shuffle=True, drop_last=True)
-    batched = make_loader(BatchedImages(arrays, idx, CIFAR_MEAN, CIFAR_STD, augment=True), batch, True, True, seed=0)
+    batched = make_loader(BatchedImages(arrays, idx, CIFAR_MEAN, CIFAR_STD, augment=True), batch, shuffle=True, drop_last=True, seed=0)
     batched_nchw = [(x.contiguous(), y) for x, y in batched]  # same batches, default layout
     rows = []
 

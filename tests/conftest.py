@@ -72,6 +72,27 @@ for cell, ops in (("normal", ["sep_conv_3x3", "skip_connect", "dil_conv_3x3", "s
             ARCH[f"{cell}/input_{node}_{j}"] = [j if node == 2 else (node - 1 - j)]
 
 
+def recipe(**keys):
+    """A training recipe for the tests' short trainings: plain SGD with random flips and no extras,
+    with ``keys`` changed (edgenas.settings.Recipe has no defaults: the workflow's come from the config)."""
+    from edgenas.settings import Recipe
+
+    plain = dict(epochs=3, batch_size=32, learning_rate=0.05, momentum=0.9, weight_decay=5e-4, schedule="onecycle",
+                 label_smoothing=0.1, cutout=0, nesterov=True, translate=None, flip="random", bias_lr_scale=1.0,
+                 decay_biases=False, whiten_bias_epochs=0, lookahead_steps=0, lookahead_decay=0.77,
+                 auxiliary_weight=0.0, distill_weight=0.0, temperature=None)
+    return Recipe(**plain | keys)
+
+
+def quantize(**keys):
+    """INT8 settings for the tests: the workflow's defaults (config/config.yaml) with ``keys`` changed."""
+    import yaml
+
+    from edgenas.settings import Quantize
+
+    return Quantize(**yaml.safe_load((REPO / "config/config.yaml").read_text())["quantize"] | keys)
+
+
 @pytest.fixture(scope="session")
 def imagefolder(tmp_path_factory) -> Path:
     """A small learnable ImageFolder data set (4 classes, 20x20 PNGs)."""
@@ -144,7 +165,7 @@ Subsystem sftp internal-sftp
 @pytest.fixture(scope="session")
 def small_onnx(arrays, tmp_path_factory) -> Path:
     """An untrained small DARTS net (``ARCH``) as a checkpoint and its ONNX file, for device tests."""
-    from edgenas.export import export_checkpoint
+    from edgenas.compression.export import export_checkpoint
     from edgenas.model import build_model, save_checkpoint
 
     tmp = tmp_path_factory.mktemp("small_onnx")
@@ -160,7 +181,7 @@ def emulated_python(cpu: str, fixture: str) -> Path:
     (EDGENAS_EMULATOR_CACHE, default ~/.cache/edgenas/emulator). Missing QEMU or (for Arm) Debian's
     and PyPI's registries make it unavailable (``unavailable``); a Python that is built but does not
     start, or reports another machine, is a fault: the test fails."""
-    from edgenas.emulator import EmulatorUnavailable, build
+    from edgenas.measurement.emulator import EmulatorUnavailable, build
 
     cache = os.environ.get("EDGENAS_EMULATOR_CACHE", str(Path.home() / ".cache/edgenas/emulator"))
     try:

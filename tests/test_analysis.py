@@ -1,7 +1,7 @@
 """The study's tables from benchmark rows, without a run."""
 import pandas as pd
 
-from edgenas import analysis
+from edgenas.deliverables import analysis
 
 
 def bench_rows(int8_accuracy: float, isa: str = "x86-avx2") -> pd.DataFrame:

@@ -2,9 +2,9 @@
 from pathlib import Path
 
 import yaml
+from conftest import REPO
 from snakemake.utils import validate
 
-from conftest import REPO
 from edgenas.cliconfig import typed_like_schema
 
 SCHEMA_FILE = Path(REPO, "workflow", "schemas", "config.schema.yaml")

@@ -3,13 +3,13 @@ import numpy as np
 import onnx
 import pytest
 import torch
+from conftest import ARCH, quantize
 
-from conftest import ARCH
-from edgenas import ondevice
-from edgenas.export import tidy_onnx, export_onnx
-from edgenas.spaces.darts import build_net
-from edgenas.prune import make_importance, prune_channels
-from edgenas.quantize import quantize_int8
+from edgenas.compression.export import export_onnx, tidy_onnx
+from edgenas.compression.prune import make_importance, prune_channels
+from edgenas.compression.quantize import quantize_int8
+from edgenas.device import ondevice
+from edgenas.search.spaces.darts import build_net
 
 
 @pytest.fixture(scope="module")
@@ -53,8 +53,8 @@ def test_int8_is_smaller_and_close(net, tmp_path, fmt, method):
     rng = np.random.default_rng(0)
     calib = rng.standard_normal((32, 3, 16, 16)).astype(np.float32)
     export_onnx(net, tmp_path / "fp32.onnx", calib[:4])
-    quantize_int8(tmp_path / "fp32.onnx", tmp_path / "int8.onnx", calib, format=fmt, per_channel=True,
-                  activation_type="uint8", weight_type="int8", calibration_method=method)
+    quantize_int8(tmp_path / "fp32.onnx", tmp_path / "int8.onnx", calib,
+                  quantize(format=fmt, per_channel=True, calibration_method=method, reduce_range=False, keep_fp32=[]))
     assert (tmp_path / "int8.onnx").stat().st_size < (tmp_path / "fp32.onnx").stat().st_size
     ops = {n.op_type for n in onnx.load(str(tmp_path / "int8.onnx")).graph.node}
     assert ("QuantizeLinear" in ops) if fmt == "qdq" else ("QLinearConv" in ops)
@@ -67,9 +67,9 @@ def test_int8_keeps_named_op_types_in_fp32_and_shares_equal_constants(net, tmp_p
     rng = np.random.default_rng(0)
     calib = rng.standard_normal((16, 3, 16, 16)).astype(np.float32)
     export_onnx(net, tmp_path / "fp32.onnx", calib[:4])
-    quantize_int8(tmp_path / "fp32.onnx", tmp_path / "int8.onnx", calib, format="qoperator", per_channel=False,
-                  activation_type="uint8", weight_type="int8", calibration_method="minmax",
-                  keep_fp32=["Add"], pre_process=False)
+    quantize_int8(tmp_path / "fp32.onnx", tmp_path / "int8.onnx", calib,
+                  quantize(format="qoperator", per_channel=False, calibration_method="minmax", reduce_range=False,
+                           keep_fp32=["Add"], pre_process=False))
     graph = onnx.load(str(tmp_path / "int8.onnx")).graph
     ops = {n.op_type for n in graph.node}
     assert "Add" in ops and "QLinearAdd" not in ops and "QLinearConv" in ops

@@ -3,12 +3,22 @@ import tarfile
 import numpy as np
 import pytest
 import torch
-
-from edgenas.data import (BatchedImages, ImageArrays, calibration_indices, channel_stats, fit_image,
-                          load_dataset, load_imagefolder, make_loader, split_indices, take)
-from edgenas.errors import DataSetError
-from edgenas.ondevice import normalize
 from synthetic import CLASSES
+
+from edgenas.data import (
+    BatchedImages,
+    ImageArrays,
+    calibration_indices,
+    channel_stats,
+    fit_image,
+    load_dataset,
+    load_imagefolder,
+    make_loader,
+    take,
+)
+from edgenas.device.ondevice import normalize
+from edgenas.errors import DataSetError
+from edgenas.settings import split_indices
 
 
 def test_imagefolder_folder_and_tar_agree(imagefolder, tmp_path):

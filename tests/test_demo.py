@@ -5,11 +5,11 @@ import cv2
 import numpy as np
 import pytest
 import torch
-
 from conftest import ARCH
-from edgenas import ondevice
-from edgenas.demo import Classifier, DemoError, main
-from edgenas.export import export_checkpoint
+
+from edgenas.compression.export import export_checkpoint
+from edgenas.device import ondevice
+from edgenas.device.demo import Classifier, DemoError, main
 from edgenas.model import build_model, save_checkpoint
 
 
@@ -104,13 +104,13 @@ def test_standalone_without_torch(model, tmp_path):
     import subprocess
     import sys
 
-    import edgenas
+    from edgenas import device
 
     onnx_path, _, _ = model
     src = tmp_path / "bundle"
     src.mkdir()
-    for name in ("demo.py", "ondevice.py"):
-        shutil.copy(f"{edgenas.__path__[0]}/{name}", src / name)
+    for name in ("demo.py", "ondevice.py", "overlay.py"):
+        shutil.copy(f"{device.__path__[0]}/{name}", src / name)
     frames = tmp_path / "frames"
     frames.mkdir()
     for i in range(3):
@@ -125,7 +125,7 @@ def test_standalone_without_torch(model, tmp_path):
 
 
 def test_long_card_lines_wrap_inside_the_frame():
-    from edgenas.demo import card
+    from edgenas.device.overlay import card
 
     long = "edgenas: the searched net, pruned, fine-tuned, INT8 on Intel(R) Xeon(R) Processor"
     wrapped, short = card([long, "target: local"], 240, 240), card(["edgenas", "target: local"], 240, 240)
@@ -138,8 +138,8 @@ def test_the_videos_words_come_in_the_runs_language_with_a_font_for_its_letters(
     decimal comma and the class names, and the pen a TrueType font that draws the diacritics."""
     import pandas as pd
 
-    from edgenas.cards import video_cards
-    from edgenas.demo import Pen, Words
+    from edgenas.deliverables.cards import video_cards
+    from edgenas.device.overlay import Pen, Words
     from edgenas.words import font_for, load_words
 
     vi, en = load_words("vi"), load_words("en")

@@ -4,18 +4,19 @@ import json
 import numpy as np
 import pytest
 import torch
-
 from compression import assert_compression_chain
-from edgenas.latency import LatencyTable, build_table, local_timer, sample_archs
-from edgenas.spaces import dense
+from conftest import recipe
 
-INT8 = dict(format="qdq", per_channel=True, activation_type="uint8", weight_type="int8", calibration_method="minmax",
+from edgenas.search.latency import LatencyTable, build_table, local_timer, sample_archs
+from edgenas.search.spaces import dense
+
+INT8 = dict(format="qdq", per_channel=True, activation_type="uint8", weight_type="int8", calibration_method="minmax", reduce_range=False,
             keep_fp32=["Add", "Concat", "AveragePool", "MaxPool"], pre_process=True)
 
 
 def test_airbench94s_groups_are_a_point_of_the_space():
     """Widths 64 / 256 / 256 after a 24-channel stem give airbench94's convolutions, group for group."""
-    from edgenas.spaces.handmade import airbench94
+    from edgenas.search.spaces.handmade import airbench94
 
     arch = {"stem_width": 24, "s0_width": 64, "s0_depth": 1, "s1_width": 256, "s1_depth": 1, "s2_width": 256,
             "s2_depth": 1}
@@ -71,8 +72,8 @@ def table() -> LatencyTable:
 
 
 def test_the_table_times_the_dense_space_and_is_refused_for_another(table, tmp_path):
-    from edgenas.latency import read_latency_table
     from edgenas.records import DamagedFile
+    from edgenas.search.latency import read_latency_table
 
     assert table.space == "dense"
     assert set(table.layers) == {layer.key for layer in dense.space_layers(8, 4)}
@@ -87,25 +88,23 @@ def test_the_table_times_the_dense_space_and_is_refused_for_another(table, tmp_p
 
 def test_halving_search_and_random_controls_stay_in_the_dense_space_and_budget(table, arrays, tmp_path):
     from edgenas.controls import control_spec
-    from edgenas.data import Split
-    from edgenas.figures import funnel
-    from edgenas.words import load_words
-    from edgenas.genotype import read_search_result
-    from edgenas.latency import resolve_budget
+    from edgenas.deliverables.figures import funnel
     from edgenas.model import build_model
-    from edgenas.search import Halving, search_halving
-    from edgenas.train import Recipe
+    from edgenas.search.genotype import read_search_result
+    from edgenas.search.halving import search_halving
+    from edgenas.search.latency import resolve_budget
+    from edgenas.settings import Halving, Split
+    from edgenas.words import load_words
 
     train = arrays["train"]
     train8 = type(train)(train.x[:, ::2, ::2].copy(), train.y, train.classes)  # the table is at 8x8
     budget = resolve_budget(table, float(np.percentile([table.predict(a) for a in sample_archs(200, 1, space="dense")],
                                                        40)), None)
-    recipe = Recipe(epochs=1, batch_size=8, learning_rate=0.05, momentum=0.9, weight_decay=5e-4, schedule="onecycle",
-                    label_smoothing=0.1, cutout=0)
+    quick = recipe(epochs=1, batch_size=8)
     result = search_halving(train8, [0.5] * 3, [0.25] * 3, table=table, budget=budget,
                             halving=Halving(fill=0.6, draws=4, prerank="params", candidates=4, images=64, eta=2,
                                             max_images=10_000),
-                            recipe=recipe, split=Split(seed=0, val_fraction=0.25, train_limit=0), workdir=tmp_path)
+                            recipe=quick, split=Split(seed=0, val_fraction=0.25, train_limit=0), workdir=tmp_path)
     assert result.space == "dense" and result.space_settings == dense.settings(4)
     assert result.nets_per_round == [4, 2]
     assert all(0.6 * budget.latency_ms <= c["predicted_ms"] <= budget.latency_ms for c in result.population)
@@ -124,15 +123,16 @@ def test_halving_search_and_random_controls_stay_in_the_dense_space_and_budget(t
 
 def test_spos_trains_the_dense_supernet_and_evolves_within_the_budget(table, arrays, tmp_path):
     """SPOS (for a GPU) searches whichever hardware-aware space the table times."""
-    from edgenas.latency import resolve_budget
-    from edgenas.search import Spos, search_hardware_aware
+    from edgenas.search.latency import resolve_budget
+    from edgenas.search.spos import search_spos
+    from edgenas.settings import Spos
 
     train = arrays["train"]
     train8 = type(train)(train.x[:, ::2, ::2].copy(), train.y, train.classes)  # the table is at 8x8
     budget = float(np.percentile([table.predict(a) for a in sample_archs(200, seed=1, space="dense")], 50))
     spos = Spos(epochs=1, batch_size=16, subset=96, val_images=64, learning_rate=0.05, weight_decay=4e-5, population=4,
                 sample_size=2, candidates=6, mutation_prob=0.3, bn_batches=2)
-    result = search_hardware_aware(train8, [0.5] * 3, [0.25] * 3, table=table, budget=resolve_budget(table, budget, None),
+    result = search_spos(train8, [0.5] * 3, [0.25] * 3, table=table, budget=resolve_budget(table, budget, None),
                                    spos=spos, seed=0, workdir=tmp_path)
     assert result.space == "dense" and result.strategy == "spos" and len(result.population) == 6
     assert all(c["predicted_ms"] <= budget for c in result.population)

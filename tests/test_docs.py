@@ -17,7 +17,6 @@ from pathlib import Path
 
 import pytest
 import yaml
-
 from conftest import REPO
 
 DOCS = [REPO / "README.md", *sorted(p for p in (REPO / "docs").glob("*.md") if p.name != "measurements.md")]
@@ -132,7 +131,7 @@ def check(argv: list[str], clone: Path, logs: list[str]) -> list[str] | None:
         shown = edgenas_help(command)
         assert all(o in shown for o in options(argv)), (argv, shown)
         if command == "check-target":
-            from edgenas.remote import target_files
+            from edgenas.measurement.remote import target_files
 
             assert argv[2] in target_files(clone / "config/targets"), argv
         return None
@@ -142,7 +141,7 @@ def check(argv: list[str], clone: Path, logs: list[str]) -> list[str] | None:
         return None
     script = next((a for a in argv[1:] if a.endswith((".py",))), None)
     if script and Path(script).name in ("demo.py", "ondevice.py"):  # the device programs, by any Python
-        assert set(options(argv)) <= options_of(f"src/edgenas/{Path(script).name}"), argv
+        assert set(options(argv)) <= options_of(f"src/edgenas/device/{Path(script).name}"), argv
         return None
     if program == "cp":
         *sources, dest = [a for a in argv[1:] if not a.startswith("-")]

@@ -7,12 +7,13 @@ import subprocess
 
 import numpy as np
 import pytest
+from conftest import quantize, unavailable
 
-from conftest import unavailable
-from edgenas import emulator, ondevice
-from edgenas.bench import bench_device
-from edgenas.bundle import write_edge_bundle
+from edgenas.deliverables.bundle import write_edge_bundle
+from edgenas.device import ondevice
 from edgenas.errors import ConfigError
+from edgenas.measurement import emulator
+from edgenas.measurement.bench import bench_device
 
 
 def test_the_emulated_python_is_aarch64_and_built_once(arm_python):
@@ -83,7 +84,7 @@ def saturating_net(path):
     near 255 and 8-bit weights near 127, a pair of products (2 x 255 x 127) exceeds a 16-bit lane."""
     import torch
 
-    from edgenas.export import export_onnx
+    from edgenas.compression.export import export_onnx
 
     conv = torch.nn.Conv2d(32, 16, 1)
     with torch.no_grad():
@@ -108,13 +109,14 @@ def test_seven_bit_weights_are_exact_on_x86_without_vnni(haswell_python, tmp_pat
     with 8-bit weights (reduce_range off) they saturate, where this machine has VNNI to tell."""
     import sys
 
-    from edgenas.quantize import quantize_int8
+    from edgenas.compression.quantize import quantize_int8
 
     saturating_net(tmp_path / "fp32.onnx")
     rng = np.random.default_rng(0)
     calibration = rng.uniform(0.0, 4.0, (64, 32, 8, 8)).astype(np.float32)
-    quantize_int8(tmp_path / "fp32.onnx", tmp_path / "int8.onnx", calibration, format="qdq", per_channel=True,
-                  activation_type="uint8", weight_type="int8", calibration_method="minmax", reduce_range=reduce_range)
+    quantize_int8(tmp_path / "fp32.onnx", tmp_path / "int8.onnx", calibration,
+                  quantize(format="qdq", per_channel=True, calibration_method="minmax", reduce_range=reduce_range,
+                           keep_fp32=[]))
     inputs = rng.uniform(3.0, 4.0, (16, 32, 8, 8)).astype(np.float32)  # near the top of the calibrated range
     here = outputs(sys.executable, tmp_path / "int8.onnx", inputs, tmp_path)
     avx2 = outputs(haswell_python, tmp_path / "int8.onnx", inputs, tmp_path)

@@ -2,7 +2,7 @@
 import pandas as pd
 import pytest
 
-from edgenas import figures
+from edgenas.deliverables import figures
 from edgenas.words import load_words
 
 
@@ -30,7 +30,7 @@ def test_training_curves_against_wall_clock(tmp_path):
 def test_the_accuracy_latency_figure_draws_both_budgets_and_every_deployed_net(tmp_path):
     """Both budgets of a study with the compression controls (the search's and the final model's own
     latency) are lines of the figure at one thread; a budget at another thread count is not drawn."""
-    from edgenas.latency import Budget
+    from edgenas.search.latency import Budget
 
     rows = []
     for model, stages in (("nas", ("baseline", "pruned", "finetuned", "int8", "baseline_int8")),

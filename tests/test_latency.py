@@ -4,8 +4,16 @@ budget binds."""
 import numpy as np
 import pytest
 
-from edgenas.latency import FORMATS, LatencyTable, calibrate, errors, fit_correction, resolve_budget, sample_archs
-from edgenas.spaces import dense
+from edgenas.search.latency import (
+    FORMATS,
+    LatencyTable,
+    calibrate,
+    errors,
+    fit_correction,
+    resolve_budget,
+    sample_archs,
+)
+from edgenas.search.spaces import dense
 
 CALL_MS = 0.05     # what a model call costs, paid by every layer timed alone and once by a whole net
 NET_CALL_MS = 0.08  # a whole net's call (its input's and output's quantization included)

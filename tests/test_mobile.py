@@ -2,17 +2,18 @@
 import numpy as np
 import pytest
 import torch
-
 from compression import assert_compression_chain
-from edgenas.latency import LatencyTable, build_table, local_timer, sample_archs
-from edgenas.spaces import mobile
+from conftest import recipe
 
-INT8 = dict(format="qdq", per_channel=False, activation_type="uint8", weight_type="int8", calibration_method="minmax",
+from edgenas.search.latency import LatencyTable, build_table, local_timer, sample_archs
+from edgenas.search.spaces import mobile
+
+INT8 = dict(format="qdq", per_channel=False, activation_type="uint8", weight_type="int8", calibration_method="minmax", reduce_range=False,
             keep_fp32=["Add", "Concat", "AveragePool", "MaxPool"], pre_process=True)
 
 
 def test_mobilenetv2_is_a_point_of_the_space():
-    from edgenas.spaces.handmade import mobilenetv2_cifar
+    from edgenas.search.spaces.handmade import mobilenetv2_cifar
 
     net = mobile.build_net(mobile.MOBILENETV2, num_classes=10)
     reference = mobilenetv2_cifar(10)
@@ -77,8 +78,8 @@ def test_latency_table_covers_the_space_and_checks_itself(table):
 
 
 def test_a_table_timed_for_an_older_space_is_refused_with_its_rebuild(table, tmp_path):
-    from edgenas.latency import read_latency_table
     from edgenas.records import DamagedFile
+    from edgenas.search.latency import read_latency_table
 
     path = tmp_path / "latency" / "local.json"
     table.write(path)
@@ -92,15 +93,16 @@ def test_a_table_timed_for_an_older_space_is_refused_with_its_rebuild(table, tmp
 
 
 def test_hardware_aware_search_stays_within_the_budget(table, arrays, tmp_path):
-    from edgenas.latency import resolve_budget
-    from edgenas.search import Spos, search_hardware_aware
+    from edgenas.search.latency import resolve_budget
+    from edgenas.search.spos import search_spos
+    from edgenas.settings import Spos
 
     train = arrays["train"]
     train8 = type(train)(train.x[:, ::2, ::2].copy(), train.y, train.classes)  # the table is at 8x8
     budget = float(np.percentile([table.predict(a) for a in sample_archs(200, seed=1)], 30))
     spos = Spos(epochs=1, batch_size=16, subset=96, val_images=64, learning_rate=0.05, weight_decay=4e-5, population=4,
                 sample_size=2, candidates=6, mutation_prob=0.3, bn_batches=2)
-    result = search_hardware_aware(train8, [0.5] * 3, [0.25] * 3, table=table, budget=resolve_budget(table, budget, None),
+    result = search_spos(train8, [0.5] * 3, [0.25] * 3, table=table, budget=resolve_budget(table, budget, None),
                                    spos=spos, seed=0, workdir=tmp_path)
     assert result.space == "mobile" and len(result.population) == 6
     assert result.strategy == "spos" and result.nets_per_round == []  # no halving rounds
@@ -113,13 +115,12 @@ def test_hardware_aware_search_stays_within_the_budget(table, arrays, tmp_path):
     assert result.search["population"] == 4 and result.search["mutation_prob"] == 0.3  # the settings, recorded
     other = type(table)(**{**table.__dict__, "threads": table.threads + 1})
     with pytest.raises(ValueError, match="rebuild results/search/budget.json"):  # a budget resolved on another table
-        search_hardware_aware(train8, [0.5] * 3, [0.25] * 3, table=other, budget=resolve_budget(table, budget, None),
+        search_spos(train8, [0.5] * 3, [0.25] * 3, table=other, budget=resolve_budget(table, budget, None),
                               spos=spos, seed=0, workdir=tmp_path / "other")
 
 
 def halving_setting(table, arrays):
     """The halving tests' data (at the table's 8x8), table, budget (ms) and recipe."""
-    from edgenas.train import Recipe
 
     train = arrays["train"]
     train8 = type(train)(train.x[:, ::2, ::2].copy(), train.y, train.classes)  # the table is at 8x8
@@ -127,22 +128,21 @@ def halving_setting(table, arrays):
     table = type(table)(**{**table.__dict__, "correction": {f: [c[0], c[1], c[2] + 1.0]
                                                             for f, c in table.correction.items()}})
     budget = float(np.percentile([table.predict(a) for a in sample_archs(200, seed=1)], 30))
-    recipe = Recipe(epochs=3, batch_size=8, learning_rate=0.05, momentum=0.9, weight_decay=5e-4, schedule="onecycle",
-                    label_smoothing=0.1, cutout=0)
-    return train8, table, budget, recipe
+    quick = recipe(epochs=3, batch_size=8)
+    return train8, table, budget, quick
 
 
 def test_halving_search_races_candidates_that_fill_the_budget(table, arrays, tmp_path, monkeypatch):
-    from edgenas import search
-    from edgenas.data import Split
-    from edgenas.figures import population
+    from edgenas.search import halving as search
+    from edgenas.deliverables.figures import population
+    from edgenas.search.halving import search_halving
+    from edgenas.search.proxies import SCORES
+    from edgenas.settings import Halving, Split
     from edgenas.words import load_words
-    from edgenas.proxies import SCORES
-    from edgenas.search import Halving, search_halving
 
     train8, table, budget, recipe = halving_setting(table, arrays)
     halving = Halving(fill=0.7, draws=6, prerank="params", candidates=4, images=64, eta=2, max_images=10_000)
-    from edgenas.latency import resolve_budget
+    from edgenas.search.latency import resolve_budget
 
     settings = dict(table=table, budget=resolve_budget(table, budget, None), halving=halving, recipe=recipe,
                     split=Split(seed=0, val_fraction=0.25, train_limit=0), workdir=tmp_path)
@@ -198,12 +198,12 @@ def test_halving_rounds_turn_images_past_max_images_into_epochs():
 def test_halving_rounds_past_max_images_train_more_epochs_on_the_same_images(table, arrays, tmp_path, monkeypatch):
     """prerank none races the first draws in the sampler's order; a round whose images seen pass
     max_images trains more epochs over the first max_images, so the rest stay held out."""
-    from edgenas import search
-    from edgenas.data import Split
-    from edgenas.figures import population
+    from edgenas.search import halving as search
+    from edgenas.deliverables.figures import population
+    from edgenas.search.halving import search_halving
+    from edgenas.search.latency import resolve_budget
+    from edgenas.settings import Halving, Split
     from edgenas.words import load_words
-    from edgenas.latency import resolve_budget
-    from edgenas.search import Halving, search_halving
 
     train8, table, budget, recipe = halving_setting(table, arrays)
     halving = Halving(fill=0.7, draws=6, prerank="none", candidates=4, images=64, eta=2, max_images=64)
@@ -235,7 +235,7 @@ def test_halving_rounds_past_max_images_train_more_epochs_on_the_same_images(tab
 
 def test_random_controls_of_the_mobile_space_respect_the_budget(table, tmp_path):
     from edgenas.controls import control_spec
-    from edgenas.latency import read_budget, resolve_budget
+    from edgenas.search.latency import read_budget, resolve_budget
 
     budget = float(np.percentile([table.predict(a) for a in sample_archs(200, seed=1)], 30))
     resolve_budget(table, budget, None).write(tmp_path / "budget.json")
@@ -250,7 +250,7 @@ def test_random_controls_of_the_mobile_space_respect_the_budget(table, tmp_path)
 def test_a_quantile_budget_leaves_that_share_of_the_space_on_any_target(table):
     from edgenas.controls import control_spec
     from edgenas.errors import ConfigError
-    from edgenas.latency import BUDGET_DRAWS, latency_budget, resolve_budget
+    from edgenas.search.latency import BUDGET_DRAWS, latency_budget, resolve_budget
 
     spread = np.array([table.predict(a) for a in sample_archs(BUDGET_DRAWS, seed=0)])
     budget = latency_budget(table, None, 0.2)
@@ -267,3 +267,11 @@ def test_a_quantile_budget_leaves_that_share_of_the_space_on_any_target(table):
     assert record.latency_ms == budget and record.quantile == 0.2
     spec = control_spec("random1", 4, space="mobile", darts_net={}, table=table, budget=record)
     assert table.predict(spec["arch"]) <= budget
+
+
+def test_a_constant_prediction_ranks_no_net():
+    from edgenas.search.latency import errors
+
+    flat = errors(np.array([0.2, 0.2, 0.2]), np.array([0.1, 0.2, 0.4]))
+    assert flat["spearman"] == 0.0 and flat["mape"] == pytest.approx((1 + 0 + 0.5) / 3)
+    assert errors(np.array([0.1, 0.3, 0.2]), np.array([0.1, 0.4, 0.2]))["spearman"] == pytest.approx(1.0)

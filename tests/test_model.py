@@ -1,11 +1,16 @@
 import numpy as np
 import pytest
 import torch
+from conftest import ARCH, quantize
 
-from conftest import ARCH
-from edgenas.model import build_model, count_macs_params, load_checkpoint, save_checkpoint
-from edgenas.spaces.darts import build_net
-from edgenas.prune import prune_channels
+from edgenas.compression.prune import prune_channels
+from edgenas.model import (
+    build_model,
+    count_macs_params,
+    load_checkpoint,
+    save_checkpoint,
+)
+from edgenas.search.spaces.darts import build_net
 
 
 def test_add_cells_compute_what_nni_cells_compute():
@@ -51,7 +56,7 @@ def test_paper_preset_builds_the_papers_3_3m_parameter_net():
     import yaml
 
     from edgenas.model import drop_auxiliary_head
-    from edgenas.spaces.darts import DARTS_V2
+    from edgenas.search.spaces.darts import DARTS_V2
 
     root = Path(__file__).resolve().parents[1]
     preset = yaml.safe_load((root / "config" / "presets" / "paper.yaml").read_text())["train"]["darts"]
@@ -69,7 +74,7 @@ def test_controls_build_and_round_trip(tmp_path):
     """ResNet-20 has He et al.'s 0.27M parameters; MobileNetV2 keeps 32x32 inputs at 4x4 before
     pooling; a random DARTS architecture is reproducible by seed and saves as plain values."""
     from edgenas.controls import control_names, control_spec
-    from edgenas.spaces.darts import random_arch
+    from edgenas.search.spaces.darts import random_arch
 
     assert control_names(["random", "resnet20"], [3, 4]) == ["random3", "random4", "resnet20"]
     assert random_arch(3) == random_arch(3) != random_arch(4)
@@ -91,11 +96,11 @@ def test_airbench94_whitens_its_first_layer_from_training_images_and_deploys_in_
     """The frozen first layer decorrelates the images' 2x2 patches (unit covariance, each filter and
     its negation), the net trains a step with its batch-norm scales frozen, and it exports and
     quantizes with the workflow's INT8 settings."""
-    from edgenas import ondevice
+    from edgenas.compression.export import export_onnx
+    from edgenas.compression.quantize import quantize_int8
+    from edgenas.compression.trainings import initialise_from_data
     from edgenas.data import ImageArrays
-    from edgenas.export import export_onnx
-    from edgenas.quantize import quantize_int8
-    from edgenas.train import initialise_from_data
+    from edgenas.device import ondevice
 
     rng = np.random.default_rng(0)
     smooth = rng.integers(0, 256, (64, 9, 9, 3)).repeat(2, 1).repeat(2, 2)[:, :16, :16]  # neighbours correlate
@@ -118,9 +123,9 @@ def test_airbench94_whitens_its_first_layer_from_training_images_and_deploys_in_
     assert not torch.equal(before["2.2.bias"], net.get_parameter("2.2.bias"))
     images = x.numpy()
     assert export_onnx(net.eval(), tmp_path / "fp32.onnx", images[:4]) < 1e-3
-    quantize_int8(tmp_path / "fp32.onnx", tmp_path / "int8.onnx", images, format="qdq", per_channel=False,
-                  activation_type="uint8", weight_type="int8", calibration_method="minmax",
-                  keep_fp32=["Add", "Concat", "AveragePool", "MaxPool"])
+    quantize_int8(tmp_path / "fp32.onnx", tmp_path / "int8.onnx", images,
+                  quantize(format="qdq", per_channel=False, calibration_method="minmax", reduce_range=False,
+                           keep_fp32=["Add", "Concat", "AveragePool", "MaxPool"]))
     fp = ondevice.predict(ondevice.open_session(str(tmp_path / "fp32.onnx")), images)
     q = ondevice.predict(ondevice.open_session(str(tmp_path / "int8.onnx")), images)
     assert np.corrcoef(fp.ravel(), q.ravel())[0, 1] > 0.9
@@ -129,9 +134,9 @@ def test_airbench94_whitens_its_first_layer_from_training_images_and_deploys_in_
 def test_whitening_reads_images_of_every_class_when_the_data_is_sorted_by_class(monkeypatch):
     """An ImageFolder loads sorted by class: the whitening layer's 5,000 images are drawn at random
     from the split (seeded), not its first 5,000, which would all be one class."""
+    from edgenas.compression.trainings import WHITENING_IMAGES, initialise_from_data
     from edgenas.data import ImageArrays
-    from edgenas.spaces import handmade
-    from edgenas.train import WHITENING_IMAGES, initialise_from_data
+    from edgenas.search.spaces import handmade
 
     sorted_by_class = np.repeat([0, 1], 2 * WHITENING_IMAGES)
     x = np.broadcast_to((255 * sorted_by_class).astype(np.uint8)[:, None, None, None], (len(sorted_by_class), 4, 4, 3))

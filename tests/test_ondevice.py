@@ -4,12 +4,12 @@ import sys
 
 import numpy as np
 import torch
-
 from conftest import ARCH
-from edgenas import ondevice
-from edgenas.bench import COLUMNS, bench_local, matmul_models, write_rows
-from edgenas.export import export_onnx
-from edgenas.spaces.darts import build_net
+
+from edgenas.compression.export import export_onnx
+from edgenas.device import ondevice
+from edgenas.measurement.bench import COLUMNS, bench_local, matmul_models, write_rows
+from edgenas.search.spaces.darts import build_net
 
 
 def test_latency_stats_are_ordered():
@@ -67,7 +67,9 @@ def test_device_program_runs_standalone(tmp_path):
         inputs = torch.from_numpy(ondevice.normalize(x, [0.5] * 3, [0.25] * 3))
         both = (net(inputs) + net(inputs.flip(3))).argmax(1).numpy()
     assert tta["flip_tta"] and tta["accuracy"] == (both == y).mean()
-    from edgenas.evaluate import predict_torch  # the PyTorch side averages the same way
+    from edgenas.measurement.evaluate import (
+        predict_torch,  # the PyTorch side averages the same way
+    )
 
     assert (predict_torch(net, x, [0.5] * 3, [0.25] * 3, tta="flip").argmax(1) == both).all()
 
@@ -77,7 +79,8 @@ def test_flip_translate_tta_is_airbench94s_six_pass_average():
     tensors: half the flip average, half the flip averages of the image reflect-shifted one pixel
     either way."""
     from torch.nn import functional as F
-    from edgenas.evaluate import predict_torch
+
+    from edgenas.measurement.evaluate import predict_torch
 
     torch.manual_seed(0)
     net = torch.nn.Sequential(torch.nn.Conv2d(3, 4, 3), torch.nn.ReLU(), torch.nn.Flatten(), torch.nn.LazyLinear(5))
@@ -94,8 +97,8 @@ def test_flip_translate_tta_is_airbench94s_six_pass_average():
 
 
 def test_bench_rows_have_every_column_and_an_eager_reference(tmp_path):
-    from edgenas.bench import model_entries
     from edgenas.data import ImageArrays
+    from edgenas.measurement.bench import model_entries
     from edgenas.model import save_checkpoint
 
     spec = {"family": "darts", "arch": ARCH, "width": 8, "num_cells": 3, "num_classes": 4}
@@ -141,7 +144,7 @@ def test_peak_models_compute_a_matrix_product(tmp_path):
 def test_a_damaged_onnx_file_is_named_with_the_command_that_rebuilds_it(tmp_path, arrays):
     import pytest
 
-    from edgenas.evaluate import evaluate_file
+    from edgenas.measurement.evaluate import evaluate_file
     from edgenas.records import DamagedFile
 
     net = build_net(ARCH, width=8, num_cells=3, num_classes=4).eval()

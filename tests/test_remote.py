@@ -7,9 +7,9 @@ import sys
 import numpy as np
 import pytest
 
-from edgenas.bench import COLUMNS, bench_device
-from edgenas.bundle import write_edge_bundle
-from edgenas.remote import RemoteError, Target, run_on_device, write_sample
+from edgenas.deliverables.bundle import write_edge_bundle
+from edgenas.measurement.bench import COLUMNS, bench_device
+from edgenas.measurement.remote import RemoteError, Target, run_on_device, write_sample
 
 
 def target(sshd, **changes) -> Target:
@@ -79,8 +79,8 @@ def test_old_python_is_refused(sshd, files, tmp_path):
 def test_check_finds_what_the_benchmark_needs(sshd):
     """The check the workflow runs first: the device's Python, onnxruntime, CPU, ISA and free room,
     read by the device program itself (here the same machine, so the same answers)."""
-    from edgenas import ondevice
-    from edgenas.remote import check, describe
+    from edgenas.device import ondevice
+    from edgenas.measurement.remote import check, describe
 
     t = target(sshd)
     info = check(t)
@@ -106,7 +106,7 @@ def bare_python(folder) -> str:
 def test_check_fails_in_seconds_naming_the_cause(sshd, tmp_path, changes, message):
     import time
 
-    from edgenas.remote import check
+    from edgenas.measurement.remote import check
 
     start = time.monotonic()
     with pytest.raises(RemoteError, match=message):
@@ -136,7 +136,7 @@ def test_check_target_command(sshd, tmp_path, capsys):
 
 def test_remote_arguments_are_quoted(sshd, tmp_path):
     """A folder name with spaces and shell characters reaches the device intact."""
-    from edgenas.remote import ssh
+    from edgenas.measurement.remote import ssh
 
     odd = "it's a $(folder); rm -rf x"
     proc = ssh(target(sshd), sys.executable, "-c", "import sys; print(sys.argv[1])", odd)
@@ -147,7 +147,7 @@ def test_edge_bundle_is_complete(files, arrays, tmp_path):
     stats = {"classes": arrays["test"].classes, "mean": [0.5] * 3, "std": [0.25] * 3, "image_size": 16}
     write_edge_bundle(tmp_path / "edge", str(files / "m.onnx"), stats, arrays["test"].x[:8], arrays["test"].y[:8])
     names = {p.name for p in (tmp_path / "edge").iterdir()}
-    assert names == {"m.onnx", "ondevice.py", "demo.py", "labels.json", "sample.npz", "requirements.txt",
+    assert names == {"m.onnx", "ondevice.py", "demo.py", "overlay.py", "labels.json", "sample.npz", "requirements.txt",
                      "README.md"}
     assert json.loads((tmp_path / "edge/labels.json").read_text())["classes"] == arrays["test"].classes
     with np.load(tmp_path / "edge/sample.npz") as z:

@@ -1,18 +1,20 @@
 import json
-from pathlib import Path
 from dataclasses import replace
+from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
+from conftest import recipe
 
 from edgenas.accel import use_cpu_threads
-from edgenas.data import channel_stats, split_indices
-from edgenas.genotype import read_search_result
+from edgenas.compression.train import fit
+from edgenas.data import channel_stats
 from edgenas.records import DamagedFile
-from edgenas.search import Darts, search_darts
-from edgenas.spaces.darts import OPS, build_net
-from edgenas.train import Recipe, fit
+from edgenas.search.darts import search_darts
+from edgenas.search.genotype import read_search_result
+from edgenas.search.spaces.darts import OPS, build_net
+from edgenas.settings import Darts, Recipe, split_indices
 
 
 def test_darts_search_returns_a_rebuildable_genotype(arrays, tmp_path):
@@ -35,7 +37,7 @@ def test_darts_search_returns_a_rebuildable_genotype(arrays, tmp_path):
 
 
 def test_search_resumes_after_a_crash(arrays, tmp_path, monkeypatch):
-    from edgenas.search import ArchWeightsRecorder
+    from edgenas.search.darts import ArchWeightsRecorder
 
     train = arrays["train"]
     settings = dict(settings=Darts(width=4, num_cells=3, epochs=2, batch_size=16, subset=64, learning_rate=0.025,
@@ -76,14 +78,14 @@ def test_damaged_genotype_names_the_file_and_its_fix(tmp_path):
         read_search_result(path)
 
 
-RECIPE = Recipe(epochs=3, batch_size=32, learning_rate=0.05, momentum=0.9, weight_decay=5e-4, schedule="onecycle",
-                label_smoothing=0.1, cutout=0)
+RECIPE = recipe()
 
 
 def test_training_learns_and_resumes_after_a_crash(arrays, tmp_path, monkeypatch):
     from conftest import ARCH
-    from edgenas.evaluate import predict_torch
-    from edgenas.train import HistoryWriter
+
+    from edgenas.compression.train import HistoryWriter
+    from edgenas.measurement.evaluate import predict_torch
 
     train, test = arrays["train"], arrays["test"]
     mean, std = channel_stats(train.x)
@@ -115,7 +117,8 @@ def test_lookahead_ends_on_its_checkpointed_slow_weights(arrays, tmp_path):
     and the epoch checkpoint holds that copy (what Lightning restores into the callback on resume)."""
     import torch
     from conftest import ARCH
-    from edgenas.evaluate import predict_torch
+
+    from edgenas.measurement.evaluate import predict_torch
 
     train, test = arrays["train"], arrays["test"]
     mean, std = channel_stats(train.x)
@@ -139,26 +142,28 @@ def test_airbench_preset_trains_with_its_schedule_parameter_groups_and_frozen_wh
     import pytorch_lightning as pl
     import torch
     import yaml
-    from edgenas.evaluate import predict_torch
+
+    from edgenas.compression.train import parameter_groups, triangle
+    from edgenas.compression.trainings import initialise_from_data
+    from edgenas.measurement.evaluate import predict_torch
     from edgenas.model import build_model
-    from edgenas.train import initialise_from_data, parameter_groups, triangle
 
     assert [triangle(p) for p in (0, 0.23, 1)] == pytest.approx([0.2, 1.0, 0.07])
     preset = yaml.safe_load((Path(__file__).parents[1] / "config/presets/airbench.yaml").read_text())["train"]
     # batch 16 instead of 1024, the rate scaled with it (the preset's rule); no lookahead, which would move
     # the frozen bias toward its slow copy
-    recipe = Recipe(**dict(preset, epochs=3, batch_size=16, learning_rate=preset["learning_rate"] * 16 / 1024,
-                           whiten_bias_epochs=1, lookahead_steps=0))
+    airbench = recipe(**dict(preset, epochs=3, batch_size=16, learning_rate=preset["learning_rate"] * 16 / 1024,
+                             whiten_bias_epochs=1, lookahead_steps=0))
     train, test = arrays["train"], arrays["test"]
     mean, std = channel_stats(train.x)
     tr, va = split_indices(len(train.y), 0.1, 0)
     spec = {"family": "airbench94", "num_classes": 4}
     net = initialise_from_data(build_model(spec, seed=0), spec, train, tr, mean, std, seed=0)
-    groups = parameter_groups(net, recipe)
+    groups = parameter_groups(net, airbench)
     (norm,) = [g for g in groups if "lr" in g]
-    assert norm["lr"] == pytest.approx(64 * recipe.learning_rate) and norm["weight_decay"] == pytest.approx(
-        recipe.weight_decay / 64)
-    assert all(g["weight_decay"] == pytest.approx(recipe.weight_decay) for g in groups if "lr" not in g)
+    assert norm["lr"] == pytest.approx(64 * airbench.learning_rate) and norm["weight_decay"] == pytest.approx(
+        airbench.weight_decay / 64)
+    assert all(g["weight_decay"] == pytest.approx(airbench.weight_decay) for g in groups if "lr" not in g)
     start = net[0].bias.detach().clone()
     biases = []
 
@@ -166,7 +171,7 @@ def test_airbench_preset_trains_with_its_schedule_parameter_groups_and_frozen_wh
         def on_train_epoch_end(self, trainer, pl_module):
             biases.append(pl_module.net[0].bias.detach().clone())
 
-    fit(net, train, tr, va, mean, std, recipe, seed=0, workdir=tmp_path, callbacks=[Probe()])
+    fit(net, train, tr, va, mean, std, airbench, seed=0, workdir=tmp_path, callbacks=[Probe()])
     assert not torch.equal(biases[0], start) and torch.equal(biases[1], biases[0]) and torch.equal(biases[2], biases[0])
     assert (predict_torch(net, test.x, mean, std).argmax(1) == test.y).mean() > 0.5
 
@@ -177,8 +182,9 @@ def test_auxiliary_head_adds_its_weighted_loss_and_its_gradient_as_darts_defines
     head and the cells before it, never the cells after; in evaluation the net gives the main logits
     only. The whole recipe then trains with it."""
     from conftest import ARCH
+
+    from edgenas.compression.train import ImageClassifier
     from edgenas.data import load_imagefolder
-    from edgenas.train import ImageClassifier
 
     train = load_imagefolder(imagefolder, 32)["train"]  # the CIFAR auxiliary head wants 8x8 maps
     x = torch.randn(4, 3, 32, 32)
@@ -206,8 +212,8 @@ def test_auxiliary_head_adds_its_weighted_loss_and_its_gradient_as_darts_defines
     assert not isinstance(net.eval()(x), tuple)  # evaluation: the main logits only
     tr, va = split_indices(len(train.y), 0.1, 0, limit=64)
     net = build_net(ARCH, width=8, num_cells=3, num_classes=4, auxiliary=True, drop_path=0.1)
-    recipe = replace(RECIPE, epochs=1, batch_size=4, auxiliary_weight=0.4, cutout=4)
-    history = fit(net, train, tr, va, [0.5] * 3, [0.25] * 3, recipe, seed=0, workdir=tmp_path)
+    short = replace(RECIPE, epochs=1, batch_size=4, auxiliary_weight=0.4, cutout=4)
+    history = fit(net, train, tr, va, [0.5] * 3, [0.25] * 3, short, seed=0, workdir=tmp_path)
     assert np.isfinite(float(history[0]["train_loss"]))
 
 
@@ -217,7 +223,8 @@ def test_distillation_pulls_the_student_toward_a_frozen_teacher(arrays, tmp_path
     trained, its batch-norm statistics stay put, and the checkpoint holds the student only."""
     import torch
     from conftest import ARCH
-    from edgenas.evaluate import predict_torch
+
+    from edgenas.measurement.evaluate import predict_torch
 
     train = arrays["train"]
     mean, std = channel_stats(train.x)
@@ -228,8 +235,8 @@ def test_distillation_pulls_the_student_toward_a_frozen_teacher(arrays, tmp_path
         teacher.classifier.bias.copy_(torch.tensor([0.0, 0.0, 0.0, 5.0]))
     before = {k: v.clone() for k, v in teacher.state_dict().items()}
     student = build_net(ARCH, width=8, num_cells=3, num_classes=4)
-    recipe = replace(RECIPE, epochs=2, label_smoothing=0.0, distill_weight=1.0, temperature=2.0)
-    fit(student, train, tr, va, mean, std, recipe, seed=0, workdir=tmp_path, teacher=teacher)
+    distilling = replace(RECIPE, epochs=2, label_smoothing=0.0, distill_weight=1.0, temperature=2.0)
+    fit(student, train, tr, va, mean, std, distilling, seed=0, workdir=tmp_path, teacher=teacher)
     assert (predict_torch(student, train.x, mean, std).argmax(1) == 3).mean() > 0.9
     assert (train.y == 3).mean() < 0.5
     assert all(torch.equal(before[k], v) for k, v in teacher.state_dict().items())
@@ -240,10 +247,11 @@ def test_distillation_pulls_the_student_toward_a_frozen_teacher(arrays, tmp_path
 KILLED_RUN = """
 import sys, time
 sys.path.insert(0, sys.argv[1])
-from conftest import ARCH
-from edgenas.data import load_imagefolder, split_indices
-from edgenas.spaces.darts import build_net
-from edgenas.train import HistoryWriter, Recipe, fit
+from conftest import ARCH, recipe
+from edgenas.compression.train import HistoryWriter, fit
+from edgenas.data import load_imagefolder
+from edgenas.search.spaces.darts import build_net
+from edgenas.settings import split_indices
 
 train = load_imagefolder(sys.argv[2], 16)["train"]
 tr, va = split_indices(len(train.y), 0.1, 0)
@@ -253,9 +261,8 @@ def pause(self, trainer, module):  # epoch 1's checkpoint is written: give the t
         time.sleep(5)
     start(self, trainer, module)
 HistoryWriter.on_train_epoch_start = pause
-recipe = Recipe(epochs=4, batch_size=16, learning_rate=0.05, momentum=0.9, weight_decay=5e-4, schedule="onecycle",
-                label_smoothing=0.1, cutout=0)
-fit(build_net(ARCH, width=8, num_cells=3, num_classes=4), train, tr, va, [0.5] * 3, [0.25] * 3, recipe, seed=0,
+fit(build_net(ARCH, width=8, num_cells=3, num_classes=4), train, tr, va, [0.5] * 3, [0.25] * 3,
+    recipe(epochs=4, batch_size=16), seed=0,
     workdir=sys.argv[3])
 """
 
@@ -272,6 +279,7 @@ def test_training_stopped_by_sigterm_fails_and_resumes_on_rerun(imagefolder, tmp
     from pathlib import Path
 
     from conftest import ARCH
+
     from edgenas.data import load_imagefolder
 
     work = tmp_path / "work"  # fit's checkpoint folder
@@ -310,20 +318,35 @@ def test_a_job_never_takes_more_threads_than_its_cores(monkeypatch):
         torch.set_num_threads(before)
 
 
-def test_finetune_recipe_takes_the_train_keys_as_configured_and_keeps_its_own():
-    """The workflow and benchmarks/finetune_accuracy.py pass the whole ``train:`` block: fine-tuning's
-    epochs, batch and rate win, its schedule is cosine, and the DARTS net's settings are not read."""
-    import yaml
+def test_every_recipe_is_the_configs_and_fine_tuning_keeps_its_own_keys():
+    """The settings module reads the config once: training takes the ``train:`` keys (the DARTS head's
+    weight only where DARTS is searched), fine-tuning its own epochs, batch, rate and distillation with
+    the rest of them, cosine and no auxiliary head; no field falls back on a default of its own."""
+    import dataclasses
 
+    import yaml
     from conftest import REPO
-    from edgenas.train import finetune_recipe
+
+    from edgenas.settings import Halving, Prune, Quantize, Spos
 
     config = yaml.safe_load((REPO / "config/config.yaml").read_text())
-    finetune = dict(config["finetune"], epochs=3, batch_size=32, learning_rate=0.005)
-    recipe = finetune_recipe(config["train"], finetune)
-    assert (recipe.epochs, recipe.batch_size, recipe.learning_rate) == (3, 32, 0.005)
-    assert recipe.schedule == "cosine" and recipe.auxiliary_weight == 0.0
-    assert recipe.flip == config["train"]["flip"] and recipe.weight_decay == config["train"]["weight_decay"]
+    config["finetune"] = dict(config["finetune"], epochs=3, batch_size=32, learning_rate=0.005)
+    tuned = Recipe.finetuning(config)
+    assert (tuned.epochs, tuned.batch_size, tuned.learning_rate) == (3, 32, 0.005)
+    assert tuned.schedule == "cosine" and tuned.auxiliary_weight == 0.0
+    assert tuned.flip == config["train"]["flip"] and tuned.weight_decay == config["train"]["weight_decay"]
+    assert tuned.distill_weight == config["finetune"]["distill_weight"] > 0
+    trained = Recipe.training(config)
+    assert trained.translate == config["train"]["translate"] and trained.distill_weight == 0.0
+    assert trained.auxiliary_weight == 0.0 and Recipe.training(
+        {**config, "search": {**config["search"], "space": "darts"},
+         "train": {**config["train"], "darts": {**config["train"]["darts"], "auxiliary_weight": 0.4}}}).auxiliary_weight == 0.4
+    for settings in (Recipe, Halving, Spos, Prune, Quantize):
+        assert all(f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
+                   for f in dataclasses.fields(settings)), settings
+    del config["train"]["flip"]
+    with pytest.raises(KeyError, match="flip"):  # a setting the config lacks is an error, not a default
+        Recipe.training(config)
 
 
 def test_airbench_reference_runs_the_published_script_on_the_cpu_or_refuses_another_version(tmp_path, monkeypatch):
@@ -384,9 +407,10 @@ def test_darts_search_refuses_bf16_on_the_cpu(arrays, tmp_path):
 
 def test_bf16_training_learns_and_its_history_names_its_precision(arrays, tmp_path):
     from conftest import ARCH
+
     from edgenas.accel import Hardware
-    from edgenas.evaluate import predict_torch
-    from edgenas.study import trained_precision
+    from edgenas.deliverables.study import trained_precision
+    from edgenas.measurement.evaluate import predict_torch
 
     train, test = arrays["train"], arrays["test"]
     mean, std = channel_stats(train.x)
@@ -406,8 +430,8 @@ def test_a_history_from_before_the_precision_column_is_widened_on_resume(tmp_pat
     it: the header is rewritten, the old rows kept (read as fp32)."""
     import csv
 
-    from edgenas.study import trained_precision
-    from edgenas.train import HistoryWriter
+    from edgenas.compression.train import HistoryWriter
+    from edgenas.deliverables.study import trained_precision
 
     path = tmp_path / "history.csv"
     old = [f for f in HistoryWriter.FIELDS if f != "precision"]

@@ -6,7 +6,6 @@ import re
 import shutil
 
 import pytest
-
 from conftest import REPO
 
 TEMPLATES = REPO / "report/templates"
@@ -19,7 +18,7 @@ def referenced(pattern: str) -> set[str]:
             for m in re.findall(pattern, (TEMPLATES / name).read_text())}
 
 
-COMPRESSION_FIELDS = ("points", "se", "accuracy", "ms", "size", "speed", "smaller", "budget", "predicted", "measured",
+COMPRESSION_FIELDS = ("points", "se", "accuracy", "ms", "speed", "smaller", "budget", "predicted", "measured",
                       "lands", "final_measured")
 
 
@@ -52,18 +51,18 @@ def write_figures(folder):
 
 @pytest.mark.parametrize("lang", ["en", "vi"])
 @pytest.mark.parametrize("flags", [
-    {"controls": True, "randoms": 3, "beats_random": True, "best_above": True, "on_front": True, "faster": True,
-     "is_smaller": True, "int8_alone": True, "alone_faster": True, "tta": True, "latency": True, "lossy": True,
+    {"has_controls": True, "randoms": 3, "beats_random": True, "best_control_above": True, "on_front": True, "final_faster": True,
+     "final_is_smaller": True, "int8_alone": True, "int8_alone_faster": True, "flip_tta": True, "latency_table": True, "jpeg_data": True,
      "alternating_flip": True, "space": "dense", "random_by_val": True, "random_verdict": True,
      "distill": True},
-    {"strategy": "spos", "controls": True, "randoms": 1, "wiring": True, "latency": True},
+    {"strategy": "spos", "has_controls": True, "randoms": 1, "wiring_check": True, "latency_table": True},
     {"space": "darts", "strategy": "darts"},
-    {"preranked": True, "controls": True, "randoms": 2, "space": "dense"},
+    {"preranked": True, "has_controls": True, "randoms": 2, "space": "dense"},
 ], ids=["halving", "spos", "darts", "halving-preranked"])
 def test_every_branch_of_the_templates_typesets(tmp_path, lang, flags):
     import pypdf
 
-    from edgenas.publish import publish
+    from edgenas.deliverables.publish import publish
 
     (tmp_path / "figures").mkdir()
     write_figures(tmp_path / "figures")
@@ -73,7 +72,7 @@ def test_every_branch_of_the_templates_typesets(tmp_path, lang, flags):
             slides_pdf=tmp_path / "slides.pdf", notes_pdf=tmp_path / "notes.pdf")
     paper = " ".join(p.extract_text() for p in pypdf.PdfReader(tmp_path / "paper.pdf").pages)
     slides = " ".join(p.extract_text() for p in pypdf.PdfReader(tmp_path / "slides.pdf").pages)
-    assert "<final_acc>" in paper and "<speed>" in slides and "Nguyễn Văn An" in paper and "Nguyễn Văn An" in slides
+    assert "<final_accuracy>" in paper and "<final_speedup>" in slides and "Nguyễn Văn An" in paper and "Nguyễn Văn An" in slides
     assert ("<random_mean_points>" in paper) == flags.get("random_verdict", False)  # a verdict takes three random nets
     assert any(w in " ".join(paper.split()) for w in ("cannot tell a search from a lucky draw", "may mắn")) == (
         flags.get("randoms", 0) > 0 and not flags.get("random_verdict", False))
@@ -105,15 +104,15 @@ def test_every_branch_of_the_templates_typesets(tmp_path, lang, flags):
     assert ("<space_count>" in slides) == (space in ("dense", "mobile"))
     assert any(w in slides for w in ("three groups that halve", "ba nhóm")) == (space == "dense")
     # "did NAS help?" states the same-recipe INT8 margin (before pruning) over the table that shows it
-    assert ("<same_baseline_int8 0>" in slides) == flags.get("controls", False)
+    assert ("<same_baseline_int8 0>" in slides) == flags.get("has_controls", False)
 
 
 def test_a_student_file_replaces_the_workflows_and_the_rest_comes_along(tmp_path):
-    from edgenas.publish import write_sources
+    from edgenas.deliverables.publish import write_sources
 
     mine = tmp_path / "mine"
     mine.mkdir()
-    (mine / "slides.en.typ").write_text("#import \"edgenas.typ\": *\nMy own slides: #f.final_acc\n")
+    (mine / "slides.en.typ").write_text("#import \"edgenas.typ\": *\nMy own slides: #f.final_accuracy\n")
     (mine / "logo.png").write_bytes(b"png")
     (tmp_path / "figures").mkdir()
     write_figures(tmp_path / "figures")
@@ -144,7 +143,7 @@ def test_accuracies_and_point_differences_read_to_two_decimals_in_either_languag
     """Numbers the paper sets side by side read alike: a distance from the random nets' mean (a
     mean of seeds) like one from the best, '0.56' beside '0.32', not '0.564'; an accuracy 87.10 %
     beside 88.04 %, not 87.1 %; the tables' point columns signed, as the HTML report's."""
-    from edgenas.facts import change, pct, point_cell, signed
+    from edgenas.deliverables.numbers import change, pct, point_cell, signed
 
     assert pct(0.871, "en") == "87.10 %" and pct(0.8804, "vi") == "88,04 %"  # accuracies: two decimals too
 
@@ -170,11 +169,11 @@ def test_what_compression_added_reads_as_its_controls_say(tmp_path, lang, comp, 
     and say so where the run has none; at the final model's latency too, "did NAS beat random?"."""
     import pypdf
 
-    from edgenas.publish import publish
+    from edgenas.deliverables.publish import publish
 
     (tmp_path / "figures").mkdir()
     write_figures(tmp_path / "figures")
-    flags = {"controls": True, "randoms": 3, "random_verdict": True, "space": "dense",
+    flags = {"has_controls": True, "randoms": 3, "random_verdict": True, "space": "dense",
              "compression_controls": "nas_at_final" in comp}
     (tmp_path / "facts.json").write_text(json.dumps(facts(lang, comp=comp, rf=rf, **flags)))
     publish(tmp_path / "facts.json", figures_dir=tmp_path / "figures", templates=[TEMPLATES],

@@ -7,7 +7,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from conftest import REPO, unavailable
 
 pytestmark = pytest.mark.workflow
@@ -190,7 +189,8 @@ def test_the_report_states_the_precision_the_searched_net_trained_in(run):
     """facts.json and report.md take the arithmetic from baseline_history.csv, the same one every
     epoch row names (the precision auto resolved to on the machine that trained it)."""
     import pandas as pd
-    from edgenas.facts import PRECISION_WORDS
+
+    from edgenas.words import load_words
 
     workdir, _ = run
     r = workdir / "results"
@@ -198,20 +198,19 @@ def test_the_report_states_the_precision_the_searched_net_trained_in(run):
     assert len(trained) == 1 and trained[0] in ("32-true", "bf16-mixed")
     facts = json.loads((r / "report/facts.json").read_text())
     assert facts["report"]["train_precision"] == trained[0]
-    assert facts["paper"]["v"]["train_precision"] == PRECISION_WORDS["en"][trained[0]]
+    assert facts["paper"]["v"]["train_precision"] == load_words("en")["precision"][trained[0]]
     assert f"epochs ({trained[0]})" in (r / "report/report.md").read_text()
 
 
 def test_genotype_rebuilds_and_models_learn(run):
+    import numpy as np
     import pandas as pd
     import torch
 
-    import numpy as np
-
-    from edgenas.genotype import read_search_result
-    from edgenas.latency import read_latency_table, sample_archs
     from edgenas.model import load_checkpoint
-    from edgenas.spaces.dense import build_net
+    from edgenas.search.genotype import read_search_result
+    from edgenas.search.latency import read_latency_table, sample_archs
+    from edgenas.search.spaces.dense import build_net
 
     workdir, _ = run
     result = read_search_result(workdir / "results/search/genotype.json")
@@ -283,7 +282,7 @@ def number(cell: str) -> float:
 
 def test_report_tables_match_the_csvs(run):
     """The report's tables, recomputed here from bench_local.csv and the training histories alone
-    (not through edgenas.analysis), to the digits the report shows: the results, the deployed models
+    (not through edgenas.deliverables.analysis), to the digits the report shows: the results, the deployed models
     and their Pareto front, NAS against each control, the compression chain, the kept random net."""
     import math
 
@@ -366,9 +365,9 @@ def test_compression_is_held_against_controls_that_can_say_no(run):
     import pandas as pd
     import torch
 
-    from edgenas.genotype import read_search_result
-    from edgenas.latency import read_latency_table
     from edgenas.model import load_checkpoint
+    from edgenas.search.genotype import read_search_result
+    from edgenas.search.latency import read_latency_table
 
     workdir, _ = run
     r = workdir / "results"
@@ -436,8 +435,9 @@ def pdf_text(path) -> tuple[int, str]:
 def test_paper_and_slides_state_the_runs_numbers_in_english_and_vietnamese(run, tmp_path):
     """paper.pdf: 6-8 A4 pages; slides.pdf: 10-16 slides; both carry the run's headline numbers in
     their text layer, and the Vietnamese rendering its diacritics and decimal commas."""
-    from edgenas.facts import ms, pct, study_facts, write_facts
-    from edgenas.publish import publish
+    from edgenas.deliverables.facts import study_facts, write_facts
+    from edgenas.deliverables.numbers import ms, pct
+    from edgenas.deliverables.publish import publish
 
     workdir, data = run
     r = workdir / "results"
@@ -471,7 +471,7 @@ def smoke_study(workdir, benches=("local",)):
     """The smoke run's study, with the config it ran with and its figures."""
     import yaml
 
-    from edgenas.study import Study
+    from edgenas.deliverables.study import Study
 
     r = workdir / "results"
     settings = yaml.safe_load((REPO / "config/config.yaml").read_text())
@@ -536,7 +536,7 @@ def test_the_paper_rebuilds_by_hand_from_its_folder(run, tmp_path):
     assert out.returncode == 0, out.stderr
     pages, text = pdf_text(tmp_path / "paper.pdf")
     assert 6 <= pages <= 8 and "A sentence the student added by hand." in text
-    assert json.loads((folder / "facts.json").read_text())["paper"]["v"]["final_acc"] in text
+    assert json.loads((folder / "facts.json").read_text())["paper"]["v"]["final_accuracy"] in text
     out = subprocess.run([sys.executable, "-m", "edgenas.cli", "typeset", str(tmp_path)], capture_output=True, text=True)
     assert out.returncode != 0 and "no main.typ" in out.stderr
 
@@ -757,7 +757,7 @@ def test_ssh_target_end_to_end(run, sshd, tmp_path):
     assert list((sshd["_dir"] / "remote").iterdir()) == []
 
     # the target's latency table, timed on the device by the same program and transport
-    from edgenas.latency import read_latency_table
+    from edgenas.search.latency import read_latency_table
 
     snakemake(workdir, "results/latency/dev.json", "--resources", "pi=1", "--config", *data, configfiles=[good])
     remote, local_table = (read_latency_table(workdir / f"results/latency/{t}.json") for t in ("dev", "local"))
@@ -792,8 +792,8 @@ def test_emulated_arm_target_end_to_end(run, sshd, arm_python, tmp_path):
     emulated; the report sets the accuracies side by side and plots no emulated latency."""
     import pandas as pd
 
-    from edgenas.facts import study_facts
-    from edgenas.report import render
+    from edgenas.deliverables.facts import study_facts
+    from edgenas.deliverables.report import render
 
     workdir, data = run
     # FP32 runs on QEMU's software floating point (~40 MMAC/s): a small sample keeps the test short
@@ -951,3 +951,74 @@ def test_smoke_preset_through_a_real_slurm_cluster(run, slurm, tmp_path):
     ours, theirs = (pd.read_csv(d / "results/bench_local.csv").set_index(["model", "stage", "format", "threads"])
                     for d in (tmp_path, local_dir))
     assert len(ours) >= 10 and (ours.accuracy == theirs.accuracy.loc[ours.index]).all()
+
+
+def read_by_the_templates() -> dict[str, set[str]]:
+    """Every key the paper's and slides' templates read (``f.``, ``is.``, ``tables.``, a compression
+    control's fields, the at-final random test's), and every top-level key the reports read."""
+    from jinja2 import meta
+
+    from edgenas.deliverables.report import environment
+
+    typ = " ".join((TEMPLATES / n).read_text() for n in ("paper.en.typ", "paper.vi.typ", "slides.en.typ",
+                                                          "slides.vi.typ"))
+    env = environment([TEMPLATES])
+    sources = [(TEMPLATES / n).read_text() for n in ("report.en.md.j2", "report.vi.md.j2")]
+    local = {m for s in sources for m in re.findall(r"{%-?\s*(?:set|for)\s+(\w+)", s)}  # the templates' own names
+    local |= {p.strip() for s in sources for args in re.findall(r"{%-?\s*macro\s+\w+\(([^)]*)\)", s) for p in args.split(",")}
+    report = set().union(*(meta.find_undeclared_variables(env.parse(s)) for s in sources)) - local
+    return {"v": set(re.findall(r"\bf\.(\w+)", typ)), "flag": set(re.findall(r"\bis\.(\w+)", typ)),
+            "tables": set(re.findall(r"\btables\.(\w+)", typ)),
+            "compression": set(re.findall(r"\bx\.(\w+)", typ)) | set(re.findall(r"\bcomp\.\w+\.(\w+)", typ)),
+            "random_at_final": set(re.findall(r"\brf\.(\w+)", typ)),
+            "report": report - {"figures", "available"}}  # render passes those two beside the facts
+
+
+def produced_by_facts(facts: dict) -> dict[str, set[str]]:
+    p = facts["paper"]
+    return {"v": set(p["v"]), "flag": set(p["flag"]), "tables": set(p["tables"]),
+            "compression": set().union(*(set(c) for c in p["compression"].values())),
+            "random_at_final": set(p["random_at_final"] or {}), "report": set(facts["report"])}
+
+
+def test_facts_and_templates_agree_in_both_directions(run, tmp_path):
+    """For a real run of each strategy (the smoke run's halving search; SPOS and DARTS searches run here
+    at tiny size on the same data), every key a template reads is one facts.py produces, and every key
+    facts.py produces is read by some template: a renamed key or a dead one fails here."""
+    import dataclasses
+
+    from edgenas.data import ImageArrays
+    from edgenas.deliverables.facts import study_facts
+    from edgenas.records import read_json
+    from edgenas.search.darts import search_darts
+    from edgenas.search.latency import read_budget, read_latency_table
+    from edgenas.search.spos import search_spos
+    from edgenas.settings import Darts, Spos
+
+    workdir, _ = run
+    r = workdir / "results"
+    halving = json.loads((r / "report/facts.json").read_text())
+    study = smoke_study(workdir)
+    train = ImageArrays.load(workdir / "resources/data/train.npz")
+    stats = read_json(workdir / "resources/data/stats.json")
+    table = read_latency_table(r / "latency/local.json", "dense")
+    spos = search_spos(train, stats["mean"], stats["std"], table=table, budget=read_budget(r / "search/budget.json"),
+                       spos=Spos(epochs=1, batch_size=16, subset=128, val_images=64, learning_rate=0.02,
+                                 weight_decay=4e-5, population=4, sample_size=2, candidates=4, mutation_prob=0.1,
+                                 bn_batches=2), seed=0, workdir=tmp_path / "spos")
+    darts = search_darts(train, stats["mean"], stats["std"], settings=Darts(
+        width=4, num_cells=3, epochs=1, batch_size=16, subset=64, learning_rate=0.025, arc_learning_rate=3e-4,
+        weight_decay=3e-4, gradient_clip=5.0), seed=0, workdir=tmp_path / "darts")
+    darts_settings = dict(study.settings, search=dict(study.settings["search"], space="darts"))
+    facts = [halving, *(study_facts(dataclasses.replace(study, **changes), lang="en", run_times=[],
+                                    front={"title": None, "authors": [], "course": None})
+                        for changes in ({"result": spos},
+                                        {"result": darts, "table": None, "settings": darts_settings}))]
+    read, produced = read_by_the_templates(), {}
+    for f in facts:
+        for kind, keys in produced_by_facts(f).items():
+            produced.setdefault(kind, set()).update(keys)
+    for kind in read:
+        assert read[kind] <= produced[kind], (kind, "read but not produced:", sorted(read[kind] - produced[kind]))
+        assert produced[kind] <= read[kind], (kind, "produced but read by no template:",
+                                              sorted(produced[kind] - read[kind]))

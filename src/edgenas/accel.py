@@ -11,7 +11,6 @@ import time
 from dataclasses import dataclass
 
 import pytorch_lightning as pl
-
 import torch
 from torch import nn
 

@@ -16,8 +16,8 @@ import re
 from typing import Any
 
 from .errors import ConfigError
-from .latency import Budget, LatencyTable
-from .spaces import HARDWARE_AWARE
+from .search.latency import Budget, LatencyTable
+from .search.spaces import HARDWARE_AWARE
 
 FAMILIES = ("random", "resnet20", "mobilenetv2", "airbench94")
 # The controls of "what did compression add?", judged at the final model's latency (a second budget,
@@ -62,7 +62,7 @@ def control_spec(name: str, num_classes: int, *, space: str, darts_net: dict[str
     width, cells, auxiliary head, drop-path); the hand-designed nets take only the class count."""
     match = RANDOM.fullmatch(name) or RANDOM_AT_FINAL.fullmatch(name)
     if match and space in HARDWARE_AWARE:
-        from .latency import sample_archs
+        from .search.latency import sample_archs
 
         if table is None or budget is None:
             raise ValueError(f"{name}: a random architecture of the {space} space needs the search target's latency "
@@ -71,7 +71,7 @@ def control_spec(name: str, num_classes: int, *, space: str, darts_net: dict[str
         budget.admit(table, arch, name)
         return {"family": space, "arch": arch, "num_classes": num_classes}
     if match:
-        from .spaces import darts
+        from .search.spaces import darts
 
         return {"family": "darts", "arch": darts.random_arch(int(match.group(1))), "num_classes": num_classes,
                 **darts_net}

@@ -12,16 +12,24 @@ import warnings
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Iterator
 
 import numpy as np
 import torch
-from torch.utils.data import BatchSampler, DataLoader, Dataset, RandomSampler, SequentialSampler
+from torch.utils.data import (
+    BatchSampler,
+    DataLoader,
+    Dataset,
+    RandomSampler,
+    SequentialSampler,
+)
 
+from .device.ondevice import (  # one geometry step, one list of images, as on a device
+    IMAGE_SUFFIXES,
+    fit_image,
+)
 from .errors import DataSetError
-from .ondevice import fit_image  # the one geometry step, shared with the device side
 
-IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".gif", ".webp", ".tif", ".tiff"}
 SPLITS = ("train", "test")
 
 
@@ -209,37 +217,6 @@ def channel_stats(x: np.ndarray) -> tuple[list[float], list[float]]:
     return flat.mean(0).tolist(), flat.std(0).tolist()
 
 
-def split_indices(n: int, val_fraction: float, seed: int, limit: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    """Seeded train/val split of ``n`` training images; ``limit`` > 0 caps the train part."""
-    perm = np.random.default_rng(seed).permutation(n)
-    n_val = int(round(n * val_fraction))
-    val, train = perm[:n_val], perm[n_val:]
-    if limit > 0:
-        train = train[:limit]
-    return np.sort(train), np.sort(val)
-
-
-@dataclass(frozen=True, kw_only=True)
-class Split:
-    """What defines the training and validation images (of train.npz): every stage that
-    trains, calibrates or validates on them derives its indices from these three values."""
-
-    seed: int
-    val_fraction: float
-    train_limit: int
-
-    def indices(self, n: int) -> tuple[np.ndarray, np.ndarray]:
-        return split_indices(n, self.val_fraction, self.seed, self.train_limit)
-
-    @classmethod
-    def of_config(cls, config: dict[str, Any], train_limit: int | None = None) -> "Split":
-        """The split a run's config makes (``train_split()`` in the rules), for the report and the
-        benchmarks that read a whole config; ``train_limit`` overrides the config's cap."""
-        data = config["data"]
-        return cls(seed=config["seed"], val_fraction=data["val_fraction"],
-                   train_limit=data["train_limit"] if train_limit is None else train_limit)
-
-
 def take(arrays: ImageArrays, limit: int, seed: int) -> ImageArrays:
     """A seeded random subset of ``limit`` images (0 = all); folders load sorted by class,
     so the first N would not do."""
@@ -325,7 +302,7 @@ class BatchedImages(Dataset):
         return x
 
 
-def make_loader(dataset: BatchedImages, batch_size: int, shuffle: bool, drop_last: bool = False,
+def make_loader(dataset: BatchedImages, batch_size: int, *, shuffle: bool, drop_last: bool = False,
                 loader_cls=DataLoader, seed: int | None = None, pin_memory: bool = False) -> DataLoader:
     """A DataLoader that fetches whole batches at once (``batch_size=None`` + a batch sampler).
 

@@ -54,24 +54,25 @@ def problems(config: dict[str, Any], train_images: int, val_images: int) -> list
     """What of ``config`` cannot train on ``train_images`` training and ``val_images`` validation
     images: the training recipe (the searched net and every control; fine-tuning's cosine
     schedule has no minimum) and the search's own trainings."""
-    t, search = config["train"], config["search"]
+    from .settings import Darts, Halving, Recipe, Spos
+
+    t, search = Recipe.training(config), config["search"]
     found = [f"data.val_fraction: {train_images} training images leave no validation image"] if val_images < 1 else []
-    found.append(too_few_steps(t["epochs"], t["batch_size"], t["schedule"], train_images))
+    found.append(too_few_steps(t.epochs, t.batch_size, t.schedule, train_images))
     all_images = train_images + val_images  # the SPOS and DARTS searches split the whole training set themselves
     if search["space"] != "darts" and search["hardware_aware"]["strategy"] == "halving":
-        h = search["hardware_aware"]["halving"]
-        for images, epochs in dict.fromkeys(fidelity_rounds(h["images"], h["eta"], h["candidates"], train_images,
-                                                            h["max_images"])):
-            found.append(too_few_steps(epochs, t["batch_size"], t["schedule"], images,
+        h = Halving.from_config(config)
+        for images, epochs in dict.fromkeys(fidelity_rounds(h.images, h.eta, h.candidates, train_images, h.max_images)):
+            found.append(too_few_steps(epochs, t.batch_size, t.schedule, images,
                                        f"search.hardware_aware.halving (a round on {images} images)"))
     elif search["space"] != "darts":
-        spos = search["hardware_aware"]["spos"]
-        subset, _ = spos_sizes(all_images, spos["subset"], spos["val_images"])
-        if subset < spos["batch_size"]:
-            found.append(spos_too_small(all_images, subset, spos["batch_size"]))
-    elif min(search["darts"]["subset"], all_images) // 2 < search["darts"]["batch_size"]:
-        found.append(f"search.darts: {min(search['darts']['subset'], all_images)} images leave fewer than "
-                     f"search.darts.batch_size ({search['darts']['batch_size']}) per half (weights / architecture)")
+        spos = Spos.from_config(config)
+        subset, _ = spos_sizes(all_images, spos.subset, spos.val_images)
+        if subset < spos.batch_size:
+            found.append(spos_too_small(all_images, subset, spos.batch_size))
+    elif min((darts := Darts.from_config(config)).subset, all_images) // 2 < darts.batch_size:
+        found.append(f"search.darts: {min(darts.subset, all_images)} images leave fewer than "
+                     f"search.darts.batch_size ({darts.batch_size}) per half (weights / architecture)")
     return [p for p in found if p]
 
 

@@ -24,7 +24,7 @@ _PLAIN = (int, float, str, bool, type(None))
 
 def builders() -> dict[str, Any]:
     """Model family -> the function that builds it: the one registry of nets."""
-    from .spaces import darts, dense, handmade, mobile
+    from .search.spaces import darts, dense, handmade, mobile
 
     return {"darts": darts.build_net, "mobile": mobile.build_net, "dense": dense.build_net, "resnet20": handmade.resnet20,
             "mobilenetv2": handmade.mobilenetv2_cifar, "airbench94": handmade.airbench94}
@@ -52,7 +52,7 @@ def scratch_copy(pruned: str | Path, seed: int) -> tuple[nn.Module, dict[str, An
     net, spec, _ = load_checkpoint(pruned)
     torch.manual_seed(seed)
     if spec["family"] in ("dense", "mobile"):
-        from .spaces.mobile import initialise
+        from .search.spaces.mobile import initialise
 
         initialise(net)
     else:

@@ -8,6 +8,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+LANGUAGES = ("en", "vi")  # report.language: every one has its templates and its catalogue
 # The workflow's own templates (report/templates/ of the repository this package is installed from)
 TEMPLATES = Path(__file__).resolve().parents[2] / "report" / "templates"
 

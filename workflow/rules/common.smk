@@ -1,6 +1,7 @@
 import json
 import shutil
 import sys
+from dataclasses import asdict
 from pathlib import Path
 
 import yaml
@@ -10,9 +11,10 @@ from snakemake.utils import validate
 
 from edgenas.cliconfig import typed_like_schema
 from edgenas.controls import AT_FINAL, at_final, control_names
-from edgenas import fits, spaces
-from edgenas.data import Split
-from edgenas.remote import ssh_settings, target_files
+from edgenas import fits
+from edgenas.search import spaces
+from edgenas.settings import Demo, Prune, Quantize, Recipe, Split, TestSubset
+from edgenas.measurement.remote import ssh_settings, target_files
 from edgenas.words import words_file
 
 
@@ -119,7 +121,7 @@ FIT = "results/checks/fit.json"
 _stats = json.loads(Path(DATA["stats"]).read_text()) if Path(DATA["stats"]).exists() else None
 if _stats and _stats["source"]["dataset"] == config["data"]["dataset"] and _stats["source"]["root"] == str(
         config["data_root"]) and _stats["image_size"] == config["data"]["image_size"]:
-    _train, _val = Split.of_config(config).indices(_stats["images"]["train"])
+    _train, _val = Split.from_config(config).indices(_stats["images"]["train"])
     fits.check(config, len(_train), len(_val))
 
 # Every deployed model, by ONNX file under results/models/: the model it belongs to ("nas" or a
@@ -171,23 +173,19 @@ onstart:
 
 
 def train_split():
-    """What defines the training and validation images (edgenas.data.Split): passed to every
+    """What defines the training and validation images (edgenas.settings.Split): passed to every
     rule that trains, calibrates or validates on them, and to no other."""
-    d = config["data"]
-    return {"seed": config["seed"], "val_fraction": d["val_fraction"], "train_limit": d["train_limit"]}
+    return asdict(Split.from_config(config))
 
 
 def test_subset():
     """What defines the test images every accuracy is measured on (edgenas.data.load_test_subset)."""
-    return {"seed": config["seed"], "limit": config["data"]["test_limit"]}
+    return asdict(TestSubset.from_config(config))
 
 
 def training_recipe():
-    """The train: keys that make the recipe (edgenas.train.Recipe); the auxiliary head's weight
-    only where the searched space is DARTS's."""
-    t = config["train"]
-    recipe = {k: v for k, v in t.items() if k != "darts"}
-    return dict(recipe, auxiliary_weight=t["darts"]["auxiliary_weight"] if SPACE == "darts" else 0.0)
+    """The recipe of the searched net and every control (edgenas.settings.Recipe.training)."""
+    return asdict(Recipe.training(config))
 
 
 def darts_net():
@@ -197,8 +195,8 @@ def darts_net():
 
 
 def finetune_recipe():
-    """Fine-tuning's own settings and the training-recipe keys it inherits (edgenas.train.finetune_recipe)."""
-    return {"train": training_recipe(), "finetune": config["finetune"]}
+    """Fine-tuning's recipe: its own settings and the training recipe's others (edgenas.settings.Recipe.finetuning)."""
+    return asdict(Recipe.finetuning(config))
 
 
 def search_settings():
@@ -276,8 +274,7 @@ def final_budget_settings():
 def latency_settings(wildcards):
     """What one target's latency table uses: the deployed INT8 graph (not its calibration method,
     which changes scales, not kernels), the timing settings, and the device for a remote target."""
-    quantize = {k: v for k, v in config["quantize"].items() if k != "calibration_method"}
-    settings = {"quantize": quantize, **config["latency"], "seed": config["seed"],
+    settings = {"quantize": Quantize.from_config(config).kernels(), **config["latency"], "seed": config["seed"],
                 "space": SPACE if HARDWARE_AWARE else "mobile"}
     if wildcards.target != "local":
         settings["device"] = device(wildcards.target)

@@ -15,7 +15,7 @@ rule demo:
             labels={"demo": "summary"},
         ),
     params:
-        demo=config["demo"],
+        demo=asdict(Demo.from_config(config)),
         test=test_subset(),
     threads: CORES
     localrule: True

@@ -6,7 +6,7 @@ rule prune:
         model="results/models/pruned.pt",
         summary="results/models/prune.json",
     params:
-        prune=config["prune"],
+        prune=asdict(Prune.from_config(config)),
         split=train_split(),
     localrule: True
     priority: CRITICAL_PATH

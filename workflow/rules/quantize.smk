@@ -23,7 +23,7 @@ rule quantize:
     output:
         int8="results/models/{name}.onnx",
     params:
-        quantize=config["quantize"],
+        quantize=asdict(Quantize.from_config(config)),
         calibration_size=config["data"]["calibration_size"],
         split=train_split(),
     wildcard_constraints:

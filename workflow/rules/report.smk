@@ -1,18 +1,15 @@
 TARGET_FIGURES = ["accuracy_latency", "accuracy_size", "stage_gains"]
 SEARCH_FIGURES = {"darts": ["normal_cell", "reduce_cell", "arch_weights"],
                   "mobile": ["architecture", "population", "latency_check"]}["mobile" if HARDWARE_AWARE else SPACE]
-# Snakemake's benchmark files (wall time, memory) of every job the report's run-time table lists
+# Snakemake's benchmark files (wall time, memory) of every job the report's run-time table lists,
+# from each rule's own benchmark: path
 RUN_TIMES = [
-    "results/runtimes/prepare_data.tsv",
-    "results/runtimes/search.tsv",
-    "results/runtimes/train.tsv",
-    "results/runtimes/prune.tsv",
-    "results/runtimes/finetune.tsv",
-    *expand("results/runtimes/quantize/{name}.tsv", name=[n.removesuffix(".onnx") for n in QUANTIZED]),
-    *expand("results/runtimes/train_control/{control}.tsv", control=CONTROLS),
-    *expand("results/runtimes/latency/{target}.tsv", target=[SEARCH_TARGET] if SEARCH_TARGET else []),
-    *expand("results/runtimes/bench/{target}.tsv", target=config["bench"]["targets"]),
-    *(["results/runtimes/search_at_final.tsv"] if "nas_at_final" in CONTROLS else []),
+    *(str(getattr(rules, r).benchmark) for r in ("prepare_data", "search", "train", "prune", "finetune")),
+    *expand(str(rules.quantize.benchmark), name=[n.removesuffix(".onnx") for n in QUANTIZED]),
+    *expand(str(rules.train_control.benchmark), control=CONTROLS),
+    *expand(str(rules.latency.benchmark), target=[SEARCH_TARGET] if SEARCH_TARGET else []),
+    *expand(str(rules.bench.benchmark), target=config["bench"]["targets"]),
+    *([str(rules.search_at_final.benchmark)] if "nas_at_final" in CONTROLS else []),
 ]
 
 

@@ -3,8 +3,13 @@ from edgenas.runlog import to_log
 
 to_log(snakemake.log[0])
 
-from edgenas.bench import bench_device, bench_local, model_entries, write_rows  # noqa: E402
 from edgenas.data import load_test_subset  # noqa: E402
+from edgenas.measurement.bench import (  # noqa: E402
+    bench_device,
+    bench_local,
+    model_entries,
+    write_rows,
+)
 from edgenas.records import read_json  # noqa: E402
 
 p, target = snakemake.params, snakemake.wildcards.target

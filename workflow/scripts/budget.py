@@ -3,7 +3,7 @@ from edgenas.runlog import to_log
 
 to_log(snakemake.log[0])
 
-from edgenas.latency import read_latency_table, resolve_budget  # noqa: E402
+from edgenas.search.latency import read_latency_table, resolve_budget  # noqa: E402
 
 p = snakemake.params
 budget = resolve_budget(read_latency_table(snakemake.input.latency), p.latency_ms, p.latency_quantile)

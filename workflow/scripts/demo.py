@@ -5,7 +5,8 @@ from edgenas.runlog import to_log
 to_log(snakemake.log[0])
 
 from edgenas.data import load_test_subset  # noqa: E402
-from edgenas.demo import Classifier, Words, print_summary, run  # noqa: E402
+from edgenas.device.demo import Classifier, print_summary, run  # noqa: E402
+from edgenas.device.overlay import Words  # noqa: E402
 from edgenas.records import read_csv, write_json  # noqa: E402
 from edgenas.words import font_for, read_words  # noqa: E402
 
@@ -14,7 +15,7 @@ test = load_test_subset(snakemake.input.test, **snakemake.params.test)
 words = read_words(snakemake.input.words)
 cards = {}
 if p["card_seconds"] > 0:
-    from edgenas.cards import video_cards
+    from edgenas.deliverables.cards import video_cards
 
     cards = dict(zip(("opening", "closing"), video_cards(read_csv(snakemake.input.bench), words)))
 summary = run(test.x[: p["frames"]], Classifier(snakemake.input.model, snakemake.threads),  # RGB, as the model wants

@@ -3,8 +3,8 @@ from edgenas.runlog import to_log
 
 to_log(snakemake.log[0])
 
-from edgenas.bundle import write_edge_bundle  # noqa: E402
 from edgenas.data import load_test_subset, take  # noqa: E402
+from edgenas.deliverables.bundle import write_edge_bundle  # noqa: E402
 from edgenas.records import read_json  # noqa: E402
 
 p = snakemake.params

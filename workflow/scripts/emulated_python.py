@@ -5,7 +5,7 @@ from edgenas.runlog import to_log
 
 to_log(snakemake.log[0])
 
-from edgenas.emulator import build  # noqa: E402
+from edgenas.measurement.emulator import build  # noqa: E402
 
 wrapper = Path(snakemake.output.python)
 print(build(wrapper.parent.parent, snakemake.wildcards.cpu))

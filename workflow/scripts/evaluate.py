@@ -5,7 +5,7 @@ to_log(snakemake.log[0])
 
 from edgenas.accel import use_cpu_threads  # noqa: E402
 from edgenas.data import load_test_subset  # noqa: E402
-from edgenas.evaluate import evaluate_file  # noqa: E402
+from edgenas.measurement.evaluate import evaluate_file  # noqa: E402
 from edgenas.records import read_json, write_json  # noqa: E402
 
 stats = read_json(snakemake.input.stats)

@@ -5,8 +5,8 @@ from edgenas.runlog import to_log
 
 to_log(snakemake.log[0])
 
-from edgenas.facts import study_facts, write_facts  # noqa: E402
-from edgenas.study import Study  # noqa: E402
+from edgenas.deliverables.facts import study_facts, write_facts  # noqa: E402
+from edgenas.deliverables.study import Study  # noqa: E402
 from edgenas.words import read_words  # noqa: E402
 
 inp, p = snakemake.input, snakemake.params

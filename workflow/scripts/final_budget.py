@@ -4,8 +4,13 @@ from edgenas.runlog import to_log
 
 to_log(snakemake.log[0])
 
-from edgenas.latency import device_timer, local_timer, measured_budget, read_latency_table  # noqa: E402
 from edgenas.records import write_json  # noqa: E402
+from edgenas.search.latency import (  # noqa: E402
+         device_timer,
+         local_timer,
+         measured_budget,
+         read_latency_table,
+)
 
 s = snakemake.params.settings
 target = snakemake.params.target

@@ -5,12 +5,12 @@ to_log(snakemake.log[0])
 
 
 from edgenas.accel import resolve, use_cpu_threads  # noqa: E402
-from edgenas.data import Split  # noqa: E402
+from edgenas.compression.trainings import TrainingJob, finetune_pruned  # noqa: E402
 from edgenas.records import read_json  # noqa: E402
-from edgenas.train import TrainingJob, finetune_pruned, finetune_recipe  # noqa: E402
+from edgenas.settings import Recipe, Split  # noqa: E402
 
 use_cpu_threads(snakemake.threads)
 inp, p, out = snakemake.input, snakemake.params, snakemake.output
 job = TrainingJob(train_npz=inp.train, stats=read_json(inp.stats), split=Split(**p.split),
                   hardware=resolve(**p.hardware), workdir=p.workdir, out_model=out.model, out_history=out.history)
-finetune_pruned(job, finetune_recipe(**p.recipe), pruned=inp.model, teacher=inp.teacher)
+finetune_pruned(job, Recipe(**p.recipe), pruned=inp.model, teacher=inp.teacher)

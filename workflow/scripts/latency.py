@@ -3,8 +3,8 @@ from edgenas.runlog import to_log
 
 to_log(snakemake.log[0])
 
-from edgenas.latency import build_table, device_timer, local_timer  # noqa: E402
 from edgenas.records import read_json  # noqa: E402
+from edgenas.search.latency import build_table, device_timer, local_timer  # noqa: E402
 
 s, target = dict(snakemake.params.settings), snakemake.wildcards.target
 stats = read_json(snakemake.input.stats)

@@ -3,10 +3,12 @@ from edgenas.runlog import to_log
 
 to_log(snakemake.log[0])
 
-from edgenas.data import ImageArrays, Split  # noqa: E402
-from edgenas.prune import prune_checkpoint  # noqa: E402
+from edgenas.compression.prune import prune_checkpoint  # noqa: E402
+from edgenas.data import ImageArrays  # noqa: E402
+from edgenas.settings import Prune, Split  # noqa: E402
 
 train = ImageArrays.load(snakemake.input.train)
 _, val_idx = Split(**snakemake.params.split).indices(len(train.y))
 prune_checkpoint(snakemake.input.model, snakemake.output.model, snakemake.output.summary,
-                 validation=ImageArrays(train.x[val_idx], train.y[val_idx], train.classes), **snakemake.params.prune)
+                 settings=Prune(**snakemake.params.prune),
+                 validation=ImageArrays(train.x[val_idx], train.y[val_idx], train.classes))

@@ -7,8 +7,8 @@ from edgenas.runlog import to_log
 
 to_log(snakemake.log[0])
 
-from edgenas.publish import publish  # noqa: E402
-from edgenas.report import render  # noqa: E402
+from edgenas.deliverables.publish import publish  # noqa: E402
+from edgenas.deliverables.report import render  # noqa: E402
 
 inp, out, p = snakemake.input, snakemake.output, snakemake.params
 templates = [Path(t) for t in p.templates]

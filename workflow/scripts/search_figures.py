@@ -4,8 +4,8 @@ from edgenas.runlog import to_log
 
 to_log(snakemake.log[0])
 
-from edgenas.figures import search_figures  # noqa: E402
-from edgenas.genotype import read_search_result  # noqa: E402
+from edgenas.deliverables.figures import search_figures  # noqa: E402
+from edgenas.search.genotype import read_search_result  # noqa: E402
 from edgenas.words import read_words  # noqa: E402
 
 search_figures(read_search_result(snakemake.input.genotype), dict(snakemake.output.items()),

@@ -3,11 +3,10 @@ from edgenas.runlog import to_log
 
 to_log(snakemake.log[0])
 
-from edgenas import figures  # noqa: E402
+from edgenas.deliverables import figures  # noqa: E402
 from edgenas.records import read_csv  # noqa: E402
+from edgenas.search.latency import read_budget  # noqa: E402
 from edgenas.words import read_words  # noqa: E402
-
-from edgenas.latency import read_budget  # noqa: E402
 
 bench = read_csv(snakemake.input.bench)
 words = read_words(snakemake.input.words)

@@ -6,9 +6,9 @@ to_log(snakemake.log[0])
 
 
 from edgenas.accel import resolve, use_cpu_threads  # noqa: E402
-from edgenas.data import Split  # noqa: E402
+from edgenas.compression.trainings import TrainingJob, train_control  # noqa: E402
 from edgenas.records import read_json  # noqa: E402
-from edgenas.train import Recipe, TrainingJob, train_control  # noqa: E402
+from edgenas.settings import Recipe, Split  # noqa: E402
 
 use_cpu_threads(snakemake.threads)
 inp, p, out = snakemake.input, snakemake.params, snakemake.output

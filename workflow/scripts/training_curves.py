@@ -4,7 +4,7 @@ from edgenas.runlog import to_log
 
 to_log(snakemake.log[0])
 
-from edgenas import figures  # noqa: E402
+from edgenas.deliverables import figures  # noqa: E402
 from edgenas.records import read_csv  # noqa: E402
 from edgenas.words import read_words  # noqa: E402
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 import argparse
 import json
 import shlex
-import sys
 import subprocess
+import sys
 import tempfile
 import time
 from dataclasses import dataclass, field, fields
@@ -19,8 +19,8 @@ from pathlib import Path
 
 import numpy as np
 
-from . import ondevice
-from .errors import UserFacingError
+from ..device import ondevice
+from ..errors import UserFacingError
 
 MIN_PYTHON = (3, 9)
 
@@ -248,7 +248,6 @@ def write_sample(path: str | Path, images: np.ndarray, labels: np.ndarray, mean,
 
 def main(argv=None) -> int:
     """``edgenas check-target NAME``: the check the workflow runs first, by hand."""
-    import yaml
 
     ap = argparse.ArgumentParser(prog="edgenas check-target", description="Check a device before a long run: SSH "
                                  "reachable, host key known, key login, its Python and version, numpy and onnxruntime, "

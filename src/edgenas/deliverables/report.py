@@ -43,7 +43,7 @@ def fmt(value, words: dict | None = None) -> str:
 
 def english() -> dict:
     """The workflow's English catalogue: the words where a caller names none."""
-    from .words import load_words
+    from ..words import load_words
 
     return load_words("en")
 
@@ -160,7 +160,7 @@ def render(facts: dict[str, Any], *, templates: list[Path], html_path: str | Pat
     report.html from that Markdown."""
     from markdown_it import MarkdownIt
 
-    from .words import load_words
+    from ..words import load_words
 
     lang = facts["language"]
     md_path, html_path = Path(md_path), Path(html_path)

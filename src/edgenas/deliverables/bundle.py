@@ -7,8 +7,8 @@ from pathlib import Path
 
 import numpy as np
 
-from . import demo, ondevice
-from .remote import write_sample
+from ..device import demo, ondevice, overlay
+from ..measurement.remote import write_sample
 
 README = """# edgenas edge bundle
 
@@ -35,7 +35,7 @@ def write_edge_bundle(out_dir: str | Path, model: str, stats: dict, images: np.n
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     shutil.copy(model, out / Path(model).name)
-    for program in (ondevice, demo):
+    for program in (ondevice, overlay, demo):
         shutil.copy(program.__file__, out / Path(program.__file__).name)
     (out / "labels.json").write_text(json.dumps(
         {k: stats[k] for k in ("classes", "mean", "std", "image_size")}, indent=2))

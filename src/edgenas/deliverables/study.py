@@ -5,17 +5,19 @@ The HTML report, the paper and the slides all take their numbers from here (and 
 """
 from __future__ import annotations
 
+import platform
 from dataclasses import dataclass, field
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
+from ..records import read_csv, read_json
+from ..search.genotype import SearchResult, read_search_result
+from ..search.latency import LatencyTable, read_latency_table
+from ..settings import Split
 from . import analysis
-from .data import Split
-from .genotype import SearchResult, read_search_result
-from .latency import LatencyTable, read_latency_table
-from .records import read_csv, read_json
 
 
 @dataclass
@@ -56,7 +58,7 @@ class Study:
     @property
     def split_sizes(self) -> tuple[int, int]:
         """Images trained on and held out for validation (after the config's cap and split)."""
-        train, val = Split.of_config(self.settings).indices(self.stats["images"]["train"])
+        train, val = Split.from_config(self.settings).indices(self.stats["images"]["train"])
         return len(train), len(val)
 
     @property
@@ -124,6 +126,33 @@ class Study:
 
     def figure(self, name: str) -> Path:
         return Path(self.figures[name])
+
+
+PACKAGES = ["torch", "torchvision", "nni", "pytorch-lightning", "torch-pruning", "onnx", "onnxruntime", "snakemake",
+            "pandas", "seaborn"]
+
+
+def versions() -> list[dict[str, str]]:
+    rows = [{"package": "python", "version": platform.python_version()}]
+    for name in PACKAGES:
+        try:
+            rows.append({"package": name, "version": metadata.version(name)})
+        except metadata.PackageNotFoundError:
+            pass
+    return rows
+
+
+def wiring_check(study: Study) -> dict[str, Any] | None:
+    """Why a run's numbers cannot carry a conclusion (tiny data, or the searched net within three
+    standard errors of chance: the smoke preset's runs), or None."""
+    bench, classes, train_images = study.bench(), len(study.stats["classes"]), study.split_sizes[0]
+    nas = bench[(bench.model == "nas") & (bench.stage == "baseline") & bench["format"].str.startswith("onnx")].iloc[0]
+    chance = 1 / classes
+    near_chance = bool(nas.accuracy - chance <= 3 * analysis.standard_error(chance, int(nas.test_images)))
+    if near_chance or nas.test_images < 1000 or train_images < 5000:
+        return {"train_n": int(train_images), "test_n": int(nas.test_images), "near_chance": near_chance,
+                "accuracy": float(nas.accuracy), "chance": chance}
+    return None
 
 
 def trained_precision(history_csv: str | Path) -> str:

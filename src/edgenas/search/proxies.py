@@ -17,6 +17,7 @@ this space's nets after the workflow's own recipe, and the search pre-ranks by w
 from __future__ import annotations
 
 import copy
+
 import numpy as np
 import torch
 from torch import nn
@@ -74,7 +75,7 @@ def cheap_scores(net: nn.Module, images: torch.Tensor, labels: torch.Tensor,
                  which: tuple[str, ...] = SCORES) -> dict[str, float]:
     """Cheap scores of a freshly built net (``which`` of ``SCORES``: size in milliseconds, each
     proxy in about a second on one core), on one batch of normalised training images."""
-    from .model import count_macs_params
+    from ..model import count_macs_params
 
     out: dict[str, float] = {}
     if {"params", "macs"} & set(which):

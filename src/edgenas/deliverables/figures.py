@@ -10,12 +10,11 @@ import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 import seaborn as sns  # noqa: E402
 
+from ..search.genotype import SearchResult  # noqa: E402
+from ..search.latency import LatencyTable  # noqa: E402
+from ..search.spaces import HARDWARE_AWARE, dense, hardware_aware, mobile  # noqa: E402  # noqa: E402
+from ..search.spaces.darts import Genotype  # noqa: E402
 from .analysis import FINAL_STAGE, ONE_THREAD, compression_steps, deployed, pareto_front  # noqa: E402
-from .genotype import SearchResult  # noqa: E402
-from .latency import LatencyTable  # noqa: E402
-from .spaces import HARDWARE_AWARE, hardware_aware  # noqa: E402
-from .spaces.darts import Genotype  # noqa: E402
-from .spaces import dense, mobile  # noqa: E402
 
 
 def _tradeoff(bench: pd.DataFrame, cost: str, title: str, path: str | Path, words: dict,
@@ -117,7 +116,7 @@ def training_curves(histories: dict[str, pd.DataFrame], path: str | Path, words:
 def arch_weights(result: SearchResult, path: str | Path, words: dict) -> None:
     """How the DARTS search's choice evolved: the softmax weight of each candidate op, averaged
     over the edges of the normal and of the reduction cell, after every search epoch (DARTS fig. 3 style)."""
-    from .spaces.darts import arch_weight_labels
+    from ..search.spaces.darts import arch_weight_labels
 
     names = arch_weight_labels()
     rows = []
@@ -283,7 +282,7 @@ def search_figures(result: SearchResult, paths: dict[str, str], words: dict, lat
         cell_diagram(result.genotype, "reduce", paths["reduce_cell"], words)
         arch_weights(result, paths["arch_weights"], words)
     elif result.space in HARDWARE_AWARE:
-        from .latency import read_latency_table
+        from ..search.latency import read_latency_table
 
         table = read_latency_table(latency_table, result.space)
         architecture_diagram(result.genotype, table.image_size, paths["architecture"], words, result.space)

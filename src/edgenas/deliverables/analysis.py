@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from .bench import FLIP_TTA
-from .controls import RANDOM, RANDOM_AT_FINAL, of_compression
+from ..controls import RANDOM, RANDOM_AT_FINAL, of_compression
+from ..measurement.bench import FLIP_TTA
 
 STAGE_ORDER = ["baseline", "pruned", "finetuned", "int8"]
 ONE_THREAD = 1  # plots compare models at one thread, the edge-device case; tables give every count
@@ -315,7 +315,7 @@ def int8_losses(bench: pd.DataFrame) -> pd.DataFrame:
 
 def run_times(paths: list[str]) -> pd.DataFrame:
     """Wall time of every job from Snakemake's ``benchmark:`` files (results/runtimes/<rule>[/<wildcards>].tsv)."""
-    from .records import read_csv
+    from ..records import read_csv
 
     rows = []
     for path in paths:

@@ -7,9 +7,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from . import ondevice
-from .data import ImageArrays
-
+from ..data import ImageArrays
+from ..device import ondevice
 
 TTA = ("none", "flip", "flip_translate")
 
@@ -41,7 +40,7 @@ def predict_torch(net: nn.Module, images: np.ndarray, mean, std, batch_size: int
 def load_onnx(model: str | Path, threads: int = 0):
     """An ONNX Runtime session, or a ``DamagedFile`` naming the file and the command that rebuilds
     it (ONNX Runtime's load errors, INVALID_PROTOBUF and the like, share no Python base class)."""
-    from .records import DamagedFile, rebuild_hint
+    from ..records import DamagedFile, rebuild_hint
 
     try:
         return ondevice.open_session(str(model), threads)
@@ -56,7 +55,7 @@ def evaluate_file(model: str | Path, test: ImageArrays, mean, std, threads: int 
     ``threads``: ONNX Runtime's, so an evaluation beside a training keeps to its own cores."""
     complexity = {}
     if Path(model).suffix == ".pt":
-        from .model import count_macs_params, drop_auxiliary_head, load_checkpoint
+        from ..model import count_macs_params, drop_auxiliary_head, load_checkpoint
 
         net, _, meta = load_checkpoint(model)
         logits = predict_torch(net, test.x, mean, std)

@@ -20,6 +20,9 @@ import time
 import numpy as np
 import onnxruntime as ort
 
+# the image files a data set or the demo reads (OpenCV and Pillow read every one; GIF: the first frame)
+IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".gif", ".webp", ".tif", ".tiff"}
+
 
 def fit_image(rgb: np.ndarray, size: int) -> np.ndarray:
     """Resize the shorter side to ``size`` and centre-crop: the one geometry step every

@@ -31,7 +31,7 @@ import zipfile
 from importlib import metadata
 from pathlib import Path
 
-from .errors import ConfigError, UserFacingError
+from ..errors import ConfigError, UserFacingError
 
 # Arm's CPU part numbers (the MIDR field /proc/cpuinfo shows), for the cores QEMU 7.2 emulates.
 CPU_PARTS = {"cortex-a53": "0xd03", "cortex-a55": "0xd05", "cortex-a57": "0xd07", "cortex-a72": "0xd08",

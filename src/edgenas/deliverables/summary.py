@@ -8,7 +8,7 @@ import re
 import sys
 from pathlib import Path
 
-from .words import load_words
+from ..words import load_words
 
 FACTS = "results/report/facts.json"
 DELIVERABLES = {"report": "results/report/report.html", "paper": "results/report/paper.pdf",
@@ -17,7 +17,7 @@ DELIVERABLES = {"report": "results/report/report.html", "paper": "results/report
 
 def run_summary(facts: dict, words: dict, root: str | Path = ".") -> str:
     """The summary of a finished run from its facts file (``facts.json``)."""
-    from .facts import change, ms, pct, ratio
+    from .numbers import change, ms, pct, ratio
 
     w, lang = words["summary"], facts["language"]
     b = facts["report"]["targets"][0]
@@ -85,7 +85,7 @@ def main(argv=None) -> int:
     ap.add_argument("--templates", default=None,
                     help="folder of the word catalogues (words.<language>.yaml); the workflow's own when not given")
     args = ap.parse_args(argv)
-    from .records import read_json
+    from ..records import read_json
 
     facts_path = Path(args.folder, FACTS)
     if not facts_path.is_file():

@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from .records import DamagedFile, read_json, rebuild_hint, write_json
+from ..records import DamagedFile, read_json, rebuild_hint, write_json
 from .spaces import HARDWARE_AWARE, hardware_aware
 
 SPACES = ("darts", *HARDWARE_AWARE)

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import numpy as np
 
-from . import ondevice
-from .data import ImageArrays
+from ..data import ImageArrays
+from ..device import ondevice
 
 COLUMNS = ["target", "model", "stage", "format", "accuracy", "test_images", "latency_ms_mean", "latency_ms_p50", "latency_ms_p90",
            "latency_ms_p99", "throughput_ips", "size_mb", "params", "macs", "gmacs_per_s", "peak_gmacs_per_s",
@@ -20,7 +20,10 @@ FLIP_TTA = "_flip_tta"  # stage suffix of a row measured with flip test-time aug
 
 
 def matmul_models(folder: str | Path, size: int = PEAK_SIZE) -> tuple[str, str]:
-    """An FP32 MatMul and a u8 x s8 MatMulInteger of ``size``^3 MACs, for ``ondevice.peaks``."""
+    """An FP32 MatMul and a u8 x s8 MatMulInteger of ``size``^3 MACs, for ``ondevice.peaks``.
+
+    The INT8 weights are 7-bit (-64..63): AVX2 without VNNI adds u8 x s8 products in pairs into
+    int16 and saturates full-range ones, so only these give the exact product on every CPU."""
     import onnx
     from onnx import TensorProto, helper, numpy_helper
 
@@ -29,7 +32,7 @@ def matmul_models(folder: str | Path, size: int = PEAK_SIZE) -> tuple[str, str]:
     for name, op, a_type, b, out_type in [
         ("peak_fp32.onnx", "MatMul", TensorProto.FLOAT, rng.standard_normal((size, size)).astype(np.float32),
          TensorProto.FLOAT),
-        ("peak_int8.onnx", "MatMulInteger", TensorProto.UINT8, rng.integers(-127, 128, (size, size)).astype(np.int8),
+        ("peak_int8.onnx", "MatMulInteger", TensorProto.UINT8, rng.integers(-64, 64, (size, size)).astype(np.int8),
          TensorProto.INT32),
     ]:
         graph = helper.make_graph([helper.make_node(op, ["a", "b"], ["y"])], name,
@@ -51,7 +54,7 @@ def model_entries(models: list[dict]) -> list[dict]:
     (``metrics``); MACs and params from its checkpoint's evaluation (``complexity``, counted
     on the net as deployed); ``eager``, a checkpoint also timed in PyTorch, or None; ``flip_tta``,
     whether the file is also measured with flip test-time augmentation (a row of its own)."""
-    from .records import read_json
+    from ..records import read_json
 
     entries = []
     for m in models:
@@ -92,7 +95,7 @@ def eager_timing(checkpoint: str, image: np.ndarray, threads: int, warmup: int, 
 
     import torch
 
-    from .model import load_checkpoint
+    from ..model import load_checkpoint
 
     net, _, _ = load_checkpoint(checkpoint)
     before = torch.get_num_threads()
@@ -158,7 +161,7 @@ def bench_device(target: str, entries: list[dict], test: ImageArrays, stats: dic
     import json
     import tempfile
 
-    from .data import take
+    from ..data import take
     from .remote import Target, run_on_device, write_sample
 
     sample = take(test, device_images, seed)

@@ -18,8 +18,8 @@ from typing import Any, Callable
 
 import numpy as np
 
-from .errors import ConfigError
-from .records import DamagedFile, read_json, rebuild_hint, write_json
+from ..errors import ConfigError
+from ..records import DamagedFile, read_json, rebuild_hint, write_json
 from .spaces import hardware_aware
 
 FORMATS = ("fp32", "int8")
@@ -193,14 +193,15 @@ def export_pair(module, shape: tuple[int, ...], folder: Path, name: str, quantiz
     inputs: latency depends neither on the values nor on the calibration method)."""
     import torch
 
-    from .export import export_onnx
-    from .quantize import quantize_int8
+    from ..compression.export import export_onnx
+    from ..compression.quantize import quantize_int8
+    from ..settings import Quantize
 
     fp32, int8 = folder / f"{name}.onnx", folder / f"{name}_int8.onnx"
     inputs = rng.standard_normal((16, *shape)).astype(np.float32)
     with torch.no_grad():
         export_onnx(module.eval(), fp32, inputs[:2], atol=1e-2)
-    quantize_int8(fp32, int8, inputs, **{"calibration_method": "minmax", **quantize})
+    quantize_int8(fp32, int8, inputs, Quantize(**{**quantize, "calibration_method": "minmax"}))
     return str(fp32), str(int8)
 
 
@@ -221,9 +222,13 @@ def fit_correction(sums: np.ndarray, counts: np.ndarray, measured: np.ndarray, f
 
 
 def errors(predicted: np.ndarray, measured: np.ndarray) -> dict[str, float]:
+    """Rank correlation and mean absolute percentage error. A prediction that is the same for every
+    net (a correction fitted on a few noisy nets can come out as one constant) ranks none of them:
+    its rank correlation is 0, not scipy's undefined NaN, which JSON cannot hold."""
     from scipy.stats import spearmanr
 
-    return {"spearman": float(spearmanr(predicted, measured)[0]),
+    ranks = 0.0 if np.ptp(predicted) == 0 or np.ptp(measured) == 0 else float(spearmanr(predicted, measured)[0])
+    return {"spearman": ranks,
             "mape": float(np.mean(np.abs(predicted - measured) / measured))}
 
 
@@ -289,7 +294,7 @@ def calibrate(table: LatencyTable, archs: list[dict[str, Any]], measured: dict[s
 
 def local_timer(threads: int, warmup: int, runs: int) -> TimeModels:
     """Time ONNX files on this machine, each on its own random input."""
-    from . import ondevice
+    from ..device import ondevice
 
     def time_models(paths: list[str]) -> tuple[dict[str, float], dict[str, str]]:
         return ({Path(p).name: ondevice.timing(p, None, threads, warmup, runs)["latency_ms_p50"] for p in paths},
@@ -300,7 +305,7 @@ def local_timer(threads: int, warmup: int, runs: int) -> TimeModels:
 
 def device_timer(target: str, device: dict[str, Any], threads: int, warmup: int, runs: int) -> TimeModels:
     """Time ONNX files on a device over SSH, with the benchmark's device program and transport."""
-    from .remote import Target, run_on_device
+    from ..measurement.remote import Target, run_on_device
 
     def time_models(paths: list[str]) -> tuple[dict[str, float], dict[str, str]]:
         result = run_on_device(Target(name=target, **dict(device, threads=[threads])), paths, None, warmup, runs)

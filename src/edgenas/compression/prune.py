@@ -4,8 +4,9 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from .data import ImageArrays
-from .errors import ConfigError
+from ..data import ImageArrays
+from ..errors import ConfigError
+from ..settings import Prune
 
 IMPORTANCES = ("l1", "l2", "bn_scale", "lamp", "fpgm", "random")
 
@@ -48,13 +49,18 @@ def prune_channels(net: nn.Module, image_size: int, *, ratio: float, importance:
     return net
 
 
-def prune_checkpoint(baseline: str, out_model: str, out_summary: str, *, ratio: float, importance: str,
-                     global_pruning: bool, round_to: int, keep_layers: list[str], validation: ImageArrays) -> dict:
+def prune_checkpoint(baseline: str, out_model: str, out_summary: str, *, settings: Prune,
+                     validation: ImageArrays) -> dict:
     """Prune a trained checkpoint; records params, MACs and validation accuracy before => after
     (accuracy right after pruning, before any fine-tuning, as Torch-Pruning reports it)."""
-    from .evaluate import predict_torch
-    from .model import count_macs_params, drop_auxiliary_head, load_checkpoint, save_checkpoint
-    from .records import write_json
+    from ..measurement.evaluate import predict_torch
+    from ..model import (
+        count_macs_params,
+        drop_auxiliary_head,
+        load_checkpoint,
+        save_checkpoint,
+    )
+    from ..records import write_json
 
     net, spec, meta = load_checkpoint(baseline)
     drop_auxiliary_head(net)
@@ -70,14 +76,15 @@ def prune_checkpoint(baseline: str, out_model: str, out_summary: str, *, ratio: 
         return {"macs": macs, "params": params, "val_accuracy": accuracy}
 
     before = measure()
-    prune_channels(net, size, ratio=ratio, importance=importance, global_pruning=global_pruning, round_to=round_to,
-                   keep_layers=keep_layers)
+    prune_channels(net, size, ratio=settings.ratio, importance=settings.importance,
+                   global_pruning=settings.global_pruning, round_to=settings.round_to, keep_layers=settings.keep_layers)
     after = measure()
     save_checkpoint(out_model, net, spec, **meta)
     for key in ("params", "macs", "val_accuracy"):
         print(f"{key}: {before[key]} => {after[key]}")
-    summary = {"importance": importance, "ratio": ratio, "global_pruning": global_pruning, "round_to": round_to,
-               "keep_layers": list(keep_layers), "validation_images": int(len(validation.y)),
+    summary = {"importance": settings.importance, "ratio": settings.ratio, "global_pruning": settings.global_pruning,
+               "round_to": settings.round_to, "keep_layers": list(settings.keep_layers),
+               "validation_images": int(len(validation.y)),
                "before": before, "after": after}
     write_json(summary, out_summary)
     return summary
