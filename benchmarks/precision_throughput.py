@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 import torch
 import yaml
-from throughput_common import CIFAR_MEAN, CIFAR_STD, cifar_shaped, load_arch
+from throughput_common import cifar_shaped, load_arch
 
 from edgenas.accel import Hardware, cpu_has_bf16
 from edgenas.compression.train import fit
@@ -73,7 +73,7 @@ def main() -> None:
         for precision in PRECISIONS * 2:
             net = build_model(spec, seed=0)
             with tempfile.TemporaryDirectory() as tmp:
-                history = fit(net, arrays, idx, idx[:0], CIFAR_MEAN, CIFAR_STD, recipe, seed=0, workdir=tmp,
+                history = fit(net, arrays, idx, idx[:0], recipe, seed=0, workdir=tmp,
                               hardware=Hardware("cpu", precision))
             rates[precision].append(float(history[-1]["images_per_s"]))
         fp32, bf16 = (statistics.median(rates[p]) for p in PRECISIONS)

@@ -68,7 +68,6 @@ def main() -> None:
     hardware = resolve(config.get("device", "auto"), str(config.get("precision", "auto")))  # as the search resolves it
     split = Split.from_config(config)
     data = args.run / "resources/data"
-    stats = json.loads((data / "stats.json").read_text())
     train = ImageArrays.load(data / "train.npz")
     train_idx, val_idx = split.indices(len(train.y))
     searched = read_search_result(args.run / "results/search/genotype.json").search
@@ -85,7 +84,7 @@ def main() -> None:
             if key in parts.done:
                 continue
             began = time.time()
-            accuracy = short_training_accuracy(net["spec"]["arch"], train, train_idx, scored, stats["mean"], stats["std"],
+            accuracy = short_training_accuracy(net["spec"]["arch"], train, train_idx, scored,
                                                recipe, images=images, epochs=epochs, seed=split.seed,
                                                workdir=args.out / "work" / model, hardware=hardware,
                                                space=net["spec"]["family"])

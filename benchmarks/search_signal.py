@@ -114,7 +114,7 @@ def measure_net(k: int, run: str, out: str, epochs: int, threads: int) -> list[d
 
     if (k, "cheap") not in parts.done:
         probe = np.random.default_rng(split.seed).choice(train_idx, 64, replace=False)
-        images, labels = BatchedImages(train, np.sort(probe), mean, std)[np.arange(64)]
+        images, labels = BatchedImages(train, np.sort(probe))[np.arange(64)]
         torch.manual_seed(split.seed)
         keep("cheap", arch=arch, predicted_ms=table.predict(arch),
              **cheap_scores(build_model(spec), images, labels))
@@ -122,13 +122,13 @@ def measure_net(k: int, run: str, out: str, epochs: int, threads: int) -> list[d
     for (size, round_epochs), seen in zip(s["plan"], s["sizes"]):
         if (k, f"fidelity{seen}") not in parts.done:
             keep(f"fidelity{seen}", images=size, epochs=round_epochs, scored_on=len(scored),
-                 accuracy=short_training_accuracy(arch, train, train_idx, scored, mean, std, recipe, images=size,
+                 accuracy=short_training_accuracy(arch, train, train_idx, scored, recipe, images=size,
                                                   epochs=round_epochs, seed=split.seed,
                                                   workdir=out_dir / f"work/net{k}_fidelity"))
     part = f"trained{epochs}"
     if (k, part) not in parts.done:
         net = build_model(spec, seed=split.seed)
-        history = fit(net, train, train_idx, val_idx, mean, std, replace(recipe, epochs=epochs), seed=split.seed,
+        history = fit(net, train, train_idx, val_idx, replace(recipe, epochs=epochs), seed=split.seed,
                       workdir=out_dir / f"work/net{k}_trained{epochs}")
         test = ImageArrays.load(data / "test.npz")
         inputs = normalize(test.x, mean, std)
@@ -165,11 +165,10 @@ def spos_scores(nets: list[int], run: Path, out: Path, parts: Parts) -> None:
     spos = Spos.from_config(s["config"])
     torch.set_num_threads(len(os.sched_getaffinity(0)))
     data = run / "resources/data"
-    stats = json.loads((data / "stats.json").read_text())
     train = ImageArrays.load(data / "train.npz")
-    space, cost = train_supernet(train, stats["mean"], stats["std"], table=read_latency_table(s["table"]),
+    space, cost = train_supernet(train, table=read_latency_table(s["table"]),
                                  budget=s["budget"], spos=spos, seed=s["split"].seed, workdir=out / "work/spos")
-    calibration, validation = supernet_batches(train, stats["mean"], stats["std"], spos=spos, seed=s["split"].seed)
+    calibration, validation = supernet_batches(train, spos=spos, seed=s["split"].seed)
     for k in todo:
         score = recalibrated_accuracy(space.freeze(draw(k, s["table"], s["budget"])), calibration, validation)
         parts.add({"net": k, "part": "spos", "accuracy": score, "supernet_minutes": round(cost["seconds"] / 60, 2)})

@@ -22,8 +22,6 @@ import numpy as np
 import torch
 import yaml
 from throughput_common import (
-    CIFAR_MEAN,
-    CIFAR_STD,
     NCHWBatches,
     PerSampleImages,
     cifar_shaped,
@@ -54,7 +52,7 @@ def nni_search(arrays, width: int, num_cells: int, steps: int, batch: int = 32, 
 
     def loader(part, seed):
         if batched:
-            data = BatchedImages(arrays, part, CIFAR_MEAN, CIFAR_STD, augment=True)
+            data = BatchedImages(arrays, part, augment=True)
             return make_loader(data if nhwc else NCHWBatches(data), batch, shuffle=True, drop_last=True, loader_cls=DataLoader, seed=seed)
         return DataLoader(PerSampleImages(arrays, part), batch_size=batch, shuffle=True)
 
@@ -84,7 +82,7 @@ def spos_search(arrays, steps: int, batch: int) -> float:
     from nni.nas.experiment import NasExperiment
     from nni.nas.strategy import RandomOneShot
 
-    data = BatchedImages(arrays, np.arange(len(arrays.y)), CIFAR_MEAN, CIFAR_STD, augment=True)
+    data = BatchedImages(arrays, np.arange(len(arrays.y)), augment=True)
     timer = StepTimer(warmup=2)
     with tempfile.TemporaryDirectory() as tmp:
         evaluator = Classification(
@@ -128,7 +126,7 @@ def main() -> None:
         print(f"  {name}: {rate:.1f} images/s", flush=True)
     arrays = cifar_shaped(2 * batch * (steps + 2))
     with tempfile.TemporaryDirectory() as tmp:
-        result = search_darts(arrays, CIFAR_MEAN, CIFAR_STD, settings=Darts(**{**cfg, "epochs": 1, "subset": len(arrays.y)}),
+        result = search_darts(arrays, settings=Darts(**{**cfg, "epochs": 1, "subset": len(arrays.y)}),
                               seed=0, workdir=tmp)
     rows.append({"setting": f"edgenas search stage (batch {batch}, batched augmentation, channels-last)",
                  "images_per_s": result.search["images_per_s"]})

@@ -26,9 +26,10 @@ CIFAR_STD = [0.2470, 0.2435, 0.2616]
 
 
 def cifar_shaped(n: int, seed: int = 0) -> ImageArrays:
+    """Random images of CIFAR-10's shape, normalised by CIFAR-10's statistics (as ``PerSampleImages``)."""
     rng = np.random.default_rng(seed)
     return ImageArrays(rng.integers(0, 256, (n, 32, 32, 3), dtype=np.uint8), rng.integers(0, 10, n),
-                       [str(c) for c in range(10)])
+                       [str(c) for c in range(10)], CIFAR_MEAN, CIFAR_STD)
 
 
 class PerSampleImages(Dataset):

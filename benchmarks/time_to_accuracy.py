@@ -157,11 +157,10 @@ def main() -> None:
                 print(f"{name} {net_name} {epochs} epochs, seed {seed}: in {out} already")
                 continue
             recipe = replace(Recipe.training(config), **changes, epochs=epochs)
-            net = initialise_from_data(build_model(spec, seed=seed), spec, train, train_idx,
-                                       stats["mean"], stats["std"], seed=seed)
+            net = initialise_from_data(build_model(spec, seed=seed), spec, train, train_idx, seed=seed)
             probes = EmaProbes(args.ema)
             with tempfile.TemporaryDirectory() as tmp:
-                history = fit(net, train, train_idx, val_idx, stats["mean"], stats["std"], recipe,
+                history = fit(net, train, train_idx, val_idx, recipe,
                               seed=seed, workdir=tmp, callbacks=[probes], hardware=hardware)
             minutes = sum(float(h["seconds"]) for h in history) / 60
             if args.save:

@@ -28,7 +28,7 @@ def worker(net_name: str, threads: int, steps: int) -> None:
     """One training process: print its median images/s over ``steps`` steps after three warm-up steps."""
     import numpy as np
     import torch
-    from throughput_common import CIFAR_MEAN, CIFAR_STD, cifar_shaped, plain_loop
+    from throughput_common import cifar_shaped, plain_loop
 
     from edgenas.accel import channels_last
     from edgenas.data import BatchedImages, make_loader
@@ -42,7 +42,7 @@ def worker(net_name: str, threads: int, steps: int) -> None:
     net = channels_last(net).train()
     batch = 128
     arrays = cifar_shaped(batch * 8)
-    loader = make_loader(BatchedImages(arrays, np.arange(len(arrays.y)), CIFAR_MEAN, CIFAR_STD, augment=True),
+    loader = make_loader(BatchedImages(arrays, np.arange(len(arrays.y)), augment=True),
                          batch, shuffle=True, drop_last=True, seed=0)
     print(plain_loop(net, loader, steps))  # the throughput benchmarks' own SGD loop
 

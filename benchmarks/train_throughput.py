@@ -23,8 +23,6 @@ import numpy as np
 import torch
 import yaml
 from throughput_common import (
-    CIFAR_MEAN,
-    CIFAR_STD,
     PerSampleImages,
     cifar_shaped,
     load_arch,
@@ -67,7 +65,7 @@ def main() -> None:
         return channels_last(n) if layout_nhwc else n
 
     per_sample = DataLoader(PerSampleImages(arrays, idx), batch_size=batch, shuffle=True, drop_last=True)
-    batched = make_loader(BatchedImages(arrays, idx, CIFAR_MEAN, CIFAR_STD, augment=True), batch, shuffle=True, drop_last=True, seed=0)
+    batched = make_loader(BatchedImages(arrays, idx, augment=True), batch, shuffle=True, drop_last=True, seed=0)
     batched_nchw = [(x.contiguous(), y) for x, y in batched]  # same batches, default layout
     rows = []
 
@@ -89,7 +87,7 @@ def main() -> None:
 
     n_fit = batch * args.steps
     with tempfile.TemporaryDirectory() as tmp:  # two epochs; the second is the steady-state rate
-        history = fit(net(), arrays, idx[:n_fit], idx[:0], CIFAR_MEAN, CIFAR_STD, recipe, seed=0, workdir=tmp)
+        history = fit(net(), arrays, idx[:n_fit], idx[:0], recipe, seed=0, workdir=tmp)
     add("edgenas train stage (Lightning, as the workflow runs it)", float(history[-1]["images_per_s"]))
     print()
     print_table(rows, rows[0]["setting"])

@@ -9,7 +9,6 @@ from edgenas.data import (
     BatchedImages,
     ImageArrays,
     calibration_indices,
-    channel_stats,
     fit_image,
     load_dataset,
     load_imagefolder,
@@ -67,6 +66,19 @@ def test_cache_round_trip(arrays, tmp_path):
     back = ImageArrays.load(path)
     np.testing.assert_array_equal(back.x, arrays["train"].x)
     assert back.classes == arrays["train"].classes
+    assert (back.mean, back.std) == (arrays["train"].mean, arrays["train"].std)
+    np.savez(tmp_path / "old.npz", x=back.x, y=back.y, classes=np.array(back.classes))  # before the statistics
+    with pytest.raises(DataSetError, match=r"old.npz: .* --forcerun prepare_data"):
+        ImageArrays.load(tmp_path / "old.npz")
+
+
+def test_every_split_is_normalised_by_the_training_split(arrays):
+    train, test = arrays["train"], arrays["test"]
+    flat = train.x.reshape(-1, 3) / 255.0
+    np.testing.assert_allclose(train.mean, flat.mean(0))
+    np.testing.assert_allclose(train.std, flat.std(0))
+    assert (test.mean, test.std) == (train.mean, train.std)
+    assert (take(test, 10, 0).mean, train.subset(np.arange(5)).std) == (train.mean, train.std)
 
 
 def test_split_is_seeded_and_disjoint():
@@ -88,11 +100,11 @@ def test_take_is_a_class_balanced_random_subset(arrays):
 
 def test_batches_match_numpy_normalisation_and_augment_keeps_shape(arrays):
     train = arrays["train"]
-    mean, std = channel_stats(train.x)
-    plain = BatchedImages(train, np.arange(8), mean, std)
+    mean, std = train.mean, train.std
+    plain = BatchedImages(train, np.arange(8))
     x, y = plain[[0, 1, 2]]
     np.testing.assert_allclose(x.numpy(), normalize(train.x[:3], mean, std), atol=1e-5)
-    aug = BatchedImages(train, np.arange(8), mean, std, augment=True, cutout=4)
+    aug = BatchedImages(train, np.arange(8), augment=True, cutout=4)
     xa, _ = aug[list(range(8))]
     assert xa.shape == (8, 3, 16, 16) and not torch.allclose(xa, plain[list(range(8))][0])
     batches = list(make_loader(plain, 3, shuffle=False))
@@ -103,9 +115,8 @@ def test_alternating_flip_mirrors_each_image_every_other_epoch(arrays):
     """airbench94's flip: a fixed random half of the images mirrored in even epochs, the other
     half in odd ones (no translation here, so only the flip acts)."""
     train = arrays["train"]
-    mean, std = channel_stats(train.x)
-    plain, _ = BatchedImages(train, np.arange(32), mean, std)[list(range(32))]
-    images = BatchedImages(train, np.arange(32), mean, std, augment=True, translate=0, flip="alternating", seed=3)
+    plain, _ = BatchedImages(train, np.arange(32))[list(range(32))]
+    images = BatchedImages(train, np.arange(32), augment=True, translate=0, flip="alternating", seed=3)
     epochs = []
     for epoch in range(3):
         images.epoch = epoch

@@ -101,7 +101,7 @@ def test_halving_search_and_random_controls_stay_in_the_dense_space_and_budget(t
     budget = resolve_budget(table, float(np.percentile([table.predict(a) for a in sample_archs(200, 1, space="dense")],
                                                        40)), None)
     quick = recipe(epochs=1, batch_size=8)
-    result = search_halving(train8, [0.5] * 3, [0.25] * 3, table=table, budget=budget,
+    result = search_halving(train8, table=table, budget=budget,
                             halving=Halving(fill=0.6, draws=4, prerank="params", candidates=4, images=64, eta=2,
                                             max_images=10_000),
                             recipe=quick, split=Split(seed=0, val_fraction=0.25, train_limit=0), workdir=tmp_path)
@@ -132,7 +132,7 @@ def test_spos_trains_the_dense_supernet_and_evolves_within_the_budget(table, arr
     budget = float(np.percentile([table.predict(a) for a in sample_archs(200, seed=1, space="dense")], 50))
     spos = Spos(epochs=1, batch_size=16, subset=96, val_images=64, learning_rate=0.05, weight_decay=4e-5, population=4,
                 sample_size=2, candidates=6, mutation_prob=0.3, bn_batches=2)
-    result = search_spos(train8, [0.5] * 3, [0.25] * 3, table=table, budget=resolve_budget(table, budget, None),
+    result = search_spos(train8, table=table, budget=resolve_budget(table, budget, None),
                                    spos=spos, seed=0, workdir=tmp_path)
     assert result.space == "dense" and result.strategy == "spos" and len(result.population) == 6
     assert all(c["predicted_ms"] <= budget for c in result.population)

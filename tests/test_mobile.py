@@ -102,7 +102,7 @@ def test_hardware_aware_search_stays_within_the_budget(table, arrays, tmp_path):
     budget = float(np.percentile([table.predict(a) for a in sample_archs(200, seed=1)], 30))
     spos = Spos(epochs=1, batch_size=16, subset=96, val_images=64, learning_rate=0.05, weight_decay=4e-5, population=4,
                 sample_size=2, candidates=6, mutation_prob=0.3, bn_batches=2)
-    result = search_spos(train8, [0.5] * 3, [0.25] * 3, table=table, budget=resolve_budget(table, budget, None),
+    result = search_spos(train8, table=table, budget=resolve_budget(table, budget, None),
                                    spos=spos, seed=0, workdir=tmp_path)
     assert result.space == "mobile" and len(result.population) == 6
     assert result.strategy == "spos" and result.nets_per_round == []  # no halving rounds
@@ -115,7 +115,7 @@ def test_hardware_aware_search_stays_within_the_budget(table, arrays, tmp_path):
     assert result.search["population"] == 4 and result.search["mutation_prob"] == 0.3  # the settings, recorded
     other = type(table)(**{**table.__dict__, "threads": table.threads + 1})
     with pytest.raises(ValueError, match="rebuild results/search/budget.json"):  # a budget resolved on another table
-        search_spos(train8, [0.5] * 3, [0.25] * 3, table=other, budget=resolve_budget(table, budget, None),
+        search_spos(train8, table=other, budget=resolve_budget(table, budget, None),
                               spos=spos, seed=0, workdir=tmp_path / "other")
 
 
@@ -155,7 +155,7 @@ def test_halving_search_races_candidates_that_fill_the_budget(table, arrays, tmp
         return real(*a, **k)
 
     monkeypatch.setattr(search, "short_training_accuracy", spy)
-    result = search_halving(train8, [0.5] * 3, [0.25] * 3, **settings)
+    result = search_halving(train8, **settings)
 
     assert trained == [64] * 4 + [128] * 2  # 4 candidates, then the best 2 on twice the images
     assert result.nets_per_round == [4, 2]  # the funnel the report, paper and figure state
@@ -184,7 +184,7 @@ def test_halving_search_races_candidates_that_fill_the_budget(table, arrays, tmp
     mobile.build_net(result.arch, num_classes=4)
 
     trained.clear()  # a rerun with the same settings (after a crash) trains nothing again
-    assert search_halving(train8, [0.5] * 3, [0.25] * 3, **settings).arch == result.arch and trained == []
+    assert search_halving(train8, **settings).arch == result.arch and trained == []
 
 
 def test_halving_rounds_turn_images_past_max_images_into_epochs():
@@ -217,7 +217,7 @@ def test_halving_rounds_past_max_images_train_more_epochs_on_the_same_images(tab
 
     monkeypatch.setattr(search, "short_training_accuracy", spy)
     split = Split(seed=0, val_fraction=0.25, train_limit=0)
-    result = search_halving(train8, [0.5] * 3, [0.25] * 3, table=table, budget=resolve_budget(table, budget, None),
+    result = search_halving(train8, table=table, budget=resolve_budget(table, budget, None),
                             halving=halving, recipe=recipe, split=split, workdir=tmp_path)
 
     assert trained == [(64, 1)] * 4 + [(64, 2)] * 2  # the second round's 128 images seen: 2 epochs of the same 64

@@ -104,9 +104,10 @@ def test_airbench94_whitens_its_first_layer_from_training_images_and_deploys_in_
 
     rng = np.random.default_rng(0)
     smooth = rng.integers(0, 256, (64, 9, 9, 3)).repeat(2, 1).repeat(2, 2)[:, :16, :16]  # neighbours correlate
-    train = ImageArrays(x=smooth.astype(np.uint8), y=rng.integers(0, 10, 64), classes=[str(c) for c in range(10)])
+    train = ImageArrays(x=smooth.astype(np.uint8), y=rng.integers(0, 10, 64), classes=[str(c) for c in range(10)],
+                        mean=[0.5] * 3, std=[0.25] * 3)
     spec = {"family": "airbench94", "num_classes": 10}
-    net = initialise_from_data(build_model(spec, seed=0), spec, train, np.arange(64), [0.5] * 3, [0.25] * 3, seed=0)
+    net = initialise_from_data(build_model(spec, seed=0), spec, train, np.arange(64), seed=0)
     x = (torch.from_numpy(train.x).permute(0, 3, 1, 2).float() / 255 - 0.5) / 0.25
     w = net[0].weight.detach()
     assert not net[0].bias.any()  # airbench's convolutions start without bias
@@ -140,11 +141,12 @@ def test_whitening_reads_images_of_every_class_when_the_data_is_sorted_by_class(
 
     sorted_by_class = np.repeat([0, 1], 2 * WHITENING_IMAGES)
     x = np.broadcast_to((255 * sorted_by_class).astype(np.uint8)[:, None, None, None], (len(sorted_by_class), 4, 4, 3))
-    train = ImageArrays(x=np.ascontiguousarray(x), y=sorted_by_class, classes=["black", "white"])
+    train = ImageArrays(x=np.ascontiguousarray(x), y=sorted_by_class, classes=["black", "white"], mean=[0.5] * 3,
+                        std=[0.5] * 3)
     seen = []
     monkeypatch.setattr(handmade, "whiten_first_layer", lambda net, images: seen.append(images))
     spec = {"family": "airbench94", "num_classes": 2}
-    initialise_from_data(build_model(spec, seed=0), spec, train, np.arange(len(sorted_by_class)), [0.5] * 3, [0.5] * 3,
+    initialise_from_data(build_model(spec, seed=0), spec, train, np.arange(len(sorted_by_class)),
                          seed=0)
     white = (seen[0][:, 0, 0, 0] > 0).float().mean()
     assert len(seen[0]) == WHITENING_IMAGES and 0.45 < white < 0.55

@@ -9,7 +9,6 @@ from conftest import recipe
 
 from edgenas.accel import use_cpu_threads
 from edgenas.compression.train import fit
-from edgenas.data import channel_stats
 from edgenas.records import DamagedFile
 from edgenas.search.darts import search_darts
 from edgenas.search.genotype import read_search_result
@@ -19,8 +18,7 @@ from edgenas.settings import Darts, Recipe, split_indices
 
 def test_darts_search_returns_a_rebuildable_genotype(arrays, tmp_path):
     train = arrays["train"]
-    mean, std = channel_stats(train.x)
-    result = search_darts(train, mean, std, settings=Darts(width=4, num_cells=3, epochs=1, batch_size=16, subset=64,
+    result = search_darts(train, settings=Darts(width=4, num_cells=3, epochs=1, batch_size=16, subset=64,
                                                            learning_rate=0.025, arc_learning_rate=3e-4,
                                                            weight_decay=3e-4, gradient_clip=5.0),
                           seed=0, workdir=tmp_path)
@@ -51,15 +49,15 @@ def test_search_resumes_after_a_crash(arrays, tmp_path, monkeypatch):
 
     monkeypatch.setattr(ArchWeightsRecorder, "on_train_epoch_end", crash_after_first_epoch)
     with pytest.raises(RuntimeError, match=r"stopped after 1 of 2 epochs .*; a rerun resumes"):
-        search_darts(train, [0.5] * 3, [0.25] * 3, **settings)
+        search_darts(train, **settings)
     monkeypatch.setattr(ArchWeightsRecorder, "on_train_epoch_end", original)
-    result = search_darts(train, [0.5] * 3, [0.25] * 3, **settings)
+    result = search_darts(train, **settings)
     assert len(result.arch_weights) == 2  # epoch 1 restored from the checkpoint, epoch 2 trained
 
 
 def test_search_rejects_a_subset_too_small(arrays, tmp_path):
     with pytest.raises(ValueError, match="search.subset"):
-        search_darts(arrays["train"], [0.5] * 3, [0.25] * 3,
+        search_darts(arrays["train"],
                      settings=Darts(width=4, num_cells=3, epochs=1, batch_size=64, subset=64, learning_rate=0.025,
                                     arc_learning_rate=3e-4, weight_decay=3e-4, gradient_clip=5.0),
                      seed=0, workdir=tmp_path)
@@ -88,7 +86,7 @@ def test_training_learns_and_resumes_after_a_crash(arrays, tmp_path, monkeypatch
     from edgenas.measurement.evaluate import predict_torch
 
     train, test = arrays["train"], arrays["test"]
-    mean, std = channel_stats(train.x)
+    mean, std = train.mean, train.std
     tr, va = split_indices(len(train.y), 0.1, 0)
     net = build_net(ARCH, width=8, num_cells=3, num_classes=4)
     started = []
@@ -102,11 +100,11 @@ def test_training_learns_and_resumes_after_a_crash(arrays, tmp_path, monkeypatch
 
     monkeypatch.setattr(HistoryWriter, "on_train_epoch_start", crash_in_second_epoch)
     with pytest.raises(RuntimeError, match="simulated crash"):
-        fit(net, train, tr, va, mean, std, RECIPE, seed=0, workdir=tmp_path)
+        fit(net, train, tr, va, RECIPE, seed=0, workdir=tmp_path)
     assert (tmp_path / "last.ckpt").exists()
     monkeypatch.setattr(HistoryWriter, "on_train_epoch_start", original)
     started.clear()
-    history = fit(net.train(), train, tr, va, mean, std, RECIPE, seed=0, workdir=tmp_path)
+    history = fit(net.train(), train, tr, va, RECIPE, seed=0, workdir=tmp_path)
     assert [int(r["epoch"]) for r in history] == [1, 2, 3]  # epoch 1 kept, not trained again
     accuracy = (predict_torch(net, test.x, mean, std).argmax(1) == test.y).mean()
     assert accuracy > 0.5  # 4 classes: chance is 0.25
@@ -121,10 +119,10 @@ def test_lookahead_ends_on_its_checkpointed_slow_weights(arrays, tmp_path):
     from edgenas.measurement.evaluate import predict_torch
 
     train, test = arrays["train"], arrays["test"]
-    mean, std = channel_stats(train.x)
+    mean, std = train.mean, train.std
     tr, va = split_indices(len(train.y), 0.1, 0)
     net = build_net(ARCH, width=8, num_cells=3, num_classes=4)
-    fit(net, train, tr, va, mean, std, replace(RECIPE, lookahead_steps=2), seed=0, workdir=tmp_path)
+    fit(net, train, tr, va, replace(RECIPE, lookahead_steps=2), seed=0, workdir=tmp_path)
     checkpoint = torch.load(tmp_path / "last.ckpt", weights_only=True)
     (slow,) = [state["slow"] for key, state in checkpoint["callbacks"].items() if key.startswith("Lookahead")]
     ended = [t for t in net.state_dict().values() if t.is_floating_point()]
@@ -155,10 +153,10 @@ def test_airbench_preset_trains_with_its_schedule_parameter_groups_and_frozen_wh
     airbench = recipe(**dict(preset, epochs=3, batch_size=16, learning_rate=preset["learning_rate"] * 16 / 1024,
                              whiten_bias_epochs=1, lookahead_steps=0))
     train, test = arrays["train"], arrays["test"]
-    mean, std = channel_stats(train.x)
+    mean, std = train.mean, train.std
     tr, va = split_indices(len(train.y), 0.1, 0)
     spec = {"family": "airbench94", "num_classes": 4}
-    net = initialise_from_data(build_model(spec, seed=0), spec, train, tr, mean, std, seed=0)
+    net = initialise_from_data(build_model(spec, seed=0), spec, train, tr, seed=0)
     groups = parameter_groups(net, airbench)
     (norm,) = [g for g in groups if "lr" in g]
     assert norm["lr"] == pytest.approx(64 * airbench.learning_rate) and norm["weight_decay"] == pytest.approx(
@@ -171,7 +169,7 @@ def test_airbench_preset_trains_with_its_schedule_parameter_groups_and_frozen_wh
         def on_train_epoch_end(self, trainer, pl_module):
             biases.append(pl_module.net[0].bias.detach().clone())
 
-    fit(net, train, tr, va, mean, std, airbench, seed=0, workdir=tmp_path, callbacks=[Probe()])
+    fit(net, train, tr, va, airbench, seed=0, workdir=tmp_path, callbacks=[Probe()])
     assert not torch.equal(biases[0], start) and torch.equal(biases[1], biases[0]) and torch.equal(biases[2], biases[0])
     assert (predict_torch(net, test.x, mean, std).argmax(1) == test.y).mean() > 0.5
 
@@ -213,7 +211,7 @@ def test_auxiliary_head_adds_its_weighted_loss_and_its_gradient_as_darts_defines
     tr, va = split_indices(len(train.y), 0.1, 0, limit=64)
     net = build_net(ARCH, width=8, num_cells=3, num_classes=4, auxiliary=True, drop_path=0.1)
     short = replace(RECIPE, epochs=1, batch_size=4, auxiliary_weight=0.4, cutout=4)
-    history = fit(net, train, tr, va, [0.5] * 3, [0.25] * 3, short, seed=0, workdir=tmp_path)
+    history = fit(net, train, tr, va, short, seed=0, workdir=tmp_path)
     assert np.isfinite(float(history[0]["train_loss"]))
 
 
@@ -227,7 +225,7 @@ def test_distillation_pulls_the_student_toward_a_frozen_teacher(arrays, tmp_path
     from edgenas.measurement.evaluate import predict_torch
 
     train = arrays["train"]
-    mean, std = channel_stats(train.x)
+    mean, std = train.mean, train.std
     tr, va = split_indices(len(train.y), 0.1, 0)
     teacher = build_net(ARCH, width=8, num_cells=3, num_classes=4)
     with torch.no_grad():
@@ -236,7 +234,7 @@ def test_distillation_pulls_the_student_toward_a_frozen_teacher(arrays, tmp_path
     before = {k: v.clone() for k, v in teacher.state_dict().items()}
     student = build_net(ARCH, width=8, num_cells=3, num_classes=4)
     distilling = replace(RECIPE, epochs=2, label_smoothing=0.0, distill_weight=1.0, temperature=2.0)
-    fit(student, train, tr, va, mean, std, distilling, seed=0, workdir=tmp_path, teacher=teacher)
+    fit(student, train, tr, va, distilling, seed=0, workdir=tmp_path, teacher=teacher)
     assert (predict_torch(student, train.x, mean, std).argmax(1) == 3).mean() > 0.9
     assert (train.y == 3).mean() < 0.5
     assert all(torch.equal(before[k], v) for k, v in teacher.state_dict().items())
@@ -261,7 +259,7 @@ def pause(self, trainer, module):  # epoch 1's checkpoint is written: give the t
         time.sleep(5)
     start(self, trainer, module)
 HistoryWriter.on_train_epoch_start = pause
-fit(build_net(ARCH, width=8, num_cells=3, num_classes=4), train, tr, va, [0.5] * 3, [0.25] * 3,
+fit(build_net(ARCH, width=8, num_cells=3, num_classes=4), train, tr, va,
     recipe(epochs=4, batch_size=16), seed=0,
     workdir=sys.argv[3])
 """
@@ -299,7 +297,7 @@ def test_training_stopped_by_sigterm_fails_and_resumes_on_rerun(imagefolder, tmp
     train = load_imagefolder(imagefolder, 16)["train"]
     tr, va = split_indices(len(train.y), 0.1, 0)
     net = build_net(ARCH, width=8, num_cells=3, num_classes=4)
-    history = fit(net, train, tr, va, [0.5] * 3, [0.25] * 3, replace(RECIPE, epochs=4, batch_size=16), seed=0,
+    history = fit(net, train, tr, va, replace(RECIPE, epochs=4, batch_size=16), seed=0,
                   workdir=work)
     assert [int(r["epoch"]) for r in history] == [1, 2, 3, 4]
     assert (work / "history.csv").read_text().splitlines()[1] == before[1]  # epoch 1 resumed, not trained again
@@ -397,11 +395,10 @@ def test_darts_search_refuses_bf16_on_the_cpu(arrays, tmp_path):
     from edgenas.errors import ConfigError
 
     train = arrays["train"]
-    mean, std = channel_stats(train.x)
     settings = Darts(width=4, num_cells=3, epochs=1, batch_size=16, subset=64, learning_rate=0.025,
                      arc_learning_rate=3e-4, weight_decay=3e-4, gradient_clip=5.0)
     with pytest.raises(ConfigError, match="precision: 'bf16'"):
-        search_darts(train, mean, std, settings=settings, seed=0, workdir=tmp_path, hardware=Hardware("cpu", "bf16-mixed"))
+        search_darts(train, settings=settings, seed=0, workdir=tmp_path, hardware=Hardware("cpu", "bf16-mixed"))
     assert not (tmp_path / "nni").exists()
 
 
@@ -413,10 +410,10 @@ def test_bf16_training_learns_and_its_history_names_its_precision(arrays, tmp_pa
     from edgenas.measurement.evaluate import predict_torch
 
     train, test = arrays["train"], arrays["test"]
-    mean, std = channel_stats(train.x)
+    mean, std = train.mean, train.std
     tr, va = split_indices(len(train.y), 0.1, 0)
     net = build_net(ARCH, width=8, num_cells=3, num_classes=4)
-    history = fit(net, train, tr, va, mean, std, RECIPE, seed=0, workdir=tmp_path,
+    history = fit(net, train, tr, va, RECIPE, seed=0, workdir=tmp_path,
                   hardware=Hardware("cpu", "bf16-mixed"))
     assert [r["precision"] for r in history] == ["bf16-mixed"] * RECIPE.epochs
     assert next(net.parameters()).dtype == torch.float32  # autocast: the weights stay fp32

@@ -989,7 +989,6 @@ def test_facts_and_templates_agree_in_both_directions(run, tmp_path):
 
     from edgenas.data import ImageArrays
     from edgenas.deliverables.facts import study_facts
-    from edgenas.records import read_json
     from edgenas.search.darts import search_darts
     from edgenas.search.latency import read_budget, read_latency_table
     from edgenas.search.spos import search_spos
@@ -1000,13 +999,12 @@ def test_facts_and_templates_agree_in_both_directions(run, tmp_path):
     halving = json.loads((r / "report/facts.json").read_text())
     study = smoke_study(workdir)
     train = ImageArrays.load(workdir / "resources/data/train.npz")
-    stats = read_json(workdir / "resources/data/stats.json")
     table = read_latency_table(r / "latency/local.json", "dense")
-    spos = search_spos(train, stats["mean"], stats["std"], table=table, budget=read_budget(r / "search/budget.json"),
+    spos = search_spos(train, table=table, budget=read_budget(r / "search/budget.json"),
                        spos=Spos(epochs=1, batch_size=16, subset=128, val_images=64, learning_rate=0.02,
                                  weight_decay=4e-5, population=4, sample_size=2, candidates=4, mutation_prob=0.1,
                                  bn_batches=2), seed=0, workdir=tmp_path / "spos")
-    darts = search_darts(train, stats["mean"], stats["std"], settings=Darts(
+    darts = search_darts(train, settings=Darts(
         width=4, num_cells=3, epochs=1, batch_size=16, subset=64, learning_rate=0.025, arc_learning_rate=3e-4,
         weight_decay=3e-4, gradient_clip=5.0), seed=0, workdir=tmp_path / "darts")
     darts_settings = dict(study.settings, search=dict(study.settings["search"], space="darts"))

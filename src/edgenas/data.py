@@ -35,21 +35,45 @@ SPLITS = ("train", "test")
 
 @dataclass
 class ImageArrays:
-    """Decoded images of one split: ``x`` uint8 (N, H, W, 3), ``y`` int64 (N,)."""
+    """Decoded images of one split: ``x`` uint8 (N, H, W, 3), ``y`` int64 (N,), and the per-channel
+    ``mean`` and ``std`` (of [0, 1] pixels) that normalise them: the data set's training split's,
+    for every split. They travel with the images, so the loader (``BatchedImages``) owns
+    normalisation; a set built without them normalises by its own statistics."""
 
     x: np.ndarray
     y: np.ndarray
     classes: list[str]
+    mean: list[float] | None = None
+    std: list[float] | None = None
+
+    def __post_init__(self) -> None:
+        if self.mean is None or self.std is None:
+            self.mean, self.std = channel_stats(self.x)
+
+    def subset(self, idx: np.ndarray) -> "ImageArrays":
+        """The images at ``idx``, normalised as the whole set is."""
+        return ImageArrays(self.x[idx], self.y[idx], self.classes, self.mean, self.std)
 
     def save(self, path: str | Path) -> None:
         Path(path).parent.mkdir(parents=True, exist_ok=True)
         with open(path, "wb") as f:  # np.savez would append .npz to a name without it
-            np.savez(f, x=self.x, y=self.y, classes=np.array(self.classes))
+            np.savez(f, x=self.x, y=self.y, classes=np.array(self.classes), mean=np.array(self.mean),
+                     std=np.array(self.std))
 
     @classmethod
     def load(cls, path: str | Path) -> "ImageArrays":
         with np.load(path) as z:
-            return cls(x=z["x"], y=z["y"].astype(np.int64), classes=[str(c) for c in z["classes"]])
+            if "mean" not in z:
+                raise DataSetError(f"{path}: decoded by an older edgenas, without the training split's mean and std; "
+                                   "decode it again: snakemake --cores all --forcerun prepare_data")
+            return cls(x=z["x"], y=z["y"].astype(np.int64), classes=[str(c) for c in z["classes"]],
+                       mean=z["mean"].tolist(), std=z["std"].tolist())
+
+
+def normalised_by_train(x: dict[str, np.ndarray], y: dict[str, np.ndarray], classes: list[str]) -> dict[str, ImageArrays]:
+    """Every split, normalised by the training split's statistics (a test set's own would leak)."""
+    mean, std = channel_stats(x["train"])
+    return {split: ImageArrays(x[split], y[split], classes, mean, std) for split in SPLITS}
 
 
 def decode_image(blob: bytes) -> np.ndarray:
@@ -72,14 +96,13 @@ def load_cifar10(root: str | Path, download: bool, image_size: int) -> dict[str,
     archive = root / "cifar-10-python.tar.gz"
     if root.exists() and not archive.exists():
         made.append(archive)
-    out = {}
+    x, y = {}, {}
     try:
         for split in SPLITS:
             ds = CIFAR10(str(root), train=split == "train", download=download)
-            x = ds.data
-            if image_size != x.shape[1]:
-                x = np.stack([fit_image(a, image_size) for a in x])
-            out[split] = ImageArrays(x=x, y=np.asarray(ds.targets, dtype=np.int64), classes=list(ds.classes))
+            x[split], y[split], classes = ds.data, np.asarray(ds.targets, dtype=np.int64), list(ds.classes)
+            if image_size != x[split].shape[1]:
+                x[split] = np.stack([fit_image(a, image_size) for a in x[split]])
     except (RuntimeError, OSError, EOFError, tarfile.TarError) as err:  # urllib's URLError is an OSError
         for path in made:
             shutil.rmtree(path, ignore_errors=True) if path.is_dir() else path.unlink(missing_ok=True)
@@ -91,7 +114,7 @@ def load_cifar10(root: str | Path, download: bool, image_size: int) -> dict[str,
             f"--cores 4 --config data_root=/path/to/folder \"data={{download: false}}\"; an ImageFolder copy works "
             f"too: --config data_root=/path/to/cifar10.tar.gz \"data={{dataset: imagefolder}}\"."
         ) from None
-    return out
+    return normalised_by_train(x, y, classes)
 
 
 def _imagefolder_members(root: Path) -> Iterator[tuple[str, str, bytes, str]]:
@@ -179,10 +202,8 @@ def load_imagefolder(root: str | Path, image_size: int) -> dict[str, ImageArrays
             warnings.warn(f"data_root {str(root)!r}: {split}/ class folders {empty} hold no images "
                           f"({', '.join(sorted(IMAGE_SUFFIXES))}); they are left out", DataSetWarning)
     index = {c: i for i, c in enumerate(classes)}
-    return {
-        s: ImageArrays(np.stack(images[s]), np.array([index[c] for c in names[s]], dtype=np.int64), classes)
-        for s in SPLITS
-    }
+    return normalised_by_train({s: np.stack(images[s]) for s in SPLITS},
+                               {s: np.array([index[c] for c in names[s]], dtype=np.int64) for s in SPLITS}, classes)
 
 
 def load_dataset(dataset: str, root: str | Path, image_size: int, download: bool = False) -> dict[str, ImageArrays]:
@@ -223,7 +244,7 @@ def take(arrays: ImageArrays, limit: int, seed: int) -> ImageArrays:
     if limit <= 0 or limit >= len(arrays.y):
         return arrays
     idx = np.sort(np.random.default_rng(seed + 2).choice(len(arrays.y), size=limit, replace=False))
-    return ImageArrays(arrays.x[idx], arrays.y[idx], arrays.classes)
+    return arrays.subset(idx)
 
 
 def load_test_subset(test_npz: str | Path, *, seed: int, limit: int) -> ImageArrays:
@@ -252,13 +273,12 @@ class BatchedImages(Dataset):
     Batches come channels-last, the layout the training nets use.
     """
 
-    def __init__(self, data: ImageArrays, indices: np.ndarray, mean: list[float], std: list[float],
-                 augment: bool = False, cutout: int = 0, translate: int | None = None, flip: str = "random",
-                 seed: int = 0):
+    def __init__(self, data: ImageArrays, indices: np.ndarray, *, augment: bool = False, cutout: int = 0,
+                 translate: int | None = None, flip: str = "random", seed: int = 0):
         self.x = torch.from_numpy(np.ascontiguousarray(data.x[indices])).permute(0, 3, 1, 2).contiguous()
         self.y = torch.from_numpy(data.y[indices])
-        self.mean = torch.tensor(mean).view(1, 3, 1, 1)
-        self.std = torch.tensor(std).view(1, 3, 1, 1)
+        self.mean = torch.tensor(data.mean).view(1, 3, 1, 1)
+        self.std = torch.tensor(data.std).view(1, 3, 1, 1)
         self.augment = augment
         self.cutout = cutout
         self.pad = translation_pixels(translate, self.x.shape[-1])

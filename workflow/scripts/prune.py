@@ -11,4 +11,4 @@ train = ImageArrays.load(snakemake.input.train)
 _, val_idx = Split(**snakemake.params.split).indices(len(train.y))
 prune_checkpoint(snakemake.input.model, snakemake.output.model, snakemake.output.summary,
                  settings=Prune(**snakemake.params.prune),
-                 validation=ImageArrays(train.x[val_idx], train.y[val_idx], train.classes))
+                 validation=train.subset(val_idx))

@@ -238,8 +238,8 @@ class HistoryWriter(pl.Callback):
                 writer.writerows(rows)
 
 
-def fit(net: nn.Module, train: ImageArrays, train_idx: np.ndarray, val_idx: np.ndarray, mean: list[float],
-        std: list[float], recipe: Recipe, *, seed: int, workdir: str | Path,
+def fit(net: nn.Module, train: ImageArrays, train_idx: np.ndarray, val_idx: np.ndarray, recipe: Recipe, *,
+        seed: int, workdir: str | Path,
         hardware: Hardware = Hardware("cpu", "32-true"), teacher: nn.Module | None = None,
         callbacks: list[pl.Callback] = ()) -> list[dict[str, Any]]:
     """Train ``net`` in place with ``recipe``; returns the per-epoch history. With a ``teacher``
@@ -259,10 +259,10 @@ def fit(net: nn.Module, train: ImageArrays, train_idx: np.ndarray, val_idx: np.n
     problem = too_few_steps(recipe.epochs, recipe.batch_size, recipe.schedule, len(train_idx))
     if problem:
         raise ConfigError(problem)
-    images = BatchedImages(train, train_idx, mean, std, augment=True, cutout=recipe.cutout,
+    images = BatchedImages(train, train_idx, augment=True, cutout=recipe.cutout,
                            translate=recipe.translate, flip=recipe.flip, seed=seed)
     train_loader = make_loader(images, b, shuffle=True, drop_last=drop_last, seed=seed, pin_memory=hardware.on_gpu)
-    val_loader = make_loader(BatchedImages(train, val_idx, mean, std), max(b, 256), shuffle=False,
+    val_loader = make_loader(BatchedImages(train, val_idx), max(b, 256), shuffle=False,
                              pin_memory=hardware.on_gpu)
     images_per_epoch = len(train_idx) // b * b if drop_last else len(train_idx)
     module = ImageClassifier(net, recipe, teacher)

@@ -37,7 +37,7 @@ WHITENING_IMAGES = 5000  # airbench94 whitens on its first 5,000 training images
 
 
 def initialise_from_data(net: nn.Module, spec: dict[str, Any], train: ImageArrays, train_idx: np.ndarray,
-                         mean: list[float], std: list[float], seed: int) -> nn.Module:
+                         seed: int) -> nn.Module:
     """A fresh net's data-dependent start: airbench94's whitening layer from a seeded random
     5,000 of the split's training images (``spaces.handmade.whiten_first_layer``; an ImageFolder
     loads sorted by class, so its first 5,000 would be one class); other nets as built."""
@@ -45,7 +45,7 @@ def initialise_from_data(net: nn.Module, spec: dict[str, Any], train: ImageArray
         from ..search.spaces.handmade import whiten_first_layer
 
         some = np.random.default_rng(seed).permutation(train_idx)[:WHITENING_IMAGES]
-        images, _ = BatchedImages(train, some, mean, std)[np.arange(len(some))]
+        images, _ = BatchedImages(train, some)[np.arange(len(some))]
         whiten_first_layer(net, images)
     return net
 
@@ -58,8 +58,8 @@ def train_and_save(net: nn.Module, spec: dict[str, Any], job: TrainingJob, recip
     train = ImageArrays.load(job.train_npz)
     train_idx, val_idx = job.split.indices(len(train.y))
     if fresh:
-        initialise_from_data(net, spec, train, train_idx, stats["mean"], stats["std"], seed=job.split.seed)
-    history = fit(net, train, train_idx, val_idx, stats["mean"], stats["std"], recipe, seed=job.split.seed,
+        initialise_from_data(net, spec, train, train_idx, seed=job.split.seed)
+    history = fit(net, train, train_idx, val_idx, recipe, seed=job.split.seed,
                   workdir=job.workdir, hardware=job.hardware, teacher=teacher)
     if history and history[-1].get("val_acc"):
         print(f"validation accuracy after {len(history)} epochs: {float(history[-1]['val_acc']):.4f} "

@@ -39,7 +39,7 @@ class ArchWeightsRecorder(pl.Callback):
         })
 
 
-def search_darts(train: ImageArrays, mean: list[float], std: list[float], *, settings: Darts, seed: int,
+def search_darts(train: ImageArrays, *, settings: Darts, seed: int,
                  workdir: str | Path, hardware: Hardware = Hardware("cpu", "32-true")) -> SearchResult:
     """Run the DARTS search; returns the record written to genotype.json."""
     from nni.nas.evaluator.pytorch import Classification, DataLoader
@@ -64,8 +64,8 @@ def search_darts(train: ImageArrays, mean: list[float], std: list[float], *, set
     if half < batch_size:
         raise ConfigError(f"search.subset: {len(idx)} images leave fewer than search.batch_size={batch_size} "
                          "per half (weights / architecture)")
-    weights_half = BatchedImages(train, idx[:half], mean, std, augment=True)
-    arch_half = BatchedImages(train, idx[half:], mean, std, augment=True)
+    weights_half = BatchedImages(train, idx[:half], augment=True)
+    arch_half = BatchedImages(train, idx[half:], augment=True)
 
     space = DARTS(width=width, num_cells=num_cells, dataset="cifar")
     if num_classes != space.num_labels:

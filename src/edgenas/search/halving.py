@@ -39,7 +39,7 @@ def held_out(train_idx: np.ndarray, val_idx: np.ndarray, seed: int, trained: int
 
 
 def short_training_accuracy(arch: dict[str, Any], train: ImageArrays, train_idx: np.ndarray, val_idx: np.ndarray,
-                            mean: list[float], std: list[float], recipe: Recipe, *, images: int, seed: int,
+                            recipe: Recipe, *, images: int, seed: int,
                             workdir: str | Path, hardware: Hardware = Hardware("cpu", "32-true"),
                             space: str = "mobile", epochs: int = 1) -> float:
     """The search's fidelity: a fresh net of ``arch`` (of the hardware-aware ``space``) trained
@@ -51,13 +51,13 @@ def short_training_accuracy(arch: dict[str, Any], train: ImageArrays, train_idx:
 
     order = round_order(train_idx, seed)[:images]
     net = build_model({"family": space, "arch": arch, "num_classes": len(train.classes)}, seed=seed)
-    history = fit(net, train, np.sort(order), val_idx, mean, std, replace(recipe, epochs=epochs),
+    history = fit(net, train, np.sort(order), val_idx, replace(recipe, epochs=epochs),
                   seed=seed, workdir=workdir, hardware=hardware)
     finished(Path(workdir))
     return float(history[-1]["val_acc"])
 
 
-def search_halving(train: ImageArrays, mean: list[float], std: list[float], *, table: LatencyTable,
+def search_halving(train: ImageArrays, *, table: LatencyTable,
                    budget: Budget, halving: Halving, recipe: Recipe, split: Split, workdir: str | Path,
                    hardware: Hardware = Hardware("cpu", "32-true")) -> SearchResult:
     """Search the hardware-aware space the ``table`` times (mobile, dense) for the net most
@@ -96,7 +96,7 @@ def search_halving(train: ImageArrays, mean: list[float], std: list[float], *, t
         raise ConfigError(f"search.hardware_aware.halving.fill: {halving.fill} leaves too few nets of the space between "
                           f"{halving.fill * limit:.3f} and {limit:.3f} ms ({err}); lower it, or search.hardware_aware.halving.draws") from err
     probe = np.random.default_rng(seed).choice(train_idx, 64, replace=False)
-    images, labels = BatchedImages(train, np.sort(probe), mean, std)[np.arange(64)]
+    images, labels = BatchedImages(train, np.sort(probe))[np.arange(64)]
     population: list[dict[str, Any]] = []
 
     def fresh(arch: dict[str, Any]) -> nn.Module:
@@ -126,7 +126,7 @@ def search_halving(train: ImageArrays, mean: list[float], std: list[float], *, t
             row = log.done.get((r, i))
             if row is None:
                 began = time.time()
-                accuracy = short_training_accuracy(population[i]["arch"], train, train_idx, score_idx, mean, std, recipe,
+                accuracy = short_training_accuracy(population[i]["arch"], train, train_idx, score_idx, recipe,
                                                    images=size, epochs=epochs, seed=seed, workdir=Path(workdir) / "trial",
                                                    hardware=hardware, space=space)
                 row = {"round": r, "candidate": i, "images": size, "epochs": epochs, "accuracy": accuracy,

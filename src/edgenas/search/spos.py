@@ -100,7 +100,7 @@ def recalibrated_accuracy(net: nn.Module, calibration: list, validation: list) -
     return correct / sum(len(y) for _, y in validation)
 
 
-def _spos_images(train: ImageArrays, mean: list[float], std: list[float], *, spos: Spos,
+def _spos_images(train: ImageArrays, *, spos: Spos,
                  seed: int) -> tuple[BatchedImages, BatchedImages]:
     """The supernet's training images and the other training images candidates are scored on:
     ``spos.subset`` and ``spos.val_images`` are caps, on a small data set a tenth is held out and the
@@ -109,11 +109,11 @@ def _spos_images(train: ImageArrays, mean: list[float], std: list[float], *, spo
     subset, val_images = spos_sizes(len(idx), spos.subset, spos.val_images)
     if subset < spos.batch_size:
         raise ConfigError(spos_too_small(len(idx), subset, spos.batch_size))
-    return (BatchedImages(train, np.sort(idx[:subset]), mean, std, augment=True),
-            BatchedImages(train, np.sort(idx[subset:subset + val_images]), mean, std))
+    return (BatchedImages(train, np.sort(idx[:subset]), augment=True),
+            BatchedImages(train, np.sort(idx[subset:subset + val_images])))
 
 
-def train_supernet(train: ImageArrays, mean: list[float], std: list[float], *, table: LatencyTable, budget: float,
+def train_supernet(train: ImageArrays, *, table: LatencyTable, budget: float,
                    spos: Spos, seed: int, workdir: str | Path,
                    hardware: Hardware = Hardware("cpu", "32-true")) -> tuple[nn.Module, dict[str, float]]:
     """SPOS's supernet (weights shared by every path), trained one sampled path per batch (NNI's
@@ -136,7 +136,7 @@ def train_supernet(train: ImageArrays, mean: list[float], std: list[float], *, t
     last = checkpoint_to_resume(checkpoints, settings)
     pl.seed_everything(seed, workers=True)
     check_table(table, train)
-    weights_part, held_out = _spos_images(train, mean, std, spos=spos, seed=seed)
+    weights_part, held_out = _spos_images(train, spos=spos, seed=seed)
     space = channels_last(hardware_aware(table.space).space(len(train.classes)))
     timer, pin = StepTimer(), hardware.on_gpu
     evaluator = Classification(
@@ -165,17 +165,17 @@ def train_supernet(train: ImageArrays, mean: list[float], std: list[float], *, t
     return space, {"seconds": time.time() - start, "images_per_s": timer.images_per_s()}
 
 
-def supernet_batches(train: ImageArrays, mean: list[float], std: list[float], *, spos: Spos,
+def supernet_batches(train: ImageArrays, *, spos: Spos,
                      seed: int) -> tuple[list, list]:
     """What a candidate is scored with on the supernet: ``spos.bn_batches`` training batches that
     re-estimate its batch-norm statistics, and the held-out images it is scored on."""
-    weights_part, held_out = _spos_images(train, mean, std, spos=spos, seed=seed)
+    weights_part, held_out = _spos_images(train, spos=spos, seed=seed)
     calibration = [batch for batch, _ in zip(make_loader(weights_part, spos.batch_size, shuffle=True, drop_last=True, seed=seed + 1),
                                              range(spos.bn_batches))]
     return calibration, list(make_loader(held_out, 500, shuffle=False))
 
 
-def search_spos(train: ImageArrays, mean: list[float], std: list[float], *, table: LatencyTable,
+def search_spos(train: ImageArrays, *, table: LatencyTable,
                           budget: Budget, spos: Spos, seed: int, workdir: str | Path,
                           hardware: Hardware = Hardware("cpu", "32-true")) -> SearchResult:
     """SPOS on the hardware-aware space the ``table`` times (mobile, dense), aware of the target's latency.
@@ -194,9 +194,9 @@ def search_spos(train: ImageArrays, mean: list[float], std: list[float], *, tabl
     check_budget(table, budget)
     workdir = Path(workdir).resolve()
     subset, val_images = spos_sizes(len(train.y), spos.subset, spos.val_images)  # the caps met, as recorded
-    space, supernet = train_supernet(train, mean, std, table=table, budget=budget.latency_ms, spos=spos, seed=seed,
+    space, supernet = train_supernet(train, table=table, budget=budget.latency_ms, spos=spos, seed=seed,
                                      workdir=workdir, hardware=hardware)
-    calibration, validation = supernet_batches(train, mean, std, spos=spos, seed=seed)
+    calibration, validation = supernet_batches(train, spos=spos, seed=seed)
     candidates = spos.candidates
     scored: list[dict] = []
 
