@@ -248,10 +248,15 @@ def test_random_controls_of_the_mobile_space_respect_the_budget(table, tmp_path)
 
 
 def test_a_quantile_budget_leaves_that_share_of_the_space_on_any_target(table):
+    """The share is a property of the predictions' spread, so the table's layers are read as they were
+    timed (no correction): a correction fitted on 4 nets of 8x8 pixels on a busy machine can come out flat."""
+    import dataclasses
+
     from edgenas.controls import control_spec
     from edgenas.errors import ConfigError
     from edgenas.search.latency import BUDGET_DRAWS, latency_budget, resolve_budget
 
+    table = dataclasses.replace(table, correction={fmt: [1.0, 0.0, 0.0] for fmt in table.correction})
     spread = np.array([table.predict(a) for a in sample_archs(BUDGET_DRAWS, seed=0)])
     budget = latency_budget(table, None, 0.2)
     assert (spread <= budget).mean() == pytest.approx(0.2, abs=0.01)
