@@ -56,11 +56,14 @@ def main() -> None:
     parser.add_argument("--net", nargs="+", default=["dense", "resnet20", "mobilenetv2", "darts", "mobile"])
     parser.add_argument("--steps", type=int, default=25, help="training steps per epoch (at least 4: the one-cycle schedule)")
     parser.add_argument("--threads", type=int, default=1, help="PyTorch threads (the workflow trains two nets at 1 each)")
+    parser.add_argument("--batch-size", type=int, help="images per step (default: the config's train.batch_size)")
     parser.add_argument("--config", default=str(ROOT / "config/config.yaml"))
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     config = yaml.safe_load(Path(args.config).read_text())
     recipe = replace(Recipe.training(config), epochs=2)
+    if args.batch_size:
+        recipe = replace(recipe, batch_size=args.batch_size)
     arrays = cifar_shaped(recipe.batch_size * args.steps)
     idx = np.arange(len(arrays.y))
     print(f"native bf16 on this CPU: {cpu_has_bf16()}; torch {torch.__version__}, {args.threads} thread(s), "

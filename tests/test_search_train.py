@@ -451,7 +451,7 @@ def test_precision_throughput_times_both_precisions_through_the_training_stage()
     from conftest import REPO
 
     out = subprocess.run([sys.executable, str(REPO / "benchmarks/precision_throughput.py"), "--net", "resnet20",
-                          "dense", "--steps", "4"], capture_output=True, text=True, cwd=REPO, timeout=600)
+                          "dense", "--steps", "4", "--batch-size", "32"], capture_output=True, text=True, cwd=REPO, timeout=600)
     assert out.returncode == 0, out.stderr[-2000:]
     rows = {m[0]: m[1:] for m in re.findall(r"^(resnet20|dense)\s+([\d.]+)\s+([\d.]+)\s+([\d.]+)x$", out.stdout, re.M)}
     assert set(rows) == {"resnet20", "dense"}
