@@ -19,7 +19,7 @@ def referenced(pattern: str) -> set[str]:
 
 
 COMPRESSION_FIELDS = ("points", "se", "accuracy", "ms", "speed", "smaller", "budget", "predicted", "measured",
-                      "lands", "final_measured")
+                      "lands", "final_measured", "plan_ratio")
 
 
 def facts(lang: str, comp: dict | None = None, rf: dict | None = None, **flags) -> dict:
@@ -30,8 +30,10 @@ def facts(lang: str, comp: dict | None = None, rf: dict | None = None, **flags) 
     flag = {key: False for key in referenced(r"\bis\.(\w+)")} | {"randoms": 0, "space": "mobile", "strategy": "halving"}
     flag.update(flags)
     tables = {key: [[f"<{key} {i}>" for i in range(10)]] for key in referenced(r"\btables\.(\w+)")}
+    # a budget raised where the final model "gained", planned right after the search where it is "noise"
     compression = {key: {f: f"<{key}.{f}>" for f in COMPRESSION_FIELDS} | {"says": says, "faster": True,
-                                                                           "is_smaller": True, "raised": says == "gain"}
+                                                                           "is_smaller": True, "raised": says == "gain",
+                                                                           "planned": says == "noise", "paired": True}
                    for key, says in (comp or {}).items()}
     random_at_final = None if rf is None else {k: f"<rf.{k}>" for k in ("randoms", "best", "best_points", "mean_points",
                                                                          "se", "spread", "difference",
@@ -51,13 +53,13 @@ def write_figures(folder):
 
 @pytest.mark.parametrize("lang", ["en", "vi"])
 @pytest.mark.parametrize("flags", [
-    {"has_controls": True, "randoms": 3, "beats_random": True, "best_control_above": True, "on_front": True, "final_faster": True,
+    {"first_question": True, "randoms": 3, "beats_random": True, "best_control_above": True, "on_front": True, "final_faster": True,
      "final_is_smaller": True, "int8_alone": True, "int8_alone_faster": True, "flip_tta": True, "latency_table": True, "jpeg_data": True,
      "alternating_flip": True, "space": "dense", "random_by_val": True, "random_verdict": True,
      "distill": True},
-    {"strategy": "spos", "has_controls": True, "randoms": 1, "wiring_check": True, "latency_table": True},
+    {"strategy": "spos", "first_question": True, "randoms": 1, "wiring_check": True, "latency_table": True},
     {"space": "darts", "strategy": "darts"},
-    {"preranked": True, "has_controls": True, "randoms": 2, "space": "dense"},
+    {"preranked": True, "first_question": True, "randoms": 2, "space": "dense"},
 ], ids=["halving", "spos", "darts", "halving-preranked"])
 def test_every_branch_of_the_templates_typesets(tmp_path, lang, flags):
     import pypdf
@@ -104,7 +106,7 @@ def test_every_branch_of_the_templates_typesets(tmp_path, lang, flags):
     assert ("<space_count>" in slides) == (space in ("dense", "mobile"))
     assert any(w in slides for w in ("three groups that halve", "ba nhóm")) == (space == "dense")
     # "did NAS help?" states the same-recipe INT8 margin (before pruning) over the table that shows it
-    assert ("<same_baseline_int8 0>" in slides) == flags.get("has_controls", False)
+    assert ("<same_baseline_int8 0>" in slides) == flags.get("first_question", False)
 
 
 def test_a_student_file_replaces_the_workflows_and_the_rest_comes_along(tmp_path):
@@ -173,7 +175,7 @@ def test_what_compression_added_reads_as_its_controls_say(tmp_path, lang, comp, 
 
     (tmp_path / "figures").mkdir()
     write_figures(tmp_path / "figures")
-    flags = {"has_controls": True, "randoms": 3, "random_verdict": True, "space": "dense",
+    flags = {"first_question": True, "randoms": 3, "random_verdict": True, "space": "dense",
              "compression_controls": "nas_at_final" in comp}
     (tmp_path / "facts.json").write_text(json.dumps(facts(lang, comp=comp, rf=rf, **flags)))
     publish(tmp_path / "facts.json", figures_dir=tmp_path / "figures", templates=[TEMPLATES],
@@ -184,7 +186,9 @@ def test_what_compression_added_reads_as_its_controls_say(tmp_path, lang, comp, 
     for control in ("nas_at_final", "pruned_scratch"):
         assert (f"<{control}.points>" in paper) == (f"<{control}.points>" in slides) == (control in comp)
     assert ("<decompo" in paper) == ("nas_at_final" in comp)  # the decomposition table (its cells hyphenate)
-    assert ("<nas_at_final.final_measured>" in paper) == (comp.get("nas_at_final") == "gain")  # a raised budget
+    # a raised budget, or the final model's latency beside the plan
+    assert ("<nas_at_final.final_measured>" in paper) == (comp.get("nas_at_final") in ("gain", "noise"))
+    assert ("<nas_at_final.plan_ratio>" in paper) == (comp.get("nas_at_final") == "noise")
     assert ("<rf.best_points>" in paper) == ("<rf.difference>" in slides) == (rf is not None)
     assert ("<nas_at_final.budget>" in notes) == ("nas_at_final" in comp)  # the speaker's notes carry the numbers
     if lang == "en":

@@ -17,7 +17,8 @@ from typing import Any
 
 from .errors import ConfigError
 from .search.latency import Budget, LatencyTable
-from .search.spaces import HARDWARE_AWARE
+from .search.spaces import is_hardware_aware, pruned_space_name
+from .settings import Prune
 
 FAMILIES = ("random", "resnet20", "mobilenetv2", "airbench94")
 # The controls of "what did compression add?", judged at the final model's latency (a second budget,
@@ -54,6 +55,18 @@ def of_compression(name: str) -> bool:
     return at_final(name) or name == "pruned_scratch"
 
 
+def at_final_space(space: str, prune: Prune) -> str | None:
+    """The space the at-final lane searches and draws from, where the pruned net's shape follows from
+    the searched genotype and the pruning settings alone: every group of a dense net pruned by the same
+    share (no global ranking, no layer kept whole), so the lane's budget is known right after the search
+    and the lane runs beside the main chain (``spaces.pruned``: the shapes that pruning produces, which
+    reach the final model's latency). None where the shape depends on the weights or the mobile space's
+    blocks: the lane then waits for the final model and searches the main space."""
+    if space == "dense" and not prune.global_pruning and not prune.keep_layers and prune.ratio > 0:
+        return pruned_space_name(prune.ratio, prune.round_to)
+    return None
+
+
 def control_spec(name: str, num_classes: int, *, space: str, darts_net: dict[str, Any],
                  table: LatencyTable | None = None, budget: Budget | None = None) -> dict[str, Any]:
     """What rebuilds a control (``model.build_model``). ``space`` is the searched space; a random net
@@ -61,7 +74,7 @@ def control_spec(name: str, num_classes: int, *, space: str, darts_net: dict[str
     latency ``table``; a random DARTS architecture is built like the searched net (``darts_net``:
     width, cells, auxiliary head, drop-path); the hand-designed nets take only the class count."""
     match = RANDOM.fullmatch(name) or RANDOM_AT_FINAL.fullmatch(name)
-    if match and space in HARDWARE_AWARE:
+    if match and is_hardware_aware(space):
         from .search.latency import sample_archs
 
         if table is None or budget is None:

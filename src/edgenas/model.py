@@ -37,6 +37,10 @@ def build_model(spec: dict[str, Any], seed: int | None = None) -> nn.Module:
     spec = dict(spec)
     family = spec.pop("family")
     known = builders()
+    from .search.spaces import hardware_aware, is_hardware_aware
+
+    if is_hardware_aware(family):  # the pruned-shape space's nets too (spaces.pruned)
+        known[family] = hardware_aware(family).build_net
     if family not in known:
         raise ValueError(f"unknown model family {family!r} (one of {', '.join(known)})")
     if seed is not None:
@@ -51,7 +55,9 @@ def scratch_copy(pruned: str | Path, seed: int) -> tuple[nn.Module, dict[str, An
     training mode, and the spec its checkpoint rebuilds it from (with the pruned shapes saved beside)."""
     net, spec, _ = load_checkpoint(pruned)
     torch.manual_seed(seed)
-    if spec["family"] in ("dense", "mobile"):
+    from .search.spaces import is_hardware_aware
+
+    if is_hardware_aware(spec["family"]):
         from .search.spaces.mobile import initialise
 
         initialise(net)

@@ -3,6 +3,7 @@ import shutil
 import sys
 from dataclasses import asdict
 from pathlib import Path
+from types import SimpleNamespace
 
 import yaml
 
@@ -10,7 +11,7 @@ from snakemake.exceptions import WorkflowError
 from snakemake.utils import validate
 
 from edgenas.cliconfig import typed_like_schema
-from edgenas.controls import AT_FINAL, at_final, control_names
+from edgenas.controls import AT_FINAL, at_final, at_final_space, control_names
 from edgenas import fits
 from edgenas.search import spaces
 from edgenas.settings import Demo, Prune, Quantize, Recipe, Split, TestSubset
@@ -92,8 +93,22 @@ for _name in set(config["controls"]["models"]) & set(AT_FINAL):
     if not HARDWARE_AWARE:
         raise ValueError(f"controls.models: {_name} is budgeted at the final model's latency, which only a "
                          f"hardware-aware space (search.space: dense or mobile) has; not {SPACE}")
-# The second budget: the final INT8 model's latency, measured on the search target (rule final_budget)
-FINAL_BUDGET = "results/search/final_budget.json" if any(at_final(c) for c in CONTROLS) else None
+# The at-final lane (nas_at_final, random<s>_at_final) searches and draws at the final model's latency.
+# Where the pruned shape follows from the genotype and prune: alone (edgenas.controls.at_final_space),
+# its space is the shapes pruning produces, with its own latency table (latency_at_final), and its
+# budget is the pruned shape timed untrained right after the search (budget_at_final), so the lane
+# runs beside the main chain, and pruned_scratch trains that shape. Elsewhere the lane waits for the
+# final model's measured latency and searches the main space.
+AT_FINAL_LANE = any(at_final(c) for c in CONTROLS)
+AT_FINAL_SPACE = at_final_space(SPACE, Prune.from_config(config)) if HARDWARE_AWARE else None
+PRUNED_SHAPE = "results/search/pruned_shape.json" if AT_FINAL_SPACE and (
+    AT_FINAL_LANE or "pruned_scratch" in CONTROLS) else None
+PLANNED_BUDGET = "results/search/budget_at_final.json" if AT_FINAL_SPACE and AT_FINAL_LANE else None
+AT_FINAL_TABLE = f"results/latency/{SEARCH_TARGET}_at_final.json" if PLANNED_BUDGET else SEARCH_TABLE
+# The final INT8 model's latency measured on the search target after the chain, beside the planned
+# budget (rule final_budget); without a plan, it is the lane's budget itself
+FINAL_BUDGET = "results/search/final_budget.json" if AT_FINAL_LANE else None
+LANE_BUDGET = PLANNED_BUDGET or FINAL_BUDGET
 
 # The templates of the paper, the slides and the report: the student's edited copy (report.templates)
 # first, the workflow's own (report/templates/) for every file it lacks. Their files are the report's
@@ -242,12 +257,18 @@ def control_inputs(wildcards):
     name = wildcards.control
     inputs = {"train": DATA["train"], "stats": DATA["stats"], "fit": ancient(FIT), **device_checks()}
     if SEARCH_TABLE and name.startswith("random"):
-        inputs.update(latency=SEARCH_TABLE, budget=FINAL_BUDGET if at_final(name) else BUDGET)
+        inputs.update(latency=AT_FINAL_TABLE, budget=LANE_BUDGET) if at_final(name) else inputs.update(
+            latency=SEARCH_TABLE, budget=BUDGET)
     if name == "nas_at_final":
         inputs.update(genotype="results/search/genotype_at_final.json")
     if name == "pruned_scratch":
-        inputs.update(pruned="results/models/pruned.pt")
+        inputs.update(shape=PRUNED_SHAPE) if PRUNED_SHAPE else inputs.update(pruned="results/models/pruned.pt")
     return inputs
+
+
+def control_space(wildcards):
+    """The space a control's net is drawn from: the at-final lane's for random<s>_at_final."""
+    return AT_FINAL_SPACE if AT_FINAL_SPACE and at_final(wildcards.control) else SPACE
 
 
 
@@ -261,24 +282,42 @@ def budget_lines(wildcards):
 
 
 def search_at_final_inputs(wildcards):
-    """The second search's: the first's, with the final model's latency as its budget."""
-    return dict(search_inputs(wildcards), budget=FINAL_BUDGET)
+    """The second search's: the first's, on the at-final lane's table and budget."""
+    return dict(search_inputs(wildcards), latency=AT_FINAL_TABLE, budget=LANE_BUDGET)
+
+
+def search_at_final_settings():
+    """The second search's settings: the first's, in the at-final lane's space."""
+    return dict(search_settings(), space=AT_FINAL_SPACE or SPACE)
+
+
+def pruned_shape_settings():
+    """What fixes the pruned net's shape where the lane plans it: the share removed and the rounding
+    (the importance ranks channels, which does not change how many each group keeps)."""
+    return {k: config["prune"][k] for k in ("ratio", "round_to")}
 
 
 def final_budget_settings():
-    """How the final model is timed on the search target: as the latency table times whole nets."""
+    """How the final model (and the planned shape) is timed on the search target: as the latency
+    table times whole nets, with the deployed INT8 graph."""
     settings = {k: config["latency"][k] for k in ("threads", "warmup", "runs", "rounds")}
+    settings = dict(settings, seed=config["seed"], quantize=Quantize.from_config(config).kernels())
     return dict(settings, device=device(SEARCH_TARGET)) if SEARCH_TARGET != "local" else settings
 
 
-def latency_settings(wildcards):
+def latency_settings(wildcards, space=None):
     """What one target's latency table uses: the deployed INT8 graph (not its calibration method,
     which changes scales, not kernels), the timing settings, and the device for a remote target."""
     settings = {"quantize": Quantize.from_config(config).kernels(), **config["latency"], "seed": config["seed"],
-                "space": SPACE if HARDWARE_AWARE else "mobile"}
+                "space": space or (SPACE if HARDWARE_AWARE else "mobile")}
     if wildcards.target != "local":
         settings["device"] = device(wildcards.target)
     return settings
+
+
+def latency_at_final_settings(wildcards):
+    """The at-final lane's table: the search target's settings, timing the pruned-shape space."""
+    return latency_settings(SimpleNamespace(target=SEARCH_TARGET), AT_FINAL_SPACE)
 
 
 def emulator_python(cpu):

@@ -7,7 +7,7 @@ rule train_control:
     params:
         recipe=training_recipe(),
         darts_net=darts_net(),
-        space=SPACE,
+        space=control_space,
         split=train_split(),
         hardware=HARDWARE,
         workdir=control_workdir,

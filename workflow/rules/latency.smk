@@ -12,6 +12,7 @@ rule latency:
         ),
     params:
         settings=latency_settings,
+        target="{target}",
     wildcard_constraints:
         target="|".join(TARGETS),
     priority: CRITICAL_PATH
@@ -27,3 +28,24 @@ rule latency:
         "results/runtimes/latency/{target}.tsv"
     script:
         "../scripts/latency.py"
+
+
+if PLANNED_BUDGET:
+
+    # The at-final lane's table: the shapes pruning gives the space's nets, on the search target
+    use rule latency as latency_at_final with:
+        input:
+            **device_checks(),
+            stats=DATA["stats"],
+            fit=ancient(FIT),
+        output:
+            table=AT_FINAL_TABLE,
+        params:
+            settings=latency_at_final_settings,
+            target=SEARCH_TARGET,
+        resources:
+            pi=int(SEARCH_TARGET != "local"),
+        log:
+            "logs/latency/at_final.log",
+        benchmark:
+            "results/runtimes/latency/at_final.tsv"

@@ -105,9 +105,11 @@ rule facts:
         words=WORDS,
         **({"final_budget": FINAL_BUDGET} if FINAL_BUDGET else {}),
         **({"search_at_final": "results/search/genotype_at_final.json"} if "nas_at_final" in CONTROLS else {}),
+        evaluations=expand("results/eval/{name}.json", name=DEPLOYED),
     output:
         facts="results/report/facts.json",
     params:
+        deployed={name: {k: m[k] for k in ("model", "stage")} for name, m in DEPLOYED.items()},
         settings=report_settings(),
         controls=CONTROLS,
         language=config["report"]["language"],

@@ -47,12 +47,59 @@ rule search:
         "../scripts/search.py"
 
 
+if PRUNED_SHAPE:
+
+    # The pruned net's shape right after the search: the searched net, untrained, pruned with prune:
+    rule pruned_shape:
+        input:
+            genotype=rules.search.output.genotype,
+            stats=DATA["stats"],
+        output:
+            shape=PRUNED_SHAPE,
+        params:
+            prune=pruned_shape_settings(),
+        priority: CRITICAL_PATH
+        localrule: True
+        conda:
+            "../envs/edgenas.yaml"
+        log:
+            "logs/pruned_shape.log",
+        script:
+            "../scripts/pruned_shape.py"
+
+
+if PLANNED_BUDGET:
+
+    # The at-final lane's budget before any training: the pruned shape, timed whole on the search target
+    rule budget_at_final:
+        input:
+            shape=PRUNED_SHAPE,
+            latency=AT_FINAL_TABLE,
+            **device_checks(),
+        output:
+            budget=PLANNED_BUDGET,
+        params:
+            target=SEARCH_TARGET,
+            settings=final_budget_settings(),
+        priority: CRITICAL_PATH
+        threads: CORES  # a timing, taken alone
+        localrule: True
+        conda:
+            "../envs/edgenas.yaml"
+        log:
+            "logs/budget_at_final.log",
+        script:
+            "../scripts/budget_at_final.py"
+
+
 if FINAL_BUDGET:
 
+    # The final INT8 model's latency on the search target: beside the planned budget, or the budget
     rule final_budget:
         input:
             model="results/models/int8.onnx",
-            latency=SEARCH_TABLE,
+            latency=AT_FINAL_TABLE,
+            **({"planned": PLANNED_BUDGET} if PLANNED_BUDGET else {}),
             **device_checks(),
         output:
             budget=FINAL_BUDGET,
@@ -75,13 +122,14 @@ if FINAL_BUDGET:
         output:
             genotype="results/search/genotype_at_final.json",
         params:
-            search=search_settings(),
+            search=search_at_final_settings(),
             recipe=search_recipe(),
             split=search_split(),
             seed=config["seed"],
             hardware=HARDWARE,
             workdir="results/search/work_at_final",
-        priority: LONG_JOBS
+        priority: LONG_JOBS + 1  # the at-final lane's other jobs wait for it
+        threads: TRAIN_THREADS  # beside the searched net's training, from the start
         log:
             "logs/search_at_final.log",
         benchmark:

@@ -12,5 +12,5 @@ stats = read_json(snakemake.input.stats)
 test = load_test_subset(snakemake.input.test, **snakemake.params.test)
 threads = use_cpu_threads(snakemake.threads)  # beside a training, keep to the job's own cores
 metrics = evaluate_file(snakemake.input.model, test, stats["mean"], stats["std"], threads)
-print({k: v for k, v in metrics.items() if k != "per_class"})
+print({k: v for k, v in metrics.items() if k not in ("per_class", "correct")})
 write_json(metrics, snakemake.output.metrics)

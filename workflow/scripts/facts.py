@@ -18,6 +18,8 @@ study = Study.read(bench_csvs=list(inp.bench), search_result=inp.genotype, laten
                    prune_json=inp.prune, stats_json=inp.stats, settings=p.settings, figures=figures,
                    train_history=inp.train_history,
                    control_histories=dict(zip(p.controls, inp.control_histories)),
-                   final_budget=inp.get("final_budget"), search_at_final=inp.get("search_at_final"))
+                   final_budget=inp.get("final_budget"), search_at_final=inp.get("search_at_final"),
+                   evaluations={p.deployed[Path(f).stem]["model"] + "/" + p.deployed[Path(f).stem]["stage"]: f
+                                for f in inp.evaluations})
 write_facts(study_facts(study, lang=p.language, run_times=list(inp.run_times), front=dict(p.front),
                         words=read_words(inp.words)), snakemake.output.facts)

@@ -6,7 +6,7 @@ to_log(snakemake.log[0])
 from edgenas.records import read_json  # noqa: E402
 from edgenas.search.latency import build_table, device_timer, local_timer  # noqa: E402
 
-s, target = dict(snakemake.params.settings), snakemake.wildcards.target
+s, target = dict(snakemake.params.settings), snakemake.params.target
 stats = read_json(snakemake.input.stats)
 timing = dict(threads=s["threads"], warmup=s["warmup"], runs=s["runs"])
 timer = local_timer(**timing) if target == "local" else device_timer(target, s["device"], **timing)

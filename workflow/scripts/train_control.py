@@ -16,4 +16,4 @@ job = TrainingJob(train_npz=inp.train, stats=read_json(inp.stats), split=Split(*
                   hardware=resolve(**p.hardware), workdir=p.workdir, out_model=out.model, out_history=out.history)
 train_control(job, Recipe(**p.recipe), name=snakemake.wildcards.control, darts_net=p.darts_net, space=p.space,
               latency_table=inp.get("latency"), budget=inp.get("budget"), search_result=inp.get("genotype"),
-              pruned=inp.get("pruned"))
+              pruned=inp.get("pruned"), pruned_shape=inp.get("shape"))

@@ -1,11 +1,14 @@
 """Structured channel pruning with torch-pruning (DepGraph)."""
 from __future__ import annotations
 
+from typing import Any
+
 import torch
 from torch import nn
 
 from ..data import ImageArrays
 from ..errors import ConfigError
+from ..search.spaces.pruned import PrunedShapes
 from ..settings import Prune
 
 IMPORTANCES = ("l1", "l2", "bn_scale", "lamp", "fpgm", "random")
@@ -47,6 +50,32 @@ def prune_channels(net: nn.Module, image_size: int, *, ratio: float, importance:
     )
     pruner.step()
     return net
+
+
+def planned_shape(arch: dict[str, Any], shapes: PrunedShapes, *, image_size: int, num_classes: int,
+                  settings: Prune) -> dict[str, Any]:
+    """The pruned net's architecture before any training: the searched dense net ``arch``, untrained,
+    pruned here with ``settings`` (every group by the same share, so the shape does not depend on
+    the weights), as a net of the pruned-shape space ``shapes``. Refused where torch-pruning gives
+    another shape than the space's width rule (``spaces.pruned.kept_width``) predicts, since the
+    at-final lane would then search other shapes than the pruning makes."""
+    from ..search.spaces import dense
+
+    planned = shapes.of(arch)
+    net = dense.build_net(arch, num_classes=num_classes)
+    prune_channels(net, image_size, ratio=settings.ratio, importance=settings.importance,
+                   global_pruning=settings.global_pruning, round_to=settings.round_to, keep_layers=settings.keep_layers)
+    expected = shapes.build_net(planned, num_classes=num_classes)
+    got, want = _shape(net), _shape(expected)
+    if got != want:
+        raise ConfigError(f"prune: torch-pruning cut the searched net to {got} channels, where the at-final space "
+                          f"{shapes.name} expects {want}; set prune.global_pruning: true to wait for the pruned "
+                          "model instead")
+    return planned
+
+
+def _shape(net: nn.Module) -> list[int]:
+    return [m.out_channels for m in net.modules() if isinstance(m, nn.Conv2d)]
 
 
 def prune_checkpoint(baseline: str, out_model: str, out_summary: str, *, settings: Prune,

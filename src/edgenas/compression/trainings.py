@@ -14,6 +14,7 @@ from torch import nn
 from ..accel import Hardware
 from ..data import BatchedImages, ImageArrays
 from ..errors import ConfigError
+from ..records import read_json
 from ..resume import finished
 from ..settings import Recipe, Split
 from .train import HistoryWriter, fit
@@ -112,7 +113,7 @@ def train_searched(job: TrainingJob, recipe: Recipe, *, search_result: str, dart
 
 def train_control(job: TrainingJob, recipe: Recipe, *, name: str, darts_net: dict[str, Any], space: str,
                   latency_table: str | None = None, budget: str | None = None, search_result: str | None = None,
-                  pruned: str | None = None) -> None:
+                  pruned: str | None = None, pruned_shape: str | None = None) -> None:
     """A control (``controls.py``) trained from scratch with the searched net's recipe: same epochs,
     batch, schedule and data. ``nas_at_final`` is the pick of ``search_result`` (the search under the
     final model's latency); ``pruned_scratch`` the architecture of ``pruned`` with fresh weights
@@ -124,6 +125,10 @@ def train_control(job: TrainingJob, recipe: Recipe, *, name: str, darts_net: dic
 
     if job.stats["image_size"] < 32:
         recipe = replace(recipe, auxiliary_weight=0.0)
+    if name == "pruned_scratch" and pruned_shape:
+        shape = read_json(pruned_shape)
+        spec = {"family": shape["space"], "arch": shape["arch"], "num_classes": len(job.stats["classes"])}
+        return train_and_save(build_model(spec, seed=job.split.seed), spec, job, replace(recipe, auxiliary_weight=0.0))
     if name == "pruned_scratch":
         net, spec = scratch_copy(pruned, seed=job.split.seed)
         return train_and_save(net, spec, job, replace(recipe, auxiliary_weight=0.0))

@@ -9,6 +9,7 @@ import math
 from collections.abc import Mapping
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from ..controls import RANDOM, RANDOM_AT_FINAL, of_compression
@@ -21,6 +22,39 @@ ONE_THREAD = 1  # plots compare models at one thread, the edge-device case; tabl
 def standard_error(accuracy: float, images: int) -> float:
     """Binomial standard error of a test accuracy measured on ``images`` images."""
     return math.sqrt(max(accuracy * (1 - accuracy), 0.0) / images)
+
+
+def paired_standard_error(first: np.ndarray, second: np.ndarray) -> float:
+    """Standard error of the difference in accuracy of two models scored on the same images (each a
+    right/wrong flag per image): the variance of the per-image difference (+1 where only the first is
+    right, -1 where only the second is) over the image count. It counts only the images the two
+    disagree on, so it is smaller than two independent test sets' when the models err alike, which
+    nets of one data set and recipe do. It covers the draw of test images, not seed-to-seed spread."""
+    n = len(first)
+    only_first, only_second = int(np.sum(first & ~second)), int(np.sum(second & ~first))
+    variance = (only_first + only_second) / n - ((only_first - only_second) / n) ** 2
+    return math.sqrt(max(variance, 0.0) / n)
+
+
+def _flags(row) -> np.ndarray | None:
+    flags = getattr(row, "correct", None)
+    return flags if isinstance(flags, np.ndarray) else None
+
+
+def is_paired(one, other) -> bool:
+    """Whether two benchmark rows carry right/wrong flags of the same images (``Study`` attaches them
+    where a row's accuracy is this machine's evaluation of the whole test subset)."""
+    a, b = _flags(one), _flags(other)
+    return a is not None and b is not None and len(a) == len(b)
+
+
+def difference_se(one, other) -> float:
+    """Standard error of the difference between two rows' accuracies: paired on the shared test images
+    where both rows carry their flags (``paired_standard_error``), else as if measured on independent
+    test sets (a device's sample, a flip-TTA row)."""
+    if is_paired(one, other):
+        return paired_standard_error(_flags(one), _flags(other))
+    return math.hypot(standard_error(one.accuracy, one.test_images), standard_error(other.accuracy, other.test_images))
 
 
 def model_label(row: pd.Series) -> str:
@@ -51,8 +85,9 @@ def pareto_front(points: pd.DataFrame, cost: str, gain: str = "accuracy") -> pd.
 def nas_vs_controls(bench: pd.DataFrame, stage: str = "baseline", searched: str = "nas") -> pd.DataFrame:
     """A searched net against its controls, each at ``stage`` (``baseline``: as trained, FP32;
     ``baseline_int8``: the same nets quantized alike) at the lowest thread count: accuracy with
-    its standard error (on the images that row was measured on), the difference and whether it
-    exceeds twice the combined standard error. ``searched``: ``nas`` (the search under its budget,
+    its standard error (on the images that row was measured on), the difference, its standard error
+    (paired on the shared test images where the rows carry them: ``difference_se``) and whether it
+    exceeds twice that. ``searched``: ``nas`` (the search under its budget,
     against every control of that question) or ``nas_at_final`` (the search under the final model's
     latency, against the random nets drawn under it)."""
     rows = bench[bench["format"].str.startswith("onnx") & (bench.threads == bench.threads.min())
@@ -60,14 +95,15 @@ def nas_vs_controls(bench: pd.DataFrame, stage: str = "baseline", searched: str 
     same = (lambda m: not of_compression(m)) if searched == "nas" else (lambda m: RANDOM_AT_FINAL.fullmatch(m))
     rows = rows[(rows.model == searched) | rows.model.map(lambda m: m != searched and bool(same(m)))]
     nas = rows[rows.model == searched].iloc[0]
-    nas_se = standard_error(nas.accuracy, nas.test_images)
     out = []
     for _, r in rows.iterrows():
         se = standard_error(r.accuracy, r.test_images)
         diff = r.accuracy - nas.accuracy
-        both = math.hypot(se, nas_se)
+        both = difference_se(r, nas)
         out.append({"model": r.model, "accuracy": r.accuracy, "std error": se,
                     "vs NAS (points)": 100 * diff if r.model != searched else None,
+                    "std error of the difference (points)": 100 * both if r.model != searched else None,
+                    "paired": is_paired(r, nas) if r.model != searched else None,
                     "beyond noise": (abs(diff) > 2 * both) if r.model != searched else None,
                     "p50 ms": r.latency_ms_p50, "size_mb": r.size_mb, "params": int(r.params), "macs": int(r.macs)})
     return pd.DataFrame(out)
@@ -116,7 +152,7 @@ def nas_vs_random(bench: pd.DataFrame, stage: str = "baseline_int8",
             "best_beyond": bool(best["beyond noise"]), "picked_by": picked_by,
             "mean": mean, "spread": spread, "mean_se": spread / math.sqrt(len(randoms)),
             "vs_best_points": 100 * (nas.accuracy - best.accuracy), "vs_mean_points": 100 * (nas.accuracy - mean),
-            "difference_se": math.hypot(float(nas["std error"]), float(best["std error"])),
+            "difference_se": float(best["std error of the difference (points)"]) / 100, "paired": bool(best["paired"]),
             "beats_random": bool(nas.accuracy >= best.accuracy and nas.accuracy >= mean + RANDOM_MARGIN),
             "verdict": (bool(nas.accuracy >= best.accuracy and nas.accuracy >= mean + RANDOM_MARGIN)
                         if len(randoms) >= MIN_RANDOMS else None)}
@@ -198,24 +234,25 @@ def compression_decomposition(bench: pd.DataFrame) -> pd.DataFrame:
     searched at the final model's latency (what pruning and fine-tuning added beyond choosing a smaller
     architecture) and against the pruned architecture trained from scratch (what the inherited weights
     and distillation added). Per reference: its accuracy and standard error, latency and size; the final
-    model's accuracy minus it, with the standard error of that difference and whether it exceeds twice
-    it (a negative difference beyond noise: the control won); the final model's speed-up and size
+    model's accuracy minus it, with the standard error of that difference (paired on the shared test
+    images where the rows carry them) and whether it exceeds twice it (a negative difference beyond
+    noise: the control won); the final model's speed-up and size
     ratio over it. References the run did not train are left out."""
     rows = bench[bench["format"].str.startswith("onnx") & (bench.threads == bench.threads.min())]
     by = {(r.model, r.stage): r for r in rows.itertuples()}
     final = by[("nas", FINAL_STAGE["nas"])]
-    final_se = standard_error(final.accuracy, final.test_images)
     out = []
     for model, stage, isolates in COMPRESSION_REFERENCES:
         if (model, stage) not in by:
             continue
         r = by[(model, stage)]
         se = standard_error(r.accuracy, r.test_images)
-        both = math.hypot(se, final_se)
+        both = difference_se(final, r)
         diff = final.accuracy - r.accuracy
         out.append({"model": model, "stage": stage, "isolates": isolates, "accuracy": r.accuracy, "std error": se,
                     "p50 ms": r.latency_ms_p50, "size_mb": r.size_mb, "final minus it (points)": 100 * diff,
-                    "std error of the difference (points)": 100 * both, "beyond noise": bool(abs(diff) > 2 * both),
+                    "std error of the difference (points)": 100 * both, "paired": is_paired(final, r),
+                    "beyond noise": bool(abs(diff) > 2 * both),
                     "final speed-up": r.latency_ms_p50 / final.latency_ms_p50, "final smaller": r.size_mb / final.size_mb})
     return pd.DataFrame(out)
 
@@ -229,7 +266,7 @@ def compression_verdicts(decomposition: pd.DataFrame) -> dict[str, dict]:
     for _, r in decomposition.iterrows():
         key = {"baseline": "nas_fp32", "baseline_int8": "nas_int8"}[r.stage] if r.model == "nas" else r.model
         diff = r["final minus it (points)"]
-        out[key] = {"points": diff, "se": r["std error of the difference (points)"],
+        out[key] = {"points": diff, "se": r["std error of the difference (points)"], "paired": bool(r.paired),
                     "says": "noise" if not r["beyond noise"] else "gain" if diff > 0 else "loss",
                     "speedup": r["final speed-up"], "smaller": r["final smaller"], "accuracy": r.accuracy,
                     "ms": r["p50 ms"], "size_mb": r.size_mb}
@@ -248,7 +285,7 @@ def int8_on_each(bench: pd.DataFrame) -> pd.DataFrame:
                               ("nas_at_final", "baseline", "baseline_int8"), ("pruned_scratch", "baseline", "baseline_int8")]:
         if (model, fp32) in by and (model, int8) in by:
             a, b = by[(model, fp32)], by[(model, int8)]
-            se = math.hypot(standard_error(a.accuracy, a.test_images), standard_error(b.accuracy, b.test_images))
+            se = difference_se(a, b)
             out.append({"model": model, "FP32 stage": fp32, "INT8 stage": int8, "FP32 accuracy": a.accuracy,
                         "INT8 accuracy": b.accuracy, "change (points)": 100 * (b.accuracy - a.accuracy),
                         "std error of the change (points)": 100 * se,
@@ -295,7 +332,7 @@ INT8_PAIRS = [("baseline", "baseline_int8"), ("finetuned", "int8")]  # (FP32 sta
 def int8_losses(bench: pd.DataFrame) -> pd.DataFrame:
     """Each INT8 file against the FP32 file it was quantized from, on one target, at its lowest
     thread count: the change in accuracy and whether the INT8 file is below by more than twice
-    the standard error of the FP32 accuracy. Beyond that the loss is rarely quantization's own: the
+    the standard error of that change (paired on the same images where the rows carry them). Beyond that the loss is rarely quantization's own: the
     same file is exact on other kernels (x86 without VNNI saturates u8 x s8 pairs with 8-bit
     weights; ``isa`` names the target's)."""
     rows = bench[bench["format"].str.startswith("onnx") & (bench.threads == bench.threads.min())]
@@ -305,7 +342,7 @@ def int8_losses(bench: pd.DataFrame) -> pd.DataFrame:
         for fp32, int8 in INT8_PAIRS:
             if fp32 in by.index and int8 in by.index:
                 a, b = by.loc[fp32], by.loc[int8]
-                se = standard_error(a.accuracy, a.test_images)
+                se = difference_se(a, b)
                 out.append({"model": model, "FP32 stage": fp32, "INT8 stage": int8, "FP32": a.accuracy, "INT8": b.accuracy,
                             "change (points)": 100 * (b.accuracy - a.accuracy), "2 std errors (points)": 200 * se,
                             "images": int(b.test_images), "isa": b.isa,

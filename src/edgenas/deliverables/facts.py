@@ -118,7 +118,7 @@ def target_facts(bench: pd.DataFrame, columns: list[str], val_accuracy: dict[str
             out["versus"].append({
                 "stage": stage, "table": table(versus), "nas": nas_row.accuracy, "nas_se": nas_row["std error"],
                 "best": best.model, "best_accuracy": best.accuracy, "best_points": -best["vs NAS (points)"],
-                "best_beyond": bool(best["beyond noise"]),
+                "best_beyond": bool(best["beyond noise"]), "best_paired": bool(best["paired"]),
                 "random": analysis.nas_vs_random(bench, stage, val_accuracy)})
     out["random"] = next((v["random"] for v in out["versus"] if v["stage"] == "baseline_int8"), None)
     out["random_at_final"] = analysis.nas_vs_random(bench, "baseline_int8", val_accuracy, searched="nas_at_final")

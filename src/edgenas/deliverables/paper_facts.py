@@ -69,7 +69,7 @@ def paper_facts(study: Study, lang: str, words: dict) -> dict[str, Any]:
     }
     flag: dict[str, Any] = {
         "on_front": h["on_front"], "final_faster": bool(h["speedup"] >= 1),
-        "final_is_smaller": bool(h["smaller"] >= 1), "has_controls": h["controls"] > 0, "randoms": h.get("randoms", 0),
+        "final_is_smaller": bool(h["smaller"] >= 1), "randoms": h.get("randoms", 0),
         "space": r.space, "strategy": r.strategy,
         "jpeg_data": any(k in (".jpg", ".jpeg") for k in study.stats["source"]["formats"]),
         "wiring_check": wiring_check(study) is not None, "latency_table": study.table is not None,
@@ -78,10 +78,12 @@ def paper_facts(study: Study, lang: str, words: dict) -> dict[str, Any]:
         "preranked": s.get("prerank", "none") != "none",
         "distill": settings["finetune"]["distill_weight"] > 0,
     }
+    flag["first_question"] = "best_control" in h  # a control of "did NAS find a better model?" was trained
     if "best_control" in h:
         v["best_control"] = h["best_control"]
         v["best_control_points"], flag["best_control_above"] = signed(h["best_control_points"], lang)
         flag["best_control_beyond"] = h["beyond_noise"]
+        flag["best_control_paired"] = h["best_control_paired"]
     if h.get("randoms"):
         v["randoms"], v["best_random"] = str(h["randoms"]), h["best_random"]
         flag["random_by_val"] = h["random_picked_by"] == "validation"
@@ -124,6 +126,7 @@ def compression_controls(study: Study, lang: str) -> dict[str, dict[str, Any]]:
     out: dict[str, dict[str, Any]] = {}
     for key, c in analysis.compression_verdicts(analysis.compression_decomposition(bench)).items():
         out[key] = {"points": change(c["points"], lang), "se": change(c["se"], lang).lstrip("+"), "says": c["says"],
+                    "paired": c["paired"],
                     "accuracy": pct(c["accuracy"], lang), "ms": ms(c["ms"], lang),
                     "speed": ratio(c["speedup"], lang), "faster": bool(c["speedup"] >= 1),
                     "smaller": ratio(c["smaller"], lang), "is_smaller": bool(c["smaller"] >= 1)}
@@ -134,7 +137,9 @@ def compression_controls(study: Study, lang: str) -> dict[str, dict[str, Any]]:
         out["nas_at_final"].update(
             budget=ms(budget, lang), predicted=ms(study.search_at_final.search["predicted_ms"], lang),
             measured=ms(at.latency_ms_p50, lang), lands=num(at.latency_ms_p50 / budget, 3, lang) + "×",
-            raised=bool(study.final_budget.get("raised")), final_measured=ms(study.final_budget.get("measured_ms", budget), lang))
+            raised=bool(study.final_budget.get("raised")), final_measured=ms(study.final_budget.get("measured_ms", budget), lang),
+            planned=study.final_budget.get("planned_ms") is not None,
+            plan_ratio=num(study.final_budget.get("measured_over_planned") or 1.0, 3, lang) + "×")
     return out
 
 

@@ -13,7 +13,7 @@ from typing import Any
 
 import pandas as pd
 
-from ..records import read_csv, read_json
+from ..records import read_csv, read_json, unpack_flags
 from ..search.genotype import SearchResult, read_search_result
 from ..search.latency import LatencyTable, read_latency_table
 from ..settings import Split
@@ -40,10 +40,13 @@ class Study:
     def read(cls, *, bench_csvs: list[str], search_result: str, latency_table: str | None, prune_json: str,
              stats_json: str, settings: dict[str, Any], figures: dict[str, str], train_history: str,
              control_histories: dict[str, str] | None = None, final_budget: str | None = None,
-             search_at_final: str | None = None) -> "Study":
+             search_at_final: str | None = None, evaluations: dict[str, str] | None = None) -> "Study":
         """``control_histories``: each control's training history, by model name (random1: ...);
-        ``final_budget`` and ``search_at_final``: the second budget and search, where the run has them."""
-        frames = [read_csv(p) for p in bench_csvs]
+        ``final_budget`` and ``search_at_final``: the second budget and search, where the run has them;
+        ``evaluations``: each deployed file's evaluation here ("model/stage": its JSON), whose
+        per-image flags make every comparison of two models paired (``with_flags``)."""
+        flags = {tuple(key.split("/")): read_json(path) for key, path in (evaluations or {}).items()}
+        frames = [with_flags(read_csv(p), flags) for p in bench_csvs]
         emulated = [b for b in frames if "emulated" in b and b.emulated.astype(bool).any()]
         return cls(result=read_search_result(search_result),
                    table=read_latency_table(latency_table) if latency_table else None,
@@ -91,12 +94,12 @@ class Study:
                "accuracy_change": one.loc["int8", "accuracy change (points)"],
                "on_front": bool(nas["on Pareto front"]), "dominated_by": nas["dominated by"],
                "controls": len(controls)}
-        if len(controls):
-            versus = analysis.nas_vs_controls(bench, "baseline_int8")
-            others = versus[versus.model != "nas"]
+        versus = analysis.nas_vs_controls(bench, "baseline_int8")
+        others = versus[versus.model != "nas"]  # the first question's controls (none: a run of the second's only)
+        if len(others):
             best = others.loc[others.accuracy.idxmax()]
             out.update(best_control=best.model, best_control_points=-best["vs NAS (points)"],
-                       beyond_noise=bool(best["beyond noise"]))
+                       beyond_noise=bool(best["beyond noise"]), best_control_paired=bool(best["paired"]))
             random = analysis.nas_vs_random(bench, val_accuracy=self.val_accuracy)
             if random:
                 out.update(randoms=random["randoms"], best_random=random["best"],
@@ -153,6 +156,20 @@ def wiring_check(study: Study) -> dict[str, Any] | None:
         return {"train_n": int(train_images), "test_n": int(nas.test_images), "near_chance": near_chance,
                 "accuracy": float(nas.accuracy), "chance": chance}
     return None
+
+
+def with_flags(bench: pd.DataFrame, evaluations: dict[tuple[str, str], dict[str, Any]]) -> pd.DataFrame:
+    """``bench`` with a ``correct`` column: each ONNX row's right/wrong flag per test image, where its
+    accuracy is this machine's evaluation of that file on the whole test subset (a device's sample or a
+    flip-TTA row has none), so that ``analysis.difference_se`` pairs two models on the same images."""
+    def flags(row: pd.Series):
+        record = evaluations.get((row.model, row.stage))
+        if (record is None or "correct" not in record or not str(row["format"]).startswith("onnx")
+                or int(row.test_images) != record["images"] or abs(row.accuracy - record["accuracy"]) > 1e-9):
+            return None
+        return unpack_flags(record["correct"], record["images"])
+
+    return bench.assign(correct=[flags(row) for _, row in bench.iterrows()])
 
 
 def trained_precision(history_csv: str | Path) -> str:

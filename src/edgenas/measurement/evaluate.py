@@ -9,6 +9,7 @@ from torch import nn
 
 from ..data import ImageArrays
 from ..device import ondevice
+from ..records import pack_flags
 
 TTA = ("none", "flip", "flip_translate")
 
@@ -50,7 +51,8 @@ def load_onnx(model: str | Path, threads: int = 0):
 
 
 def evaluate_file(model: str | Path, test: ImageArrays, mean, std, threads: int = 0) -> dict:
-    """Top-1 accuracy and per-class accuracy on the test split; MACs and parameters of a checkpoint
+    """Top-1 accuracy and per-class accuracy on the test split, and which images it got right
+    (``records.pack_flags``: what a paired test between two models on the same images reads); MACs and parameters of a checkpoint
     (counted on the same loaded net, as deployed: without the training-only auxiliary head).
     ``threads``: ONNX Runtime's, so an evaluation beside a training keeps to its own cores."""
     complexity = {}
@@ -65,4 +67,4 @@ def evaluate_file(model: str | Path, test: ImageArrays, mean, std, threads: int 
     correct = logits.argmax(1) == test.y
     per_class = {c: float(correct[test.y == i].mean()) for i, c in enumerate(test.classes) if (test.y == i).any()}
     return {"model": Path(model).name, "accuracy": float(correct.mean()), "images": int(len(test.y)),
-            "per_class": per_class, **complexity}
+            "per_class": per_class, "correct": pack_flags(correct), **complexity}

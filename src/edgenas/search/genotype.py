@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from ..records import DamagedFile, read_json, rebuild_hint, write_json
-from .spaces import HARDWARE_AWARE, hardware_aware
+from .spaces import HARDWARE_AWARE, hardware_aware, is_hardware_aware
 
 SPACES = ("darts", *HARDWARE_AWARE)
 
@@ -49,7 +49,7 @@ class SearchResult:
             from .spaces.darts import Genotype
 
             return Genotype.from_arch(self.arch)
-        if self.space in HARDWARE_AWARE:
+        if is_hardware_aware(self.space):
             return hardware_aware(self.space).Architecture.from_arch(self.arch)
         raise ValueError(f"unknown search space {self.space!r} (one of {', '.join(SPACES)})")
 

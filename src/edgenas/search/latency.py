@@ -165,20 +165,57 @@ def resolve_budget(table: LatencyTable, latency_ms: float | None, quantile: floa
 FINAL_FLOOR = 0.02  # the second budget is never below the latency of the space's fastest 2 %: some nets fit it
 
 
-def measured_budget(model: str, time_models: TimeModels, table: LatencyTable, *, rounds: int) -> dict[str, Any]:
-    """A budget at a model's own latency: ``model`` (the final INT8 model, pruned off the space's
-    widths, so no table predicts it) timed whole on the table's target as its calibration nets are, the
-    quietest of ``rounds`` passes. The controls of "what did compression add?" are searched and drawn
-    under it. Where the model is faster than the space's fastest ``FINAL_FLOOR`` (a search needs nets
-    that fit), the budget is raised to that latency and the record says so (``raised``): the controls are
-    then slower than the model they are held against. The record is a ``Budget`` (``read_budget``)
-    with the measured latency and the space's floor beside it."""
-    name = Path(model).name
-    measured = min(time_models([model])[0][name] for _ in range(rounds))
+def space_floor(table: LatencyTable) -> float:
+    """The predicted INT8 latency under which the fastest ``FINAL_FLOOR`` of the table's space lie."""
     spread = np.array([table.predict(a) for a in sample_archs(BUDGET_DRAWS, seed=0, space=table.space)])
-    floor = float(np.quantile(spread, FINAL_FLOOR))
-    return {**asdict(Budget(target=table.target, threads=table.threads, latency_ms=max(measured, floor), quantile=None)),
-            "measured_ms": measured, "space_floor_ms": floor, "raised": bool(measured < floor)}
+    return float(np.quantile(spread, FINAL_FLOOR))
+
+
+def quietest(path: str, time_models: TimeModels, rounds: int) -> float:
+    """An ONNX file's p50 latency on the timer's target, the quietest of ``rounds`` passes."""
+    return min(time_models([path])[0][Path(path).name] for _ in range(rounds))
+
+
+def _at_latency(table: LatencyTable, latency_ms: float) -> dict[str, Any]:
+    """A budget at ``latency_ms`` on ``table``'s space, raised to the space's floor where that is
+    above it (a search needs nets that fit), and saying so (``raised``)."""
+    floor = space_floor(table)
+    return {**asdict(Budget(target=table.target, threads=table.threads, latency_ms=max(latency_ms, floor),
+                            quantile=None)),
+            "space": table.space, "space_floor_ms": floor, "raised": bool(latency_ms < floor)}
+
+
+def planned_budget(arch: dict[str, Any], table: LatencyTable, time_models: TimeModels, *, quantize: dict[str, Any],
+                   rounds: int, seed: int) -> dict[str, Any]:
+    """The second budget before any training: the pruned net's shape (``arch``, a net of the table's
+    pruned-shape space, ``spaces.pruned``), untrained, exported and quantized as the table's whole nets
+    are, timed whole on the table's target (the quietest of ``rounds`` passes). Its latency is the
+    final model's to within the timing's noise, since INT8 latency depends on the shape, not the
+    weights; the record keeps the table's prediction beside it. A ``Budget`` (``read_budget``)."""
+    import torch
+
+    net = hardware_aware(table.space).build_net(arch, num_classes=table.num_classes)
+    with tempfile.TemporaryDirectory() as tmp:
+        torch.manual_seed(seed)
+        _, int8 = export_pair(net, (3, table.image_size, table.image_size), Path(tmp), "planned", quantize,
+                              np.random.default_rng(seed))
+        planned = quietest(int8, time_models, rounds)
+    return {**_at_latency(table, planned), "arch": arch, "planned_ms": planned, "predicted_ms": table.predict(arch)}
+
+
+def measured_budget(model: str, time_models: TimeModels, table: LatencyTable, *, rounds: int,
+                    planned: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The final INT8 model (``model``) timed whole on the table's target as its calibration nets are,
+    the quietest of ``rounds`` passes. With the ``planned`` budget (``planned_budget``) the record is
+    that budget with the measured latency beside it (how close the plan landed). Without one (the
+    pruned shape depends on the weights: ``prune.global_pruning``, ``prune.keep_layers``, or the mobile
+    space), the budget is the measured latency itself, raised to the space's fastest ``FINAL_FLOOR``
+    where the model is faster (``raised``): the controls are then slower than the model they are
+    held against, and the record says so."""
+    measured = quietest(model, time_models, rounds)
+    record = dict(planned) if planned else {**_at_latency(table, measured), "planned_ms": None}
+    return {**record, "measured_ms": measured,
+            "measured_over_planned": measured / planned["planned_ms"] if planned else None}
 
 
 def read_budget(path: str | Path) -> Budget:
@@ -301,6 +338,14 @@ def local_timer(threads: int, warmup: int, runs: int) -> TimeModels:
                 ondevice.system_info())
 
     return time_models
+
+
+def timer_for(target: str, settings: dict[str, Any]) -> TimeModels:
+    """The timer of a target's whole nets: here for ``local``, else over SSH (``settings``: threads,
+    warmup, runs, and the device for a remote target)."""
+    if target == "local":
+        return local_timer(settings["threads"], settings["warmup"], settings["runs"])
+    return device_timer(target, settings["device"], settings["threads"], settings["warmup"], settings["runs"])
 
 
 def device_timer(target: str, device: dict[str, Any], threads: int, warmup: int, runs: int) -> TimeModels:

@@ -5,6 +5,7 @@ the model, the figures and the report walk (as the DARTS reference code's ``Geno
 """
 from __future__ import annotations
 
+import re
 from importlib import import_module
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
@@ -17,8 +18,28 @@ if TYPE_CHECKING:  # the workflow imports this registry while parsing; torch loa
 HARDWARE_AWARE = ("mobile", "dense")
 
 
+# The shapes pruning gives the dense space's nets (``spaces.pruned``): the dense space pruned by a share of
+# every group's channels, rounded to a multiple: "dense@0.25/16"
+PRUNED = re.compile(r"dense@([0-9]*\.?[0-9]+)/([0-9]+)")
+
+
+def pruned_space_name(ratio: float, round_to: int) -> str:
+    """The name of the dense space pruned by ``ratio`` of every group's channels, rounded to ``round_to``."""
+    return f"dense@{ratio:g}/{round_to}"
+
+
+def is_hardware_aware(name: str) -> bool:
+    """A ``search.space`` of HARDWARE_AWARE, or a pruned-shape space (the space searched at the final
+    model's latency)."""
+    return name in HARDWARE_AWARE or PRUNED.fullmatch(name) is not None
+
+
 def hardware_aware(name: str) -> ModuleType:
-    """The module of a hardware-aware space, by its ``search.space`` name."""
+    """The module of a hardware-aware space by its ``search.space`` name, or a pruned-shape space
+    (``spaces.pruned.PrunedShapes``, with the same interface) by its name."""
+    match = PRUNED.fullmatch(name)
+    if match:
+        return import_module(f"{__name__}.pruned").PrunedShapes(float(match.group(1)), int(match.group(2)))
     if name not in HARDWARE_AWARE:
         raise ValueError(f"{name!r} is not a hardware-aware search space (one of {', '.join(HARDWARE_AWARE)})")
     return import_module(f"{__name__}.{name}")

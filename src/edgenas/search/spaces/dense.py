@@ -37,17 +37,18 @@ STAGES = (
 BLOCK = Block("dense", 1, DENSE_KERNEL)
 
 
-def _space_class():
+def _space_class(stem_widths: tuple[int, ...] = STEM_WIDTHS, stages: tuple[Stage, ...] = STAGES):
+    """The NNI model space over these widths (``spaces.pruned`` narrows them)."""
     import nni
     from nni.nas.nn.pytorch import ModelSpace, MutableLinear, Repeat
 
     class DenseSpace(ModelSpace):
         def __init__(self, num_classes: int = 10):
             super().__init__()
-            stem = nni.choice("stem_width", list(STEM_WIDTHS))
+            stem = nni.choice("stem_width", list(stem_widths))
             self.stem = _conv_bn(3, stem, 3)
             groups, cin = [], stem
-            for i, stage in enumerate(STAGES):
+            for i, stage in enumerate(stages):
                 cout = nni.choice(f"s{i}_width", list(stage.widths))
 
                 def block(j, stage=stage, cin=cin, cout=cout):
@@ -72,9 +73,10 @@ def space(num_classes: int = 10):
     return _space_class()(num_classes)
 
 
-def build_net(arch: dict[str, Any], *, num_classes: int) -> nn.Module:
+def build_net(arch: dict[str, Any], *, num_classes: int, stem_widths: tuple[int, ...] = STEM_WIDTHS,
+              stages: tuple[Stage, ...] = STAGES) -> nn.Module:
     """One architecture of the space as a plain PyTorch net (Conv2d, MaxPool2d, BatchNorm2d, ReLU6, Linear)."""
-    return frozen(_space_class(), arch, num_classes=num_classes)
+    return frozen(_space_class(stem_widths, stages), arch, num_classes=num_classes)
 
 
 @dataclass(frozen=True)
@@ -87,17 +89,18 @@ class Architecture:
     head_width: int = 0
 
     @classmethod
-    def from_arch(cls, arch: dict[str, Any]) -> "Architecture":
-        stages = []
-        for i, stage in enumerate(STAGES):
+    def from_arch(cls, arch: dict[str, Any], *, stem_widths: tuple[int, ...] = STEM_WIDTHS,
+                  stages: tuple[Stage, ...] = STAGES) -> "Architecture":
+        groups = []
+        for i, stage in enumerate(stages):
             width, depth = int(arch[f"s{i}_width"]), int(arch[f"s{i}_depth"])
             if width not in stage.widths or not 1 <= depth <= stage.max_depth:
                 raise ValueError(f"group {i}: width {width} or depth {depth} is not in the space")
-            stages.append((width, (BLOCK,) * depth))
+            groups.append((width, (BLOCK,) * depth))
         stem = int(arch["stem_width"])
-        if stem not in STEM_WIDTHS:
-            raise ValueError(f"stem_width {stem} is not in the space ({STEM_WIDTHS})")
-        return cls(stem, tuple(stages))
+        if stem not in stem_widths:
+            raise ValueError(f"stem_width {stem} is not in the space ({stem_widths})")
+        return cls(stem, tuple(groups))
 
     def layers(self, image_size: int, num_classes: int) -> list[Layer]:
         """Every layer with its input resolution, in order."""
@@ -112,11 +115,12 @@ class Architecture:
         return out
 
 
-def space_layers(image_size: int, num_classes: int) -> list[Layer]:
+def space_layers(image_size: int, num_classes: int, *, stem_widths: tuple[int, ...] = STEM_WIDTHS,
+                 stages: tuple[Stage, ...] = STAGES) -> list[Layer]:
     """Every layer configuration any net of the space can contain: the latency table's rows."""
-    layers = {Layer("stem", 3, w, image_size, kernel=3) for w in STEM_WIDTHS}
-    res, inputs = image_size, set(STEM_WIDTHS)
-    for stage in STAGES:
+    layers = {Layer("stem", 3, w, image_size, kernel=3) for w in stem_widths}
+    res, inputs = image_size, set(stem_widths)
+    for stage in stages:
         out_res = -(-res // stage.stride)
         for cout in stage.widths:
             layers |= {Layer("dense", cin, cout, res, 1, DENSE_KERNEL, stage.stride) for cin in inputs}
@@ -126,16 +130,17 @@ def space_layers(image_size: int, num_classes: int) -> list[Layer]:
     return sorted(layers, key=lambda layer: layer.key)
 
 
-def settings(num_classes: int) -> dict[str, Any]:
+def settings(num_classes: int, *, stem_widths: tuple[int, ...] = STEM_WIDTHS,
+             stages: tuple[Stage, ...] = STAGES) -> dict[str, Any]:
     """What the space offers, for genotype.json and the report."""
-    return {"stem_widths": list(STEM_WIDTHS), "dense_kernel": DENSE_KERNEL, "block_types": ["dense"],
-            "stages": [{"widths": list(s.widths), "max_depth": s.max_depth, "stride": s.stride} for s in STAGES],
+    return {"stem_widths": list(stem_widths), "dense_kernel": DENSE_KERNEL, "block_types": ["dense"],
+            "stages": [{"widths": list(s.widths), "max_depth": s.max_depth, "stride": s.stride} for s in stages],
             "num_classes": num_classes}
 
 
-def space_size() -> int:
+def space_size(*, stem_widths: tuple[int, ...] = STEM_WIDTHS, stages: tuple[Stage, ...] = STAGES) -> int:
     """The number of distinct nets in the space."""
-    total = len(STEM_WIDTHS)
-    for stage in STAGES:
+    total = len(stem_widths)
+    for stage in stages:
         total *= len(stage.widths) * stage.max_depth
     return total
