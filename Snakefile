@@ -55,4 +55,4 @@ onsuccess:
 
 
 onerror:
-    print(f"\n{failure_summary(log, read_words(WORDS))}", file=sys.stderr)
+    print(f"\n{failure_summary(log, read_words(WORDS), command=sys.argv[1:])}", file=sys.stderr)

@@ -25,7 +25,7 @@ import yaml
 from edgenas.device import ondevice
 from edgenas.measurement.emulator import build
 from edgenas.search.latency import export_pair
-from edgenas.search.spaces.handmade import mobilenetv2_cifar, resnet20
+from edgenas.nets import mobilenetv2_cifar, resnet20
 
 CONFIG = yaml.safe_load((Path(__file__).parents[1] / "config/config.yaml").read_text())
 INT8 = {k: v for k, v in CONFIG["quantize"].items() if k != "calibration_method"}

@@ -22,11 +22,11 @@ import numpy as np
 import yaml
 from study_common import ROOT, interleaved_p50, session, threads_label
 
-from edgenas.compression.quantize import calibration_inputs, quantize_int8
+from edgenas.quantize import calibration_inputs, quantize_int8
 from edgenas.data import ImageArrays
 from edgenas.device import ondevice
 from edgenas.measurement import emulator
-from edgenas.measurement.remote import write_sample
+from edgenas.remote import write_sample
 from edgenas.settings import Quantize, Split
 
 # the config's INT8 settings with 8-bit s8 weights (ONNX Runtime's default), 7-bit ones, and u8 weights

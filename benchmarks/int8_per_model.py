@@ -20,7 +20,7 @@ from pathlib import Path
 import yaml
 from study_common import ROOT
 
-from edgenas.compression.quantize import calibration_inputs, quantize_int8
+from edgenas.quantize import calibration_inputs, quantize_int8
 from edgenas.data import ImageArrays, take
 from edgenas.device.ondevice import accuracy, normalize, quietest_timings
 from edgenas.records import read_json

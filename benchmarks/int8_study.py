@@ -28,7 +28,7 @@ from study_common import (
     threads_label,
 )
 
-from edgenas.compression.quantize import quantize_int8
+from edgenas.quantize import quantize_int8
 from edgenas.settings import Quantize
 
 NON_CONV = ["Add", "Concat", "AveragePool", "MaxPool", "GlobalAveragePool", "Gemm", "Relu", "Pad", "Slice"]

@@ -17,9 +17,9 @@ from pathlib import Path
 
 from study_common import ORT_DEFAULTS, RunData, interleaved_p50, session
 
-from edgenas.compression.export import export_onnx
+from edgenas.export import export_onnx
 from edgenas.compression.prune import prune_channels
-from edgenas.compression.quantize import quantize_int8
+from edgenas.quantize import quantize_int8
 from edgenas.model import count_macs_params, drop_auxiliary_head, load_checkpoint
 from edgenas.settings import Quantize
 

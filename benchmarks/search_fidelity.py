@@ -5,10 +5,10 @@
 RUN is a finished workflow run (``snakemake --cores 2``, with random controls, e.g. the
 ``nas_vs_random`` preset) of a hardware-aware space. Its nets of the space (the searched net,
 ``baseline``, and every ``control_random<k>``) are rebuilt from their records and each trained
-again from scratch at every fidelity ``IMAGESxEPOCHS``: ``edgenas.search.short_training_accuracy``
+again from scratch at every fidelity ``IMAGESxEPOCHS``: ``edgenas.search.halving.short_training_accuracy``
 with the recipe RUN's search recorded (``results/search/genotype.json``) and RUN's split, in the
 precision the search resolves to on this machine, scored on the search's held-out images
-(``edgenas.search.held_out`` for rounds on at most the search's ``max_images``, or the largest
+(``edgenas.search.halving.held_out`` for rounds on at most the search's ``max_images``, or the largest
 IMAGES if more). The ground truth is RUN's own: each net's INT8 and FP32 test accuracy after
 ``train.epochs`` (``results/eval/<model>_int8.onnx.json``, ``<model>.pt.json``).
 

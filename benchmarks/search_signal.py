@@ -9,10 +9,10 @@ controls are drawn (``random1``, ``random2``, ...: NNI's sampler, seed k, on the
 
 - every cheap score of ``edgenas.search.proxies`` (parameters, MACs, synflow, NASWOT, grad_norm) and their
   rank mean, and the table's predicted INT8 latency;
-- each fidelity the default search uses: ``edgenas.search.short_training_accuracy`` at every round's
+- each fidelity the default search uses: ``edgenas.search.halving.short_training_accuracy`` at every round's
   images and epochs (``search.hardware_aware.halving``, ``edgenas.fits.fidelity_rounds``; keyed by
   the images seen), scored as the search scores,
-  on ``edgenas.search.held_out``: the split's validation images and the training images no round uses);
+  on ``edgenas.search.halving.held_out``: the split's validation images and the training images no round uses);
 - the ground truth: the net trained from scratch with the config's ``train:`` recipe on the whole
   training split for ``--epochs`` epochs (the study trains ``train.epochs``; fewer here, to fit a
   session), exported, quantized with the config's INT8 settings and calibration images, top-1 of
@@ -79,9 +79,9 @@ def measure_net(k: int, run: str, out: str, epochs: int, threads: int) -> list[d
     """Every part of net ``k`` not yet in ``parts.jsonl`` (runs in a worker process)."""
     import torch
 
-    from edgenas.compression.export import export_onnx
-    from edgenas.compression.quantize import calibration_inputs, quantize_int8
-    from edgenas.compression.train import fit
+    from edgenas.export import export_onnx
+    from edgenas.quantize import calibration_inputs, quantize_int8
+    from edgenas.training import fit
     from edgenas.data import BatchedImages, ImageArrays
     from edgenas.device.ondevice import accuracy, normalize
     from edgenas.model import build_model

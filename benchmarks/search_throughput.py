@@ -6,7 +6,7 @@ Every row runs NNI 3.0's DARTS strategy (first order) on NNI's DARTS space at th
 config's search width and cell count, on the same CIFAR-shaped images, in this run.
 "NNI defaults" is NNI's DARTS tutorial: a torchvision-style data set with per-sample PIL
 transforms, NNI's DataLoader at batch 32, NCHW fp32. Then the levers one at a time, and
-then ``edgenas.search.search_darts`` as the search rule runs it. Images/s counts the
+then ``edgenas.search.darts.search_darts`` as the search rule runs it. Images/s counts the
 weight batch of a step; every DARTS step also moves an equal architecture batch through the
 supernet. The last row is the supernet step of the hardware-aware search (NNI's RandomOneShot,
 SPOS, on the mobile space at the default search batch): one sampled path per batch and one pass,

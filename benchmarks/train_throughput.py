@@ -6,7 +6,7 @@ Every row trains the same net (config/config.yaml's DARTS net width and cells an
 the searched cells if a DARTS genotype is given, else DARTS-V2) on the same CIFAR-shaped images, in
 this run, and reports images/s through a full step (data, forward, backward, update) and the
 ratio to the untuned loop. The levers are added one at a time, then the workflow's own
-``edgenas.compression.train.fit`` (Lightning, as the train rule runs it) is measured. Channels-last
+``edgenas.training.fit`` (Lightning, as the train rule runs it) is measured. Channels-last
 changes only the memory layout, not the arithmetic, so it cannot cost accuracy; bf16
 autocast changes the arithmetic and is shown for the record (``precision: auto`` picks it by
 ``benchmarks/precision_throughput.py`` and the accuracy in docs/measurements.md, not by this row).
@@ -33,7 +33,7 @@ from torch import nn
 from torch.utils.data import DataLoader
 
 from edgenas.accel import channels_last
-from edgenas.compression.train import fit
+from edgenas.training import fit
 from edgenas.data import BatchedImages, make_loader
 from edgenas.search.spaces.darts import build_net
 from edgenas.settings import Recipe

@@ -8,9 +8,9 @@ import torch
 def assert_compression_chain(net: torch.nn.Module, int8: dict, tmp_path: Path) -> None:
     """One training step, then torch-pruning's dependency graph (residual adds, max-pools), ONNX export
     and the INT8 quantizer: the pruned net loses half its parameters and its INT8 file follows FP32."""
-    from edgenas.compression.export import export_onnx
+    from edgenas.export import export_onnx
     from edgenas.compression.prune import prune_channels
-    from edgenas.compression.quantize import quantize_int8
+    from edgenas.quantize import quantize_int8
     from edgenas.device import ondevice
     from edgenas.settings import Quantize
 

@@ -112,6 +112,16 @@ def sshd(tmp_path_factory):
 
     Yields a dict of target settings for this machine; skips where sshd cannot start.
     """
+    yield from _sshd(tmp_path_factory, sftp=True)
+
+
+@pytest.fixture(scope="session")
+def sshd_without_sftp(tmp_path_factory):
+    """``sshd`` without its SFTP subsystem: commands run, scp (SFTP since OpenSSH 9) copies nothing."""
+    yield from _sshd(tmp_path_factory, sftp=False)
+
+
+def _sshd(tmp_path_factory, sftp: bool):
     import getpass
     import shutil
     import socket
@@ -139,7 +149,7 @@ PubkeyAuthentication yes
 PermitRootLogin prohibit-password
 StrictModes no
 UsePAM no
-Subsystem sftp internal-sftp
+{"Subsystem sftp internal-sftp" if sftp else ""}
 """)
     Path("/run/sshd").mkdir(parents=True, exist_ok=True)  # privilege separation folder
     proc = subprocess.Popen([daemon, "-D", "-e", "-f", str(d / "sshd_config")], stderr=subprocess.PIPE, text=True)
@@ -165,7 +175,7 @@ Subsystem sftp internal-sftp
 @pytest.fixture(scope="session")
 def small_onnx(arrays, tmp_path_factory) -> Path:
     """An untrained small DARTS net (``ARCH``) as a checkpoint and its ONNX file, for device tests."""
-    from edgenas.compression.export import export_checkpoint
+    from edgenas.export import export_checkpoint
     from edgenas.model import build_model, save_checkpoint
 
     tmp = tmp_path_factory.mktemp("small_onnx")

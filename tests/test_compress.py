@@ -5,9 +5,9 @@ import pytest
 import torch
 from conftest import ARCH, quantize
 
-from edgenas.compression.export import export_onnx, tidy_onnx
+from edgenas.export import export_onnx, tidy_onnx
 from edgenas.compression.prune import make_importance, prune_channels
-from edgenas.compression.quantize import quantize_int8
+from edgenas.quantize import quantize_int8
 from edgenas.device import ondevice
 from edgenas.search.spaces.darts import build_net
 

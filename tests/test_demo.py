@@ -7,7 +7,7 @@ import pytest
 import torch
 from conftest import ARCH
 
-from edgenas.compression.export import export_checkpoint
+from edgenas.export import export_checkpoint
 from edgenas.device import ondevice
 from edgenas.device.demo import Classifier, DemoError, main
 from edgenas.model import build_model, save_checkpoint
@@ -131,6 +131,22 @@ def test_long_card_lines_wrap_inside_the_frame():
     wrapped, short = card([long, "target: local"], 240, 240), card(["edgenas", "target: local"], 240, 240)
     assert (wrapped[:, -8:] == 24).all()  # nothing drawn in the right margin: the title wrapped
     assert (wrapped[:, :-8] != 24).any(axis=2).sum() > (short != 24).any(axis=2).sum()  # and all of it is drawn
+
+
+def test_a_title_card_with_many_lines_fits_the_default_height():
+    """The opening card of a real run (eight lines, a long CPU name) at the demo's default 256 pixels: its
+    text is set smaller until the last line is drawn inside the frame, with a dark margin below it."""
+    from edgenas.device.overlay import Pen, _layout, card
+
+    lines = ["edgenas: the searched net, pruned, fine-tuned, INT8", "CPU: AMD EPYC 9B14 96-Core Processor (x86-avx512-vnni)",
+             "1 thread, ONNX Runtime 1.23.2", "size 0.430 MB, 96 k params, 12.3 M MACs",
+             "accuracy 87.16 % on 10000 test images", "latency 0.201 ms (FP32 baseline 0.665 ms)",
+             "FP32 baseline 87.87 %", "frames: test images, labelled by the model"]
+    picture = card(lines, 455, 256)
+    placed, bottom = _layout(lines, 455, Pen(), 1.0, top=30)
+    assert bottom > 256  # at full size the lines would run off the frame
+    drawn = np.where((picture != 24).any(axis=(1, 2)))[0]
+    assert drawn.max() < 252 and len(placed) >= len(lines)
 
 
 def test_the_videos_words_come_in_the_runs_language_with_a_font_for_its_letters():

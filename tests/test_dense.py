@@ -16,7 +16,7 @@ INT8 = dict(format="qdq", per_channel=True, activation_type="uint8", weight_type
 
 def test_airbench94s_groups_are_a_point_of_the_space():
     """Widths 64 / 256 / 256 after a 24-channel stem give airbench94's convolutions, group for group."""
-    from edgenas.search.spaces.handmade import airbench94
+    from edgenas.nets import airbench94
 
     arch = {"stem_width": 24, "s0_width": 64, "s0_depth": 1, "s1_width": 256, "s1_depth": 1, "s2_width": 256,
             "s2_depth": 1}

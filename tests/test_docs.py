@@ -131,7 +131,7 @@ def check(argv: list[str], clone: Path, logs: list[str]) -> list[str] | None:
         shown = edgenas_help(command)
         assert all(o in shown for o in options(argv)), (argv, shown)
         if command == "check-target":
-            from edgenas.measurement.remote import target_files
+            from edgenas.remote import target_files
 
             assert argv[2] in target_files(clone / "config/targets"), argv
         return None
@@ -225,3 +225,67 @@ def test_a_preset_on_the_pi_profile_plans_the_pis_benchmark(clone):
         assert f"control_{control}" in text, control
     # the at-final lane's budget is planned right after the search; the final model's own timing is the report's
     assert "search_at_final" in text and "budget_at_final" in text and "rule final_budget:" not in text
+
+
+def test_every_library_name_the_benchmarks_cite_exists():
+    """A benchmark's docstring that names ``edgenas.<module>.<function>`` names one that imports: a moved
+    function fails here, not in a reader's search."""
+    import importlib
+
+    missing = []
+    for path in sorted((REPO / "benchmarks").glob("*.py")):
+        for ref in set(re.findall(r"edgenas(?:\.[A-Za-z_]\w*)+", path.read_text())):
+            parts = ref.split(".")
+            for i in range(len(parts), 0, -1):
+                try:
+                    obj = importlib.import_module(".".join(parts[:i]))
+                except ImportError:
+                    continue
+                for name in parts[i:]:
+                    obj = getattr(obj, name, None)
+                missing += [] if obj is not None else [(path.name, ref)]
+                break
+    assert not missing, missing
+
+
+def slug(heading: str) -> str:
+    """GitHub's anchor of a Markdown heading: lower case, punctuation dropped, spaces to hyphens."""
+    return re.sub(r"[^\w\- ]", "", heading.strip().lower()).replace(" ", "-")
+
+
+def anchors(path: Path) -> set[str]:
+    return {slug(m) for m in re.findall(r"^#+ (.+)$", path.read_text(), re.M)}
+
+
+def broken_links(files: list[Path]) -> list[tuple[str, str]]:
+    """Every relative Markdown link ``[..](path#anchor)`` and every config comment's ``docs/<file>.md#anchor``
+    or ``docs/<file>.md ("Section title")`` in ``files`` that leads nowhere."""
+    broken = []
+    for path in files:
+        text = path.read_text()
+        targets = [(path.parent / t, a) for t, a in re.findall(r"\]\(([^)#\s:]*\.md|)(?:#([^)\s]+))?\)", text)]
+        targets += [(REPO / t, a) for t, a in re.findall(r"\b(docs/[\w-]+\.md)#([\w-]+)", text)]
+        targets += [(REPO / t, slug(title)) for t, title in re.findall(r"\b(docs/[\w-]+\.md),? \(?\"([^\"]+)\"", text)]
+        for target, anchor in targets:
+            target = path if target == path.parent else target
+            if not target.is_file() or (anchor and anchor not in anchors(target)):
+                broken.append((str(path.relative_to(REPO)), f"{target.name}#{anchor}"))
+    return broken
+
+
+DOCUMENTS = [REPO / "README.md", *sorted((REPO / "docs").glob("*.md")), *sorted((REPO / "config").rglob("*.yaml"))]
+
+
+def test_every_link_and_section_pointer_leads_somewhere(tmp_path):
+    """README, docs and config comments point at files and sections that exist; renaming a section a link
+    points to fails here (tried on a copy)."""
+    assert broken_links(DOCUMENTS) == []
+    decisions = (REPO / "docs/decisions.md").read_text()
+    target = re.search(r"measurements\.md#([\w-]+)", decisions).group(1)
+    renamed = tmp_path / "docs"
+    renamed.mkdir()
+    (renamed / "decisions.md").write_text(decisions)
+    measurements = (REPO / "docs/measurements.md").read_text()
+    heading = next(h for h in re.findall(r"^#+ (.+)$", measurements, re.M) if slug(h) == target)
+    (renamed / "measurements.md").write_text(measurements.replace(heading, heading + " (renamed)"))
+    assert broken_links([renamed / "decisions.md"])

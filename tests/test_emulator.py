@@ -84,7 +84,7 @@ def saturating_net(path):
     near 255 and 8-bit weights near 127, a pair of products (2 x 255 x 127) exceeds a 16-bit lane."""
     import torch
 
-    from edgenas.compression.export import export_onnx
+    from edgenas.export import export_onnx
 
     conv = torch.nn.Conv2d(32, 16, 1)
     with torch.no_grad():
@@ -110,7 +110,7 @@ def test_seven_bit_weights_are_exact_on_x86_without_vnni(haswell_python, tmp_pat
     has VNNI (or an Arm core), else the emulated Cortex-A76, whose dot products do not saturate."""
     import sys
 
-    from edgenas.compression.quantize import quantize_int8
+    from edgenas.quantize import quantize_int8
 
     saturating_net(tmp_path / "fp32.onnx")
     rng = np.random.default_rng(0)

@@ -13,7 +13,7 @@ INT8 = dict(format="qdq", per_channel=False, activation_type="uint8", weight_typ
 
 
 def test_mobilenetv2_is_a_point_of_the_space():
-    from edgenas.search.spaces.handmade import mobilenetv2_cifar
+    from edgenas.nets import mobilenetv2_cifar
 
     net = mobile.build_net(mobile.MOBILENETV2, num_classes=10)
     reference = mobilenetv2_cifar(10)

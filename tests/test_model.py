@@ -96,8 +96,8 @@ def test_airbench94_whitens_its_first_layer_from_training_images_and_deploys_in_
     """The frozen first layer decorrelates the images' 2x2 patches (unit covariance, each filter and
     its negation), the net trains a step with its batch-norm scales frozen, and it exports and
     quantizes with the workflow's INT8 settings."""
-    from edgenas.compression.export import export_onnx
-    from edgenas.compression.quantize import quantize_int8
+    from edgenas.export import export_onnx
+    from edgenas.quantize import quantize_int8
     from edgenas.compression.trainings import initialise_from_data
     from edgenas.data import ImageArrays
     from edgenas.device import ondevice
@@ -137,7 +137,7 @@ def test_whitening_reads_images_of_every_class_when_the_data_is_sorted_by_class(
     from the split (seeded), not its first 5,000, which would all be one class."""
     from edgenas.compression.trainings import WHITENING_IMAGES, initialise_from_data
     from edgenas.data import ImageArrays
-    from edgenas.search.spaces import handmade
+    from edgenas import nets as handmade
 
     sorted_by_class = np.repeat([0, 1], 2 * WHITENING_IMAGES)
     x = np.broadcast_to((255 * sorted_by_class).astype(np.uint8)[:, None, None, None], (len(sorted_by_class), 4, 4, 3))

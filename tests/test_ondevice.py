@@ -6,7 +6,7 @@ import numpy as np
 import torch
 from conftest import ARCH
 
-from edgenas.compression.export import export_onnx
+from edgenas.export import export_onnx
 from edgenas.device import ondevice
 from edgenas.measurement.bench import COLUMNS, bench_local, matmul_models, write_rows
 from edgenas.search.spaces.darts import build_net
@@ -67,7 +67,7 @@ def test_device_program_runs_standalone(tmp_path):
         inputs = torch.from_numpy(ondevice.normalize(x, [0.5] * 3, [0.25] * 3))
         both = (net(inputs) + net(inputs.flip(3))).argmax(1).numpy()
     assert tta["flip_tta"] and tta["accuracy"] == (both == y).mean()
-    from edgenas.measurement.evaluate import (
+    from edgenas.model import (
         predict_torch,  # the PyTorch side averages the same way
     )
 
@@ -80,7 +80,7 @@ def test_flip_translate_tta_is_airbench94s_six_pass_average():
     either way."""
     from torch.nn import functional as F
 
-    from edgenas.measurement.evaluate import predict_torch
+    from edgenas.model import predict_torch
 
     torch.manual_seed(0)
     net = torch.nn.Sequential(torch.nn.Conv2d(3, 4, 3), torch.nn.ReLU(), torch.nn.Flatten(), torch.nn.LazyLinear(5))

@@ -9,7 +9,7 @@ import pytest
 
 from edgenas.deliverables.bundle import write_edge_bundle
 from edgenas.measurement.bench import COLUMNS, bench_device
-from edgenas.measurement.remote import RemoteError, Target, run_on_device, write_sample
+from edgenas.remote import RemoteError, Target, run_on_device, write_sample
 
 
 def target(sshd, **changes) -> Target:
@@ -52,13 +52,36 @@ def free_port() -> int:
 
 
 @pytest.mark.parametrize("changes,message", [
-    (lambda d: {"port": free_port()}, "host unreachable"),
+    (lambda d: {"port": free_port()}, "no SSH server listens on port .*: start it"),
+    (lambda d: {"host": "no-such-host.invalid"}, "host name does not resolve: check targets.dev.host"),
     (lambda d: {"known_hosts": str(d / "empty_known_hosts")}, "host key is unknown"),
     (lambda d: {"identity": str(d / "stranger")}, "authentication refused"),
 ])
 def test_ssh_failures_are_named(sshd, files, changes, message):
     with pytest.raises(RemoteError, match=message):
         run_on_device(target(sshd, **changes(sshd["_dir"])), [str(files / "m.onnx")], str(files / "sample.npz"), 1, 2)
+
+
+def test_a_server_that_runs_commands_but_copies_nothing_is_named_by_the_check(sshd_without_sftp):
+    """An sshd without its SFTP subsystem: the Python check passes, but scp (SFTP since OpenSSH 9) cannot
+    copy the models; the check copies a file there and back as the benchmark does, and says so."""
+    from edgenas.remote import check
+
+    with pytest.raises(RemoteError, match="files cannot be copied.*SFTP subsystem.*sshd_config"):
+        check(target(sshd_without_sftp))
+    assert list((sshd_without_sftp["_dir"] / "remote").iterdir()) == []  # its folder is removed again
+
+
+def test_the_shipped_pi_target_waits_for_its_user():
+    """config/targets/pi5.yaml ships a placeholder user: the check names it before any connection."""
+    import yaml
+
+    from edgenas.remote import check, ssh_settings
+    from conftest import REPO
+
+    declared = yaml.safe_load((REPO / "config/targets/pi5.yaml").read_text())
+    with pytest.raises(RemoteError, match="targets.pi5: user .* placeholder .* Raspberry Pi Imager"):
+        check(Target(name="pi5", **ssh_settings(declared)))
 
 
 def test_missing_onnxruntime_says_how_to_install(sshd, files, tmp_path):
@@ -80,7 +103,7 @@ def test_check_finds_what_the_benchmark_needs(sshd):
     """The check the workflow runs first: the device's Python, onnxruntime, CPU, ISA and free room,
     read by the device program itself (here the same machine, so the same answers)."""
     from edgenas.device import ondevice
-    from edgenas.measurement.remote import check, describe
+    from edgenas.remote import check, describe
 
     t = target(sshd)
     info = check(t)
@@ -106,7 +129,7 @@ def bare_python(folder) -> str:
 def test_check_fails_in_seconds_naming_the_cause(sshd, tmp_path, changes, message):
     import time
 
-    from edgenas.measurement.remote import check
+    from edgenas.remote import check
 
     start = time.monotonic()
     with pytest.raises(RemoteError, match=message):
@@ -136,7 +159,7 @@ def test_check_target_command(sshd, tmp_path, capsys):
 
 def test_remote_arguments_are_quoted(sshd, tmp_path):
     """A folder name with spaces and shell characters reaches the device intact."""
-    from edgenas.measurement.remote import ssh
+    from edgenas.remote import ssh
 
     odd = "it's a $(folder); rm -rf x"
     proc = ssh(target(sshd), sys.executable, "-c", "import sys; print(sys.argv[1])", odd)

@@ -8,7 +8,7 @@ import torch
 from conftest import recipe
 
 from edgenas.accel import use_cpu_threads
-from edgenas.compression.train import fit
+from edgenas.training import fit
 from edgenas.records import DamagedFile
 from edgenas.search.darts import search_darts
 from edgenas.search.genotype import read_search_result
@@ -82,8 +82,8 @@ RECIPE = recipe()
 def test_training_learns_and_resumes_after_a_crash(arrays, tmp_path, monkeypatch):
     from conftest import ARCH
 
-    from edgenas.compression.train import HistoryWriter
-    from edgenas.measurement.evaluate import predict_torch
+    from edgenas.training import HistoryWriter
+    from edgenas.model import predict_torch
 
     train, test = arrays["train"], arrays["test"]
     mean, std = train.mean, train.std
@@ -116,7 +116,7 @@ def test_lookahead_ends_on_its_checkpointed_slow_weights(arrays, tmp_path):
     import torch
     from conftest import ARCH
 
-    from edgenas.measurement.evaluate import predict_torch
+    from edgenas.model import predict_torch
 
     train, test = arrays["train"], arrays["test"]
     mean, std = train.mean, train.std
@@ -141,9 +141,9 @@ def test_airbench_preset_trains_with_its_schedule_parameter_groups_and_frozen_wh
     import torch
     import yaml
 
-    from edgenas.compression.train import parameter_groups, triangle
+    from edgenas.training import parameter_groups, triangle
     from edgenas.compression.trainings import initialise_from_data
-    from edgenas.measurement.evaluate import predict_torch
+    from edgenas.model import predict_torch
     from edgenas.model import build_model
 
     assert [triangle(p) for p in (0, 0.23, 1)] == pytest.approx([0.2, 1.0, 0.07])
@@ -181,7 +181,7 @@ def test_auxiliary_head_adds_its_weighted_loss_and_its_gradient_as_darts_defines
     only. The whole recipe then trains with it."""
     from conftest import ARCH
 
-    from edgenas.compression.train import ImageClassifier
+    from edgenas.training import ImageClassifier
     from edgenas.data import load_imagefolder
 
     train = load_imagefolder(imagefolder, 32)["train"]  # the CIFAR auxiliary head wants 8x8 maps
@@ -222,7 +222,7 @@ def test_distillation_pulls_the_student_toward_a_frozen_teacher(arrays, tmp_path
     import torch
     from conftest import ARCH
 
-    from edgenas.measurement.evaluate import predict_torch
+    from edgenas.model import predict_torch
 
     train = arrays["train"]
     mean, std = train.mean, train.std
@@ -246,7 +246,7 @@ KILLED_RUN = """
 import sys, time
 sys.path.insert(0, sys.argv[1])
 from conftest import ARCH, recipe
-from edgenas.compression.train import HistoryWriter, fit
+from edgenas.training import HistoryWriter, fit
 from edgenas.data import load_imagefolder
 from edgenas.search.spaces.darts import build_net
 from edgenas.settings import split_indices
@@ -407,7 +407,7 @@ def test_bf16_training_learns_and_its_history_names_its_precision(arrays, tmp_pa
 
     from edgenas.accel import Hardware
     from edgenas.deliverables.study import trained_precision
-    from edgenas.measurement.evaluate import predict_torch
+    from edgenas.model import predict_torch
 
     train, test = arrays["train"], arrays["test"]
     mean, std = train.mean, train.std
@@ -427,7 +427,7 @@ def test_a_history_from_before_the_precision_column_is_widened_on_resume(tmp_pat
     it: the header is rewritten, the old rows kept (read as fp32)."""
     import csv
 
-    from edgenas.compression.train import HistoryWriter
+    from edgenas.training import HistoryWriter
     from edgenas.deliverables.study import trained_precision
 
     path = tmp_path / "history.csv"

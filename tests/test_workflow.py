@@ -2,6 +2,7 @@
 import base64
 import json
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -145,7 +146,9 @@ def test_settings_the_data_is_too_small_for_are_refused_before_any_long_job(imag
     assert out.returncode != 0 and "too few for these settings" in out.stdout + out.stderr
     assert "prepare_data" not in out.stdout  # the decoded data is kept
     # other data (here a larger set elsewhere) is decoded first and checked then, not judged by these counts
-    out = snakemake(tmp_path, "-n", "--config", f"data_root={imagefolder}.other", "data={dataset: imagefolder}",
+    other = tmp_path / "other"
+    shutil.copytree(imagefolder, other)
+    out = snakemake(tmp_path, "-n", "--config", f"data_root={other}", "data={dataset: imagefolder}",
                     "train={batch_size: 128}", check=False)
     assert "too few for these settings" not in out.stdout + out.stderr and "prepare_data" in out.stdout
 
@@ -157,6 +160,10 @@ def test_the_searched_nets_chain_starts_before_the_controls(run):
     started = re.findall(r"^(?:local)?rule (\w+):", (workdir / "console.txt").read_text(), re.M)
     assert "search" in started and "train_control" in started
     assert started.index("search") < started.index("train_control"), started
+    # the at-final lane is planned before any training, so it starts beside the searched net's training
+    assert started.index("latency_at_final") < started.index("search") < started.index("budget_at_final")
+    assert started.index("budget_at_final") < min(started.index("train"), started.index("train_control"))
+    assert started.index("search_at_final") < started.index("prune"), started
 
 
 def test_every_artifact_exists(run):
@@ -355,13 +362,26 @@ def test_report_tables_match_the_csvs(run):
         100 * one.loc["int8_flip_tta"].accuracy, abs=0.005)
 
 
-def test_compression_is_held_against_controls_that_can_say_no(run):
-    """The smoke preset trains every control of "what did compression add?": the same search under the
-    final model's measured latency (its pick under that budget, trained and quantized without pruning),
-    random nets drawn under it, and the pruned architecture with fresh weights. The benchmark has their
-    rows, the report the decomposition with its 2-SE verdicts, recomputed here from the CSV."""
-    import math
+def paired_se(workdir, first: str, second: str) -> float:
+    """The paired standard error of two deployed files' accuracies, by hand from their evaluations."""
+    import numpy as np
 
+    from edgenas.records import unpack_flags
+
+    flags = []
+    for name in (first, second):
+        record = json.loads((workdir / f"results/eval/{name}.json").read_text())
+        flags.append(unpack_flags(record["correct"], record["images"]))
+    d = flags[0].astype(float) - flags[1].astype(float)
+    return float(np.sqrt(d.var() / len(d)))
+
+
+def test_compression_is_held_against_controls_that_can_say_no(run):
+    """The smoke preset trains every control of "what did compression add?": the same search among the
+    shapes pruning gives the space's nets, under the pruned shape's latency planned right after the search
+    (its pick trained and quantized without pruning), random nets drawn there, and the pruned architecture
+    with fresh weights. The benchmark has their rows, final_budget.json the plan beside the final model's
+    latency, and the report the decomposition with its paired 2-SE verdicts, recomputed here."""
     import pandas as pd
     import torch
 
@@ -374,41 +394,125 @@ def test_compression_is_held_against_controls_that_can_say_no(run):
     bench = pd.read_csv(r / "bench_local.csv")
     for model in ("nas_at_final", "random1_at_final", "random2_at_final", "pruned_scratch"):
         assert set(bench[bench.model == model].stage) == {"baseline", "baseline_int8"}, model
+    plan = json.loads((r / "search/budget_at_final.json").read_text())
     budget = json.loads((r / "search/final_budget.json").read_text())
-    assert budget["latency_ms"] == max(budget["measured_ms"], budget["space_floor_ms"]) and budget["threads"] == 1
-    # measured_ms times the final INT8 file apart from the bench, so two timings of it on a shared CPU
-    # need not agree: only the record's arithmetic is asserted, not a timing
-    assert budget["raised"] == (budget["space_floor_ms"] > budget["measured_ms"])
-    table = read_latency_table(r / "latency/local.json")
+    shape = json.loads((r / "search/pruned_shape.json").read_text())
+    assert plan["space"] == shape["space"] == "dense@0.25/16" and plan["arch"] == shape["arch"]
+    assert budget["latency_ms"] == plan["latency_ms"] == max(plan["planned_ms"], plan["space_floor_ms"])
+    assert budget["threads"] == 1 and budget["planned_ms"] == plan["planned_ms"]
+    # measured_ms times the final INT8 file apart from the plan: only the record's arithmetic is asserted
+    assert budget["measured_over_planned"] == pytest.approx(budget["measured_ms"] / budget["planned_ms"])
+    assert budget["raised"] == (budget["space_floor_ms"] > budget["planned_ms"])
+    table = read_latency_table(r / "latency/local_at_final.json", "dense@0.25/16")
     at_final = read_search_result(r / "search/genotype_at_final.json")
-    assert at_final.search["latency_ms"] == budget["latency_ms"] and at_final.search["predicted_ms"] <= budget["latency_ms"]
+    assert at_final.space == "dense@0.25/16" and at_final.search["latency_ms"] == budget["latency_ms"]
+    assert at_final.search["predicted_ms"] <= budget["latency_ms"]
     for name in ("random1_at_final", "random2_at_final"):
-        assert table.predict(load_checkpoint(r / f"models/control_{name}.pt")[1]["arch"]) <= budget["latency_ms"]
+        spec = load_checkpoint(r / f"models/control_{name}.pt")[1]
+        assert spec["family"] == "dense@0.25/16" and table.predict(spec["arch"]) <= budget["latency_ms"]
     assert load_checkpoint(r / "models/control_nas_at_final.pt")[1]["arch"] == at_final.arch
     # Scratch-E: the pruned net's shapes, other weights
     scratch, pruned = (load_checkpoint(r / f"models/{n}.pt")[0].state_dict() for n in ("control_pruned_scratch", "pruned"))
     assert {k: v.shape for k, v in scratch.items()} == {k: v.shape for k, v in pruned.items()}
     assert not all(torch.equal(scratch[k], pruned[k]) for k in scratch if scratch[k].is_floating_point())
-    # the report's decomposition, recomputed from the CSV
+    # the report's decomposition, recomputed from the CSV and the evaluations' per-image flags
     md = (r / "report/report.md").read_text()
     one = bench[bench["format"].str.startswith("onnx") & (bench.threads == 1)].set_index(["model", "stage"])
     fin = one.loc[("nas", "int8")]
+    files = {("nas", "baseline"): "baseline.onnx", ("nas", "baseline_int8"): "baseline_int8.onnx",
+             ("nas_at_final", "baseline_int8"): "control_nas_at_final_int8.onnx",
+             ("pruned_scratch", "baseline_int8"): "control_pruned_scratch_int8.onnx"}
     decomposition = markdown_tables(md)["local"][6]
     assert list(decomposition.model) == ["nas", "nas", "nas_at_final", "pruned_scratch"]
     for _, cell in decomposition.iterrows():
         ref = one.loc[(cell.model, cell.stage)]
-        se = math.hypot(*(math.sqrt(x.accuracy * (1 - x.accuracy) / x.test_images) for x in (ref, fin)))
+        se = paired_se(workdir, "int8.onnx", files[(cell.model, cell.stage)])
         diff = 100 * (fin.accuracy - ref.accuracy)
         assert number(cell["final model minus it (points)"]) == pytest.approx(diff, abs=0.005)
         assert number(cell["std error of the difference (points)"]) == pytest.approx(100 * se, abs=0.005)
+        assert cell["paired on the same images"] == "yes"
         assert cell["beyond noise"] == ("yes" if abs(diff) > 200 * se else "no")
         assert number(cell["final model's speed-up"]) == pytest.approx(ref.latency_ms_p50 / fin.latency_ms_p50, abs=0.005)
     for sentence in ("Beyond a smaller architecture: the final model is", "The inherited weights and distillation:",
-                     "Did the search beat random at the final model's latency?", "INT8 alone on each of them"):
+                     "Did the search beat random at the final model's latency?", "INT8 alone on each of them",
+                     "The second budget was planned right after the search"):
         assert sentence in md, sentence
     # so few random nets give no verdict, at either budget
     assert "Did the search beat random? Not decided by this run: with 2 random net(s)" in md
     assert "Not decided: 2 random net(s) cannot tell a search from a lucky draw." in md
+
+
+def test_the_at_final_lane_is_not_downstream_of_the_chain(imagefolder, tmp_path):
+    """On the default config, as on the smoke preset, the second budget, the search at it and the pruned
+    net from scratch need only the search: none of them waits for the baseline's training, pruning or
+    fine-tuning, so the lane runs beside the main chain from the start."""
+    data = [f"data_root={imagefolder}", "data={dataset: imagefolder}"]
+    for configfiles in ((), (REPO / "config/presets/smoke.yaml",)):
+        cmd = [sys.executable, "-m", "snakemake", "-s", str(REPO / "Snakefile"), "-d", str(tmp_path), "-n",
+               "--cores", "2", *[a for c in configfiles for a in ("--configfile", str(c))],
+               "results/models/control_nas_at_final.pt", "results/models/control_pruned_scratch.pt",
+               "--config", *data]
+        out = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+        planned = planned_rules(out.stdout + out.stderr)
+        assert {"search", "budget_at_final", "search_at_final", "train_control"} <= set(planned), out.stderr[-2000:]
+        assert not {"train", "prune", "finetune", "quantize", "final_budget"} & set(planned), planned
+
+
+def test_any_set_of_controls_makes_a_report(run, tmp_path):
+    """None, only the first question's (random nets, hand-made nets), only the second's (the at-final lane
+    and the pruned net from scratch), or all: from the smoke run's results cut to each set, the facts are
+    built and the report, the paper and the slides typeset, each answering what its controls can."""
+    import pandas as pd
+
+    from edgenas.controls import of_compression
+    from edgenas.deliverables.facts import study_facts, write_facts
+    from edgenas.deliverables.publish import publish
+    from edgenas.deliverables.report import render
+
+    workdir, _ = run
+    r = workdir / "results"
+    bench = pd.read_csv(r / "bench_local.csv")
+    sets = {"none": lambda m: m == "nas", "first": lambda m: m == "nas" or not of_compression(m),
+            "second": lambda m: m == "nas" or of_compression(m), "all": lambda m: True}
+    for name, keep in sets.items():
+        folder = tmp_path / name
+        folder.mkdir()
+        bench[bench.model.map(keep)].to_csv(folder / "bench_local.csv", index=False)
+        study = smoke_study(workdir, bench_csvs=[folder / "bench_local.csv"])
+        facts = study_facts(study, lang="en", run_times=[], front={"title": None, "authors": [], "course": None})
+        write_facts(facts, folder / "facts.json")
+        render(json.loads((folder / "facts.json").read_text()), templates=[TEMPLATES], html_path=folder / "report.html",
+               md_path=folder / "report.md")
+        publish(folder / "facts.json", figures_dir=r / "figures", templates=[TEMPLATES], paper_dir=folder / "paper",
+                slides_dir=folder / "slides", paper_pdf=folder / "paper.pdf", slides_pdf=folder / "slides.pdf",
+                notes_pdf=folder / "notes.pdf")
+        md = (folder / "report.md").read_text()
+        paper, slides = pdf_text(folder / "paper.pdf")[1], pdf_text(folder / "slides.pdf")[1]
+        first, second = name in ("first", "all"), name in ("second", "all")
+        assert bool(re.search(r"Did\s+NAS\s+find\s+a\s+better\s+model\?", paper)) == first, name
+        assert ("Beyond a smaller architecture: the final model is" in md) == second, name
+        assert bool(re.search(r"trained\s+no\s+control\s+that\s+can\s+say", paper)) == (not second), name
+        assert pdf_text(folder / "slides.pdf")[0] >= 10 and 6 <= pdf_text(folder / "paper.pdf")[0] <= 8, name
+
+
+def test_the_reports_config_loads_back_through_the_schema(run):
+    """The config the report prints nests as a config file does: copied into one, over the workflow's
+    defaults, the schema takes it."""
+    import yaml
+
+    from edgenas.plan import config_problems
+
+    workdir, _ = run
+    md = (workdir / "results/report/report.md").read_text()
+    block = md.split("The config of this run:", 1)[1].split("```", 2)[1].removeprefix("yaml\n")
+    printed = yaml.safe_load(block)
+    assert set(printed["search"]) == {"space", "hardware_aware"} and "halving" in printed["search"]["hardware_aware"]
+    def merged(base, over):
+        return {k: merged(base[k], v) if isinstance(v, dict) and isinstance(base.get(k), dict) else v
+                for k, v in {**base, **over}.items()} if isinstance(over, dict) else over
+
+    config = dict(merged(yaml.safe_load((REPO / "config/config.yaml").read_text()), printed), data_root="anywhere")
+    assert config_problems(config, yaml.safe_load((REPO / "workflow/schemas/config.schema.yaml").read_text())) == []
 
 
 def test_report_has_every_section_and_the_search_figures(run):
@@ -452,6 +556,7 @@ def test_paper_and_slides_state_the_runs_numbers_in_english_and_vietnamese(run, 
     assert "Abstract" in text and "References" in text and "wiring check" in text  # the smoke run says what it is
     assert re.search(r"Successive\s+halving", text) and re.search(r"lucky\s+draw", text)  # strategy; 2 random nets
     assert ms(headline["final_ms"]) in slide_text
+    assert_one_page_per_slide(r / "report/slides.pdf", r / "report/slides_notes.pdf")
 
     write_facts(study_facts(study, lang="vi", run_times=[], front={"title": None, "authors": [], "course": None}),
                 tmp_path / "facts.json")
@@ -463,13 +568,35 @@ def test_paper_and_slides_state_the_runs_numbers_in_english_and_vietnamese(run, 
     assert re.search(r"Chia\s+đôi\s+liên\s+tiếp", text) and re.search(r"lần\s+rút\s+may\s+mắn", text)
     assert pct(headline["final_accuracy"], "vi") in text  # numbers with a decimal comma
     assert "Câu hỏi" in pdf_text(tmp_path / "slides_vi.pdf")[1]
+    assert_one_page_per_slide(tmp_path / "slides_vi.pdf", tmp_path / "notes_vi.pdf")
+
+
+def assert_one_page_per_slide(slides_pdf, notes_pdf) -> int:
+    """Every slide fits its page, with its title on that page; the speaker notes are numbered like the
+    slides, one for one (note n opens with slide n's title). Returns the slide count."""
+    import pypdf
+
+    def words(text: str) -> list[str]:
+        return re.sub(r"-\s+", "", text).split()
+
+    pages = [" ".join(words(p.extract_text())) for p in pypdf.PdfReader(slides_pdf).pages]
+    notes = " " + " ".join(words(" ".join(p.extract_text() for p in pypdf.PdfReader(notes_pdf).pages)))
+    at = 0
+    for n, page in enumerate(pages, start=1):
+        at = notes.find(f" {n}. ", at)
+        assert at >= 0, (n, "no note for this slide", page[:80])
+        title = notes[at + len(f" {n}. "):].split()[:4]
+        assert " ".join(title) in page, (n, title, page[:200])
+    assert f" {len(pages) + 1}. " not in notes[at:], "a note without its slide"
+    return len(pages)
 
 
 TEMPLATES = REPO / "report/templates"
 
 
-def smoke_study(workdir, benches=("local",)):
-    """The smoke run's study, with the config it ran with and its figures."""
+def smoke_study(workdir, benches=("local",), bench_csvs=None):
+    """The smoke run's study, with the config it ran with, its figures and its evaluations' per-image flags
+    (``bench_csvs``: other benchmark files than the run's, e.g. cut to some controls)."""
     import yaml
 
     from edgenas.deliverables.study import Study
@@ -479,7 +606,17 @@ def smoke_study(workdir, benches=("local",)):
     for section, values in yaml.safe_load((REPO / "config/presets/smoke.yaml").read_text()).items():
         settings[section] = {**settings[section], **values} if isinstance(values, dict) else values
     figures = {p.stem if p.parent.name == "figures" else f"local/{p.stem}": str(p) for p in (r / "figures").rglob("*.png")}
-    return Study.read(bench_csvs=[r / f"bench_{b}.csv" for b in benches], search_result=r / "search/genotype.json",
+    evaluations = {}
+    for path in (r / "eval").glob("*.onnx.json"):
+        stem = path.name.removesuffix(".onnx.json")
+        nas = {"baseline": "baseline", "pruned": "pruned", "finetuned": "finetuned", "int8": "int8",
+               "baseline_int8": "baseline_int8"}
+        model, stage = (("nas", nas[stem]) if stem in nas else
+                        (stem.removeprefix("control_").removesuffix("_int8"),
+                         "baseline_int8" if stem.endswith("_int8") else "baseline"))
+        evaluations[f"{model}/{stage}"] = str(path)
+    return Study.read(bench_csvs=bench_csvs or [r / f"bench_{b}.csv" for b in benches],
+                      search_result=r / "search/genotype.json", evaluations=evaluations,
                       latency_table=r / "latency/local.json", prune_json=r / "models/prune.json",
                       stats_json=workdir / "resources/data/stats.json", settings=settings, figures=figures,
                       train_history=r / "models/baseline_history.csv",
@@ -601,7 +738,8 @@ def test_disabling_controls_removes_their_rules(run, tmp_path):
     off = planned_rules(snakemake(tmp_path, "-n", "--config", *data, "controls={models: []}").stdout)
     assert on["train_control"] == 9 and "train_control" not in off  # 2 + 2 random nets, 3 hand-made, 2 of compression
     assert on["export_onnx"] == off["export_onnx"] + 9 and on["quantize"] == off["quantize"] + 9
-    assert on["search_at_final"] == on["final_budget"] == 1 and not {"search_at_final", "final_budget"} & set(off)
+    lane = {"search_at_final", "final_budget", "latency_at_final", "budget_at_final"}
+    assert all(on[rule] == 1 for rule in lane) and not lane & set(off)
 
 
 def test_demo_video_has_every_frame(run):
@@ -630,11 +768,12 @@ def test_second_dry_run_has_nothing_to_do(run):
 
 
 DOWNSTREAM_OF_TEST_SET = {"evaluate", "bench", "target_figures", "facts", "results_report", "demo", "edge_bundle", "all"}
-# the final model's latency is the second budget: what changes the final model reruns its controls, and
-# pruned_scratch trains the pruned architecture
-AT_FINAL = {"final_budget", "search_at_final", "train_control", "export_onnx", "quantize", "training_curves"}
+# the final model's latency is timed beside the lane's plan
 DOWNSTREAM_OF_PRUNE = {"prune", "finetune", "export_onnx", "quantize", "evaluate", "bench", "target_figures",
-                       "training_curves", "facts", "results_report", "demo", "edge_bundle", "all"} | AT_FINAL
+                       "training_curves", "facts", "results_report", "demo", "edge_bundle", "all", "final_budget"}
+# the at-final lane: what the pruned shape plans, and the controls trained at it
+PLANNED = {"budget_at_final"}
+AT_FINAL = PLANNED | {"search_at_final", "train_control", "export_onnx", "quantize", "training_curves"}
 
 
 @pytest.mark.parametrize("change,expected", [
@@ -642,15 +781,19 @@ DOWNSTREAM_OF_PRUNE = {"prune", "finetune", "export_onnx", "quantize", "evaluate
     ({"bench": {"device_images": 7}}, set()),  # only remote targets measure a device sample
     ({"edge_bundle": {"sample_images": 5}}, {"edge_bundle", "all"}),
     ({"demo": {"frames": 10}}, {"demo", "all"}),
-    ({"prune": {"ratio": 0.3}}, DOWNSTREAM_OF_PRUNE),
+    # the share pruned is the at-final space's: its table is timed again
+    ({"prune": {"ratio": 0.3}}, DOWNSTREAM_OF_PRUNE | AT_FINAL | {"latency_at_final"}),
+    # the importance ranks channels, not how many each group keeps: the lane's plan stands
+    ({"prune": {"importance": "l1"}}, DOWNSTREAM_OF_PRUNE),
     ({"train": {"epochs": 2}}, DOWNSTREAM_OF_PRUNE | {"train", "train_control"}),  # the search trains one epoch
     # the halving search trains with the recipe: its label smoothing changes what the search measures
-    ({"train": {"label_smoothing": 0.2}}, DOWNSTREAM_OF_PRUNE | {"search", "search_figures", "train", "train_control"}),
-    # the calibration method changes scales, not kernels: the latency table (and so the search) stays
-    ({"quantize": {"calibration_method": "percentile"}}, DOWNSTREAM_OF_TEST_SET | AT_FINAL),
-    # 8-bit weights run other kernels: the latency table is timed again, and all that follows from it
-    ({"quantize": {"reduce_range": False}}, DOWNSTREAM_OF_PRUNE | {"latency", "budget", "search", "search_figures",
-                                                                   "train", "train_control"}),
+    ({"train": {"label_smoothing": 0.2}}, DOWNSTREAM_OF_PRUNE | AT_FINAL | {"search", "search_figures", "train"}),
+    # the calibration method changes scales, not kernels: the latency tables (and so the searches) stay, and the
+    # lane's budget, planned on the pruned shape, does not wait for the final model
+    ({"quantize": {"calibration_method": "percentile"}}, DOWNSTREAM_OF_TEST_SET | {"quantize", "final_budget"}),
+    # 8-bit weights run other kernels: the latency tables are timed again, and all that follows from them
+    ({"quantize": {"reduce_range": False}}, DOWNSTREAM_OF_PRUNE | AT_FINAL | {
+        "latency", "latency_at_final", "budget", "search", "search_figures", "train"}),
     ({"search": {"darts": {"width": 6}}}, set()),  # the other space's settings are not read
 ])
 def test_a_change_reruns_exactly_what_uses_it(run, change, expected):
@@ -664,9 +807,8 @@ def test_a_change_reruns_exactly_what_uses_it(run, change, expected):
     out = snakemake(workdir, "-n", "--config", *items)
     assert set(planned_rules(out.stdout + out.stderr)) == expected
     if change == {"quantize": {"calibration_method": "percentile"}}:
-        # the INT8 files (the NAS net's two, the 9 controls'), and the .pt and FP32 file of the 3 controls at the
-        # final model's latency, which its new timing retrains
-        assert planned_rules(out.stdout + out.stderr)["evaluate"] == 2 + 9 + 3 * 2
+        # the INT8 files (the NAS net's two, the 9 controls'): no control is trained again
+        assert planned_rules(out.stdout + out.stderr)["evaluate"] == 2 + 9
 
 
 def test_snakemake_report(run):
@@ -676,12 +818,38 @@ def test_snakemake_report(run):
 
 
 def test_unknown_or_ill_typed_key_fails_at_start(tmp_path):
+    """One line per problem, naming the dotted key, with a guess at the key meant and no schema or config
+    dump; jsonschema's full report goes to logs/config.log."""
     out = snakemake(tmp_path, "-n", "--config", "prune={ratio: 0.5, criterion: l1}", check=False)
-    assert out.returncode != 0 and "'criterion' was unexpected" in out.stdout + out.stderr
-    out = snakemake(tmp_path, "-n", "--config", "train={epochs: many}", check=False)
+    assert out.returncode != 0 and "prune.criterion: unknown key; the keys here:" in out.stdout + out.stderr
+    out = snakemake(tmp_path, "-n", "--config", "train={epochs: many}", "quantize={format: qdqq}", check=False)
     text = out.stdout + out.stderr
-    assert out.returncode != 0 and "'many' is not of type 'integer'" in text and "['epochs']" in text
+    assert out.returncode != 0 and "train.epochs: 'many' is not of type 'integer'" in text
+    assert "quantize.format: 'qdqq' is not one of qdq, qoperator" in text
+    assert len(text.splitlines()) < 20 and "properties" not in text, text
+    assert "'many' is not of type 'integer'" in (tmp_path / "logs/config.log").read_text()
     assert not (tmp_path / "results").exists()
+
+
+@pytest.mark.parametrize("mistake,says", [
+    ("data_root={root}x", "data_root: '{root}x' does not exist; did you mean '{root}'?"),
+    ("search={{hardware_aware: {{latency_ms: 0.001}}}}", "search.hardware_aware.latency_ms: 0.001 ms is below what"),
+    ("prune={{ratoi: 0.3}}", "prune.ratoi: unknown key; did you mean prune.ratio?"),
+    ("data_rot={root}", "data_rot: unknown key; did you mean data_root?"),
+])
+def test_a_mistaken_command_throws_away_no_finished_work(run, mistake, says):
+    """On a finished run, a misspelt data_root, a latency budget the space cannot reach and misspelt keys
+    are each refused in one screen before any job runs (so a dry run refuses them too), and the run's
+    own command then has nothing to do: Snakemake deleted nothing."""
+    workdir, data = run
+    root = data[0].split("=", 1)[1]
+    for dry in (["-n"], []):
+        out = snakemake(workdir, *dry, "--config", *data, mistake.format(root=root), check=False)
+        text = out.stdout + out.stderr
+        assert out.returncode != 0 and says.format(root=root) in text, text[-2000:]
+        assert "refused before any job runs" in text and len(text.splitlines()) < 20, text
+    out = snakemake(workdir, "-n", "--config", *data)
+    assert "Nothing to be done" in out.stdout + out.stderr
 
 
 def test_nested_config_values_keep_their_types(tmp_path):

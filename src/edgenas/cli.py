@@ -9,7 +9,7 @@ from importlib import metadata
 # command -> (module whose main(argv) runs it, what it does)
 COMMANDS = {
     "summary": ("deliverables.summary", "print a finished run's summary: the final model, the verdicts, where the results are"),
-    "check-target": ("measurement.remote", "check a device before a long run: SSH, its Python and onnxruntime, CPU, free space"),
+    "check-target": ("remote", "check a device before a long run: SSH, its Python and onnxruntime, CPU, free space"),
     "demo": ("device.demo", "real-time classification with an .onnx model on a camera, a video or a folder of images"),
     "emulated-python": ("measurement.emulator", "build an emulated Python with ONNX Runtime: an Arm core or an x86 without VNNI"),
     "typeset": ("deliverables.publish", "rebuild an edited paper or slides folder into its PDF"),

@@ -4,7 +4,7 @@
   fixed seed): from a hardware-aware space (mobile, dense), among those the target's latency table puts within the
   search's budget; from the DARTS space, at the evaluation net's width and depth. The standard
   NAS control.
-- ``resnet20``, ``mobilenetv2``, ``airbench94``: the hand-designed nets of ``spaces.handmade``,
+- ``resnet20``, ``mobilenetv2``, ``airbench94``: the hand-designed nets of ``edgenas.nets``,
   trained here with the workflow's recipe like every control.
 
 This module says which nets are controls and how a random one is drawn; the nets themselves

@@ -12,9 +12,11 @@ import warnings
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
 from torch import nn
 
+from .device import ondevice
 from .records import DamagedFile, rebuild_hint
 
 warnings.filterwarnings("ignore", message=".*is found to be not a nn.Module.*")
@@ -24,10 +26,11 @@ _PLAIN = (int, float, str, bool, type(None))
 
 def builders() -> dict[str, Any]:
     """Model family -> the function that builds it: the one registry of nets."""
-    from .search.spaces import darts, dense, handmade, mobile
+    from . import nets
+    from .search.spaces import darts, dense, mobile
 
-    return {"darts": darts.build_net, "mobile": mobile.build_net, "dense": dense.build_net, "resnet20": handmade.resnet20,
-            "mobilenetv2": handmade.mobilenetv2_cifar, "airbench94": handmade.airbench94}
+    return {"darts": darts.build_net, "mobile": mobile.build_net, "dense": dense.build_net, "resnet20": nets.resnet20,
+            "mobilenetv2": nets.mobilenetv2_cifar, "airbench94": nets.airbench94}
 
 
 def build_model(spec: dict[str, Any], seed: int | None = None) -> nn.Module:
@@ -130,3 +133,30 @@ def load_checkpoint(path: str | Path) -> tuple[nn.Module, dict[str, Any], dict[s
     net = build_model(ckpt["spec"])
     tp.load_state_dict(net, state_dict=ckpt["state"])
     return net.eval(), ckpt["spec"], ckpt["meta"]
+
+
+TTA = ("none", "flip", "flip_translate")
+
+
+@torch.no_grad()
+def predict_torch(net: nn.Module, images: np.ndarray, mean, std, batch_size: int = 256,
+                  tta: str = "none") -> np.ndarray:
+    """Logits of a PyTorch net for uint8 NHWC images. Test-time augmentation (``tta``): ``flip``
+    averages those of each image and its mirror, as ``ondevice.predict`` does for an ONNX file;
+    ``flip_translate`` is airbench94's: half that, half the mean of the flip-averaged logits of the
+    image shifted one pixel up-left and one down-right (reflect-padded), six passes in all."""
+    if tta not in TTA:
+        raise ValueError(f"tta {tta!r}: one of {', '.join(TTA)}")
+    net.eval()
+    logits = torch.cat([net(torch.from_numpy(ondevice.normalize(images[i:i + batch_size], mean, std)))
+                        for i in range(0, len(images), batch_size)]).numpy()
+    if tta == "none":
+        return logits
+    flipped = (logits + predict_torch(net, images[:, :, ::-1], mean, std, batch_size)) / 2
+    if tta == "flip":
+        return flipped
+    h, w = images.shape[1:3]
+    padded = np.pad(images, ((0, 0), (1, 1), (1, 1), (0, 0)), mode="reflect")
+    shifted = [predict_torch(net, np.ascontiguousarray(padded[:, dy:dy + h, dx:dx + w]), mean, std, batch_size,
+                             tta="flip") for dy, dx in ((0, 0), (2, 2))]
+    return (flipped + (shifted[0] + shifted[1]) / 2) / 2

@@ -26,3 +26,11 @@ def _tell(kind, error, traceback) -> None:
         print(f"\nedgenas: {error}", file=sys.stderr)
     else:
         sys.__excepthook__(kind, error, traceback)
+
+
+def duration(seconds: float) -> str:
+    """'45 s', '12 min', '1 h 05 min': a time left as a person reads it in a log."""
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    minutes = round(seconds / 60)
+    return f"{minutes} min" if minutes < 60 else f"{minutes // 60} h {minutes % 60:02d} min"

@@ -8,14 +8,13 @@ from types import SimpleNamespace
 import yaml
 
 from snakemake.exceptions import WorkflowError
-from snakemake.utils import validate
 
 from edgenas.cliconfig import typed_like_schema
 from edgenas.controls import AT_FINAL, at_final, at_final_space, control_names
-from edgenas import fits
+from edgenas import fits, plan
 from edgenas.search import spaces
 from edgenas.settings import Demo, Prune, Quantize, Recipe, Split, TestSubset
-from edgenas.measurement.remote import ssh_settings, target_files
+from edgenas.remote import ssh_settings, target_files
 from edgenas.words import words_file
 
 
@@ -39,10 +38,17 @@ for (_section, _old), _new in {("demo", "display"): "demo.height"}.items():
     if _old in (config.get(_section) or {}):
         raise ValueError(f"{_section}.{_old} is now {_new}: rename it in your config file or --config")
 
-# --config's nested values arrive as strings ("prune={ratio: 0.3}" -> "0.3"): type them first
+# --config's nested values arrive as strings ("prune={ratio: 0.3}" -> "0.3"): type them first, then
+# refuse what the schema does not allow, one line per problem (edgenas.plan), before any job runs
 _SCHEMA = Path(workflow.basedir, "workflow", "schemas", "config.schema.yaml")
-config.update(typed_like_schema(config, yaml.safe_load(_SCHEMA.read_text())))
-validate(config, schema=str(_SCHEMA))
+_SCHEMA_DOC = yaml.safe_load(_SCHEMA.read_text())
+config.update(typed_like_schema(config, _SCHEMA_DOC))
+plan.check_config(config, _SCHEMA_DOC, log="logs/config.log")
+
+# A data_root the data stage cannot read is refused now, not after Snakemake deleted the decoded data
+# (a report of a finished run elsewhere reads no data)
+if not REPORT_MODE:
+    plan.refuse(plan.data_root_problems(config))
 
 # Targets are the devices a benchmark runs on: this machine, and those declared under targets:.
 TARGETS = ["local", *config["targets"]]
@@ -80,6 +86,9 @@ if SEARCH_TARGET in EMULATED:
 SEARCH_TABLE = f"results/latency/{SEARCH_TARGET}.json" if SEARCH_TARGET else None
 # The search's latency budget on that table, resolved once (rule budget) for the search and the random controls
 BUDGET = "results/search/budget.json" if SEARCH_TARGET else None
+# a fixed budget the space cannot reach is refused now when the table is on disk (else by the budget job)
+if SEARCH_TABLE:
+    plan.refuse(plan.budget_problems(SEARCH_TABLE, config["search"]["hardware_aware"]["latency_ms"]))
 SEARCH_STRATEGY = config["search"]["hardware_aware"]["strategy"] if HARDWARE_AWARE else "darts"
 # The remote devices this run uses (bench.targets, the search's target) answer first: rule
 # check_target, taken by the latency table, the search and every training, finds an unreachable
@@ -173,6 +182,9 @@ CRITICAL_PATH = 10
 # scheduler maximises the summed priority of the jobs it starts, and at 5 + 5 = 10 it started two
 # control trainings before the search, which then waited an hour (tests/test_workflow.py checks).
 LONG_JOBS = 4
+# The jobs that plan the at-final lane right after the search (the pruned shape and its timing) take every
+# core for seconds, before any training starts: they outweigh the trainings that could start instead.
+PLANNING = 3 * CRITICAL_PATH
 
 # search, training and fine-tuning ask for a GPU unless the config pins them to the CPU
 GPU = 0 if config["device"] == "cpu" else 1
@@ -221,6 +233,16 @@ def search_settings():
         other = {"halving": "spos", "spos": "halving"}[settings["strategy"]]
         settings.pop(other)
     return settings
+
+
+def search_section():
+    """The search: section as a config file nests it, with the searched space's settings only (the other
+    strategy's and the other space's are not read), so the report's copy of it loads back as config."""
+    section = {k: v for k, v in config["search"].items() if k in ("space", "hardware_aware" if HARDWARE_AWARE else SPACE)}
+    if HARDWARE_AWARE:
+        other = {"halving": "spos", "spos": "halving"}[SEARCH_STRATEGY]
+        section["hardware_aware"] = {k: v for k, v in section["hardware_aware"].items() if k != other}
+    return section
 
 
 def search_recipe():
@@ -414,5 +436,5 @@ def report_settings():
     b = config["bench"]
     return {**{k: config[k] for k in ("seed", "device", "precision", "data", "train", "controls", "prune",
                                       "finetune", "quantize")},
-            "search": search_settings(), **({"latency": config["latency"]} if HARDWARE_AWARE else {}),
+            "search": search_section(), **({"latency": config["latency"]} if HARDWARE_AWARE else {}),
             "bench": {k: b[k] for k in ("targets", "threads", "warmup", "runs", "rounds")}}

@@ -43,6 +43,7 @@ if PLANNED_BUDGET:
         params:
             settings=latency_at_final_settings,
             target=SEARCH_TARGET,
+        priority: CRITICAL_PATH + 1  # before the search takes the cores, so the lane's plan follows it at once
         resources:
             pi=int(SEARCH_TARGET != "local"),
         log:

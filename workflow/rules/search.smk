@@ -47,41 +47,24 @@ rule search:
         "../scripts/search.py"
 
 
-if PRUNED_SHAPE:
+if PLANNED_BUDGET:
 
-    # The pruned net's shape right after the search: the searched net, untrained, pruned with prune:
-    rule pruned_shape:
+    # The at-final lane's plan right after the search: the pruned net's shape (the searched net, untrained,
+    # pruned with prune:), and its INT8 latency timed whole on the search target, the lane's budget
+    rule budget_at_final:
         input:
             genotype=rules.search.output.genotype,
             stats=DATA["stats"],
-        output:
-            shape=PRUNED_SHAPE,
-        params:
-            prune=pruned_shape_settings(),
-        priority: CRITICAL_PATH
-        localrule: True
-        conda:
-            "../envs/edgenas.yaml"
-        log:
-            "logs/pruned_shape.log",
-        script:
-            "../scripts/pruned_shape.py"
-
-
-if PLANNED_BUDGET:
-
-    # The at-final lane's budget before any training: the pruned shape, timed whole on the search target
-    rule budget_at_final:
-        input:
-            shape=PRUNED_SHAPE,
             latency=AT_FINAL_TABLE,
             **device_checks(),
         output:
+            shape=PRUNED_SHAPE,
             budget=PLANNED_BUDGET,
         params:
+            prune=pruned_shape_settings(),
             target=SEARCH_TARGET,
             settings=final_budget_settings(),
-        priority: CRITICAL_PATH
+        priority: PLANNING
         threads: CORES  # a timing, taken alone
         localrule: True
         conda:
@@ -90,6 +73,26 @@ if PLANNED_BUDGET:
             "logs/budget_at_final.log",
         script:
             "../scripts/budget_at_final.py"
+
+elif PRUNED_SHAPE:
+
+    # The pruned net's shape right after the search, for pruned_scratch
+    rule pruned_shape:
+        input:
+            genotype=rules.search.output.genotype,
+            stats=DATA["stats"],
+        output:
+            shape=PRUNED_SHAPE,
+        params:
+            prune=pruned_shape_settings(),
+        priority: PLANNING
+        localrule: True
+        conda:
+            "../envs/edgenas.yaml"
+        log:
+            "logs/pruned_shape.log",
+        script:
+            "../scripts/pruned_shape.py"
 
 
 if FINAL_BUDGET:

@@ -1,14 +1,18 @@
-"""The at-final lane's budget right after the search -> results/search/budget_at_final.json: the pruned
-net's shape, untrained, quantized and timed whole on the search target as the latency table times nets."""
+"""The at-final lane's plan right after the search -> results/search/pruned_shape.json (the searched net,
+untrained, pruned with the prune: settings) and results/search/budget_at_final.json (that shape quantized
+and timed whole on the search target as the latency table times nets: the lane's budget)."""
 from edgenas.runlog import to_log
 
 to_log(snakemake.log[0])
 
+from edgenas.compression.prune import pruned_shape_record  # noqa: E402
 from edgenas.records import read_json, write_json  # noqa: E402
 from edgenas.search.latency import planned_budget, read_latency_table, timer_for  # noqa: E402
 
 s, target = snakemake.params.settings, snakemake.params.target
-shape = read_json(snakemake.input.shape)
+shape = pruned_shape_record(snakemake.input.genotype, read_json(snakemake.input.stats), **snakemake.params.prune)
+print(f"the searched net pruned by {shape['ratio']:g}, rounded to {shape['round_to']}: {shape['arch']}")
+write_json(shape, snakemake.output.shape)
 table = read_latency_table(snakemake.input.latency, shape["space"])
 budget = planned_budget(shape["arch"], table, timer_for(target, s), quantize=s["quantize"], rounds=s["rounds"],
                         seed=s["seed"])

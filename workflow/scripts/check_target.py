@@ -3,7 +3,7 @@ from edgenas.runlog import to_log
 
 to_log(snakemake.log[0])
 
-from edgenas.measurement.remote import Target, check, describe  # noqa: E402
+from edgenas.remote import Target, check, describe  # noqa: E402
 from edgenas.records import write_json  # noqa: E402
 
 target = Target(name=snakemake.wildcards.target, **snakemake.params.device)

@@ -3,7 +3,7 @@ from edgenas.runlog import to_log
 
 to_log(snakemake.log[0])
 
-from edgenas.compression.quantize import calibration_inputs, quantize_int8  # noqa: E402
+from edgenas.quantize import calibration_inputs, quantize_int8  # noqa: E402
 from edgenas.records import read_json  # noqa: E402
 from edgenas.settings import Quantize, Split  # noqa: E402
 

@@ -74,6 +74,20 @@ def planned_shape(arch: dict[str, Any], shapes: PrunedShapes, *, image_size: int
     return planned
 
 
+def pruned_shape_record(search_result: str, stats: dict[str, Any], *, ratio: float, round_to: int) -> dict[str, Any]:
+    """``results/search/pruned_shape.json``: the searched net's pruned shape (``planned_shape``) as a net
+    of the pruned-shape space, beside the searched architecture. Local pruning: the importance ranks
+    channels, which does not change how many each group keeps, so it is not a setting here."""
+    from ..search.genotype import read_search_result
+
+    result = read_search_result(search_result)
+    shapes = PrunedShapes(ratio, round_to)
+    settings = Prune(importance="l2", ratio=ratio, global_pruning=False, round_to=round_to, keep_layers=[])
+    arch = planned_shape(result.arch, shapes, image_size=stats["image_size"], num_classes=len(stats["classes"]),
+                         settings=settings)
+    return {"space": shapes.name, "arch": arch, "searched": result.arch, "ratio": ratio, "round_to": round_to}
+
+
 def _shape(net: nn.Module) -> list[int]:
     return [m.out_channels for m in net.modules() if isinstance(m, nn.Conv2d)]
 
@@ -82,7 +96,7 @@ def prune_checkpoint(baseline: str, out_model: str, out_summary: str, *, setting
                      validation: ImageArrays) -> dict:
     """Prune a trained checkpoint; records params, MACs and validation accuracy before => after
     (accuracy right after pruning, before any fine-tuning, as Torch-Pruning reports it)."""
-    from ..measurement.evaluate import predict_torch
+    from ..model import predict_torch
     from ..model import (
         count_macs_params,
         drop_auxiliary_head,

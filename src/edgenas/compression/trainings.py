@@ -17,7 +17,7 @@ from ..errors import ConfigError
 from ..records import read_json
 from ..resume import finished
 from ..settings import Recipe, Split
-from .train import HistoryWriter, fit
+from ..training import HistoryWriter, fit
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -40,10 +40,10 @@ WHITENING_IMAGES = 5000  # airbench94 whitens on its first 5,000 training images
 def initialise_from_data(net: nn.Module, spec: dict[str, Any], train: ImageArrays, train_idx: np.ndarray,
                          seed: int) -> nn.Module:
     """A fresh net's data-dependent start: airbench94's whitening layer from a seeded random
-    5,000 of the split's training images (``spaces.handmade.whiten_first_layer``; an ImageFolder
+    5,000 of the split's training images (``nets.whiten_first_layer``; an ImageFolder
     loads sorted by class, so its first 5,000 would be one class); other nets as built."""
     if spec["family"] == "airbench94":
-        from ..search.spaces.handmade import whiten_first_layer
+        from ..nets import whiten_first_layer
 
         some = np.random.default_rng(seed).permutation(train_idx)[:WHITENING_IMAGES]
         images, _ = BatchedImages(train, some)[np.arange(len(some))]

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from ..device import demo, ondevice, overlay
-from ..measurement.remote import write_sample
+from ..remote import write_sample
 
 README = """# edgenas edge bundle
 

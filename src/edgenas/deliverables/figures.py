@@ -26,7 +26,8 @@ def _tradeoff(bench: pd.DataFrame, cost: str, title: str, path: str | Path, word
     legend's entries."""
     w = words["figures"]["tradeoff"]
     data = deployed(bench)
-    data = data[data.stage != "pruned"].assign(precision=data["format"].str.removeprefix("onnx-").str.upper())
+    data = data[data.stage != "pruned"].assign(precision=data["format"].str.removeprefix("onnx-").str.upper(),
+                                                accuracy=100 * data.accuracy)  # in %, as every table gives it
     final = data[data.stage == data.model.map(lambda m: FINAL_STAGE.get(m, "baseline_int8"))]
     fig, ax = plt.subplots(figsize=(9.5, 4.8))
     data = data.rename(columns={"model": w["model"], "precision": w["precision"]})
@@ -94,7 +95,8 @@ def training_curves(histories: dict[str, pd.DataFrame], path: str | Path, words:
         h = histories[name]
         minutes = wall_clock_minutes(h, ends.get(continues.get(name, ""), 0.0))
         ends[name] = float(minutes.iloc[-1]) if len(minutes) else 0.0
-        frames.append(h.assign(run=name, minutes=minutes))
+        frames.append(h.assign(run=name, minutes=minutes,
+                               **({"val_acc": 100 * h["val_acc"]} if "val_acc" in h else {})))  # in %
     data = pd.concat(frames, ignore_index=True)
     w = words["figures"]["training_curves"]
     fig, axes = plt.subplots(1, 2, figsize=(11.5, 3.6), layout="constrained")
@@ -238,7 +240,8 @@ def population(result: SearchResult, path: str | Path, words: dict) -> None:
     if "rounds" in result.search:
         return funnel(result, path, words)
     w = words["figures"]["evolution"]
-    data = pd.DataFrame(result.population).assign(order=lambda d: range(1, len(d) + 1))
+    data = pd.DataFrame(result.population).assign(order=lambda d: range(1, len(d) + 1),
+                                                  accuracy=lambda d: 100 * d.accuracy)  # in %
     best = data.loc[data.accuracy.idxmax()]
     fig, ax = plt.subplots(figsize=(7, 4.2))
     points = ax.scatter(data.predicted_ms, data.accuracy, c=data.order, cmap="viridis", s=22)

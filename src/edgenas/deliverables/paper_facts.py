@@ -44,6 +44,16 @@ def paper_tables(study: Study, lang: str, words: dict) -> dict[str, list[list[st
     return tables
 
 
+def few(names: str | None, lang: str, most: int = 2) -> str:
+    """A comma-joined list of model names cut for a slide title: the first ``most`` and how many more
+    ('random1, resnet20 and 3 more'), so a title stays within two lines."""
+    items = [n.strip() for n in (names or "").split(",") if n.strip()]
+    if len(items) <= most:
+        return ", ".join(items)
+    more = {"en": "and {n} more", "vi": "và {n} mô hình khác"}[lang].format(n=len(items) - most)
+    return f"{', '.join(items[:most])} {more}"
+
+
 def paper_facts(study: Study, lang: str, words: dict) -> dict[str, Any]:
     """The scalars (``v``: formatted strings), the conditions (``flag``) and the tables of the
     paper and the slides, in ``lang``."""
@@ -65,7 +75,8 @@ def paper_facts(study: Study, lang: str, words: dict) -> dict[str, Any]:
         "final_accuracy": pct(h["final_accuracy"], lang), "final_latency": ms(h["final_ms"], lang),
         "final_speedup": ratio(h["speedup"], lang), "final_smaller": ratio(h["smaller"], lang),
         "final_points": change(h["accuracy_change"], lang), "controls_count": str(h["controls"]),
-        "dominated_by": h["dominated_by"] or "", "search_seconds": num(s.get("seconds", 0), 4, lang),
+        "dominated_by": h["dominated_by"] or "", "dominated_short": few(h["dominated_by"], lang),
+        "search_seconds": num(s.get("seconds", 0), 4, lang),
     }
     flag: dict[str, Any] = {
         "on_front": h["on_front"], "final_faster": bool(h["speedup"] >= 1),

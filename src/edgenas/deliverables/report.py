@@ -22,7 +22,8 @@ RESULT_COLUMNS = ["model", "stage", "format", "threads", "accuracy", "latency_ms
                   "params", "macs", "gmacs_per_s", "peak_fraction"]
 STYLE = ("body{font-family:sans-serif;max-width:1100px;margin:auto;line-height:1.4}"
          "table{border-collapse:collapse;margin:0.5em 0}td,th{border:1px solid #ccc;padding:3px 6px}"
-         "td{text-align:right}pre{background:#f6f6f6;padding:0.5em;overflow:auto}img{max-width:100%}")
+         "td{text-align:right}pre{background:#f6f6f6;padding:0.5em;overflow:auto}img{max-width:100%}"
+         "blockquote{background:#fff4d6;border-left:6px solid #e0a800;margin:1em 0;padding:0.6em 1em}")
 
 
 def fmt(value, words: dict | None = None) -> str:
@@ -176,6 +177,7 @@ def render(facts: dict[str, Any], *, templates: list[Path], html_path: str | Pat
         return f'src="data:image/png;base64,{data}"'
 
     body = re.sub(r'src="([^"]+\.png)"', embed, body)
+    body = re.sub(r"<h2>(\d+)\.", lambda m: f'<h2 id="s{m.group(1)}">{m.group(1)}.', body)  # the contents' anchors
     md_path.write_text(text)
     html_path.write_text(f"<!doctype html><html lang='{lang}'><head><meta charset='utf-8'><title>edgenas</title>"
                          f"<style>{STYLE}</style></head><body>\n{body}</body></html>\n")

@@ -36,12 +36,14 @@ def run_summary(facts: dict, words: dict, root: str | Path = ".") -> str:
     else:
         lines.append(w["nas_beat" if r["verdict"] else "nas_not"].format(
             n=r["randoms"], points=change(r["vs_best_points"], lang), mean_points=change(r["vs_mean_points"], lang)))
-    beyond = b["decomposition"]["verdicts"].get("nas_at_final")
-    if beyond is None:
+    verdicts = b["decomposition"]["verdicts"]
+    if not {"nas_at_final", "pruned_scratch"} & set(verdicts):
         lines.append(w["compression_none"])
-    else:
-        lines.append(w["compression_beyond"].format(points=change(beyond["points"], lang),
-                                                    se=change(beyond["se"], lang).lstrip("+"), says=w["says"][beyond["says"]]))
+    for control, line in (("nas_at_final", "compression_beyond"), ("pruned_scratch", "compression_scratch")):
+        if control in verdicts:
+            v = verdicts[control]
+            lines.append(w[line].format(points=change(v["points"], lang), se=change(v["se"], lang).lstrip("+"),
+                                        paired=w["paired"] if v.get("paired") else "", says=w["says"][v["says"]]))
     lines.append(w["paths"])
     lines += ["  " + w[key].format(path=Path(root, path)) for key, path in DELIVERABLES.items()
               if Path(root, path).exists()]
@@ -61,8 +63,24 @@ def failed_jobs(snakemake_log: str | Path | list) -> list[tuple[str, str]]:
     return found
 
 
-def failure_summary(snakemake_log: str | Path | list, words: dict, root: str | Path = ".") -> str:
-    """The failed jobs, their logs, and the last line of each log that says why."""
+INTERRUPTED = "Terminating processes on user request"  # what Snakemake logs on Ctrl-C
+
+
+def interrupted(snakemake_log: str | Path | list) -> bool:
+    """Whether the run stopped because its user pressed Ctrl-C (or the shell sent SIGINT)."""
+    paths = [Path(p) for p in (snakemake_log if isinstance(snakemake_log, (list, tuple)) else [snakemake_log])]
+    return any(INTERRUPTED in p.read_text(errors="replace") for p in paths if p.is_file())
+
+
+def failure_summary(snakemake_log: str | Path | list, words: dict, root: str | Path = ".",
+                    command: list[str] | None = None) -> str:
+    """The failed jobs, their logs, and the last line of each log that says why; on an interrupt, how
+    to resume (``command``: the run's own arguments, so the message can name the command to repeat)."""
+    if interrupted(snakemake_log):
+        import shlex
+
+        again = "snakemake " + " ".join(shlex.quote(a) for a in (command or []))
+        return words["summary"]["interrupted"].format(command=again.strip())
     jobs = failed_jobs(snakemake_log)
     if not jobs:
         return ""

@@ -100,12 +100,26 @@ def annotate(frame: np.ndarray, probs: np.ndarray, classes: list[str], speed: st
 
 
 def card(lines: list[str], width: int, height: int, pen: Pen | None = None) -> np.ndarray:
-    """A title card (BGR): the first line large, the others below it, on a dark background."""
+    """A title card (BGR): the first line large, the others below it, on a dark background. Long lines
+    wrap at spaces; where the lines would run past the bottom (a 256-pixel frame holds about nine), every
+    line is set smaller until all of them fit."""
     pen = pen or Pen()
+    for shrink in (1.0, 0.9, 0.8, 0.7, 0.6, 0.5, 0.45, 0.4):
+        placed, y = _layout(lines, width, pen, shrink, top=max(30, height // 10))
+        if y - 10 <= height:
+            break
     out = np.full((height, width, 3), 24, np.uint8)
-    y = max(30, height // 10)
+    for n, row, row_y, row_scale, thickness in placed:
+        pen.write(out, row, 10, row_y, row_scale, (255, 255, 255) if n else (80, 220, 80), thickness)
+    return out
+
+
+def _layout(lines: list[str], width: int, pen: Pen, shrink: float, top: int) -> tuple[list[tuple], int]:
+    """Where each wrapped row of ``lines`` goes at ``shrink`` times the card's text sizes, and the y
+    below the last row."""
+    placed, y = [], top
     for n, text in enumerate(lines):
-        scale, thickness = (0.9, 2) if n == 0 else (0.55, 1)
+        scale, thickness = (0.9 * shrink, 2) if n == 0 else (0.55 * shrink, 1)
 
         def fits(t: str, s: float = scale) -> bool:
             return pen.size(t, s, thickness)[0] <= width - 20
@@ -119,8 +133,8 @@ def card(lines: list[str], width: int, height: int, pen: Pen | None = None) -> n
                 rows.append(word)
         for row in rows:
             row_scale = scale
-            while not fits(row, row_scale) and row_scale > 0.3:
+            while not fits(row, row_scale) and row_scale > 0.25:
                 row_scale -= 0.05
-            pen.write(out, row, 10, y, row_scale, (255, 255, 255) if n else (80, 220, 80), thickness)
+            placed.append((n, row, y, row_scale, thickness))
             y += int(34 * row_scale + 10)
-    return out
+    return placed, y

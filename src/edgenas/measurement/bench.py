@@ -162,7 +162,7 @@ def bench_device(target: str, entries: list[dict], test: ImageArrays, stats: dic
     import tempfile
 
     from ..data import take
-    from .remote import Target, run_on_device, write_sample
+    from ..remote import Target, run_on_device, write_sample
 
     sample = take(test, device_images, seed)
     inputs = ondevice.normalize(sample.x, stats["mean"], stats["std"])

@@ -8,35 +8,9 @@ import torch
 from torch import nn
 
 from ..data import ImageArrays
+from ..model import predict_torch
 from ..device import ondevice
 from ..records import pack_flags
-
-TTA = ("none", "flip", "flip_translate")
-
-
-@torch.no_grad()
-def predict_torch(net: nn.Module, images: np.ndarray, mean, std, batch_size: int = 256,
-                  tta: str = "none") -> np.ndarray:
-    """Logits of a PyTorch net for uint8 NHWC images. Test-time augmentation (``tta``): ``flip``
-    averages those of each image and its mirror, as ``ondevice.predict`` does for an ONNX file;
-    ``flip_translate`` is airbench94's: half that, half the mean of the flip-averaged logits of the
-    image shifted one pixel up-left and one down-right (reflect-padded), six passes in all."""
-    if tta not in TTA:
-        raise ValueError(f"tta {tta!r}: one of {', '.join(TTA)}")
-    net.eval()
-    logits = torch.cat([net(torch.from_numpy(ondevice.normalize(images[i:i + batch_size], mean, std)))
-                        for i in range(0, len(images), batch_size)]).numpy()
-    if tta == "none":
-        return logits
-    flipped = (logits + predict_torch(net, images[:, :, ::-1], mean, std, batch_size)) / 2
-    if tta == "flip":
-        return flipped
-    h, w = images.shape[1:3]
-    padded = np.pad(images, ((0, 0), (1, 1), (1, 1), (0, 0)), mode="reflect")
-    shifted = [predict_torch(net, np.ascontiguousarray(padded[:, dy:dy + h, dx:dx + w]), mean, std, batch_size,
-                             tta="flip") for dy, dx in ((0, 0), (2, 2))]
-    return (flipped + (shifted[0] + shifted[1]) / 2) / 2
-
 
 def load_onnx(model: str | Path, threads: int = 0):
     """An ONNX Runtime session, or a ``DamagedFile`` naming the file and the command that rebuilds

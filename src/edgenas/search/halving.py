@@ -18,6 +18,7 @@ from ..data import BatchedImages, ImageArrays
 from ..errors import ConfigError
 from ..fits import fidelity_rounds
 from ..resume import finished
+from ..runlog import duration
 from ..settings import Halving, Recipe, Split
 from .common import TrialLog, budgeted, check_budget, check_table
 from .genotype import SearchResult
@@ -46,7 +47,7 @@ def short_training_accuracy(arch: dict[str, Any], train: ImageArrays, train_idx:
     ``epochs`` epochs with the workflow's recipe (its schedule compressed into them) on ``images``
     training images, top-1 on ``val_idx``. Every candidate gets the same initial seed, the same
     images (the first ``images`` of ``round_order``) and the same batch order."""
-    from ..compression.train import fit
+    from ..training import fit
     from ..model import build_model
 
     order = round_order(train_idx, seed)[:images]
@@ -105,7 +106,7 @@ def search_halving(train: ImageArrays, *, table: LatencyTable,
 
     asked = needed(halving.prerank)  # none: no score, so no net is built for it
     desc = f"pre-rank ({halving.prerank}) of the drawn nets" if asked else "the drawn nets' predicted latency"
-    for arch in tqdm(pool, desc=desc, mininterval=5):
+    for arch in tqdm(pool, desc=desc, mininterval=5, disable=None):  # a bar on a terminal only
         population.append({"arch": arch, "predicted_ms": table.predict(arch),
                            "predicted_fp32_ms": table.predict(arch, "fp32"),
                            "scores": cheap_scores(fresh(arch), images, labels, asked) if asked else {}, "rounds": []})
@@ -121,6 +122,11 @@ def search_halving(train: ImageArrays, *, table: LatencyTable,
                         images=list(train.x.shape), classes=train.classes, table=table.correction,
                         hardware=str(hardware)))
     stability = []
+    counts = [len(alive)]
+    for _ in plan[1:]:
+        counts.append(max(1, math.ceil(counts[-1] / halving.eta)))
+    work_left = sum(n * size * epochs for n, (size, epochs) in zip(counts, plan))  # images x epochs still to train
+    work_done, seconds_done = 0, 0.0
     for r, (size, epochs) in enumerate(plan):
         for i in alive:
             row = log.done.get((r, i))
@@ -133,9 +139,10 @@ def search_halving(train: ImageArrays, *, table: LatencyTable,
                        "seconds": round(time.time() - began, 1)}
                 log.add(row)
             population[i]["rounds"].append({k: row[k] for k in ("images", "epochs", "accuracy", "seconds")})
+            work_left, work_done, seconds_done = work_left - size * epochs, work_done + size * epochs, seconds_done + row["seconds"]
             print(f"round {r + 1}/{len(plan)} ({epochs} epoch(s) on {size} images): candidate {i} (pre-rank "
-                  f"{population[i]['prerank']}) {row['accuracy']:.4f}, predicted {population[i]['predicted_ms']:.3f} ms",
-                  flush=True)
+                  f"{population[i]['prerank']}) {row['accuracy']:.4f}, predicted {population[i]['predicted_ms']:.3f} ms; "
+                  f"{row['seconds']:.0f} s; about {duration(work_left * seconds_done / work_done)} left", flush=True)
         if r:
             previous = [population[i]["rounds"][r - 1]["accuracy"] for i in alive]
             current = [population[i]["rounds"][r]["accuracy"] for i in alive]

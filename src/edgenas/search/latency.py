@@ -230,8 +230,8 @@ def export_pair(module, shape: tuple[int, ...], folder: Path, name: str, quantiz
     inputs: latency depends neither on the values nor on the calibration method)."""
     import torch
 
-    from ..compression.export import export_onnx
-    from ..compression.quantize import quantize_int8
+    from ..export import export_onnx
+    from ..quantize import quantize_int8
     from ..settings import Quantize
 
     fp32, int8 = folder / f"{name}.onnx", folder / f"{name}_int8.onnx"
@@ -288,14 +288,14 @@ def build_table(target: str, time_models: TimeModels, *, threads: int, image_siz
         folder = Path(tmp)
         files: dict[str, tuple[str, str]] = {}
         torch.manual_seed(seed)
-        for i, layer in enumerate(tqdm(layers, desc="exporting layers", mininterval=5)):
+        for i, layer in enumerate(tqdm(layers, desc="exporting layers", mininterval=5, disable=None)):
             files[layer.key] = export_pair(layer.module(), (layer.cin, layer.resolution, layer.resolution), folder,
                                            f"layer{i}", quantize, rng)
-        for i, arch in enumerate(tqdm(archs, desc="exporting nets", mininterval=5)):
+        for i, arch in enumerate(tqdm(archs, desc="exporting nets", mininterval=5, disable=None)):
             files[f"net{i}"] = export_pair(module.build_net(arch, num_classes=num_classes),
                                            (3, image_size, image_size), folder, f"net{i}", quantize, rng)
         paths = [path for pair in files.values() for path in pair]
-        passes = [time_models(paths) for _ in tqdm(range(rounds), desc="timing passes")]
+        passes = [time_models(paths) for _ in tqdm(range(rounds), desc="timing passes", disable=None)]
         timed, system = {name: min(p[0][name] for p in passes) for name in passes[0][0]}, passes[0][1]
     ms = {key: {fmt: timed[Path(path).name] for fmt, path in zip(FORMATS, pair)} for key, pair in files.items()}
     table = LatencyTable(target, threads, image_size, num_classes,
@@ -350,7 +350,7 @@ def timer_for(target: str, settings: dict[str, Any]) -> TimeModels:
 
 def device_timer(target: str, device: dict[str, Any], threads: int, warmup: int, runs: int) -> TimeModels:
     """Time ONNX files on a device over SSH, with the benchmark's device program and transport."""
-    from ..measurement.remote import Target, run_on_device
+    from ..remote import Target, run_on_device
 
     def time_models(paths: list[str]) -> tuple[dict[str, float], dict[str, str]]:
         result = run_on_device(Target(name=target, **dict(device, threads=[threads])), paths, None, warmup, runs)

@@ -57,7 +57,7 @@ STAGES = (
     Stage((160, 320), 1, 1),
 )
 
-# MobileNetV2-CIFAR (handmade.mobilenetv2_cifar) as an architecture of this space
+# MobileNetV2-CIFAR (nets.mobilenetv2_cifar) as an architecture of this space
 MOBILENETV2: dict[str, Any] = {
     "stem_width": 32, "head_width": 1280,
     **{f"s{i}_width": max(stage.widths) for i, stage in enumerate(STAGES)},

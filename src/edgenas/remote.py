@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shlex
 import subprocess
 import sys
@@ -19,8 +20,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ..device import ondevice
-from ..errors import UserFacingError
+from .device import ondevice
+from .errors import UserFacingError
 
 MIN_PYTHON = (3, 9)
 
@@ -75,10 +76,15 @@ def _classify(target: Target, stderr: str) -> tuple[str, bool]:
         return (f"{target.where}: authentication refused; install your key with: "
                 f"ssh-copy-id -p {target.port} {target.login}"), False
     if "could not resolve hostname" in text or "name or service not known" in text:
-        return f"{target.where}: host name does not resolve", False
-    if any(s in text for s in ("connection refused", "no route to host", "network is unreachable",
-                               "connection timed out", "operation timed out")):
-        return f"{target.where}: host unreachable ({stderr.strip().splitlines()[-1]})", True
+        return (f"{target.where}: host name does not resolve: check targets.{target.name}.host (a Pi on this "
+                f"network answers to <its hostname>.local, or use its IP address from your router)"), False
+    if "connection refused" in text:
+        return (f"{target.where}: the device answers but no SSH server listens on port {target.port}: start it "
+                "(on the device: sudo systemctl enable --now ssh; or enable SSH in Raspberry Pi Imager)"), True
+    if any(s in text for s in ("no route to host", "network is unreachable", "connection timed out",
+                               "operation timed out")):
+        return (f"{target.where}: host unreachable ({stderr.strip().splitlines()[-1]}): is the device on, and on "
+                f"this network? (ping {target.host})"), True
     if any(s in text for s in ("connection reset", "broken pipe", "connection closed", "lost connection")):
         return f"{target.where}: connection dropped ({stderr.strip().splitlines()[-1]})", True
     return f"{target.where}: ssh failed: {stderr.strip()[-500:]}", True
@@ -146,11 +152,19 @@ print(json.dumps(r))
 """
 
 
+PLACEHOLDER_USER = "<your user>"  # config/targets/pi5.yaml's user until the student sets one
+
+
 def check(target: Target) -> dict:
-    """Everything the benchmark needs of the device, in seconds, before anything is copied or
-    trained: SSH reachable, host key known, key login (``_run`` names each), the Python and its
-    version, numpy and onnxruntime importable, the CPU and its ISA, room in ``remote_dir``.
-    Raises RemoteError naming the cause and the command that fixes it; returns what it found."""
+    """Everything the benchmark needs of the device, in seconds, before anything is trained: a user
+    set, SSH reachable, host key known, key login (``_run`` names each), the Python and its version,
+    numpy and onnxruntime importable, the CPU and its ISA, room in ``remote_dir``, and a file copied
+    there and back as the benchmark copies (scp, which OpenSSH 9 runs over SFTP). Raises RemoteError
+    naming the cause and the command that fixes it; returns what it found."""
+    if target.user == PLACEHOLDER_USER or PLACEHOLDER_USER in (target.python or ""):
+        raise RemoteError(f"targets.{target.name}: user (and the user's folder in python) is still the "
+                          f"placeholder {PLACEHOLDER_USER!r}: set it to the name you chose in Raspberry Pi Imager, in "
+                          f"config/targets/{target.name}.yaml")
     script = f"SOURCE = {Path(ondevice.__file__).read_text()!r}\nREMOTE_DIR = {target.remote_dir!r}\n{CHECK}"
     proc = ssh(target, target.python, "-", stdin=script)
     if proc.returncode != 0:
@@ -170,7 +184,39 @@ def check(target: Target) -> dict:
     if folder["free_mb"] < MIN_FREE_MB:
         raise RemoteError(f"{target.where}: only {folder['free_mb']:.0f} MB free in {target.remote_dir} (needs "
                           f"{MIN_FREE_MB}; set targets.{target.name}.remote_dir to a folder with room)")
+    copy_round_trip(target)
     return info
+
+
+def copy_round_trip(target: Target) -> None:
+    """A small file copied into a fresh folder under ``remote_dir`` and back, with the benchmark's own
+    ``scp``: an SSH server without SFTP (which scp uses since OpenSSH 9) lets commands run but copies
+    nothing, and is named as such here, not as a dropped connection hours later."""
+    mk = ssh(target, "mktemp", "-d", f"{target.remote_dir.rstrip('/')}/edgenas.XXXXXX")
+    if mk.returncode != 0:
+        raise RemoteError(f"{target.where}: cannot make a folder under {target.remote_dir}: {mk.stderr.strip()}")
+    workdir = mk.stdout.strip()
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            probe = Path(tmp, "probe.bin")
+            probe.write_bytes(os.urandom(4096))
+            back = Path(tmp, "back")
+            back.mkdir()
+            try:
+                scp(target, [str(probe)], f"{target.login}:{workdir}/")
+                scp(target, [f"{target.login}:{workdir}/probe.bin"], str(back))
+            except RemoteError as err:
+                raise RemoteError(f"{target.where}: commands run there but files cannot be copied ({err}); the "
+                                  "SSH server needs its SFTP subsystem, which scp uses: on the device, add "
+                                  "'Subsystem sftp /usr/lib/openssh/sftp-server' (or 'internal-sftp') to "
+                                  "/etc/ssh/sshd_config and restart sshd") from None
+            if (back / "probe.bin").read_bytes() != probe.read_bytes():
+                raise RemoteError(f"{target.where}: a file copied there and back came back changed")
+    finally:
+        try:
+            ssh(target, "rm", "-rf", workdir)
+        except RemoteError:
+            pass
 
 
 def target_files(folder: str | Path) -> dict[str, dict]:

@@ -15,7 +15,7 @@ from onnxruntime.quantization import (
 )
 from onnxruntime.quantization.shape_inference import quant_pre_process
 
-from ..settings import Quantize, Split
+from .settings import Quantize, Split
 from .export import read_metadata, tidy_onnx, unshare_initializers
 
 FORMATS = {"qdq": QuantFormat.QDQ, "qoperator": QuantFormat.QOperator}
@@ -62,8 +62,8 @@ def quantize_int8(fp32: str | Path, int8: str | Path, calibration: np.ndarray, s
 
 def calibration_inputs(train_npz: str, stats: dict, size: int, split: Split) -> np.ndarray:
     """Normalised calibration images: a seeded subset of the training split."""
-    from ..data import ImageArrays, calibration_indices
-    from ..device.ondevice import normalize
+    from .data import ImageArrays, calibration_indices
+    from .device.ondevice import normalize
 
     train = ImageArrays.load(train_npz)
     train_idx, _ = split.indices(len(train.y))

@@ -10,6 +10,7 @@ crash resumes from it.
 from __future__ import annotations
 
 import csv
+import sys
 import time
 from dataclasses import asdict
 from pathlib import Path
@@ -21,12 +22,13 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from ..accel import Hardware, channels_last, contiguous
-from ..data import BatchedImages, ImageArrays, make_loader
-from ..errors import ConfigError
-from ..fits import too_few_steps
-from ..resume import checkpoint_to_resume, sigterm_fails
-from ..settings import Recipe
+from .accel import Hardware, channels_last, contiguous
+from .data import BatchedImages, ImageArrays, make_loader
+from .errors import ConfigError
+from .fits import too_few_steps
+from .resume import checkpoint_to_resume, sigterm_fails
+from .runlog import duration
+from .settings import Recipe
 
 
 class ImageClassifier(pl.LightningModule):
@@ -183,11 +185,45 @@ class FreezeWhiteningBias(pl.Callback):
         self.epochs = epochs
 
     def on_train_epoch_start(self, trainer, pl_module):
-        from ..search.spaces.handmade import Whitening
+        from .nets import Whitening
 
         for m in pl_module.net.modules():
             if isinstance(m, Whitening):
                 m.bias.requires_grad_(trainer.current_epoch < self.epochs)
+
+
+def quiet_lightning() -> None:
+    """Lightning's start-up chatter (accelerator lines, a cloud-logging advertisement, a SLURM hint,
+    its own deprecation notices) out of the logs a student reads: warnings and errors still show."""
+    import logging
+    import warnings
+
+    for name in ("lightning", "lightning.pytorch", "lightning.fabric", "pytorch_lightning", "lightning_fabric"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+    for message in (".*The `srun` command is available.*", ".*Checkpoint directory .* exists and is not empty.*",
+                    ".*isinstance\\(treespec, LeafSpec\\)` is deprecated.*", ".*does not have many workers.*"):
+        warnings.filterwarnings("ignore", message=message)
+
+
+class EpochLine(pl.Callback):
+    """One readable line per finished epoch, what ``tail -f logs/train.log`` shows: the losses and
+    accuracies, the epoch's seconds and the time left for the training (from the epochs so far)."""
+
+    def on_train_start(self, trainer, pl_module):
+        self._began, self._first = time.time(), trainer.current_epoch
+
+    def on_train_epoch_start(self, trainer, pl_module):
+        self._epoch_began = time.time()
+
+    def on_train_epoch_end(self, trainer, pl_module):
+        m, now = trainer.callback_metrics, time.time()
+        epoch, total = trainer.current_epoch + 1, trainer.max_epochs
+        left = (now - self._began) / (epoch - self._first) * (total - epoch)
+        parts = [f"{name} {kind} {float(m[key]):{fmt}}" for key, name, kind, fmt in (
+            ("train_loss", "train", "loss", ".3f"), ("train_acc", "train", "accuracy", ".2%"),
+            ("val_loss", "val", "loss", ".3f"), ("val_acc", "val", "accuracy", ".2%")) if key in m]
+        print(f"epoch {epoch}/{total}: {', '.join(parts)}; {now - self._epoch_began:.0f} s; "
+              f"{'about ' + duration(left) + ' left' if epoch < total else 'done'}", flush=True)
 
 
 class HistoryWriter(pl.Callback):
@@ -268,14 +304,16 @@ def fit(net: nn.Module, train: ImageArrays, train_idx: np.ndarray, val_idx: np.n
     module = ImageClassifier(net, recipe, teacher)
     history_path = workdir / "history.csv"
     channels_last(net)
+    quiet_lightning()
     trainer = pl.Trainer(
         max_epochs=recipe.epochs, **hardware.trainer_kwargs(), default_root_dir=str(workdir),
         logger=False, log_every_n_steps=10, enable_model_summary=False,
+        enable_progress_bar=sys.stderr.isatty(),  # bars on a terminal; a log gets EpochLine's one line per epoch
         num_sanity_val_steps=0, limit_val_batches=1.0 if len(val_idx) else 0,
         # without a monitor, top-1 is the newest epoch: one last.ckpt, overwritten every epoch
         callbacks=[pl.callbacks.ModelCheckpoint(dirpath=str(workdir), filename="last", every_n_epochs=1,
                                                 enable_version_counter=False),
-                   HistoryWriter(history_path, images_per_epoch), DataEpoch(images),
+                   HistoryWriter(history_path, images_per_epoch), DataEpoch(images), EpochLine(),
                    *([Lookahead(recipe.lookahead_steps, recipe.lookahead_decay)] if recipe.lookahead_steps else []),
                    *([FreezeWhiteningBias(recipe.whiten_bias_epochs)] if recipe.whiten_bias_epochs else []),
                    *callbacks],

@@ -9,7 +9,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from ..device import ondevice
+from .device import ondevice
 
 OPSET = 17
 METADATA_KEYS = ("classes", "mean", "std", "image_size")
@@ -135,7 +135,7 @@ def read_metadata(path: str | Path) -> dict:
 
 def export_checkpoint(checkpoint: str, onnx_path: str, check_images: np.ndarray) -> float:
     """Export a saved checkpoint, checked on a few test images (uint8 NHWC)."""
-    from ..model import load_checkpoint
+    from .model import load_checkpoint
 
     net, _, meta = load_checkpoint(checkpoint)
     inputs = ondevice.normalize(check_images, meta["mean"], meta["std"])

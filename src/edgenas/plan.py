@@ -1,0 +1,132 @@
+"""What the workflow refuses while it is parsed, before any job runs.
+
+Snakemake deletes a job's outputs before it reruns the job. A setting that a job would refuse
+(a misspelt data_root, a misspelt key, a latency budget the space cannot reach) must therefore
+be refused here: then ``snakemake -n`` refuses it too, no job starts, and nothing finished is
+lost. Every message is one line per problem, naming the key at fault.
+"""
+from __future__ import annotations
+
+import difflib
+import tarfile
+from pathlib import Path
+from typing import Any
+
+from .errors import ConfigError
+
+SPLITS = ("train", "test")
+
+
+def _dotted(path) -> str:
+    return ".".join(str(p) for p in path) or "(top level)"
+
+
+def _subschema(schema: dict[str, Any], path) -> dict[str, Any]:
+    """The part of ``schema`` that describes the value at ``path``."""
+    for key in path:
+        if isinstance(key, int):
+            schema = schema.get("items", {})
+        else:
+            props = schema.get("properties", {})
+            extra = schema.get("additionalProperties")
+            schema = props.get(key, extra if isinstance(extra, dict) else {})
+    return schema
+
+
+def _line(error, schema: dict[str, Any]) -> str:
+    """One schema error as one line: the dotted key, what is wrong, what is allowed."""
+    where = _dotted(error.absolute_path)
+    if error.validator == "additionalProperties":
+        allowed = sorted(_subschema(schema, error.absolute_path).get("properties", {}))
+        given = error.instance if isinstance(error.instance, dict) else {}
+        lines = []
+        for key in sorted(set(given) - set(allowed)):
+            close = difflib.get_close_matches(key, allowed, n=1)
+            prefix = f"{where}." if error.absolute_path else ""
+            lines.append(f"{prefix}{key}: unknown key" + (f"; did you mean {prefix}{close[0]}?" if close
+                                                         else f"; the keys here: {', '.join(allowed)}"))
+        return "\n".join(lines)
+    if error.validator == "enum":
+        return f"{where}: {error.instance!r} is not one of {', '.join(map(str, error.validator_value))}"
+    if error.validator == "type":
+        return f"{where}: {error.instance!r} is not of type {error.validator_value!r}"
+    if error.validator in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"):
+        sub = _subschema(schema, error.absolute_path)
+        bounds = ", ".join(f"{k} {sub[k]}" for k in ("minimum", "exclusiveMinimum", "maximum", "exclusiveMaximum")
+                           if k in sub)
+        return f"{where}: {error.instance!r} is out of range ({bounds})"
+    if error.validator == "required":
+        return f"{where}: {error.message}"
+    return f"{where}: {error.message}"
+
+
+def config_problems(config: dict[str, Any], schema: dict[str, Any]) -> list[str]:
+    """Every way ``config`` breaks the JSON ``schema`` (workflow/schemas/config.schema.yaml), one line
+    each, with a "did you mean" for a misspelt key: jsonschema's checks, in words that fit one screen."""
+    from jsonschema.validators import validator_for
+
+    validator = validator_for(schema)(schema)
+    errors = sorted(validator.iter_errors(config), key=lambda e: [str(p) for p in e.absolute_path])
+    return [line for e in errors for line in _line(e, schema).splitlines()]
+
+
+def check_config(config: dict[str, Any], schema: dict[str, Any], log: str | Path) -> None:
+    """Refuse a config the schema does not allow: one line per problem on the screen, jsonschema's
+    full report of each in ``log``."""
+    problems = config_problems(config, schema)
+    if problems:
+        from jsonschema.validators import validator_for
+
+        Path(log).parent.mkdir(parents=True, exist_ok=True)
+        Path(log).write_text("\n\n".join(str(e) for e in validator_for(schema)(schema).iter_errors(config)) + "\n")
+        refuse([*problems, f"(the config against workflow/schemas/config.schema.yaml, in full: {log})"])
+
+
+def budget_problems(table_path: str | Path, latency_ms: float | None) -> list[str]:
+    """A fixed latency budget (search.hardware_aware.latency_ms) below what the space reaches on the
+    search target, judged on its latency table already on disk, as the budget job would judge it after
+    deleting the budget every search and training reads."""
+    if latency_ms is None or not Path(table_path).exists():
+        return []
+    import warnings
+
+    warnings.filterwarnings("ignore", message=".*is found to be not a nn.Module.*")  # NNI's, on torch's newer modules
+    from .search.latency import latency_budget, read_latency_table
+
+    try:
+        latency_budget(read_latency_table(table_path), latency_ms, None)
+    except ConfigError as err:
+        return [str(err)]
+    return []
+
+
+def data_root_problems(config: dict[str, Any]) -> list[str]:
+    """What is wrong with ``data_root`` that the data stage would find only after deleting the decoded
+    data: a path that does not exist, or is neither a folder nor a .tar/.tar.gz archive, or a folder with
+    no train/ split. (The archive's members and the images are read by the data stage itself.)"""
+    root, data = Path(str(config["data_root"])), config["data"]
+    if data["dataset"] == "cifar10":
+        if not data["download"] and not (root / "cifar-10-batches-py").is_dir():
+            return [f"data_root: {str(root)!r} holds no cifar-10-batches-py folder and data.download is false: "
+                    "point data_root at the folder that holds it, or set data.download: true"]
+        return []
+    if not root.exists():
+        near = difflib.get_close_matches(root.name, [p.name for p in root.parent.iterdir()], n=1) \
+            if root.parent.is_dir() else []
+        hint = f"; did you mean {str(root.parent / near[0])!r}?" if near else ""
+        return [f"data_root: {str(root)!r} does not exist{hint}"]
+    if root.is_dir():
+        if not any((root / split).is_dir() or any(root.glob(f"*/{split}")) for split in SPLITS):
+            return [f"data_root: {str(root)!r} has no train/<class>/ or test/<class>/ folder (nor one folder "
+                    "below it), as data.dataset: imagefolder needs"]
+        return []
+    if not tarfile.is_tarfile(root):
+        return [f"data_root: {str(root)!r} is neither a folder nor a .tar/.tar.gz archive"]
+    return []
+
+
+def refuse(problems: list[str]) -> None:
+    """One ``ConfigError`` listing every problem, one line each."""
+    if problems:
+        raise ConfigError("refused before any job runs (nothing finished is touched):\n"
+                          + "\n".join(f"  {p}" for p in problems))
