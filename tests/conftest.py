@@ -34,6 +34,19 @@ def unavailable(fixture: str, why: str) -> None:
     pytest.skip(message)
 
 
+# The fast lane, for a change to the library: pytest -m "not slow". A test is slow when it runs the
+# workflow, a real server or an emulated CPU (its fixtures), or trains nets for long (its module).
+SLOW_FIXTURES = {"run", "slurm", "arm_python", "haswell_python", "clone", "sshd", "sshd_without_sftp"}
+SLOW_MODULES = {"test_dense", "test_mobile"}  # each builds and times latency tables
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if (SLOW_FIXTURES & set(item.fixturenames) or item.module.__name__ in SLOW_MODULES
+                or item.get_closest_marker("workflow")):
+            item.add_marker(pytest.mark.slow)
+
+
 _RAN: dict[str, dict[str, int]] = {}
 
 

@@ -44,9 +44,7 @@ def resolve(device: str = "auto", precision: str = "auto", *, cpu_bf16: bool = T
     """``device``: auto (CUDA when present) | cpu | cuda. ``precision``: auto | 32 | bf16 | 16.
 
     ``auto`` precision is bf16 autocast on a GPU that has it, fp16 on an older GPU; on the CPU
-    bf16 autocast where it multiplies bf16 natively (``cpu_has_bf16``: the workflow's training
-    stage ran the dense space's default pick 1.77x and ResNet-20 1.65x faster than fp32 on a
-    2-core AMD EPYC with AVX512-BF16, at the same accuracy, docs/measurements.md), else fp32. ``cpu_bf16``
+    bf16 autocast where it multiplies bf16 natively (``cpu_has_bf16``; why: docs/decisions.md), else fp32. ``cpu_bf16``
     False keeps fp32 on the CPU: NNI's DARTS ends with NaN architecture weights under CPU bf16."""
     if device == "cuda" and not torch.cuda.is_available():
         raise ConfigError("device: 'cuda' was asked for but torch sees no CUDA device")

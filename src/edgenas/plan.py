@@ -125,6 +125,49 @@ def data_root_problems(config: dict[str, Any]) -> list[str]:
     return []
 
 
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
+DECLARE = "a device is declared by a file config/targets/<name>.yaml: copy config/targets/pi5.yaml"
+
+
+def cross_field_problems(config: dict[str, Any]) -> list[str]:
+    """What no schema can say: keys that must agree with each other (targets, emulated targets, the
+    search target, the controls a space can have, the report's own templates)."""
+    from .controls import AT_FINAL
+    from .search.spaces import HARDWARE_AWARE
+
+    problems = []
+    targets = ["local", *config["targets"]]
+    emulated = {name for name, t in config["targets"].items() if t.get("emulate")}
+    for name in config["bench"]["targets"]:
+        if name not in targets:
+            problems.append(f"bench.targets: {name!r} is not a declared target; the declared ones are "
+                            f"{', '.join(targets)} ({DECLARE})")
+    for name in sorted(emulated):
+        host = config["targets"][name]["host"]
+        if host not in LOOPBACK:
+            problems.append(f"targets.{name}.host: an emulated target runs on this machine (its emulated Python is "
+                            f"built here); set host: 127.0.0.1, not {host!r}")
+    if config["bench"]["targets"] and all(t in emulated for t in config["bench"]["targets"]):
+        problems.append(f"bench.targets: {config['bench']['targets']} are all emulated; the report needs one real "
+                        "target (local) to set their accuracy beside")
+    space = config["search"]["space"]
+    target = config["search"]["hardware_aware"]["target"]
+    if space in HARDWARE_AWARE and target not in targets:
+        problems.append(f"search.hardware_aware.target: {target!r} is not a declared target; the declared ones are "
+                        f"{', '.join(targets)} ({DECLARE})")
+    if space in HARDWARE_AWARE and target in emulated:
+        problems.append(f"search.hardware_aware.target: {target!r} is emulated, and emulated latency means nothing; "
+                        "budget the search on a real target")
+    for name in sorted(set(config["controls"]["models"]) & set(AT_FINAL)):
+        if space not in HARDWARE_AWARE:
+            problems.append(f"controls.models: {name} is budgeted at the final model's latency, which only a "
+                            f"hardware-aware space (search.space: dense or mobile) has; not {space}")
+    folder = config["report"].get("templates")
+    if folder and not Path(folder).is_dir():
+        problems.append(f"report.templates: {folder!r} is not a folder (copy report/templates/ there and edit it)")
+    return problems
+
+
 def refuse(problems: list[str]) -> None:
     """One ``ConfigError`` listing every problem, one line each."""
     if problems:

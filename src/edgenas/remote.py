@@ -79,7 +79,8 @@ def _classify(target: Target, stderr: str) -> tuple[str, bool]:
         return (f"{target.where}: host name does not resolve: check targets.{target.name}.host (a Pi on this "
                 f"network answers to <its hostname>.local, or use its IP address from your router)"), False
     if "connection refused" in text:
-        return (f"{target.where}: the device answers but no SSH server listens on port {target.port}: start it "
+        return (f"{target.where}: host unreachable (connection refused): the device answers but no SSH server "
+                f"listens on port {target.port}: start it "
                 "(on the device: sudo systemctl enable --now ssh; or enable SSH in Raspberry Pi Imager)"), True
     if any(s in text for s in ("no route to host", "network is unreachable", "connection timed out",
                                "operation timed out")):

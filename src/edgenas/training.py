@@ -289,6 +289,7 @@ def fit(net: nn.Module, train: ImageArrays, train_idx: np.ndarray, val_idx: np.n
     settings = dict(net=str(net), recipe=asdict(recipe), seed=seed, train=len(train_idx), val=len(val_idx),
                     hardware=str(hardware), teacher=teacher is not None and recipe.distill_weight > 0)
     last = checkpoint_to_resume(workdir, settings)
+    quiet_lightning()
     pl.seed_everything(seed, workers=True)
     b = recipe.batch_size
     drop_last = len(train_idx) > b
@@ -304,7 +305,6 @@ def fit(net: nn.Module, train: ImageArrays, train_idx: np.ndarray, val_idx: np.n
     module = ImageClassifier(net, recipe, teacher)
     history_path = workdir / "history.csv"
     channels_last(net)
-    quiet_lightning()
     trainer = pl.Trainer(
         max_epochs=recipe.epochs, **hardware.trainer_kwargs(), default_root_dir=str(workdir),
         logger=False, log_every_n_steps=10, enable_model_summary=False,

@@ -10,8 +10,8 @@ import yaml
 from snakemake.exceptions import WorkflowError
 
 from edgenas.cliconfig import typed_like_schema
-from edgenas.controls import AT_FINAL, at_final, at_final_space, control_names
-from edgenas import fits, plan
+from edgenas.controls import at_final, at_final_space, control_names
+from edgenas import fits, plan, registry
 from edgenas.search import spaces
 from edgenas.settings import Demo, Prune, Quantize, Recipe, Split, TestSubset
 from edgenas.remote import ssh_settings, target_files
@@ -33,11 +33,6 @@ TARGET_FILES = Path(workflow.basedir, "config", "targets")
 for _name, _settings in target_files(TARGET_FILES).items():
     config.setdefault("targets", {}).setdefault(_name, _settings)
 
-# Keys renamed since a config file may have been written, refused by name with their new one
-for (_section, _old), _new in {("demo", "display"): "demo.height"}.items():
-    if _old in (config.get(_section) or {}):
-        raise ValueError(f"{_section}.{_old} is now {_new}: rename it in your config file or --config")
-
 # --config's nested values arrive as strings ("prune={ratio: 0.3}" -> "0.3"): type them first, then
 # refuse what the schema does not allow, one line per problem (edgenas.plan), before any job runs
 _SCHEMA = Path(workflow.basedir, "workflow", "schemas", "config.schema.yaml")
@@ -50,39 +45,24 @@ plan.check_config(config, _SCHEMA_DOC, log="logs/config.log")
 if not REPORT_MODE:
     plan.refuse(plan.data_root_problems(config))
 
+# Keys that must agree with each other (targets, the search target, the controls a space can have)
+plan.refuse(plan.cross_field_problems(config))
+
 # Targets are the devices a benchmark runs on: this machine, and those declared under targets:.
 TARGETS = ["local", *config["targets"]]
-for _name in config["bench"]["targets"]:
-    if _name not in TARGETS:
-        raise ValueError(f"bench.targets: {_name!r} is not a declared target; the declared ones are {', '.join(TARGETS)} "
-                         "(a device is declared by a file config/targets/<name>.yaml: copy config/targets/pi5.yaml)")
 # Emulated targets (targets.<name>.emulate: an Arm core, or haswell: x86 without VNNI): a Python run by
 # QEMU on this machine, reached over SSH like a device. Their accuracy is that CPU's kernels'; their
 # latency means nothing.
 EMULATED = {name: t["emulate"] for name, t in config["targets"].items() if t.get("emulate")}
-for _name in EMULATED:
-    if config["targets"][_name]["host"] not in ("127.0.0.1", "localhost", "::1"):
-        raise ValueError(f"targets.{_name}.host: an emulated target runs on this machine (its emulated Python is "
-                         f"built here); set host: 127.0.0.1, not {config['targets'][_name]['host']!r}")
 # The benchmarked targets whose latencies are real: figures and analyses are drawn on these only
 REAL_BENCH_TARGETS = [t for t in config["bench"]["targets"] if t not in EMULATED]
-if not REAL_BENCH_TARGETS:
-    raise ValueError(f"bench.targets: {config['bench']['targets']} are all emulated; the report needs one real target "
-                     "(local) to set their accuracy beside")
 
 # The searched space: mobile or dense (hardware-aware, on a target's latency table, with the
 # search.hardware_aware: settings) or darts
 SPACE = config["search"]["space"]
 HARDWARE_AWARE = SPACE in spaces.HARDWARE_AWARE
-if HARDWARE_AWARE and config["search"]["hardware_aware"]["target"] not in TARGETS:
-    raise ValueError(f"search.hardware_aware.target: {config['search']['hardware_aware']['target']!r} is not a declared "
-                     f"target; the declared ones are {', '.join(TARGETS)} (a device is declared by a file "
-                     "config/targets/<name>.yaml: copy config/targets/pi5.yaml)")
 # The target and latency table the hardware-aware search and its random controls are budgeted on
 SEARCH_TARGET = config["search"]["hardware_aware"]["target"] if HARDWARE_AWARE else None
-if SEARCH_TARGET in EMULATED:
-    raise ValueError(f"search.hardware_aware.target: {SEARCH_TARGET!r} is emulated, and emulated latency means nothing; "
-                     "budget the search on a real target")
 SEARCH_TABLE = f"results/latency/{SEARCH_TARGET}.json" if SEARCH_TARGET else None
 # The search's latency budget on that table, resolved once (rule budget) for the search and the random controls
 BUDGET = "results/search/budget.json" if SEARCH_TARGET else None
@@ -97,11 +77,6 @@ REMOTE_TARGETS = sorted({t for t in [*config["bench"]["targets"], SEARCH_TARGET]
 
 # Reference models trained with the same recipe (workflow/rules/controls.smk), by name.
 CONTROLS = control_names(config["controls"]["models"], config["controls"]["random_seeds"])
-# The controls budgeted at the final model's latency need a latency table to budget on
-for _name in set(config["controls"]["models"]) & set(AT_FINAL):
-    if not HARDWARE_AWARE:
-        raise ValueError(f"controls.models: {_name} is budgeted at the final model's latency, which only a "
-                         f"hardware-aware space (search.space: dense or mobile) has; not {SPACE}")
 # The at-final lane (nas_at_final, random<s>_at_final) searches and draws at the final model's latency.
 # Where the pruned shape follows from the genotype and prune: alone (edgenas.controls.at_final_space),
 # its space is the shapes pruning produces, with its own latency table (latency_at_final), and its
@@ -124,9 +99,6 @@ LANE_BUDGET = PLANNED_BUDGET or FINAL_BUDGET
 # inputs, so an edit rebuilds the PDFs with the run's numbers.
 REPORT_TEMPLATES = [str(Path(workflow.basedir, "report", "templates"))]
 if config["report"].get("templates"):
-    if not Path(config["report"]["templates"]).is_dir():
-        raise ValueError(f"report.templates: {config['report']['templates']!r} is not a folder (copy report/templates/ "
-                         "there and edit it)")
     REPORT_TEMPLATES.insert(0, str(config["report"]["templates"]))
 # The words the code places before a reader (figure labels, table columns, the video, the summary), in
 # report.language: the first template folder's catalogue (edgenas.words)
@@ -148,42 +120,28 @@ if _stats and _stats["source"]["dataset"] == config["data"]["dataset"] and _stat
     _train, _val = Split.from_config(config).indices(_stats["images"]["train"])
     fits.check(config, len(_train), len(_val))
 
-# Every deployed model, by ONNX file under results/models/: the model it belongs to ("nas" or a
-# control), its stage, and the checkpoint it comes from (MACs and params are counted on it).
-# The NAS net goes through the compression chain; every net's trained baseline is also quantized
-# as it is (baseline_int8), so NAS and controls are compared as they would be deployed.
-DEPLOYED = {
-    "baseline.onnx": {"model": "nas", "stage": "baseline", "checkpoint": "baseline.pt"},
-    "pruned.onnx": {"model": "nas", "stage": "pruned", "checkpoint": "pruned.pt"},
-    "finetuned.onnx": {"model": "nas", "stage": "finetuned", "checkpoint": "finetuned.pt"},
-    "int8.onnx": {"model": "nas", "stage": "int8", "checkpoint": "finetuned.pt"},
-    "baseline_int8.onnx": {"model": "nas", "stage": "baseline_int8", "checkpoint": "baseline.pt"},
-    **{f"control_{c}{suffix}.onnx": {"model": c, "stage": stage, "checkpoint": f"control_{c}.pt"}
-       for c in CONTROLS for suffix, stage in (("", "baseline"), ("_int8", "baseline_int8"))},
-}
-# INT8 file -> the FP32 file it is quantized from; every other ONNX file is exported from its checkpoint
-QUANTIZED = {"int8.onnx": "finetuned.onnx", "baseline_int8.onnx": "baseline.onnx",
-             **{f"control_{c}_int8.onnx": f"control_{c}.onnx" for c in CONTROLS}}
+# Every deployed model, by ONNX file under results/models/ (edgenas.registry): its model ("nas" or a
+# control), its stage and the checkpoint it comes from; every INT8 file with the FP32 file it is quantized
+# from, and every other file with the checkpoint it is exported from.
+DEPLOYED = registry.deployed_files(CONTROLS)
+QUANTIZED = registry.quantized_from(CONTROLS)
 EXPORTS = {name: m["checkpoint"] for name, m in DEPLOYED.items() if name not in QUANTIZED}
-FINAL_MODEL = "int8.onnx"  # the searched net after the whole compression chain
+FINAL_MODEL = registry.FINAL_FILE  # the searched net after the whole compression chain
 # FP32 models also timed in PyTorch eager mode on this machine: what deployment through ONNX Runtime buys
 EAGER = ["baseline.onnx", "finetuned.onnx"]
 
-# Trainings run two side by side when controls train beside the searched net, each on half the
-# cores: on the 2-core Xeon two at 1 thread did more images/s than one at 2 threads
-# (benchmarks/train_parallel.py, README). Without controls a training has every core.
+# Trainings run two side by side when controls train beside the searched net, each on half the cores;
+# without controls a training has every core (why: docs/decisions.md, scheduler rules).
 TRAIN_THREADS = max(1, CORES // 2) if CONTROLS else CORES
-# The searched net's chain goes first whenever jobs wait for cores: the latency table, the search,
-# the training, pruning and fine-tuning of the searched net; the controls fill the other cores.
+# The searched net's chain goes first whenever jobs wait for cores: the latency table, the search, the
+# training, pruning and fine-tuning of the searched net; the controls fill the other cores.
 CRITICAL_PATH = 10
-# then the controls' trainings, long jobs before the short exports and evaluations, which fill a
-# core later (in the default run on the Xeon ResNet-20's training waited 1 min 48 s behind them).
-# Two of them side by side must weigh less than one job of the chain: Snakemake's default (ILP)
-# scheduler maximises the summed priority of the jobs it starts, and at 5 + 5 = 10 it started two
-# control trainings before the search, which then waited an hour (tests/test_workflow.py checks).
+# Then the controls' trainings, long jobs before the short exports and evaluations. The scheduler (ILP)
+# starts the jobs whose summed priority is highest, so two of them together must weigh less than one job
+# of the chain (tests/test_workflow.py checks the order).
 LONG_JOBS = 4
 # The jobs that plan the at-final lane right after the search (the pruned shape and its timing) take every
-# core for seconds, before any training starts: they outweigh the trainings that could start instead.
+# core for seconds, before any training starts: they outweigh the two trainings that could start instead.
 PLANNING = 3 * CRITICAL_PATH
 
 # search, training and fine-tuning ask for a GPU unless the config pins them to the CPU

@@ -14,8 +14,8 @@ import pandas as pd
 
 from ..controls import RANDOM, RANDOM_AT_FINAL, of_compression
 from ..measurement.bench import FLIP_TTA
+from ..registry import CHAIN, FINAL, INT8_OF, SEARCHED, final_stage
 
-STAGE_ORDER = ["baseline", "pruned", "finetuned", "int8"]
 ONE_THREAD = 1  # plots compare models at one thread, the edge-device case; tables give every count
 
 
@@ -158,7 +158,6 @@ def nas_vs_random(bench: pd.DataFrame, stage: str = "baseline_int8",
                         if len(randoms) >= MIN_RANDOMS else None)}
 
 
-FINAL_STAGE = {"nas": "int8"}  # every other model is deployed as its INT8 baseline
 
 
 def deployed_models(bench: pd.DataFrame) -> pd.DataFrame:
@@ -166,7 +165,7 @@ def deployed_models(bench: pd.DataFrame) -> pd.DataFrame:
     control as its INT8 baseline) at the lowest thread count: whether it is on the accuracy-latency
     Pareto front, and which models are at least as accurate and at least as fast."""
     rows = bench[bench["format"].str.startswith("onnx") & (bench.threads == bench.threads.min())]
-    final = rows[rows.apply(lambda r: r.stage == FINAL_STAGE.get(r.model, "baseline_int8"), axis=1)]
+    final = rows[rows.apply(lambda r: r.stage == final_stage(r.model), axis=1)]
     out = []
     for _, r in final.iterrows():
         better = final[(final.model != r.model) & (final.accuracy >= r.accuracy)
@@ -184,7 +183,7 @@ def compression_steps(bench: pd.DataFrame) -> pd.DataFrame:
     rows = bench[(bench.model == "nas") & bench["format"].str.startswith("onnx")]
     out = []
     for threads, group in rows.groupby("threads"):
-        group = group.set_index("stage").reindex([s for s in STAGE_ORDER if s in set(group.stage)])
+        group = group.set_index("stage").reindex([s for s in CHAIN if s in set(group.stage)])
         prev = None
         base = group.iloc[0]
         for stage, r in group.iterrows():
@@ -240,7 +239,7 @@ def compression_decomposition(bench: pd.DataFrame) -> pd.DataFrame:
     ratio over it. References the run did not train are left out."""
     rows = bench[bench["format"].str.startswith("onnx") & (bench.threads == bench.threads.min())]
     by = {(r.model, r.stage): r for r in rows.itertuples()}
-    final = by[("nas", FINAL_STAGE["nas"])]
+    final = by[(SEARCHED, FINAL)]
     out = []
     for model, stage, isolates in COMPRESSION_REFERENCES:
         if (model, stage) not in by:
@@ -301,10 +300,10 @@ def flip_tta(bench: pd.DataFrame) -> pd.DataFrame:
     out = []
     for threads, group in rows.groupby("threads"):
         by = group.set_index("stage")
-        tta = FINAL_STAGE["nas"] + FLIP_TTA
+        tta = FINAL + FLIP_TTA
         if tta not in by.index:
             continue
-        one, two = by.loc[FINAL_STAGE["nas"]], by.loc[tta]
+        one, two = by.loc[FINAL], by.loc[tta]
         out.append({"threads": int(threads), "accuracy": one.accuracy, "accuracy with flip TTA": two.accuracy,
                     "gain (points)": 100 * (two.accuracy - one.accuracy),
                     "std error of the gain (points)": math.hypot(standard_error(one.accuracy, one.test_images),
@@ -326,7 +325,7 @@ def kernel_accuracy(bench: pd.DataFrame) -> pd.DataFrame:
                          "same top-1": rows.host_agreement}).reset_index(drop=True)
 
 
-INT8_PAIRS = [("baseline", "baseline_int8"), ("finetuned", "int8")]  # (FP32 stage, the INT8 file made from it)
+INT8_PAIRS = [(fp32, int8) for int8, fp32 in INT8_OF.items()]  # (FP32 stage, the INT8 file made from it)
 
 
 def int8_losses(bench: pd.DataFrame) -> pd.DataFrame:

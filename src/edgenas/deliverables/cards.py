@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from . import analysis
+from ..registry import CHAIN
 
 
 def video_cards(bench: pd.DataFrame, words: dict) -> tuple[list[str], list[str]]:
@@ -27,5 +27,5 @@ def video_cards(bench: pd.DataFrame, words: dict) -> tuple[list[str], list[str]]
     closing = [w["closing_title"]] + [
         w["closing_row"].format(stage=stage, accuracy=fixed(100 * rows.loc[stage].accuracy, 2),
                                 ms=fixed(rows.loc[stage].latency_ms_p50, 3), size_mb=fixed(rows.loc[stage].size_mb, 3))
-        for stage in analysis.STAGE_ORDER if stage in rows.index]
+        for stage in CHAIN if stage in rows.index]
     return opening, closing

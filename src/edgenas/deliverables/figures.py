@@ -14,7 +14,8 @@ from ..search.genotype import SearchResult  # noqa: E402
 from ..search.latency import LatencyTable  # noqa: E402
 from ..search.spaces import HARDWARE_AWARE, dense, hardware_aware, mobile  # noqa: E402  # noqa: E402
 from ..search.spaces.darts import Genotype  # noqa: E402
-from .analysis import FINAL_STAGE, ONE_THREAD, compression_steps, deployed, pareto_front  # noqa: E402
+from ..registry import final_stage  # noqa: E402
+from .analysis import ONE_THREAD, compression_steps, deployed, pareto_front  # noqa: E402
 
 
 def _tradeoff(bench: pd.DataFrame, cost: str, title: str, path: str | Path, words: dict,
@@ -28,7 +29,7 @@ def _tradeoff(bench: pd.DataFrame, cost: str, title: str, path: str | Path, word
     data = deployed(bench)
     data = data[data.stage != "pruned"].assign(precision=data["format"].str.removeprefix("onnx-").str.upper(),
                                                 accuracy=100 * data.accuracy)  # in %, as every table gives it
-    final = data[data.stage == data.model.map(lambda m: FINAL_STAGE.get(m, "baseline_int8"))]
+    final = data[data.stage == data.model.map(final_stage)]
     fig, ax = plt.subplots(figsize=(9.5, 4.8))
     data = data.rename(columns={"model": w["model"], "precision": w["precision"]})
     sns.scatterplot(data=data, x=cost, y="accuracy", hue=w["model"], style=w["precision"],

@@ -53,3 +53,12 @@ def signed(points: float, lang: str) -> tuple[str, bool]:
     """A difference in points as its size, to two decimals like ``change`` (a mean of seeds gave
     '0.564' beside '0.32'), and its direction (True: above)."""
     return change(abs(points), lang).lstrip("+"), bool(points >= 0)
+
+
+def few(names: str | None, lang: str, most: int = 1) -> str:
+    """A comma-joined list of model names cut for a slide title or a summary line: the names where there
+    are at most ``most``, else their count ('4 models'), so a title stays within two lines."""
+    items = [n.strip() for n in names.split(",") if n.strip()] if isinstance(names, str) else []  # NaN: none
+    if len(items) <= most:
+        return ", ".join(items)
+    return {"en": "{n} models", "vi": "{n} mô hình"}[lang].format(n=len(items))

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..registry import FINAL, SEARCHED
 from ..words import LANGUAGES
 from . import analysis
-from .numbers import change, ms, num, pct, point_cell, ratio, signed, yes_no
+from .numbers import change, few, ms, num, pct, point_cell, ratio, signed, yes_no
 from .study import Study, versions, wiring_check
 
 
@@ -42,16 +43,6 @@ def paper_tables(study: Study, lang: str, words: dict) -> dict[str, list[list[st
     tables["int8_losses"] = [[r.model, r["INT8 stage"], r.target, r.isa, point_cell(r["change (points)"], lang)]
                              for _, r in losses.iterrows()]
     return tables
-
-
-def few(names: str | None, lang: str, most: int = 2) -> str:
-    """A comma-joined list of model names cut for a slide title: the first ``most`` and how many more
-    ('random1, resnet20 and 3 more'), so a title stays within two lines."""
-    items = [n.strip() for n in (names or "").split(",") if n.strip()]
-    if len(items) <= most:
-        return ", ".join(items)
-    more = {"en": "and {n} more", "vi": "và {n} mô hình khác"}[lang].format(n=len(items) - most)
-    return f"{', '.join(items[:most])} {more}"
 
 
 def paper_facts(study: Study, lang: str, words: dict) -> dict[str, Any]:
@@ -144,14 +135,21 @@ def compression_controls(study: Study, lang: str) -> dict[str, dict[str, Any]]:
     if "nas_at_final" in out and study.final_budget:
         at = bench[(bench.model == "nas_at_final") & (bench.stage == "baseline_int8")]
         at = at[at.threads == at.threads.min()].iloc[0]
-        budget = study.final_budget["latency_ms"]
+        budget, planned = study.final_budget["latency_ms"], study.final_budget.get("planned_ms")
+        # against a plan, the final model as the benchmark timed it (the study's latency of it)
+        final_ms = final_latency(bench) if planned else study.final_budget.get("measured_ms", budget)
         out["nas_at_final"].update(
             budget=ms(budget, lang), predicted=ms(study.search_at_final.search["predicted_ms"], lang),
             measured=ms(at.latency_ms_p50, lang), lands=num(at.latency_ms_p50 / budget, 3, lang) + "×",
-            raised=bool(study.final_budget.get("raised")), final_measured=ms(study.final_budget.get("measured_ms", budget), lang),
-            planned=study.final_budget.get("planned_ms") is not None,
-            plan_ratio=num(study.final_budget.get("measured_over_planned") or 1.0, 3, lang) + "×")
+            raised=bool(study.final_budget.get("raised")), final_measured=ms(final_ms, lang),
+            planned=planned is not None, plan_ratio=num(final_ms / planned if planned else 1.0, 3, lang) + "×")
     return out
+
+
+def final_latency(bench) -> float:
+    """The final model's benchmarked p50 latency at the lowest thread count."""
+    final = bench[(bench.model == SEARCHED) & (bench.stage == FINAL)]
+    return float(final[final.threads == final.threads.min()].latency_ms_p50.iloc[0])
 
 
 def random_at_final(study: Study, lang: str) -> dict[str, Any] | None:

@@ -18,15 +18,18 @@ DELIVERABLES = {"report": "results/report/report.html", "paper": "results/report
 def run_summary(facts: dict, words: dict, root: str | Path = ".") -> str:
     """The summary of a finished run from its facts file (``facts.json``)."""
     from .numbers import change, ms, pct, ratio
+    from .numbers import few
 
     w, lang = words["summary"], facts["language"]
     b = facts["report"]["targets"][0]
     c, nas = b["compression"], b["nas"]
-    lines = [w["title"], w["final"].format(
+    wiring = facts["report"].get("wiring")
+    lines = [w["title"], *([w["wiring"].format(train=wiring["train_n"], test=wiring["test_n"])] if wiring else []),
+             w["final"].format(
         target=b["target"], threads=b["threads"], accuracy=pct(nas["accuracy"], lang), ms=ms(nas["ms"], lang),
         size=f"{nas['size_mb']:.3f}".replace(".", "," if lang == "vi" else "."),
         speed=ratio(c["final"][0]["speedup"], lang), smaller=ratio(c["smaller"], lang), points=change(c["points"], lang))]
-    lines.append(w["front_yes"] if nas["on_front"] else w["front_no"].format(by=nas["dominated_by"]))
+    lines.append(w["front_yes"] if nas["on_front"] else w["front_no"].format(by=few(nas["dominated_by"], lang)))
     r = b["random"]
     if r is None:
         lines.append(w["nas_none"])
