@@ -36,9 +36,7 @@ rule all:
     localrule: True
     input:
         expand("results/bench_{target}.csv", target=config["bench"]["targets"]),
-        "results/report/report.html",
-        "results/report/paper.pdf",
-        "results/demo/demo.mp4",
+        *(f"{root}/{f}" for root, *_ in RUN.deliverables for f in ("report/report.html", "report/paper.pdf", "demo/demo.mp4")),
         "results/edge",
 
 

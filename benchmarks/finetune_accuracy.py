@@ -3,7 +3,7 @@
     python benchmarks/finetune_accuracy.py [--run .] [--variants 7:64:0.02:0 9:128:0.02:0 ...]
 
 Each variant ``epochs:batch_size:learning_rate:distill_weight`` fine-tunes the run's ``pruned.pt`` with
-the workflow's own stage (``edgenas.compression.trainings.finetune_pruned``: the default config's recipe,
+the workflow's own stage (``edgenas.compression.training_jobs.finetune_pruned``: the default config's recipe,
 split and seed; distillation from ``baseline.pt`` at temperature 4 when the weight is > 0),
 exports it, quantizes it with the default config's INT8 settings, and reports test accuracy
 of FP32 and INT8 and the INT8 model's loss in points against ``baseline.pt``. Accuracy is not
@@ -25,7 +25,7 @@ from study_common import ROOT
 from edgenas.accel import resolve
 from edgenas.export import export_checkpoint
 from edgenas.quantize import calibration_inputs, quantize_int8
-from edgenas.compression.trainings import TrainingJob, finetune_pruned
+from edgenas.compression.training_jobs import TrainingJob, finetune_pruned
 from edgenas.data import ImageArrays
 from edgenas.measurement.evaluate import evaluate_file
 from edgenas.settings import Quantize, Recipe, Split
@@ -64,7 +64,7 @@ def main() -> None:
     split = Split.from_config(config, args.train_limit or None)
     test = ImageArrays.load(data / "test.npz")
     calibration = calibration_inputs(str(data / "train.npz"), stats, config["data"]["calibration_size"], split)
-    hardware = resolve(config["device"], str(config["precision"]))
+    hardware = resolve(config["accelerator"], str(config["precision"]))
     baseline = evaluate_file(models / "baseline.pt", test, stats["mean"], stats["std"])["accuracy"]
 
     rows = []

@@ -7,7 +7,7 @@ Why ``precision: auto`` trains in bf16 autocast on a CPU that multiplies bf16 na
 (``edgenas.accel.cpu_has_bf16``: AVX512-BF16 or AMX) and in fp32 elsewhere: oneDNN's bf16
 convolutions do twice the multiplies per instruction there, but not every layer gains (depthwise
 convolutions, element-wise work and the conversions around them). Each net runs two epochs of
-``--steps`` steps of ``edgenas.training.fit`` (Lightning, as the train rule runs it, the config's
+``--steps`` steps of ``edgenas.training.train_net`` (Lightning, as the train rule runs it, the config's
 recipe) in each precision, the pair alternating twice in this one run; the second epoch's
 images/s is the steady rate. ``mobile`` and ``dense`` are the first random net of that space
 (the first NNI's sampler draws with seed 1), ``darts`` the DARTS-V2 cells at the config's evaluation
@@ -28,7 +28,7 @@ import yaml
 from throughput_common import cifar_shaped, load_arch
 
 from edgenas.accel import Hardware, cpu_has_bf16
-from edgenas.training import fit
+from edgenas.training import train_net
 from edgenas.model import build_model, load_checkpoint
 from edgenas.search.latency import sample_archs
 from edgenas.settings import Recipe
@@ -76,7 +76,7 @@ def main() -> None:
         for precision in PRECISIONS * 2:
             net = build_model(spec, seed=0)
             with tempfile.TemporaryDirectory() as tmp:
-                history = fit(net, arrays, idx, idx[:0], recipe, seed=0, workdir=tmp,
+                history = train_net(net, arrays, idx, idx[:0], recipe, seed=0, workdir=tmp,
                               hardware=Hardware("cpu", precision))
             rates[precision].append(float(history[-1]["images_per_s"]))
         fp32, bf16 = (statistics.median(rates[p]) for p in PRECISIONS)

@@ -10,7 +10,7 @@ controls are drawn (``random1``, ``random2``, ...: NNI's sampler, seed k, on the
 - every cheap score of ``edgenas.search.proxies`` (parameters, MACs, synflow, NASWOT, grad_norm) and their
   rank mean, and the table's predicted INT8 latency;
 - each fidelity the default search uses: ``edgenas.search.halving.short_training_accuracy`` at every round's
-  images and epochs (``search.hardware_aware.halving``, ``edgenas.fits.fidelity_rounds``; keyed by
+  images and epochs (``search.hardware_aware.halving``, ``edgenas.image_counts.fidelity_rounds``; keyed by
   the images seen), scored as the search scores,
   on ``edgenas.search.halving.held_out``: the split's validation images and the training images no round uses);
 - the ground truth: the net trained from scratch with the config's ``train:`` recipe on the whole
@@ -48,7 +48,7 @@ SIGNALS = ("params", "macs", "synflow", "naswot", "grad_norm", "rank_mean", "pre
 
 def setting(run: Path) -> dict:
     """The default config, its budget on the run's latency table, and the search's round sizes."""
-    from edgenas.fits import fidelity_rounds
+    from edgenas.image_counts import fidelity_rounds
     from edgenas.search.latency import latency_budget, read_latency_table
     from edgenas.settings import Split
 
@@ -81,7 +81,7 @@ def measure_net(k: int, run: str, out: str, epochs: int, threads: int) -> list[d
 
     from edgenas.export import export_onnx
     from edgenas.quantize import calibration_inputs, quantize_int8
-    from edgenas.training import fit
+    from edgenas.training import train_net
     from edgenas.data import BatchedImages, ImageArrays
     from edgenas.device.ondevice import accuracy, normalize
     from edgenas.model import build_model
@@ -128,7 +128,7 @@ def measure_net(k: int, run: str, out: str, epochs: int, threads: int) -> list[d
     part = f"trained{epochs}"
     if (k, part) not in parts.done:
         net = build_model(spec, seed=split.seed)
-        history = fit(net, train, train_idx, val_idx, replace(recipe, epochs=epochs), seed=split.seed,
+        history = train_net(net, train, train_idx, val_idx, replace(recipe, epochs=epochs), seed=split.seed,
                       workdir=out_dir / f"work/net{k}_trained{epochs}")
         test = ImageArrays.load(data / "test.npz")
         inputs = normalize(test.x, mean, std)

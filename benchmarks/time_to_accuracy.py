@@ -11,7 +11,7 @@ to ``--epochs``), and ``--variant "name: preset=airbench, key=value"`` starts fr
 ``--val-fraction`` holds out another share of the training images than the config's (0: train on all,
 as airbench94 does; then no epoch validates).
 For every variant and epoch budget a fresh net (same seed, same split of the run's training images)
-trains with the workflow's own ``edgenas.training.fit``, as the train rule runs it, in the config's ``precision``
+trains with the workflow's own ``edgenas.training.train_net``, as the train rule runs it, in the config's ``precision``
 resolved on this machine unless ``--precision`` names one; its minutes are wall
 clock (training steps and the per-epoch validation). Exponential moving averages of its weights, one
 per ``--ema`` decay (per step, buffers included: what ``pytorch_lightning``'s ``EMAWeightAveraging``
@@ -40,8 +40,8 @@ import yaml
 from study_common import ROOT
 
 from edgenas.accel import resolve
-from edgenas.training import fit
-from edgenas.compression.trainings import initialise_from_data, save_trained
+from edgenas.training import train_net
+from edgenas.compression.training_jobs import initialise_from_data, save_trained
 from edgenas.data import ImageArrays
 from edgenas.model import TTA, predict_torch
 from edgenas.model import build_model, load_checkpoint
@@ -160,7 +160,7 @@ def main() -> None:
             net = initialise_from_data(build_model(spec, seed=seed), spec, train, train_idx, seed=seed)
             probes = EmaProbes(args.ema)
             with tempfile.TemporaryDirectory() as tmp:
-                history = fit(net, train, train_idx, val_idx, recipe,
+                history = train_net(net, train, train_idx, val_idx, recipe,
                               seed=seed, workdir=tmp, callbacks=[probes], hardware=hardware)
             minutes = sum(float(h["seconds"]) for h in history) / 60
             if args.save:

@@ -6,7 +6,7 @@ Every row trains the same net (config/config.yaml's DARTS net width and cells an
 the searched cells if a DARTS genotype is given, else DARTS-V2) on the same CIFAR-shaped images, in
 this run, and reports images/s through a full step (data, forward, backward, update) and the
 ratio to the untuned loop. The levers are added one at a time, then the workflow's own
-``edgenas.training.fit`` (Lightning, as the train rule runs it) is measured. Channels-last
+``edgenas.training.train_net`` (Lightning, as the train rule runs it) is measured. Channels-last
 changes only the memory layout, not the arithmetic, so it cannot cost accuracy; bf16
 autocast changes the arithmetic and is shown for the record (``precision: auto`` picks it by
 ``benchmarks/precision_throughput.py`` and the accuracy in docs/measurements.md, not by this row).
@@ -33,7 +33,7 @@ from torch import nn
 from torch.utils.data import DataLoader
 
 from edgenas.accel import channels_last
-from edgenas.training import fit
+from edgenas.training import train_net
 from edgenas.data import BatchedImages, make_loader
 from edgenas.search.spaces.darts import build_net
 from edgenas.settings import Recipe
@@ -87,7 +87,7 @@ def main() -> None:
 
     n_fit = batch * args.steps
     with tempfile.TemporaryDirectory() as tmp:  # two epochs; the second is the steady-state rate
-        history = fit(net(), arrays, idx[:n_fit], idx[:0], recipe, seed=0, workdir=tmp)
+        history = train_net(net(), arrays, idx[:n_fit], idx[:0], recipe, seed=0, workdir=tmp)
     add("edgenas train stage (Lightning, as the workflow runs it)", float(history[-1]["images_per_s"]))
     print()
     print_table(rows, rows[0]["setting"])

@@ -17,13 +17,13 @@ def test_an_int8_file_below_its_fp32_beyond_noise_is_flagged_with_its_isa():
     the standard error of the change (1.12 points without the images' flags, as two independent test
     sets); 0.1 points is not."""
     losses = analysis.int8_losses(bench_rows(0.7938))
-    assert len(losses) == 3 and set(losses["INT8 stage"]) == {"baseline_int8", "int8"}
-    flagged = losses[losses["beyond noise"]]
-    assert list(zip(flagged.model, flagged["INT8 stage"])) == [("nas", "int8")]
+    assert len(losses) == 3 and set(losses["int8_stage"]) == {"baseline_int8", "int8"}
+    flagged = losses[losses["beyond_noise"]]
+    assert list(zip(flagged.model, flagged["int8_stage"])) == [("nas", "int8")]
     row = flagged.iloc[0]
-    assert round(row["change (points)"], 2) == -2.22 and round(row["2 std errors (points)"], 2) == 1.12
+    assert round(row["change_points"], 2) == -2.22 and round(row["two_se_points"], 2) == 1.12
     assert row.isa == "x86-avx2" and row.images == 10000
-    assert not analysis.int8_losses(bench_rows(0.815))["beyond noise"].any()
+    assert not analysis.int8_losses(bench_rows(0.815))["beyond_noise"].any()
 
 
 def random_study_rows() -> pd.DataFrame:

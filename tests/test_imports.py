@@ -68,7 +68,7 @@ PHASES = ("search", "compression", "measurement", "deliverables")  # the order a
 # the building blocks every phase may use, below them all; they import no phase's module
 BLOCKS = ("edgenas.training", "edgenas.export", "edgenas.quantize", "edgenas.remote", "edgenas.nets",
           "edgenas.data", "edgenas.settings", "edgenas.accel", "edgenas.records", "edgenas.errors",
-          "edgenas.runlog", "edgenas.resume", "edgenas.fits")
+          "edgenas.runlog", "edgenas.resume", "edgenas.image_counts", "edgenas.registry")
 
 
 def phase(module: str) -> str | None:

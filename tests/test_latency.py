@@ -9,7 +9,7 @@ from edgenas.search.latency import (
     LatencyTable,
     calibrate,
     errors,
-    fit_correction,
+    least_squares_correction,
     resolve_budget,
     sample_archs,
 )
@@ -77,7 +77,7 @@ def test_no_net_is_predicted_below_zero_whatever_few_nets_the_correction_is_fitt
     calibrate(table, archs[:4] + archs[4:8], {f: np.concatenate([m, m]) for f, m in noisy.items()}, calibration_nets=4)
     assert min(table.predict(a, fmt) for a in archs for fmt in FORMATS) >= 0
     floor = min(v["int8"] for v in table.layers.values())
-    scale, per_layer, constant = fit_correction(sums[:4], counts[:4], noisy["int8"], floor)
+    scale, per_layer, constant = least_squares_correction(sums[:4], counts[:4], noisy["int8"], floor)
     assert constant >= 0 and per_layer + scale * floor >= -1e-12
     assert errors(design[:4] @ np.array([scale, per_layer, constant]), noisy["int8"])["mape"] >= 0
 

@@ -188,7 +188,7 @@ def test_halving_search_races_candidates_that_fill_the_budget(table, arrays, tmp
 
 
 def test_halving_rounds_turn_images_past_max_images_into_epochs():
-    from edgenas.fits import fidelity_rounds
+    from edgenas.image_counts import fidelity_rounds
 
     assert fidelity_rounds(12000, 2, 8, 45000, 24000) == [(12000, 1), (24000, 1), (24000, 2)]  # the default
     assert fidelity_rounds(12000, 2, 6, 45000, 24000) == [(12000, 1), (24000, 1)]

@@ -98,7 +98,7 @@ def test_airbench94_whitens_its_first_layer_from_training_images_and_deploys_in_
     quantizes with the workflow's INT8 settings."""
     from edgenas.export import export_onnx
     from edgenas.quantize import quantize_int8
-    from edgenas.compression.trainings import initialise_from_data
+    from edgenas.compression.training_jobs import initialise_from_data
     from edgenas.data import ImageArrays
     from edgenas.device import ondevice
 
@@ -135,7 +135,7 @@ def test_airbench94_whitens_its_first_layer_from_training_images_and_deploys_in_
 def test_whitening_reads_images_of_every_class_when_the_data_is_sorted_by_class(monkeypatch):
     """An ImageFolder loads sorted by class: the whitening layer's 5,000 images are drawn at random
     from the split (seeded), not its first 5,000, which would all be one class."""
-    from edgenas.compression.trainings import WHITENING_IMAGES, initialise_from_data
+    from edgenas.compression.training_jobs import WHITENING_IMAGES, initialise_from_data
     from edgenas.data import ImageArrays
     from edgenas import nets as handmade
 

@@ -8,7 +8,7 @@ import torch
 from conftest import recipe
 
 from edgenas.accel import use_cpu_threads
-from edgenas.training import fit
+from edgenas.training import train_net
 from edgenas.records import DamagedFile
 from edgenas.search.darts import search_darts
 from edgenas.search.genotype import read_search_result
@@ -100,11 +100,11 @@ def test_training_learns_and_resumes_after_a_crash(arrays, tmp_path, monkeypatch
 
     monkeypatch.setattr(HistoryWriter, "on_train_epoch_start", crash_in_second_epoch)
     with pytest.raises(RuntimeError, match="simulated crash"):
-        fit(net, train, tr, va, RECIPE, seed=0, workdir=tmp_path)
+        train_net(net, train, tr, va, RECIPE, seed=0, workdir=tmp_path)
     assert (tmp_path / "last.ckpt").exists()
     monkeypatch.setattr(HistoryWriter, "on_train_epoch_start", original)
     started.clear()
-    history = fit(net.train(), train, tr, va, RECIPE, seed=0, workdir=tmp_path)
+    history = train_net(net.train(), train, tr, va, RECIPE, seed=0, workdir=tmp_path)
     assert [int(r["epoch"]) for r in history] == [1, 2, 3]  # epoch 1 kept, not trained again
     accuracy = (predict_torch(net, test.x, mean, std).argmax(1) == test.y).mean()
     assert accuracy > 0.5  # 4 classes: chance is 0.25
@@ -122,7 +122,7 @@ def test_lookahead_ends_on_its_checkpointed_slow_weights(arrays, tmp_path):
     mean, std = train.mean, train.std
     tr, va = split_indices(len(train.y), 0.1, 0)
     net = build_net(ARCH, width=8, num_cells=3, num_classes=4)
-    fit(net, train, tr, va, replace(RECIPE, lookahead_steps=2), seed=0, workdir=tmp_path)
+    train_net(net, train, tr, va, replace(RECIPE, lookahead_steps=2), seed=0, workdir=tmp_path)
     checkpoint = torch.load(tmp_path / "last.ckpt", weights_only=True)
     (slow,) = [state["slow"] for key, state in checkpoint["callbacks"].items() if key.startswith("Lookahead")]
     ended = [t for t in net.state_dict().values() if t.is_floating_point()]
@@ -134,7 +134,7 @@ def test_lookahead_ends_on_its_checkpointed_slow_weights(arrays, tmp_path):
 
 
 def test_airbench_preset_trains_with_its_schedule_parameter_groups_and_frozen_whitening_bias(arrays, tmp_path):
-    """config/presets/airbench.yaml's recipe as fit runs it: the triangular rate, batch-norm biases at
+    """config/presets/airbench.yaml's recipe as train_net runs it: the triangular rate, batch-norm biases at
     64x the rate and 1/64 of the decay (each step decays them alike), every parameter decayed, and
     airbench94's whitening bias trained for its epochs, then frozen; the net learns."""
     import pytorch_lightning as pl
@@ -142,7 +142,7 @@ def test_airbench_preset_trains_with_its_schedule_parameter_groups_and_frozen_wh
     import yaml
 
     from edgenas.training import parameter_groups, triangle
-    from edgenas.compression.trainings import initialise_from_data
+    from edgenas.compression.training_jobs import initialise_from_data
     from edgenas.model import predict_torch
     from edgenas.model import build_model
 
@@ -169,7 +169,7 @@ def test_airbench_preset_trains_with_its_schedule_parameter_groups_and_frozen_wh
         def on_train_epoch_end(self, trainer, pl_module):
             biases.append(pl_module.net[0].bias.detach().clone())
 
-    fit(net, train, tr, va, airbench, seed=0, workdir=tmp_path, callbacks=[Probe()])
+    train_net(net, train, tr, va, airbench, seed=0, workdir=tmp_path, callbacks=[Probe()])
     assert not torch.equal(biases[0], start) and torch.equal(biases[1], biases[0]) and torch.equal(biases[2], biases[0])
     assert (predict_torch(net, test.x, mean, std).argmax(1) == test.y).mean() > 0.5
 
@@ -211,7 +211,7 @@ def test_auxiliary_head_adds_its_weighted_loss_and_its_gradient_as_darts_defines
     tr, va = split_indices(len(train.y), 0.1, 0, limit=64)
     net = build_net(ARCH, width=8, num_cells=3, num_classes=4, auxiliary=True, drop_path=0.1)
     short = replace(RECIPE, epochs=1, batch_size=4, auxiliary_weight=0.4, cutout=4)
-    history = fit(net, train, tr, va, short, seed=0, workdir=tmp_path)
+    history = train_net(net, train, tr, va, short, seed=0, workdir=tmp_path)
     assert np.isfinite(float(history[0]["train_loss"]))
 
 
@@ -234,7 +234,7 @@ def test_distillation_pulls_the_student_toward_a_frozen_teacher(arrays, tmp_path
     before = {k: v.clone() for k, v in teacher.state_dict().items()}
     student = build_net(ARCH, width=8, num_cells=3, num_classes=4)
     distilling = replace(RECIPE, epochs=2, label_smoothing=0.0, distill_weight=1.0, temperature=2.0)
-    fit(student, train, tr, va, distilling, seed=0, workdir=tmp_path, teacher=teacher)
+    train_net(student, train, tr, va, distilling, seed=0, workdir=tmp_path, teacher=teacher)
     assert (predict_torch(student, train.x, mean, std).argmax(1) == 3).mean() > 0.9
     assert (train.y == 3).mean() < 0.5
     assert all(torch.equal(before[k], v) for k, v in teacher.state_dict().items())
@@ -246,7 +246,7 @@ KILLED_RUN = """
 import sys, time
 sys.path.insert(0, sys.argv[1])
 from conftest import ARCH, recipe
-from edgenas.training import HistoryWriter, fit
+from edgenas.training import HistoryWriter, train_net
 from edgenas.data import load_imagefolder
 from edgenas.search.spaces.darts import build_net
 from edgenas.settings import split_indices
@@ -259,7 +259,7 @@ def pause(self, trainer, module):  # epoch 1's checkpoint is written: give the t
         time.sleep(5)
     start(self, trainer, module)
 HistoryWriter.on_train_epoch_start = pause
-fit(build_net(ARCH, width=8, num_cells=3, num_classes=4), train, tr, va,
+train_net(build_net(ARCH, width=8, num_cells=3, num_classes=4), train, tr, va,
     recipe(epochs=4, batch_size=16), seed=0,
     workdir=sys.argv[3])
 """
@@ -280,7 +280,7 @@ def test_training_stopped_by_sigterm_fails_and_resumes_on_rerun(imagefolder, tmp
 
     from edgenas.data import load_imagefolder
 
-    work = tmp_path / "work"  # fit's checkpoint folder
+    work = tmp_path / "work"  # train_net's checkpoint folder
     log = tmp_path / "stderr.txt"  # a file, not a pipe: progress bars would fill a pipe nobody reads yet
     proc = subprocess.Popen([sys.executable, "-c", KILLED_RUN, str(Path(__file__).parent), str(imagefolder), str(work)],
                             stdout=subprocess.DEVNULL, stderr=log.open("w"))
@@ -297,7 +297,7 @@ def test_training_stopped_by_sigterm_fails_and_resumes_on_rerun(imagefolder, tmp
     train = load_imagefolder(imagefolder, 16)["train"]
     tr, va = split_indices(len(train.y), 0.1, 0)
     net = build_net(ARCH, width=8, num_cells=3, num_classes=4)
-    history = fit(net, train, tr, va, replace(RECIPE, epochs=4, batch_size=16), seed=0,
+    history = train_net(net, train, tr, va, replace(RECIPE, epochs=4, batch_size=16), seed=0,
                   workdir=work)
     assert [int(r["epoch"]) for r in history] == [1, 2, 3, 4]
     assert (work / "history.csv").read_text().splitlines()[1] == before[1]  # epoch 1 resumed, not trained again
@@ -413,7 +413,7 @@ def test_bf16_training_learns_and_its_history_names_its_precision(arrays, tmp_pa
     mean, std = train.mean, train.std
     tr, va = split_indices(len(train.y), 0.1, 0)
     net = build_net(ARCH, width=8, num_cells=3, num_classes=4)
-    history = fit(net, train, tr, va, RECIPE, seed=0, workdir=tmp_path,
+    history = train_net(net, train, tr, va, RECIPE, seed=0, workdir=tmp_path,
                   hardware=Hardware("cpu", "bf16-mixed"))
     assert [r["precision"] for r in history] == ["bf16-mixed"] * RECIPE.epochs
     assert next(net.parameters()).dtype == torch.float32  # autocast: the weights stay fp32
@@ -442,7 +442,7 @@ def test_a_history_from_before_the_precision_column_is_widened_on_resume(tmp_pat
 
 
 def test_precision_throughput_times_both_precisions_through_the_training_stage():
-    """benchmarks/precision_throughput.py runs the workflow's fit in fp32 and in bf16 on each net
+    """benchmarks/precision_throughput.py runs the workflow's train_net in fp32 and in bf16 on each net
     and prints one row per net with both rates and their ratio."""
     import re
     import subprocess

@@ -51,6 +51,7 @@ def test_a_finished_run_says_what_it_made_and_where(run):
     final = bench[(bench.stage == "int8") & (bench.threads == bench.threads.min())].iloc[0]
     assert f"{100 * final.accuracy:.2f} % at {final.latency_ms_p50:.3f} ms, {final.size_mb:.3f} MB" in summary
     assert "2 random net(s) cannot tell a search from a lucky draw" in summary  # the smoke preset trains two
+    assert "At the final model's latency, did NAS beat random? Not decided (too few random nets), against 2" in summary
     for path in ("results/report/report.html", "results/report/paper.pdf", "results/report/slides.pdf",
                  "results/demo/demo.mp4", "results/edge"):
         assert path in summary and (workdir / path).exists()
@@ -637,39 +638,47 @@ def smoke_study(workdir, benches=("local",), bench_csvs=None):
                       final_budget=r / "search/final_budget.json", search_at_final=r / "search/genotype_at_final.json")
 
 
-def test_vietnamese_reaches_the_report_the_figures_and_the_video(run, tmp_path):
-    """report.language: vi reruns what a reader sees (figures, facts, report, paper, video) and only
-    that; report.html is Vietnamese (headings, table labels, decimal commas), and so are the video's
-    cards: its frames differ from the English run's where the words are."""
+def test_one_run_writes_both_languages_and_vietnamese_reaches_the_report_the_figures_and_the_video(run, tmp_path):
+    """report.language: [en, vi] keeps the English deliverables and adds the Vietnamese ones beside them
+    (results/vi/: figures, facts, report, paper, slides, video), rerunning nothing else; report.html is
+    Vietnamese there (headings, table labels, decimal commas), and so are the video's cards."""
     import shutil
 
     import cv2
 
+    from edgenas.deliverables.summary import run_summary
+    from edgenas.records import read_json
+    from edgenas.words import load_words
+
     workdir, data = run
     copy = tmp_path / "run"
     shutil.copytree(workdir, copy, symlinks=True)
-    vi = ["--config", *data, "report={language: vi}"]
-    planned = planned_rules((out := snakemake(copy, "-n", *vi)).stdout + out.stderr)
-    assert set(planned) == {"target_figures", "search_figures", "training_curves", "facts", "results_report", "demo",
-                            "all"}, planned
-    snakemake(copy, *vi)
-    html = (copy / "results/report/report.html").read_text()
+    both = ["--config", *data, "report={language: [en, vi]}"]
+    planned = planned_rules((out := snakemake(copy, "-n", *both)).stdout + out.stderr)
+    assert set(planned) == {"target_figures_vi", "search_figures_vi", "training_curves_vi", "facts_vi",
+                            "results_report_vi", "demo_vi", "all"}, planned
+    snakemake(copy, *both)
+    english = (copy / "results/report/report.html").read_text()
+    assert english == (workdir / "results/report/report.html").read_text()
+    html = (copy / "results/vi/report/report.html").read_text()
     assert "<html lang='vi'>" in html
     for words in ("1. Phương pháp NAS", "NAS có giúp ích không?", "độ chính xác (%)", "độ trễ p50 (ms)"):
         assert words in html, words
-    for english in ("1. The NAS method", "Did NAS help?", "accuracy (%)", "latency p50 (ms)"):
-        assert english not in html, english
+    for english_words in ("1. The NAS method", "Did NAS help?", "accuracy (%)", "latency p50 (ms)"):
+        assert english_words not in html, english_words
     assert re.search(r"<td>\d+,\d{2}</td>", html)  # numbers with a decimal comma
-    assert "lần chạy đã hoàn tất" in (out := snakemake(copy, "--config", *data, "report={language: vi}",
-                                                       "--forcerun", "all")).stdout + out.stderr
+    for pdf in ("paper.pdf", "slides.pdf", "slides_notes.pdf"):
+        assert (copy / "results/vi/report" / pdf).stat().st_size > 0 and (copy / "results/report" / pdf).is_file()
+    assert "lần chạy đã hoàn tất" in run_summary(read_json(copy / "results/vi/report/facts.json"), load_words("vi"))
+    assert "Nothing to be done" in (out := snakemake(copy, "-n", *both)).stdout + out.stderr
 
     def first_frame(path):
         ok, frame = cv2.VideoCapture(str(path)).read()
         assert ok
         return frame
 
-    english, vietnamese = (first_frame(d / "results/demo/demo.mp4") for d in (workdir, copy))
-    assert english.shape == vietnamese.shape and (english != vietnamese).any()  # the opening card's words
+    en, vi = (first_frame(copy / d / "demo/demo.mp4") for d in ("results", "results/vi"))
+    assert en.shape == vi.shape and (en != vi).any()  # the opening card's words
 
 
 def test_the_paper_rebuilds_by_hand_from_its_folder(run, tmp_path):
@@ -1059,10 +1068,11 @@ def local_rules() -> set[str]:
     """Rules marked ``localrule: True`` in the Snakefile and the rule files."""
     local = set()
     for path in [REPO / "Snakefile", *sorted((REPO / "workflow/rules").glob("*.smk"))]:
-        for block in re.split(r"^rule ", path.read_text(), flags=re.M)[1:]:
-            name, body = block.split(":", 1)
-            if re.search(r"^    localrule: True$", body.split("\nrule ")[0], re.M):
-                local.add(name)
+        for block in re.split(r"^ *rule\b", path.read_text(), flags=re.M)[1:]:
+            # rule NAME: or, for the deliverables written per language, rule: name: RUN.named("NAME", LANG)
+            name = re.match(r' *(\w+)?:(?:\s*name: RUN\.named\("(\w+)")?', block)
+            if re.search(r"^ *localrule: True$", block, re.M):
+                local.add(name.group(1) or name.group(2))
     return local
 
 

@@ -17,6 +17,10 @@ from .errors import ConfigError
 SPLITS = ("train", "test")
 
 
+# Keys renamed since earlier configs: the message names the new one (no close spelling would)
+RENAMED = {"device": "accelerator"}  # torch's device; "device" is the edge device everywhere else
+
+
 def _dotted(path) -> str:
     return ".".join(str(p) for p in path) or "(top level)"
 
@@ -41,7 +45,8 @@ def _line(error, schema: dict[str, Any]) -> str:
         given = error.instance if isinstance(error.instance, dict) else {}
         lines = []
         for key in sorted(set(given) - set(allowed)):
-            close = difflib.get_close_matches(key, allowed, n=1)
+            close = [RENAMED[key]] if key in RENAMED and RENAMED[key] in allowed else \
+                difflib.get_close_matches(key, allowed, n=1)
             prefix = f"{where}." if error.absolute_path else ""
             lines.append(f"{prefix}{key}: unknown key" + (f"; did you mean {prefix}{close[0]}?" if close
                                                          else f"; the keys here: {', '.join(allowed)}"))

@@ -14,6 +14,8 @@ FINAL = "int8"                                    # the final model: the chain's
 DEPLOYED_AS = "baseline_int8"                     # how every other net is deployed: its trained net in INT8
 INT8_OF = {"baseline_int8": "baseline", "int8": "finetuned"}  # an INT8 stage -> the FP32 stage it is quantized from
 FINAL_FILE = "int8.onnx"
+# The spaces searched under a target's latency budget (search.space); the other, darts, is searched by NNI's DARTS
+HARDWARE_AWARE_SPACES = ("mobile", "dense")
 
 
 def final_stage(model: str) -> str:

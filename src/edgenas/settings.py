@@ -8,10 +8,12 @@ reads it while parsing.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import asdict, dataclass, fields
 from typing import Any
 
 import numpy as np
+
+from .registry import HARDWARE_AWARE_SPACES
 
 
 def _pick(cls: type, values: dict[str, Any], **more: Any) -> Any:
@@ -213,3 +215,92 @@ class Demo:
     @classmethod
     def from_config(cls, config: dict[str, Any]) -> "Demo":
         return _pick(cls, config["demo"])
+
+
+# Each job's params: the slice of the config it reads, so that a change to any other key reruns nothing.
+
+def _searched(config: dict[str, Any]) -> tuple[bool, str]:
+    """Whether the searched space is hardware-aware, and the search strategy not in use (its keys not read)."""
+    hardware_aware = config["search"]["space"] in HARDWARE_AWARE_SPACES
+    strategy = config["search"]["hardware_aware"]["strategy"]
+    return hardware_aware, {"halving": "spos", "spos": "halving"}[strategy] if hardware_aware else ""
+
+
+def search_section(config: dict[str, Any]) -> dict[str, Any]:
+    """The search: section as a config file nests it, with the searched space's settings only, so the
+    report's copy of it loads back as config."""
+    hardware_aware, other = _searched(config)
+    space = config["search"]["space"]
+    section = {k: v for k, v in config["search"].items() if k in ("space", "hardware_aware" if hardware_aware else space)}
+    if hardware_aware:
+        section["hardware_aware"] = {k: v for k, v in section["hardware_aware"].items() if k != other}
+    return section
+
+
+def search_settings(config: dict[str, Any]) -> dict[str, Any]:
+    """The searched space and its strategy's settings (flat, as the search job reads them)."""
+    hardware_aware, other = _searched(config)
+    space = config["search"]["space"]
+    settings = {"space": space, **config["search"]["hardware_aware" if hardware_aware else space]}
+    settings.pop(other, None)
+    return settings
+
+
+def search_recipe(config: dict[str, Any]) -> dict[str, Any]:
+    """The halving search's one-epoch trainings' recipe: the training recipe but its epochs (no other search reads it)."""
+    halving = search_settings(config).get("strategy") == "halving"
+    return {k: v for k, v in asdict(Recipe.training(config)).items() if k != "epochs"} if halving else {}
+
+
+def search_split(config: dict[str, Any]) -> dict[str, Any]:
+    """The training and validation images the halving search trains and scores on."""
+    return asdict(Split.from_config(config)) if search_settings(config).get("strategy") == "halving" else {}
+
+
+def darts_net(config: dict[str, Any]) -> dict[str, Any]:
+    """The DARTS evaluation net's size (the searched net and its random controls); none for other spaces."""
+    d = config["train"]["darts"]
+    return {k: d[k] for k in ("width", "num_cells", "drop_path")} if config["search"]["space"] == "darts" else {}
+
+
+def pruned_shape_settings(config: dict[str, Any]) -> dict[str, Any]:
+    """What fixes the pruned net's shape where the lane plans it: the share removed and the rounding
+    (the importance ranks channels; it does not change how many each group keeps)."""
+    return {k: config["prune"][k] for k in ("ratio", "round_to")}
+
+
+def latency_settings(config: dict[str, Any], space: str, device: dict | None = None) -> dict[str, Any]:
+    """A latency table's: the deployed INT8 graph's kernels, the timing settings, and the device of a remote target."""
+    settings = {"quantize": Quantize.from_config(config).kernels(), **config["latency"], "seed": config["seed"],
+                "space": space}
+    return dict(settings, device=device) if device is not None else settings
+
+
+def final_budget_settings(config: dict[str, Any], device: dict | None = None) -> dict[str, Any]:
+    """How the final model (and the planned shape) is timed on the search target: as the table times whole nets."""
+    settings = {k: config["latency"][k] for k in ("threads", "warmup", "runs", "rounds")}
+    settings = dict(settings, seed=config["seed"], quantize=Quantize.from_config(config).kernels())
+    return dict(settings, device=device) if device is not None else settings
+
+
+def bench_settings(config: dict[str, Any], declared: dict | None = None, device: dict | None = None,
+                   emulated: bool = False) -> dict[str, Any]:
+    """One target's benchmark: ONNX Runtime's threads on this machine (``declared`` None); on a remote target
+    its device, its sample size (the target's own settings first) and the seed."""
+    b = config["bench"]
+    settings = {"warmup": b["warmup"], "runs": b["runs"], "rounds": b["rounds"]}
+    if declared is None:
+        return dict(settings, threads=b["threads"])
+    settings = dict(settings, device_images=b["device_images"])
+    settings.update({k: declared[k] for k in ("warmup", "runs", "rounds", "device_images") if k in declared})
+    return dict(settings, device=device, seed=config["seed"], emulated=emulated)
+
+
+def report_settings(config: dict[str, Any]) -> dict[str, Any]:
+    """The config sections behind what the report shows (not the demo's, nor the devices')."""
+    hardware_aware, _ = _searched(config)
+    b = config["bench"]
+    return {**{k: config[k] for k in ("seed", "accelerator", "precision", "data", "train", "controls", "prune",
+                                      "finetune", "quantize")},
+            "search": search_section(config), **({"latency": config["latency"]} if hardware_aware else {}),
+            "bench": {k: b[k] for k in ("targets", "threads", "warmup", "runs", "rounds")}}

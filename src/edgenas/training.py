@@ -25,7 +25,7 @@ from torch.nn import functional as F
 from .accel import Hardware, channels_last, contiguous
 from .data import BatchedImages, ImageArrays, make_loader
 from .errors import ConfigError
-from .fits import too_few_steps
+from .image_counts import too_few_steps
 from .resume import checkpoint_to_resume, sigterm_fails
 from .runlog import duration
 from .settings import Recipe
@@ -274,7 +274,7 @@ class HistoryWriter(pl.Callback):
                 writer.writerows(rows)
 
 
-def fit(net: nn.Module, train: ImageArrays, train_idx: np.ndarray, val_idx: np.ndarray, recipe: Recipe, *,
+def train_net(net: nn.Module, train: ImageArrays, train_idx: np.ndarray, val_idx: np.ndarray, recipe: Recipe, *,
         seed: int, workdir: str | Path,
         hardware: Hardware = Hardware("cpu", "32-true"), teacher: nn.Module | None = None,
         callbacks: list[pl.Callback] = ()) -> list[dict[str, Any]]:

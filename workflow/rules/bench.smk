@@ -11,9 +11,9 @@ rule bench:
     params:
         models=bench_models,
         settings=bench_settings,
-        test=test_subset(),
+        test=TEST_SUBSET,
     wildcard_constraints:
-        target="|".join(TARGETS),
+        target="|".join(RUN.targets),
     threads: CORES
     resources:
         pi=device_slots,
@@ -37,7 +37,7 @@ rule edge_bundle:
         bundle=directory("results/edge"),
     params:
         images=config["edge_bundle"]["sample_images"],
-        test=test_subset(),
+        test=TEST_SUBSET,
     localrule: True
     conda:
         "../envs/edgenas.yaml"
@@ -53,9 +53,9 @@ rule check_target:
     output:
         check=temp(target_check("{target}")),
     params:
-        device=lambda wildcards: device(wildcards.target),
+        device=lambda wildcards: ssh_target(wildcards.target),
     wildcard_constraints:
-        target="|".join(t for t in TARGETS if t != "local") or "(?!)",
+        target="|".join(t for t in RUN.targets if t != "local") or "(?!)",
     priority: 100  # before everything: it has no input but the emulated Python, and takes seconds
     localrule: True
     conda:
@@ -72,7 +72,7 @@ rule undeclared_target:
     output:
         csv="results/bench_{name}.csv",
     wildcard_constraints:
-        name=f"(?!(?:{'|'.join(TARGETS)})(?![A-Za-z0-9_-]))[A-Za-z0-9_-]+",  # any name but a declared one
+        name=f"(?!(?:{'|'.join(RUN.targets)})(?![A-Za-z0-9_-]))[A-Za-z0-9_-]+",  # any name but a declared one
     localrule: True
     conda:
         "../envs/edgenas.yaml"

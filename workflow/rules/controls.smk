@@ -5,14 +5,14 @@ rule train_control:
         model="results/models/control_{control}.pt",
         history="results/models/control_{control}_history.csv",
     params:
-        recipe=training_recipe(),
-        darts_net=darts_net(),
+        recipe=TRAINING_RECIPE,
+        darts_net=darts_net(config),
         space=control_space,
-        split=train_split(),
+        split=TRAIN_SPLIT,
         hardware=HARDWARE,
         workdir=control_workdir,
     wildcard_constraints:
-        control="|".join(CONTROLS) or "(?!)",
+        control="|".join(RUN.controls) or "(?!)",
     threads: TRAIN_THREADS
     priority: LONG_JOBS
     resources:

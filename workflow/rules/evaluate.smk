@@ -6,7 +6,7 @@ rule evaluate:
     output:
         metrics="results/eval/{model}.json",
     params:
-        test=test_subset(),
+        test=TEST_SUBSET,
     wildcard_constraints:
         model=r"[a-z0-9_]+\.(pt|onnx)",
     localrule: True

@@ -8,8 +8,8 @@ rule finetune:
         model="results/models/finetuned.pt",
         history="results/models/finetuned_history.csv",
     params:
-        recipe=finetune_recipe(),
-        split=train_split(),
+        recipe=FINETUNE_RECIPE,
+        split=TRAIN_SPLIT,
         hardware=HARDWARE,
         workdir="results/checkpoints/finetune",
     threads: TRAIN_THREADS

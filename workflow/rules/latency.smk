@@ -14,7 +14,7 @@ rule latency:
         settings=latency_settings,
         target="{target}",
     wildcard_constraints:
-        target="|".join(TARGETS),
+        target="|".join(RUN.targets),
     priority: CRITICAL_PATH
     threads: CORES  # timings taken alone
     resources:
@@ -30,7 +30,7 @@ rule latency:
         "../scripts/latency.py"
 
 
-if PLANNED_BUDGET:
+if RUN.planned_budget:
 
     # The at-final lane's table: the shapes pruning gives the space's nets, on the search target
     use rule latency as latency_at_final with:
@@ -39,13 +39,13 @@ if PLANNED_BUDGET:
             stats=DATA["stats"],
             fit=ancient(FIT),
         output:
-            table=AT_FINAL_TABLE,
+            table=RUN.at_final_table,
         params:
             settings=latency_at_final_settings,
-            target=SEARCH_TARGET,
+            target=RUN.search_target,
         priority: CRITICAL_PATH + 1  # before the search takes the cores, so the lane's plan follows it at once
         resources:
-            pi=int(SEARCH_TARGET != "local"),
+            pi=int(RUN.search_target != "local"),
         log:
             "logs/latency/at_final.log",
         benchmark:

@@ -7,7 +7,7 @@ rule prune:
         summary="results/models/prune.json",
     params:
         prune=asdict(Prune.from_config(config)),
-        split=train_split(),
+        split=TRAIN_SPLIT,
     localrule: True
     priority: CRITICAL_PATH
     conda:

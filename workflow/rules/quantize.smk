@@ -25,7 +25,7 @@ rule quantize:
     params:
         quantize=asdict(Quantize.from_config(config)),
         calibration_size=config["data"]["calibration_size"],
-        split=train_split(),
+        split=TRAIN_SPLIT,
     wildcard_constraints:
         name="|".join(n.removesuffix(".onnx") for n in QUANTIZED),
     localrule: True

@@ -1,10 +1,10 @@
-if BUDGET:
+if RUN.budget:
 
     rule budget:
         input:
-            latency=SEARCH_TABLE,
+            latency=RUN.search_table,
         output:
-            budget=BUDGET,
+            budget=RUN.budget,
         params:
             latency_ms=config["search"]["hardware_aware"]["latency_ms"],
             latency_quantile=config["search"]["hardware_aware"]["latency_quantile"],
@@ -27,9 +27,9 @@ rule search:
     output:
         genotype="results/search/genotype.json",
     params:
-        search=search_settings(),
-        recipe=search_recipe(),
-        split=search_split(),
+        search=search_settings(config),
+        recipe=search_recipe(config),
+        split=search_split(config),
         seed=config["seed"],
         hardware=HARDWARE,
         workdir="results/search/work",
@@ -47,7 +47,7 @@ rule search:
         "../scripts/search.py"
 
 
-if PLANNED_BUDGET:
+if RUN.planned_budget:
 
     # The at-final lane's plan right after the search: the pruned net's shape (the searched net, untrained,
     # pruned with prune:), and its INT8 latency timed whole on the search target, the lane's budget
@@ -55,14 +55,14 @@ if PLANNED_BUDGET:
         input:
             genotype=rules.search.output.genotype,
             stats=DATA["stats"],
-            latency=AT_FINAL_TABLE,
+            latency=RUN.at_final_table,
             **device_checks(),
         output:
-            shape=PRUNED_SHAPE,
-            budget=PLANNED_BUDGET,
+            shape=RUN.pruned_shape,
+            budget=RUN.planned_budget,
         params:
-            prune=pruned_shape_settings(),
-            target=SEARCH_TARGET,
+            prune=pruned_shape_settings(config),
+            target=RUN.search_target,
             settings=final_budget_settings(),
         priority: PLANNING
         threads: CORES  # a timing, taken alone
@@ -74,7 +74,7 @@ if PLANNED_BUDGET:
         script:
             "../scripts/budget_at_final.py"
 
-elif PRUNED_SHAPE:
+elif RUN.pruned_shape:
 
     # The pruned net's shape right after the search, for pruned_scratch
     rule pruned_shape:
@@ -82,9 +82,9 @@ elif PRUNED_SHAPE:
             genotype=rules.search.output.genotype,
             stats=DATA["stats"],
         output:
-            shape=PRUNED_SHAPE,
+            shape=RUN.pruned_shape,
         params:
-            prune=pruned_shape_settings(),
+            prune=pruned_shape_settings(config),
         priority: PLANNING
         localrule: True
         conda:
@@ -95,19 +95,19 @@ elif PRUNED_SHAPE:
             "../scripts/pruned_shape.py"
 
 
-if FINAL_BUDGET:
+if RUN.final_budget:
 
     # The final INT8 model's latency on the search target: beside the planned budget, or the budget
     rule final_budget:
         input:
             model="results/models/int8.onnx",
-            latency=AT_FINAL_TABLE,
-            **({"planned": PLANNED_BUDGET} if PLANNED_BUDGET else {}),
+            latency=RUN.at_final_table,
+            **({"planned": RUN.planned_budget} if RUN.planned_budget else {}),
             **device_checks(),
         output:
-            budget=FINAL_BUDGET,
+            budget=RUN.final_budget,
         params:
-            target=SEARCH_TARGET,
+            target=RUN.search_target,
             settings=final_budget_settings(),
         threads: CORES  # a timing, taken alone
         localrule: True
@@ -125,9 +125,9 @@ if FINAL_BUDGET:
         output:
             genotype="results/search/genotype_at_final.json",
         params:
-            search=search_at_final_settings(),
-            recipe=search_recipe(),
-            split=search_split(),
+            search=dict(search_settings(config), space=RUN.at_final_space or RUN.space),
+            recipe=search_recipe(config),
+            split=search_split(config),
             seed=config["seed"],
             hardware=HARDWARE,
             workdir="results/search/work_at_final",

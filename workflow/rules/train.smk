@@ -9,9 +9,9 @@ rule train:
         model="results/models/baseline.pt",
         history="results/models/baseline_history.csv",
     params:
-        recipe=training_recipe(),
-        darts_net=darts_net(),
-        split=train_split(),
+        recipe=TRAINING_RECIPE,
+        darts_net=darts_net(config),
+        split=TRAIN_SPLIT,
         hardware=HARDWARE,
         workdir="results/checkpoints/train",
     threads: TRAIN_THREADS

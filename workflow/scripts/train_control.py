@@ -6,7 +6,7 @@ to_log(snakemake.log[0])
 
 
 from edgenas.accel import resolve, use_cpu_threads  # noqa: E402
-from edgenas.compression.trainings import TrainingJob, train_control  # noqa: E402
+from edgenas.compression.training_jobs import TrainingJob, train_control  # noqa: E402
 from edgenas.records import read_json  # noqa: E402
 from edgenas.settings import Recipe, Split  # noqa: E402
 

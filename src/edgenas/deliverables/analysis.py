@@ -100,12 +100,12 @@ def nas_vs_controls(bench: pd.DataFrame, stage: str = "baseline", searched: str 
         se = standard_error(r.accuracy, r.test_images)
         diff = r.accuracy - nas.accuracy
         both = difference_se(r, nas)
-        out.append({"model": r.model, "accuracy": r.accuracy, "std error": se,
-                    "vs NAS (points)": 100 * diff if r.model != searched else None,
-                    "std error of the difference (points)": 100 * both if r.model != searched else None,
+        out.append({"model": r.model, "accuracy": r.accuracy, "std_error": se,
+                    "vs_nas_points": 100 * diff if r.model != searched else None,
+                    "difference_se_points": 100 * both if r.model != searched else None,
                     "paired": is_paired(r, nas) if r.model != searched else None,
-                    "beyond noise": (abs(diff) > 2 * both) if r.model != searched else None,
-                    "p50 ms": r.latency_ms_p50, "size_mb": r.size_mb, "params": int(r.params), "macs": int(r.macs)})
+                    "beyond_noise": (abs(diff) > 2 * both) if r.model != searched else None,
+                    "p50_ms": r.latency_ms_p50, "size_mb": r.size_mb, "params": int(r.params), "macs": int(r.macs)})
     return pd.DataFrame(out)
 
 
@@ -147,12 +147,12 @@ def nas_vs_random(bench: pd.DataFrame, stage: str = "baseline_int8",
     nas = versus[versus.model == searched].iloc[0]
     best, picked_by = kept_random(randoms, val_accuracy or {})
     mean, spread = float(randoms.accuracy.mean()), float(randoms.accuracy.std()) if len(randoms) > 1 else math.nan
-    return {"randoms": len(randoms), "nas": float(nas.accuracy), "nas_se": float(nas["std error"]),
-            "best": best.model, "best_accuracy": float(best.accuracy), "best_se": float(best["std error"]),
-            "best_beyond": bool(best["beyond noise"]), "picked_by": picked_by,
+    return {"randoms": len(randoms), "nas": float(nas.accuracy), "nas_se": float(nas["std_error"]),
+            "best": best.model, "best_accuracy": float(best.accuracy), "best_se": float(best["std_error"]),
+            "best_beyond": bool(best["beyond_noise"]), "picked_by": picked_by,
             "mean": mean, "spread": spread, "mean_se": spread / math.sqrt(len(randoms)),
             "vs_best_points": 100 * (nas.accuracy - best.accuracy), "vs_mean_points": 100 * (nas.accuracy - mean),
-            "difference_se": float(best["std error of the difference (points)"]) / 100, "paired": bool(best["paired"]),
+            "difference_se": float(best["difference_se_points"]) / 100, "paired": bool(best["paired"]),
             "beats_random": bool(nas.accuracy >= best.accuracy and nas.accuracy >= mean + RANDOM_MARGIN),
             "verdict": (bool(nas.accuracy >= best.accuracy and nas.accuracy >= mean + RANDOM_MARGIN)
                         if len(randoms) >= MIN_RANDOMS else None)}
@@ -171,10 +171,10 @@ def deployed_models(bench: pd.DataFrame) -> pd.DataFrame:
         better = final[(final.model != r.model) & (final.accuracy >= r.accuracy)
                        & (final.latency_ms_p50 <= r.latency_ms_p50)]
         out.append({"model": r.model, "stage": r.stage, "accuracy": r.accuracy,
-                    "std error": standard_error(r.accuracy, r.test_images), "p50 ms": r.latency_ms_p50,
-                    "size_mb": r.size_mb, "on Pareto front": better.empty,
-                    "dominated by": ", ".join(better.model) or None})
-    return pd.DataFrame(out).sort_values("p50 ms", ignore_index=True)
+                    "std_error": standard_error(r.accuracy, r.test_images), "p50_ms": r.latency_ms_p50,
+                    "size_mb": r.size_mb, "on_pareto_front": better.empty,
+                    "dominated_by": ", ".join(better.model) or None})
+    return pd.DataFrame(out).sort_values("p50_ms", ignore_index=True)
 
 
 def compression_steps(bench: pd.DataFrame) -> pd.DataFrame:
@@ -188,12 +188,12 @@ def compression_steps(bench: pd.DataFrame) -> pd.DataFrame:
         base = group.iloc[0]
         for stage, r in group.iterrows():
             ref = prev if prev is not None else r
-            out.append({"threads": int(threads), "stage": stage, "p50 ms": r.latency_ms_p50,
-                        "speed-up (stage)": ref.latency_ms_p50 / r.latency_ms_p50,
-                        "speed-up (total)": base.latency_ms_p50 / r.latency_ms_p50,
-                        "size_mb": r.size_mb, "smaller (stage)": ref.size_mb / r.size_mb,
-                        "smaller (total)": base.size_mb / r.size_mb, "accuracy": r.accuracy,
-                        "accuracy change (points)": 100 * (r.accuracy - base.accuracy)})
+            out.append({"threads": int(threads), "stage": stage, "p50_ms": r.latency_ms_p50,
+                        "speedup_stage": ref.latency_ms_p50 / r.latency_ms_p50,
+                        "speedup_total": base.latency_ms_p50 / r.latency_ms_p50,
+                        "size_mb": r.size_mb, "smaller_stage": ref.size_mb / r.size_mb,
+                        "smaller_total": base.size_mb / r.size_mb, "accuracy": r.accuracy,
+                        "accuracy_change_points": 100 * (r.accuracy - base.accuracy)})
             prev = r
     return pd.DataFrame(out)
 
@@ -208,12 +208,12 @@ def int8_alone(bench: pd.DataFrame) -> pd.DataFrame:
         if "baseline_int8" not in by.index:
             continue
         base, alone, final = by.loc["baseline"], by.loc["baseline_int8"], by.loc["int8"]
-        out.append({"threads": int(threads), "INT8 alone: speed-up": base.latency_ms_p50 / alone.latency_ms_p50,
-                    "INT8 alone: smaller": base.size_mb / alone.size_mb,
-                    "INT8 alone: accuracy change (points)": 100 * (alone.accuracy - base.accuracy),
-                    "whole chain: speed-up": base.latency_ms_p50 / final.latency_ms_p50,
-                    "whole chain: smaller": base.size_mb / final.size_mb,
-                    "whole chain: accuracy change (points)": 100 * (final.accuracy - base.accuracy)})
+        out.append({"threads": int(threads), "int8_alone_speedup": base.latency_ms_p50 / alone.latency_ms_p50,
+                    "int8_alone_smaller": base.size_mb / alone.size_mb,
+                    "int8_alone_accuracy_change_points": 100 * (alone.accuracy - base.accuracy),
+                    "chain_speedup": base.latency_ms_p50 / final.latency_ms_p50,
+                    "chain_smaller": base.size_mb / final.size_mb,
+                    "chain_accuracy_change_points": 100 * (final.accuracy - base.accuracy)})
     return pd.DataFrame(out)
 
 
@@ -248,11 +248,11 @@ def compression_decomposition(bench: pd.DataFrame) -> pd.DataFrame:
         se = standard_error(r.accuracy, r.test_images)
         both = difference_se(final, r)
         diff = final.accuracy - r.accuracy
-        out.append({"model": model, "stage": stage, "isolates": isolates, "accuracy": r.accuracy, "std error": se,
-                    "p50 ms": r.latency_ms_p50, "size_mb": r.size_mb, "final minus it (points)": 100 * diff,
-                    "std error of the difference (points)": 100 * both, "paired": is_paired(final, r),
-                    "beyond noise": bool(abs(diff) > 2 * both),
-                    "final speed-up": r.latency_ms_p50 / final.latency_ms_p50, "final smaller": r.size_mb / final.size_mb})
+        out.append({"model": model, "stage": stage, "isolates": isolates, "accuracy": r.accuracy, "std_error": se,
+                    "p50_ms": r.latency_ms_p50, "size_mb": r.size_mb, "final_minus_points": 100 * diff,
+                    "difference_se_points": 100 * both, "paired": is_paired(final, r),
+                    "beyond_noise": bool(abs(diff) > 2 * both),
+                    "final_speedup": r.latency_ms_p50 / final.latency_ms_p50, "final_smaller": r.size_mb / final.size_mb})
     return pd.DataFrame(out)
 
 
@@ -264,11 +264,11 @@ def compression_verdicts(decomposition: pd.DataFrame) -> dict[str, dict]:
     out = {}
     for _, r in decomposition.iterrows():
         key = {"baseline": "nas_fp32", "baseline_int8": "nas_int8"}[r.stage] if r.model == "nas" else r.model
-        diff = r["final minus it (points)"]
-        out[key] = {"points": diff, "se": r["std error of the difference (points)"], "paired": bool(r.paired),
-                    "says": "noise" if not r["beyond noise"] else "gain" if diff > 0 else "loss",
-                    "speedup": r["final speed-up"], "smaller": r["final smaller"], "accuracy": r.accuracy,
-                    "ms": r["p50 ms"], "size_mb": r.size_mb}
+        diff = r["final_minus_points"]
+        out[key] = {"points": diff, "se": r["difference_se_points"], "paired": bool(r.paired),
+                    "says": "noise" if not r["beyond_noise"] else "gain" if diff > 0 else "loss",
+                    "speedup": r["final_speedup"], "smaller": r["final_smaller"], "accuracy": r.accuracy,
+                    "ms": r["p50_ms"], "size_mb": r.size_mb}
     return out
 
 
@@ -285,10 +285,10 @@ def int8_on_each(bench: pd.DataFrame) -> pd.DataFrame:
         if (model, fp32) in by and (model, int8) in by:
             a, b = by[(model, fp32)], by[(model, int8)]
             se = difference_se(a, b)
-            out.append({"model": model, "FP32 stage": fp32, "INT8 stage": int8, "FP32 accuracy": a.accuracy,
-                        "INT8 accuracy": b.accuracy, "change (points)": 100 * (b.accuracy - a.accuracy),
-                        "std error of the change (points)": 100 * se,
-                        "speed-up": a.latency_ms_p50 / b.latency_ms_p50, "smaller": a.size_mb / b.size_mb})
+            out.append({"model": model, "fp32_stage": fp32, "int8_stage": int8, "fp32_accuracy": a.accuracy,
+                        "int8_accuracy": b.accuracy, "change_points": 100 * (b.accuracy - a.accuracy),
+                        "change_se_points": 100 * se,
+                        "speedup": a.latency_ms_p50 / b.latency_ms_p50, "smaller": a.size_mb / b.size_mb})
     return pd.DataFrame(out)
 
 
@@ -304,12 +304,12 @@ def flip_tta(bench: pd.DataFrame) -> pd.DataFrame:
         if tta not in by.index:
             continue
         one, two = by.loc[FINAL], by.loc[tta]
-        out.append({"threads": int(threads), "accuracy": one.accuracy, "accuracy with flip TTA": two.accuracy,
-                    "gain (points)": 100 * (two.accuracy - one.accuracy),
-                    "std error of the gain (points)": math.hypot(standard_error(one.accuracy, one.test_images),
+        out.append({"threads": int(threads), "accuracy": one.accuracy, "accuracy_flip_tta": two.accuracy,
+                    "gain_points": 100 * (two.accuracy - one.accuracy),
+                    "gain_se_points": math.hypot(standard_error(one.accuracy, one.test_images),
                                                         standard_error(two.accuracy, two.test_images)) * 100,
-                    "p50 ms": one.latency_ms_p50, "p50 ms with flip TTA": two.latency_ms_p50,
-                    "latency ratio": two.latency_ms_p50 / one.latency_ms_p50})
+                    "p50_ms": one.latency_ms_p50, "p50_ms_flip_tta": two.latency_ms_p50,
+                    "latency_ratio": two.latency_ms_p50 / one.latency_ms_p50})
     return pd.DataFrame(out)
 
 
@@ -319,10 +319,10 @@ def kernel_accuracy(bench: pd.DataFrame) -> pd.DataFrame:
     VNNI saturates), and the share of images both predict alike."""
     rows = bench[bench["format"].str.startswith("onnx")].drop_duplicates(["model", "stage", "format"])
     return pd.DataFrame({"model": rows.model, "stage": rows.stage, "format": rows["format"],
-                         "images": rows.test_images, "accuracy here": rows.host_accuracy,
-                         f"accuracy on {rows.target.iloc[0]}": rows.accuracy,
-                         "difference (points)": 100 * (rows.accuracy - rows.host_accuracy),
-                         "same top-1": rows.host_agreement}).reset_index(drop=True)
+                         "images": rows.test_images, "accuracy_here": rows.host_accuracy,
+                         f"accuracy_on_{rows.target.iloc[0]}": rows.accuracy,
+                         "difference_points": 100 * (rows.accuracy - rows.host_accuracy),
+                         "same_top1": rows.host_agreement}).reset_index(drop=True)
 
 
 INT8_PAIRS = [(fp32, int8) for int8, fp32 in INT8_OF.items()]  # (FP32 stage, the INT8 file made from it)
@@ -342,10 +342,10 @@ def int8_losses(bench: pd.DataFrame) -> pd.DataFrame:
             if fp32 in by.index and int8 in by.index:
                 a, b = by.loc[fp32], by.loc[int8]
                 se = difference_se(a, b)
-                out.append({"model": model, "FP32 stage": fp32, "INT8 stage": int8, "FP32": a.accuracy, "INT8": b.accuracy,
-                            "change (points)": 100 * (b.accuracy - a.accuracy), "2 std errors (points)": 200 * se,
+                out.append({"model": model, "fp32_stage": fp32, "int8_stage": int8, "fp32": a.accuracy, "int8": b.accuracy,
+                            "change_points": 100 * (b.accuracy - a.accuracy), "two_se_points": 200 * se,
                             "images": int(b.test_images), "isa": b.isa,
-                            "beyond noise": bool(a.accuracy - b.accuracy > 2 * se)})
+                            "beyond_noise": bool(a.accuracy - b.accuracy > 2 * se)})
     return pd.DataFrame(out)
 
 

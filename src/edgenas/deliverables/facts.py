@@ -55,7 +55,7 @@ def report_facts(study: Study, run_times: list[str], words: dict) -> dict[str, A
 
         out["reductions"] = reduction_cells(result.space_settings["num_cells"])
         out["cells"] = table(pd.DataFrame(
-            [{"cell": cell, "node": n, **{f"edge {j + 1}": f"{e.op} <- {e.source_name}" for j, e in enumerate(edges)}}
+            [{"cell": cell, "node": n, **{f"edge_{j + 1}": f"{e.op} <- {e.source_name}" for j, e in enumerate(edges)}}
              for cell, nodes in result.genotype.cells.items() for n, edges in enumerate(nodes)]), readers=False)
     else:
         from ..search.spaces import hardware_aware
@@ -66,11 +66,11 @@ def report_facts(study: Study, run_times: list[str], words: dict) -> dict[str, A
         out["latency_table"] = {"target": study.table.target, "layers": len(study.table.layers),
                                 "checks": study.table.checks}
         out["blocks"] = table(pd.DataFrame(
-            [{"layer": layer.kind, "in -> out channels": f"{layer.cin} -> {layer.cout}",
+            [{"layer": layer.kind, "channels": f"{layer.cin} -> {layer.cout}",
               "input": f"{layer.resolution}x{layer.resolution}", "kernel": layer.kernel,
               "expansion": layer.expansion if layer.kind in ("mbconv", "fused") else None, "stride": layer.stride,
-              "residual": layer.residual, "FP32 us (alone)": 1000 * study.table.layers[layer.key]["fp32"],
-              "INT8 us (alone)": 1000 * study.table.layers[layer.key]["int8"]}
+              "residual": layer.residual, "fp32_us_alone": 1000 * study.table.layers[layer.key]["fp32"],
+              "int8_us_alone": 1000 * study.table.layers[layer.key]["int8"]}
              for layer in result.genotype.layers(study.table.image_size, study.table.num_classes)]), readers=False)
     keys = (("strategy", "epochs", "batch_size", "images", "learning_rate", "arc_learning_rate", "weight_decay",
              "gradient_clip", "seed") if result.space == "darts" else
@@ -83,7 +83,7 @@ def report_facts(study: Study, run_times: list[str], words: dict) -> dict[str, A
                         "onnxruntime": b.onnxruntime.iloc[0], "test_images": int(b.test_images.iloc[0]),
                         "accuracy": table(analysis.kernel_accuracy(b))} for b in study.emulated]
     losses = study.int8_losses()
-    out["int8_losses"] = table(losses.drop(columns=["beyond noise"])) if len(losses) else None
+    out["int8_losses"] = table(losses.drop(columns=["beyond_noise"])) if len(losses) else None
     # the second budget, where the run has it, with the final model as the benchmark timed it; its search's record
     out["final_budget"] = dict(study.final_budget, bench_ms=final_latency(study.bench())) if study.final_budget else None
     out["search_at_final"] = study.search_at_final.search if study.search_at_final else None
@@ -106,8 +106,8 @@ def target_facts(bench: pd.DataFrame, columns: list[str], val_accuracy: dict[str
         "target": bench.target.iloc[0], "cpu": bench.cpu.iloc[0], "isa": bench.isa.iloc[0], "os": bench.os.iloc[0],
         "onnxruntime": bench.onnxruntime.iloc[0], "threads": int(bench.threads.min()),
         "results": table(bench[columns]), "controls": [m for m in bench.model.unique() if m != "nas"],
-        "deployed": table(deployed), "nas": {"accuracy": nas.accuracy, "ms": nas["p50 ms"], "size_mb": nas.size_mb,
-                                             "on_front": bool(nas["on Pareto front"]), "dominated_by": nas["dominated by"]},
+        "deployed": table(deployed), "nas": {"accuracy": nas.accuracy, "ms": nas["p50_ms"], "size_mb": nas.size_mb,
+                                             "on_front": bool(nas["on_pareto_front"]), "dominated_by": nas["dominated_by"]},
         "versus": [],
     }
     for stage in ("baseline_int8", "baseline"):
@@ -117,9 +117,9 @@ def target_facts(bench: pd.DataFrame, columns: list[str], val_accuracy: dict[str
             best = others.loc[others.accuracy.idxmax()]
             nas_row = versus[versus.model == "nas"].iloc[0]
             out["versus"].append({
-                "stage": stage, "table": table(versus), "nas": nas_row.accuracy, "nas_se": nas_row["std error"],
-                "best": best.model, "best_accuracy": best.accuracy, "best_points": -best["vs NAS (points)"],
-                "best_beyond": bool(best["beyond noise"]), "best_paired": bool(best["paired"]),
+                "stage": stage, "table": table(versus), "nas": nas_row.accuracy, "nas_se": nas_row["std_error"],
+                "best": best.model, "best_accuracy": best.accuracy, "best_points": -best["vs_nas_points"],
+                "best_beyond": bool(best["beyond_noise"]), "best_paired": bool(best["paired"]),
                 "random": analysis.nas_vs_random(bench, stage, val_accuracy)})
     out["random"] = next((v["random"] for v in out["versus"] if v["stage"] == "baseline_int8"), None)
     out["random_at_final"] = analysis.nas_vs_random(bench, "baseline_int8", val_accuracy, searched="nas_at_final")
@@ -133,17 +133,17 @@ def target_facts(bench: pd.DataFrame, columns: list[str], val_accuracy: dict[str
     out["int8_each"] = table(each) if len(each) else None
     steps = analysis.compression_steps(bench)
     final = steps[steps.stage == steps.stage.iloc[-1]]
-    out["compression"] = {"table": table(steps), "final": [{"threads": int(r.threads), "speedup": r["speed-up (total)"]}
+    out["compression"] = {"table": table(steps), "final": [{"threads": int(r.threads), "speedup": r["speedup_total"]}
                                                           for _, r in final.iterrows()],
-                          "smaller": final["smaller (total)"].iloc[0],
-                          "points": final["accuracy change (points)"].iloc[0]}
+                          "smaller": final["smaller_total"].iloc[0],
+                          "points": final["accuracy_change_points"].iloc[0]}
     alone = analysis.int8_alone(bench)
     out["int8_alone"] = table(alone) if len(alone) else None
     tta = analysis.flip_tta(bench)
     out["tta"] = None if not len(tta) else {
-        "table": table(tta), "accuracy": tta.iloc[0]["accuracy with flip TTA"], "plain": tta.iloc[0].accuracy,
-        "gain": tta.iloc[0]["gain (points)"], "gain_se": tta.iloc[0]["std error of the gain (points)"],
-        "ratio": tta.iloc[0]["latency ratio"], "threads": int(tta.iloc[0].threads)}
+        "table": table(tta), "accuracy": tta.iloc[0]["accuracy_flip_tta"], "plain": tta.iloc[0].accuracy,
+        "gain": tta.iloc[0]["gain_points"], "gain_se": tta.iloc[0]["gain_se_points"],
+        "ratio": tta.iloc[0]["latency_ratio"], "threads": int(tta.iloc[0].threads)}
     return out
 
 

@@ -67,8 +67,8 @@ def stage_gains(bench: pd.DataFrame, path: str | Path, words: dict) -> None:
     w = words["figures"]["stage_gains"]
     steps = compression_steps(bench).rename(columns={"threads": w["threads"]})
     fig, axes = plt.subplots(1, 2, figsize=(10, 3.8))
-    sns.barplot(data=steps, x="stage", y="speed-up (total)", hue=w["threads"], ax=axes[0])
-    sns.barplot(data=steps[steps[w["threads"]] == steps[w["threads"]].min()], x="stage", y="smaller (total)", ax=axes[1])
+    sns.barplot(data=steps, x="stage", y="speedup_total", hue=w["threads"], ax=axes[0])
+    sns.barplot(data=steps[steps[w["threads"]] == steps[w["threads"]].min()], x="stage", y="smaller_total", ax=axes[1])
     for ax, title in zip(axes, [w["speedup"], w["smaller"]]):
         ax.axhline(1.0, color="grey", lw=1)
         ax.set(title=title, ylabel="×", xlabel=w["stage"])

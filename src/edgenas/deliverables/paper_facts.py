@@ -18,19 +18,19 @@ def paper_tables(study: Study, lang: str, words: dict) -> dict[str, list[list[st
     one = steps[steps.threads == steps.threads.min()]
     macs = {r.stage: r.macs for r in bench[bench.model == "nas"].itertuples()}
     tables = {
-        "stages": [[r.stage, pct(r.accuracy, lang), ms(r["p50 ms"], lang), num(r["speed-up (total)"], 3, lang) + "×",
-                    num(r.size_mb, 3, lang), num(r["smaller (total)"], 3, lang) + "×", num(macs[r.stage] / 1e6, 3, lang),
-                    point_cell(r["accuracy change (points)"], lang)] for _, r in one.iterrows()],
-        "deployed": [[r.model, r.stage, f"{pct(r.accuracy, lang)} (± {num(100 * r['std error'], 2, lang)})",
-                      ms(r["p50 ms"], lang), num(r.size_mb, 3, lang), yes_no(r["on Pareto front"], words)]
+        "stages": [[r.stage, pct(r.accuracy, lang), ms(r["p50_ms"], lang), num(r["speedup_total"], 3, lang) + "×",
+                    num(r.size_mb, 3, lang), num(r["smaller_total"], 3, lang) + "×", num(macs[r.stage] / 1e6, 3, lang),
+                    point_cell(r["accuracy_change_points"], lang)] for _, r in one.iterrows()],
+        "deployed": [[r.model, r.stage, f"{pct(r.accuracy, lang)} (± {num(100 * r['std_error'], 2, lang)})",
+                      ms(r["p50_ms"], lang), num(r.size_mb, 3, lang), yes_no(r["on_pareto_front"], words)]
                      for _, r in analysis.deployed_models(bench).iterrows()],
         "versions": [[v["package"], v["version"]] for v in versions()],
     }
     for stage in ("baseline_int8", "baseline"):
         v = analysis.nas_vs_controls(bench, stage)
         tables[f"same_{stage}"] = [
-            [r.model, f"{pct(r.accuracy, lang)} (± {num(100 * r['std error'], 2, lang)})", point_cell(r["vs NAS (points)"], lang),
-             "" if r["beyond noise"] is None else yes_no(r["beyond noise"], words), ms(r["p50 ms"], lang),
+            [r.model, f"{pct(r.accuracy, lang)} (± {num(100 * r['std_error'], 2, lang)})", point_cell(r["vs_nas_points"], lang),
+             "" if r["beyond_noise"] is None else yes_no(r["beyond_noise"], words), ms(r["p50_ms"], lang),
              num(r.size_mb, 3, lang)] for _, r in v.iterrows()]
     if study.result.space != "darts" and study.table is not None:
         table = study.table
@@ -40,7 +40,7 @@ def paper_tables(study: Study, lang: str, words: dict) -> dict[str, list[list[st
              num(1000 * table.layers[layer.key]["fp32"], 3, lang), num(1000 * table.layers[layer.key]["int8"], 3, lang)]
             for layer in study.result.genotype.layers(table.image_size, table.num_classes)]
     losses = study.int8_losses()
-    tables["int8_losses"] = [[r.model, r["INT8 stage"], r.target, r.isa, point_cell(r["change (points)"], lang)]
+    tables["int8_losses"] = [[r.model, r["int8_stage"], r.target, r.isa, point_cell(r["change_points"], lang)]
                              for _, r in losses.iterrows()]
     return tables
 
@@ -172,13 +172,13 @@ def decomposition_tables(study: Study, lang: str, words: dict) -> dict[str, list
     rows = analysis.compression_decomposition(bench)
     each = analysis.int8_on_each(bench)
     return {
-        "decomposition": [[r.model, r.stage, f"{pct(r.accuracy, lang)} (± {num(100 * r['std error'], 2, lang)})",
-                           ms(r["p50 ms"], lang), num(r.size_mb, 3, lang), point_cell(r["final minus it (points)"], lang),
-                           change(r["std error of the difference (points)"], lang).lstrip("+"),
-                           yes_no(r["beyond noise"], words), ratio(r["final speed-up"], lang), ratio(r["final smaller"], lang)]
+        "decomposition": [[r.model, r.stage, f"{pct(r.accuracy, lang)} (± {num(100 * r['std_error'], 2, lang)})",
+                           ms(r["p50_ms"], lang), num(r.size_mb, 3, lang), point_cell(r["final_minus_points"], lang),
+                           change(r["difference_se_points"], lang).lstrip("+"),
+                           yes_no(r["beyond_noise"], words), ratio(r["final_speedup"], lang), ratio(r["final_smaller"], lang)]
                           for _, r in rows.iterrows()],
-        "int8_each": [[r.model, f"{r['FP32 stage']} → {r['INT8 stage']}", point_cell(r["change (points)"], lang),
-                       change(r["std error of the change (points)"], lang).lstrip("+"), ratio(r["speed-up"], lang),
+        "int8_each": [[r.model, f"{r['fp32_stage']} → {r['int8_stage']}", point_cell(r["change_points"], lang),
+                       change(r["change_se_points"], lang).lstrip("+"), ratio(r["speedup"], lang),
                        ratio(r.smaller, lang)] for _, r in each.iterrows()],
     }
 

@@ -58,34 +58,34 @@ def decimal(text: str, words: dict | None) -> str:
 # through ``for_readers``; the labels, with units, are the language's (``words.<lang>.yaml``, columns).
 READERS = {
     "accuracy": lambda v: f"{100 * v:.2f}",
-    "std error": lambda v: f"{100 * v:.2f}",
+    "std_error": lambda v: f"{100 * v:.2f}",
     "latency_ms_p50": lambda v: f"{v:.3f}",
     "latency_ms_p90": lambda v: f"{v:.3f}",
-    "p50 ms": lambda v: f"{v:.3f}",
+    "p50_ms": lambda v: f"{v:.3f}",
     "size_mb": lambda v: f"{v:.3f}",
     "params": lambda v: f"{v / 1e3:.1f}",
     "macs": lambda v: f"{v / 1e6:.2f}",
     "gmacs_per_s": lambda v: f"{v:.1f}",
     "peak_fraction": lambda v: f"{100 * v:.0f}",
-    "vs NAS (points)": lambda v: f"{v:+.2f}",
-    "accuracy change (points)": lambda v: f"{v:+.2f}",
-    "difference (points)": lambda v: f"{v:+.2f}",
-    "accuracy with flip TTA": lambda v: f"{100 * v:.2f}",
-    "gain (points)": lambda v: f"{v:+.2f}",
-    "std error of the gain (points)": lambda v: f"{v:.2f}",
-    "p50 ms with flip TTA": lambda v: f"{v:.3f}",
-    "latency ratio": lambda v: f"{v:.2f}x",
-    "FP32 accuracy": lambda v: f"{100 * v:.2f}",
-    "INT8 accuracy": lambda v: f"{100 * v:.2f}",
-    "final minus it (points)": lambda v: f"{v:+.2f}",
-    "std error of the difference (points)": lambda v: f"{v:.2f}",
-    "change (points)": lambda v: f"{v:+.2f}",
-    "std error of the change (points)": lambda v: f"{v:.2f}",
+    "vs_nas_points": lambda v: f"{v:+.2f}",
+    "accuracy_change_points": lambda v: f"{v:+.2f}",
+    "difference_points": lambda v: f"{v:+.2f}",
+    "accuracy_flip_tta": lambda v: f"{100 * v:.2f}",
+    "gain_points": lambda v: f"{v:+.2f}",
+    "gain_se_points": lambda v: f"{v:.2f}",
+    "p50_ms_flip_tta": lambda v: f"{v:.3f}",
+    "latency_ratio": lambda v: f"{v:.2f}x",
+    "fp32_accuracy": lambda v: f"{100 * v:.2f}",
+    "int8_accuracy": lambda v: f"{100 * v:.2f}",
+    "final_minus_points": lambda v: f"{v:+.2f}",
+    "difference_se_points": lambda v: f"{v:.2f}",
+    "change_points": lambda v: f"{v:+.2f}",
+    "change_se_points": lambda v: f"{v:.2f}",
 }
 
 
 def label(column: str, words: dict | None = None) -> str:
-    """A column's label in the language's words: its own entry, or a pattern's (``accuracy on {target}``)."""
+    """A column's label in the language's words: its own entry, or a pattern's (``accuracy_on_{target}``)."""
     columns = (words or english())["columns"]
     if column in columns:
         return columns[column]
@@ -102,9 +102,9 @@ def reader(column: str):
     """How a column's values read, or None for ``fmt``'s way."""
     if column in READERS:
         return READERS[column]
-    if "speed-up" in column or "smaller" in column:
+    if "speedup" in column or "smaller" in column:
         return lambda v: f"{v:.2f}x"
-    if column.startswith("accuracy "):  # accuracy here / on a device
+    if column.startswith("accuracy_"):  # accuracy here / on a device
         return READERS["accuracy"]
     return None
 

@@ -88,18 +88,18 @@ class Study:
         nas = deployed[deployed.model == "nas"].iloc[0]
         controls = deployed[deployed.model != "nas"]
         out = {"target": bench.target.iloc[0], "threads": int(steps.threads.min()),
-               "baseline_accuracy": one.loc["baseline", "accuracy"], "baseline_ms": one.loc["baseline", "p50 ms"],
-               "final_accuracy": one.loc["int8", "accuracy"], "final_ms": one.loc["int8", "p50 ms"],
-               "speedup": one.loc["int8", "speed-up (total)"], "smaller": one.loc["int8", "smaller (total)"],
-               "accuracy_change": one.loc["int8", "accuracy change (points)"],
-               "on_front": bool(nas["on Pareto front"]), "dominated_by": nas["dominated by"],
+               "baseline_accuracy": one.loc["baseline", "accuracy"], "baseline_ms": one.loc["baseline", "p50_ms"],
+               "final_accuracy": one.loc["int8", "accuracy"], "final_ms": one.loc["int8", "p50_ms"],
+               "speedup": one.loc["int8", "speedup_total"], "smaller": one.loc["int8", "smaller_total"],
+               "accuracy_change": one.loc["int8", "accuracy_change_points"],
+               "on_front": bool(nas["on_pareto_front"]), "dominated_by": nas["dominated_by"],
                "controls": len(controls)}
         versus = analysis.nas_vs_controls(bench, "baseline_int8")
         others = versus[versus.model != "nas"]  # the first question's controls (none: a run of the second's only)
         if len(others):
             best = others.loc[others.accuracy.idxmax()]
-            out.update(best_control=best.model, best_control_points=-best["vs NAS (points)"],
-                       beyond_noise=bool(best["beyond noise"]), best_control_paired=bool(best["paired"]))
+            out.update(best_control=best.model, best_control_points=-best["vs_nas_points"],
+                       beyond_noise=bool(best["beyond_noise"]), best_control_paired=bool(best["paired"]))
             random = analysis.nas_vs_random(bench, val_accuracy=self.val_accuracy)
             if random:
                 out.update(randoms=random["randoms"], best_random=random["best"],
@@ -110,11 +110,11 @@ class Study:
         alone = analysis.int8_alone(bench)
         if len(alone):
             row = alone[alone.threads == alone.threads.min()].iloc[0]
-            out.update(int8_alone_speedup=row["INT8 alone: speed-up"], int8_alone_smaller=row["INT8 alone: smaller"])
+            out.update(int8_alone_speedup=row["int8_alone_speedup"], int8_alone_smaller=row["int8_alone_smaller"])
         tta = analysis.flip_tta(bench)
         if len(tta):
             row = tta[tta.threads == tta.threads.min()].iloc[0]
-            out.update(flip_tta_points=row["gain (points)"], flip_tta_latency=row["latency ratio"])
+            out.update(flip_tta_points=row["gain_points"], flip_tta_latency=row["latency_ratio"])
         return out
 
     def int8_losses(self) -> pd.DataFrame:
@@ -123,9 +123,9 @@ class Study:
         frames = [analysis.int8_losses(b).assign(target=b.target.iloc[0]) for b in self.benches + self.emulated]
         frames = [f for f in frames if len(f)]
         if not frames:
-            return pd.DataFrame(columns=["target", "beyond noise"])
+            return pd.DataFrame(columns=["target", "beyond_noise"])
         every = pd.concat(frames, ignore_index=True)
-        return every[every["beyond noise"]].reset_index(drop=True)
+        return every[every["beyond_noise"]].reset_index(drop=True)
 
     def figure(self, name: str) -> Path:
         return Path(self.figures[name])

@@ -39,6 +39,12 @@ def run_summary(facts: dict, words: dict, root: str | Path = ".") -> str:
     else:
         lines.append(w["nas_beat" if r["verdict"] else "nas_not"].format(
             n=r["randoms"], points=change(r["vs_best_points"], lang), mean_points=change(r["vs_mean_points"], lang)))
+    r = b.get("random_at_final")
+    if r:
+        says = "few" if r["verdict"] is None else "beat" if r["verdict"] else "not"
+        lines.append(w["at_final"].format(says=w["at_final_says"][says], n=r["randoms"],
+                                          points=change(r["vs_best_points"], lang), mean_points=change(r["vs_mean_points"], lang),
+                                          se=change(100 * r["difference_se"], lang).lstrip("+")))
     verdicts = b["decomposition"]["verdicts"]
     if not {"nas_at_final", "pruned_scratch"} & set(verdicts):
         lines.append(w["compression_none"])

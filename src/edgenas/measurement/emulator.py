@@ -12,7 +12,7 @@ is emulated too. **x86 without VNNI** (``haswell``: AVX2, no AVX-512, no VNNI, l
 Intel before Ice Lake and AMD before Zen 4): this machine's own Python, in a virtual environment
 that sees its packages, run by QEMU as a Haswell CPU, so ONNX Runtime dispatches to its AVX2
 kernels (which add u8 x s8 pairs into saturating 16-bit lanes) whatever this machine has.
-Emulation is 10-600x slower than native: its latencies mean nothing, its outputs are the
+Emulation is orders of magnitude slower than native (docs/decisions.md): its latencies mean nothing, its outputs are the
 emulated CPU's kernels'.
 
     edgenas emulated-python --cpu cortex-a76 --cache resources/emulator   # prints the wrapper's path

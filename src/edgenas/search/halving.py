@@ -1,6 +1,6 @@
 """Successive halving over short trainings (Jamieson & Talwalkar 2016; Li et al. 2018) under the
 target's latency budget: nets drawn from NNI's space where they fill the budget, raced with the
-workflow's own recipe and ``fit`` at growing fidelities, so the search ranks by what the study judges."""
+workflow's own recipe and ``train_net`` at growing fidelities, so the search ranks by what the study judges."""
 from __future__ import annotations
 
 import math
@@ -16,7 +16,7 @@ from torch import nn
 from ..accel import Hardware
 from ..data import BatchedImages, ImageArrays
 from ..errors import ConfigError
-from ..fits import fidelity_rounds
+from ..image_counts import fidelity_rounds
 from ..resume import finished
 from ..runlog import duration
 from ..settings import Halving, Recipe, Split
@@ -47,12 +47,12 @@ def short_training_accuracy(arch: dict[str, Any], train: ImageArrays, train_idx:
     ``epochs`` epochs with the workflow's recipe (its schedule compressed into them) on ``images``
     training images, top-1 on ``val_idx``. Every candidate gets the same initial seed, the same
     images (the first ``images`` of ``round_order``) and the same batch order."""
-    from ..training import fit
+    from ..training import train_net
     from ..model import build_model
 
     order = round_order(train_idx, seed)[:images]
     net = build_model({"family": space, "arch": arch, "num_classes": len(train.classes)}, seed=seed)
-    history = fit(net, train, np.sort(order), val_idx, replace(recipe, epochs=epochs),
+    history = train_net(net, train, np.sort(order), val_idx, replace(recipe, epochs=epochs),
                   seed=seed, workdir=workdir, hardware=hardware)
     finished(Path(workdir))
     return float(history[-1]["val_acc"])
@@ -71,7 +71,7 @@ def search_halving(train: ImageArrays, *, table: LatencyTable,
     3. Successive halving (Jamieson & Talwalkar 2016; Li et al. 2018): every candidate is trained
        one epoch with the recipe on ``images`` training images and scored on the held-out images
        (``held_out``: the split's validation images and the training images no round uses); the
-       best 1/eta go on to ``eta`` times the training (``fits.fidelity_rounds``: more images up
+       best 1/eta go on to ``eta`` times the training (``image_counts.fidelity_rounds``: more images up
        to ``max_images``, then more epochs over them), until the last round.
     Every candidate keeps its cheap scores and each round's accuracy in the record, with the rank
     correlation between consecutive rounds (how stable the ranking was)."""

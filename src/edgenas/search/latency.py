@@ -242,7 +242,7 @@ def export_pair(module, shape: tuple[int, ...], folder: Path, name: str, quantiz
     return str(fp32), str(int8)
 
 
-def fit_correction(sums: np.ndarray, counts: np.ndarray, measured: np.ndarray, floor: float) -> list[float]:
+def least_squares_correction(sums: np.ndarray, counts: np.ndarray, measured: np.ndarray, floor: float) -> list[float]:
     """Least squares of measured ~ scale * sum + per_layer * count + constant over whole nets (a layer
     timed alone pays a model call, and quantizes its input and output, which a net pays once: so
     per_layer comes out near minus that cost and constant near one call's). Constrained so that no net
@@ -319,7 +319,7 @@ def calibrate(table: LatencyTable, archs: list[dict[str, Any]], measured: dict[s
         sums, counts = np.array([table.layer_sum(a, fmt) for a in archs]).T
         cal, val = slice(0, calibration_nets), slice(calibration_nets, None)
         floor = min(layer[fmt] for layer in table.layers.values())
-        table.correction[fmt] = fit_correction(sums[cal], counts[cal], measured[fmt][cal], floor)
+        table.correction[fmt] = least_squares_correction(sums[cal], counts[cal], measured[fmt][cal], floor)
         scale, per_layer, constant = table.correction[fmt]
         predicted = scale * sums + per_layer * counts + constant
         checks[fmt] = {"raw": errors(sums[val], measured[fmt][val]),

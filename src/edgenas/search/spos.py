@@ -17,7 +17,7 @@ from torch import nn
 from ..accel import Hardware, StepTimer, channels_last
 from ..data import BatchedImages, ImageArrays, make_loader
 from ..errors import ConfigError
-from ..fits import spos_sizes, spos_too_small
+from ..image_counts import spos_sizes, spos_too_small
 from ..resume import checkpoint_to_resume, finished, sigterm_fails
 from ..settings import Spos
 from .common import budgeted, check_budget, check_table

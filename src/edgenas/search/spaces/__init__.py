@@ -10,12 +10,14 @@ from importlib import import_module
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
+from ...registry import HARDWARE_AWARE_SPACES
+
 if TYPE_CHECKING:  # the workflow imports this registry while parsing; torch loads only with a space
     from torch import nn
 
 # The spaces searched under a target's latency budget (the latency table, the halving search, random
 # controls): each module has space, build_net, Architecture, space_layers, settings and space_size.
-HARDWARE_AWARE = ("mobile", "dense")
+HARDWARE_AWARE = HARDWARE_AWARE_SPACES
 
 
 # The shapes pruning gives the dense space's nets (``spaces.pruned``): the dense space pruned by a share of

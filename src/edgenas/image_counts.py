@@ -1,4 +1,4 @@
-"""Will the config's trainings fit the data? Checked before any long job, from image counts alone.
+"""Has the data images enough for the config's trainings? Checked before any long job, from image counts alone.
 
 Every stage caps its image counts at what the data has (the halving rounds, the SPOS supernet's
 images), so a small custom data set runs with the default config, except where a training would
@@ -8,7 +8,9 @@ workflow is parsed once the data exists (``common.smk``), so a changed setting i
 any job. Light on purpose (no torch), since the workflow imports it to parse."""
 from __future__ import annotations
 
+import json
 import math
+from pathlib import Path
 from typing import Any
 
 from .errors import ConfigError
@@ -82,3 +84,20 @@ def check(config: dict[str, Any], train_images: int, val_images: int) -> None:
     if found:
         raise ConfigError(f"the data has {train_images} training and {val_images} validation images, too few for "
                           "these settings:\n- " + "\n- ".join(found))
+
+
+def check_decoded(config: dict[str, Any], stats_path: str | Path) -> None:
+    """``check`` against the data already decoded (``stats_path``, the data stage's stats.json), where it is
+    the data this config reads: a changed setting is then refused while the workflow is parsed, before
+    any job runs. Without it (a first run, or another data set) rule check_fit checks after decoding."""
+    from .settings import Split
+
+    path = Path(stats_path)
+    if not path.exists():
+        return
+    stats = json.loads(path.read_text())
+    if (stats["source"]["dataset"], stats["source"]["root"], stats["image_size"]) != (
+            config["data"]["dataset"], str(config["data_root"]), config["data"]["image_size"]):
+        return
+    train, val = Split.from_config(config).indices(stats["images"]["train"])
+    check(config, len(train), len(val))

@@ -1,6 +1,6 @@
 """The workflow's training stages, each a job that reads the decoded data and writes a checkpoint and
 its history: the searched net from scratch, each control (``controls``), the pruned net's fine-tuning.
-The training itself is ``train.fit``."""
+The training itself is ``training.train_net``."""
 from __future__ import annotations
 
 import csv
@@ -17,7 +17,7 @@ from ..errors import ConfigError
 from ..records import read_json
 from ..resume import finished
 from ..settings import Recipe, Split
-from ..training import HistoryWriter, fit
+from ..training import HistoryWriter, train_net
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -60,7 +60,7 @@ def train_and_save(net: nn.Module, spec: dict[str, Any], job: TrainingJob, recip
     train_idx, val_idx = job.split.indices(len(train.y))
     if fresh:
         initialise_from_data(net, spec, train, train_idx, seed=job.split.seed)
-    history = fit(net, train, train_idx, val_idx, recipe, seed=job.split.seed,
+    history = train_net(net, train, train_idx, val_idx, recipe, seed=job.split.seed,
                   workdir=job.workdir, hardware=job.hardware, teacher=teacher)
     if history and history[-1].get("val_acc"):
         print(f"validation accuracy after {len(history)} epochs: {float(history[-1]['val_acc']):.4f} "
