@@ -132,3 +132,14 @@ def test_each_job_reads_its_own_slice_of_the_config():
     remote = settings.bench_settings(DEFAULT, {"host": "pi.local", "runs": 50}, {"host": "pi.local"})
     assert remote["runs"] == 50 and "threads" not in remote and settings.bench_settings(DEFAULT)["threads"] == [1, 0]
     assert not {"demo", "targets", "report"} & set(settings.report_settings(DEFAULT))
+
+
+def test_a_missing_program_is_named_with_how_to_install_it(monkeypatch):
+    import shutil
+
+    from edgenas.plan import program_problems
+
+    assert program_problems() == []  # graphviz is installed here (the README's apt line)
+    monkeypatch.setattr(shutil, "which", lambda name: None)
+    problems = program_problems()
+    assert len(problems) == 1 and "graphviz's 'dot' is not on PATH" in problems[0] and "apt-get install graphviz" in problems[0]

@@ -4,15 +4,22 @@ a test can check the plan without Snakemake."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from .controls import at_final, at_final_space, control_names
 from .search import spaces
 from .registry import FINAL_FILE
+from .remote import ssh_settings
 from .settings import Prune
 
 DATA = {"train": "resources/data/train.npz", "test": "resources/data/test.npz", "stats": "resources/data/stats.json"}
 FIT = "results/checks/fit.json"  # rule check_fit: whether the trainings fit the data's image counts
+
+
+def emulator_python(cpu: str) -> str:
+    """Where the emulated Python for a CPU is built (rule emulated_python)."""
+    return f"resources/emulator/{cpu}/python"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -52,6 +59,14 @@ class Layout:
     def named(self, rule: str, lang: str) -> str:
         """A deliverable rule's name: its own for the first language, with the language after it for the others."""
         return rule if lang == self.languages[0] else f"{rule}_{lang}"
+
+    def ssh(self, config: dict[str, Any], name: str) -> dict[str, Any] | None:
+        """A target's SSH settings as ``remote.Target`` takes them; None for this machine. An emulated
+        target's Python is the one built on this machine (rule emulated_python)."""
+        if name == "local":
+            return None
+        emulated = str(Path(emulator_python(self.emulated[name])).resolve()) if name in self.emulated else None
+        return ssh_settings(config["targets"][name], emulated)
 
     @classmethod
     def from_config(cls, config: dict[str, Any]) -> "Layout":

@@ -173,6 +173,18 @@ def cross_field_problems(config: dict[str, Any]) -> list[str]:
     return problems
 
 
+def program_problems() -> list[str]:
+    """Programs a real run needs that are not on PATH: graphviz's dot, which draws the report's cell
+    diagrams at the end (a dry run needs none)."""
+    import shutil
+
+    if shutil.which("dot") is None:
+        return ["graphviz's 'dot' is not on PATH; the report draws the searched cells with it. Install it: "
+                "sudo apt-get install graphviz (Debian/Ubuntu), brew install graphviz (macOS) or "
+                "conda install -c conda-forge graphviz"]
+    return []
+
+
 def refuse(problems: list[str]) -> None:
     """One ``ConfigError`` listing every problem, one line each."""
     if problems:

@@ -1,4 +1,3 @@
-import shutil
 import sys
 from dataclasses import asdict
 from pathlib import Path
@@ -10,8 +9,8 @@ from snakemake.exceptions import WorkflowError
 from edgenas import image_counts, plan, registry
 from edgenas.cliconfig import typed_like_schema
 from edgenas.controls import at_final
-from edgenas.layout import DATA, FIT, Layout, deployed_models
-from edgenas.remote import ssh_settings, target_files
+from edgenas.layout import DATA, FIT, Layout, deployed_models, emulator_python
+from edgenas.remote import target_files
 from edgenas.settings import (Demo, Prune, Quantize, Recipe, Split, TestSubset, bench_settings as bench_slice, darts_net,
                               final_budget_settings as final_budget_slice, latency_settings as latency_slice,
                               pruned_shape_settings, report_settings, search_recipe, search_settings, search_split)
@@ -79,11 +78,8 @@ GPU = 0 if config["accelerator"] == "cpu" else 1  # search and trainings ask for
 HARDWARE = {"device": config["accelerator"], "precision": str(config["precision"])}  # resolved where the job runs
 
 
-onstart:
-    if shutil.which("dot") is None:  # fail now, not after hours of training at the report's cell diagrams
-        raise WorkflowError("graphviz's 'dot' is not on PATH; the report draws the searched cells with it. "
-                            "Install it: sudo apt-get install graphviz (Debian/Ubuntu), brew install graphviz "
-                            "(macOS) or conda install -c conda-forge graphviz.")
+onstart:  # a real run (not a dry run) needs graphviz's dot for the report: fail now, not after the training
+    plan.refuse(plan.program_problems())
 
 
 def target_check(name):
@@ -135,32 +131,21 @@ def budget_lines(wildcards):
     return {"budget": RUN.budget, **({"final_budget": RUN.final_budget} if RUN.final_budget else {})}
 
 
-def emulator_python(cpu):
-    """Where the emulated Python for a CPU is built (rule emulated_python)."""
-    return f"resources/emulator/{cpu}/python"
-
-
 def ssh_target(name):
-    """A declared target's SSH settings; an emulated target's Python is the one built on this machine."""
-    emulated = str(Path(emulator_python(RUN.emulated[name])).resolve()) if name in RUN.emulated else None
-    return ssh_settings(config["targets"][name], emulated)
-
-
-def remote_device(target):
     """A target's SSH settings; None for this machine."""
-    return None if target == "local" else ssh_target(target)
+    return RUN.ssh(config, name)
 
 
 def latency_settings(wildcards):
-    return latency_slice(config, RUN.space if RUN.hardware_aware else "mobile", remote_device(wildcards.target))
+    return latency_slice(config, RUN.space if RUN.hardware_aware else "mobile", ssh_target(wildcards.target))
 
 
 def latency_at_final_settings(wildcards):
-    return latency_slice(config, RUN.at_final_space, remote_device(RUN.search_target))
+    return latency_slice(config, RUN.at_final_space, ssh_target(RUN.search_target))
 
 
 def final_budget_settings():
-    return final_budget_slice(config, remote_device(RUN.search_target))
+    return final_budget_slice(config, ssh_target(RUN.search_target))
 
 
 def bench_settings(wildcards):
