@@ -4,8 +4,8 @@
         --run <run folder> [--runs 2] [--workdir airbench_reference]
 
 The workflow's airbench preset is written from the paper and the published settings, not from
-airbench94's code, and on the JPEG copy of CIFAR-10 it scores about 3.4 points under the
-published 94.01 %. Either the copy costs that, or the reproduction does. This runs the authors'
+airbench94's code, and on the JPEG copy of CIFAR-10 it scores points under the published
+accuracy (docs/decisions.md). Either the copy costs that, or the reproduction does. This runs the authors'
 own script on the same images, changed only where it is tied to a CUDA GPU (fp16 to fp32, CUDA
 events to a wall-clock timer, no ``.cuda()``) and in its number of runs (25 to ``--runs``). Its
 images come from the run folder's ``resources/data`` in the script's own ``train.pt`` /

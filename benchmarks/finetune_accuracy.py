@@ -7,9 +7,9 @@ the workflow's own stage (``edgenas.compression.training_jobs.finetune_pruned``:
 split and seed; distillation from ``baseline.pt`` at temperature 4 when the weight is > 0),
 exports it, quantizes it with the default config's INT8 settings, and reports test accuracy
 of FP32 and INT8 and the INT8 model's loss in points against ``baseline.pt``. Accuracy is not
-timing, so variants may run side by side (``--threads 1`` in two shells). On a 2-core CPU
-each fine-tuning epoch of the default net costs about 4-5 minutes, so the default variant
-list takes about 2.5 hours; the workflow's own chain gives the configured choice.
+timing, so variants may run side by side (``--threads 1`` in two shells). On a 2-core CPU the
+default variant list takes hours (docs/measurements.md has its runs); the workflow's own chain
+gives the configured choice.
 """
 from __future__ import annotations
 

@@ -91,7 +91,7 @@ def main() -> None:
         full = {k: float((p == test.y).mean()) for k, p in every.items()}
         top1 = {isa_here: {k: p[sample_idx] for k, p in every.items()}}
         int8 = {k: v for k, v in files.items() if not k.endswith(".fp32")}
-        for cpu, python in pythons.items():  # INT8 only: QEMU's FP32 is software floating point, 10x slower
+        for cpu, python in pythons.items():  # INT8 only: QEMU's FP32 is software floating point, far slower
             by_stem = emulated_top1(python, list(int8.values()), sample, tmp / f"{cpu}.json")
             top1[cpu] = {k: by_stem[Path(v).stem] for k, v in int8.items()}
         p50 = {t: interleaved_p50({k: session(v, t) for k, v in int8.items()}, inputs[0], args.rounds, args.runs)
