@@ -8,6 +8,7 @@ import yaml
 from conftest import REPO
 
 from edgenas.errors import ConfigError
+from edgenas.layout import Layout
 from edgenas.plan import config_problems, cross_field_problems, data_root_problems, refuse
 
 SCHEMA = yaml.safe_load((REPO / "workflow/schemas/config.schema.yaml").read_text())
@@ -22,7 +23,7 @@ def config(**sections):
 
 
 def test_the_default_config_fits_its_schema_and_agrees_with_itself():
-    assert config_problems(DEFAULT, SCHEMA) == [] and cross_field_problems(DEFAULT) == []
+    assert config_problems(DEFAULT, SCHEMA) == [] and cross_field_problems(DEFAULT, Layout.from_config(DEFAULT)) == []
 
 
 @pytest.mark.parametrize("change,line", [
@@ -41,12 +42,12 @@ def test_a_schema_problem_reads_as_one_line_naming_its_key(change, line):
 def test_keys_that_must_agree_are_refused_together():
     bad = config(bench={"targets": ["local", "pi9"]}, search={"space": "darts"},
                  controls={"models": ["nas_at_final"], "random_seeds": [1]}, report={"templates": "/no/such/folder"})
-    problems = cross_field_problems(bad)
+    problems = cross_field_problems(bad, Layout.from_config(bad))
     assert any(p.startswith("bench.targets: 'pi9' is not a declared target") for p in problems)
     assert any(p.startswith("controls.models: nas_at_final is budgeted at the final model's latency") for p in problems)
     assert any(p.startswith("report.templates: '/no/such/folder' is not a folder") for p in problems)
     emulated = config(targets={"arm": {"host": "pi.local", "emulate": "cortex-a76"}}, bench={"targets": ["arm"]})
-    assert {p.split(":")[0] for p in cross_field_problems(emulated)} == {"targets.arm.host", "bench.targets"}
+    assert {p.split(":")[0] for p in cross_field_problems(emulated, Layout.from_config(emulated))} == {"targets.arm.host", "bench.targets"}
     with pytest.raises(ConfigError, match="refused before any job runs"):
         refuse(problems)
 
@@ -70,8 +71,6 @@ def test_a_data_root_the_data_stage_cannot_read(tmp_path):
 
 
 def test_the_layout_plans_the_at_final_lane_from_the_config_alone():
-    from edgenas.layout import Layout
-
     run = Layout.from_config(DEFAULT)
     assert run.controls == ["random1", "nas_at_final", "pruned_scratch"]
     assert run.at_final_space == "dense@0.25/16" and run.lane_budget == run.planned_budget == "results/search/budget_at_final.json"
@@ -81,7 +80,7 @@ def test_the_layout_plans_the_at_final_lane_from_the_config_alone():
     assert weights.planned_budget is None and weights.pruned_shape is None
     assert weights.lane_budget == weights.final_budget and weights.at_final_table == weights.search_table
     darts = Layout.from_config(config(search={"space": "darts"}, controls={"models": ["random"], "random_seeds": [1, 2]}))
-    assert (darts.search_table, darts.budget, darts.search_strategy, darts.final_budget) == (None, None, "darts", None)
+    assert (darts.search_table, darts.budget, darts.final_budget, darts.hardware_aware) == (None, None, None, False)
     assert darts.controls == ["random1", "random2"]
     pi = config(targets={"pi5": {"host": "pi.local"}, "arm": {"host": "127.0.0.1", "emulate": "cortex-a76"}},
                 bench={"targets": ["local", "pi5", "arm"]})

@@ -8,8 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from .controls import at_final, at_final_space, control_names
-from .search import spaces
-from .registry import FINAL_FILE
+from .registry import FINAL_FILE, HARDWARE_AWARE_SPACES
 from .remote import ssh_settings
 from .settings import Prune
 
@@ -33,7 +32,6 @@ class Layout:
     space: str                       # search.space
     hardware_aware: bool             # searched on a target's latency table (dense, mobile)
     search_target: str | None        # the target the search's budget is on
-    search_strategy: str             # halving | spos | darts
     search_table: str | None         # that target's latency table
     budget: str | None               # the search's budget, resolved once for the search and its random controls
     controls: list[str]              # the control models' names (random1, nas_at_final, ...)
@@ -73,7 +71,7 @@ class Layout:
         declared = config["targets"]
         emulated = {name: t["emulate"] for name, t in declared.items() if t.get("emulate")}
         space = config["search"]["space"]
-        hardware_aware = space in spaces.HARDWARE_AWARE
+        hardware_aware = space in HARDWARE_AWARE_SPACES
         search = config["search"]["hardware_aware"]
         search_target = search["target"] if hardware_aware else None
         search_table = f"results/latency/{search_target}.json" if search_target else None
@@ -86,7 +84,6 @@ class Layout:
             real_bench_targets=[t for t in config["bench"]["targets"] if t not in emulated],
             remote_targets=sorted({t for t in [*config["bench"]["targets"], search_target] if t and t != "local"}),
             space=space, hardware_aware=hardware_aware, search_target=search_target,
-            search_strategy=search["strategy"] if hardware_aware else "darts",
             search_table=search_table, budget="results/search/budget.json" if search_target else None,
             controls=controls, at_final_space=lane_space,
             pruned_shape="results/search/pruned_shape.json" if lane_space and (

@@ -8,11 +8,18 @@ lost. Every message is one line per problem, naming the key at fault.
 from __future__ import annotations
 
 import difflib
+import shutil
 import tarfile
+import warnings
 from pathlib import Path
 from typing import Any
 
+from jsonschema.validators import validator_for
+
+from .controls import AT_FINAL
 from .errors import ConfigError
+from .layout import Layout
+from .search.latency import latency_budget, read_latency_table
 
 SPLITS = ("train", "test")
 
@@ -68,8 +75,6 @@ def _line(error, schema: dict[str, Any]) -> str:
 def config_problems(config: dict[str, Any], schema: dict[str, Any]) -> list[str]:
     """Every way ``config`` breaks the JSON ``schema`` (workflow/schemas/config.schema.yaml), one line
     each, with a "did you mean" for a misspelt key: jsonschema's checks, in words that fit one screen."""
-    from jsonschema.validators import validator_for
-
     validator = validator_for(schema)(schema)
     errors = sorted(validator.iter_errors(config), key=lambda e: [str(p) for p in e.absolute_path])
     return [line for e in errors for line in _line(e, schema).splitlines()]
@@ -80,8 +85,6 @@ def check_config(config: dict[str, Any], schema: dict[str, Any], log: str | Path
     full report of each in ``log``."""
     problems = config_problems(config, schema)
     if problems:
-        from jsonschema.validators import validator_for
-
         Path(log).parent.mkdir(parents=True, exist_ok=True)
         Path(log).write_text("\n\n".join(str(e) for e in validator_for(schema)(schema).iter_errors(config)) + "\n")
         refuse([*problems, f"(the config against workflow/schemas/config.schema.yaml, in full: {log})"])
@@ -93,11 +96,7 @@ def budget_problems(table_path: str | Path, latency_ms: float | None) -> list[st
     deleting the budget every search and training reads."""
     if latency_ms is None or not Path(table_path).exists():
         return []
-    import warnings
-
     warnings.filterwarnings("ignore", message=".*is found to be not a nn.Module.*")  # NNI's, on torch's newer modules
-    from .search.latency import latency_budget, read_latency_table
-
     try:
         latency_budget(read_latency_table(table_path), latency_ms, None)
     except ConfigError as err:
@@ -134,39 +133,34 @@ LOOPBACK = ("127.0.0.1", "localhost", "::1")
 DECLARE = "a device is declared by a file config/targets/<name>.yaml: copy config/targets/pi5.yaml"
 
 
-def cross_field_problems(config: dict[str, Any]) -> list[str]:
+def cross_field_problems(config: dict[str, Any], run: Layout) -> list[str]:
     """What no schema can say: keys that must agree with each other (targets, emulated targets, the
-    search target, the controls a space can have, the report's own templates)."""
-    from .controls import AT_FINAL
-    from .search.spaces import HARDWARE_AWARE
-
+    search target, the controls a space can have, the report's own templates), on the run's layout."""
     problems = []
-    targets = ["local", *config["targets"]]
-    emulated = {name for name, t in config["targets"].items() if t.get("emulate")}
+    declared = ", ".join(run.targets)
     for name in config["bench"]["targets"]:
-        if name not in targets:
-            problems.append(f"bench.targets: {name!r} is not a declared target; the declared ones are "
-                            f"{', '.join(targets)} ({DECLARE})")
-    for name in sorted(emulated):
+        if name not in run.targets:
+            problems.append(f"bench.targets: {name!r} is not a declared target; the declared ones are {declared} "
+                            f"({DECLARE})")
+    for name in sorted(run.emulated):
         host = config["targets"][name]["host"]
         if host not in LOOPBACK:
             problems.append(f"targets.{name}.host: an emulated target runs on this machine (its emulated Python is "
                             f"built here); set host: 127.0.0.1, not {host!r}")
-    if config["bench"]["targets"] and all(t in emulated for t in config["bench"]["targets"]):
+    if config["bench"]["targets"] and not run.real_bench_targets:
         problems.append(f"bench.targets: {config['bench']['targets']} are all emulated; the report needs one real "
                         "target (local) to set their accuracy beside")
-    space = config["search"]["space"]
-    target = config["search"]["hardware_aware"]["target"]
-    if space in HARDWARE_AWARE and target not in targets:
+    target = run.search_target
+    if target is not None and target not in run.targets:
         problems.append(f"search.hardware_aware.target: {target!r} is not a declared target; the declared ones are "
-                        f"{', '.join(targets)} ({DECLARE})")
-    if space in HARDWARE_AWARE and target in emulated:
+                        f"{declared} ({DECLARE})")
+    if target in run.emulated:
         problems.append(f"search.hardware_aware.target: {target!r} is emulated, and emulated latency means nothing; "
                         "budget the search on a real target")
     for name in sorted(set(config["controls"]["models"]) & set(AT_FINAL)):
-        if space not in HARDWARE_AWARE:
+        if not run.hardware_aware:
             problems.append(f"controls.models: {name} is budgeted at the final model's latency, which only a "
-                            f"hardware-aware space (search.space: dense or mobile) has; not {space}")
+                            f"hardware-aware space (search.space: dense or mobile) has; not {run.space}")
     folder = config["report"].get("templates")
     if folder and not Path(folder).is_dir():
         problems.append(f"report.templates: {folder!r} is not a folder (copy report/templates/ there and edit it)")
@@ -176,8 +170,6 @@ def cross_field_problems(config: dict[str, Any]) -> list[str]:
 def program_problems() -> list[str]:
     """Programs a real run needs that are not on PATH: graphviz's dot, which draws the report's cell
     diagrams at the end (a dry run needs none)."""
-    import shutil
-
     if shutil.which("dot") is None:
         return ["graphviz's 'dot' is not on PATH; the report draws the searched cells with it. Install it: "
                 "sudo apt-get install graphviz (Debian/Ubuntu), brew install graphviz (macOS) or "

@@ -219,31 +219,21 @@ class Demo:
 
 # Each job's params: the slice of the config it reads, so that a change to any other key reruns nothing.
 
-def _searched(config: dict[str, Any]) -> tuple[bool, str]:
-    """Whether the searched space is hardware-aware, and the search strategy not in use (its keys not read)."""
-    hardware_aware = config["search"]["space"] in HARDWARE_AWARE_SPACES
-    strategy = config["search"]["hardware_aware"]["strategy"]
-    return hardware_aware, {"halving": "spos", "spos": "halving"}[strategy] if hardware_aware else ""
-
-
 def search_section(config: dict[str, Any]) -> dict[str, Any]:
-    """The search: section as a config file nests it, with the searched space's settings only, so the
-    report's copy of it loads back as config."""
-    hardware_aware, other = _searched(config)
+    """The search: section as a config file nests it, with the searched space's settings only (not the
+    other space's, nor the other strategy's), so the report's copy of it loads back as config."""
     space = config["search"]["space"]
-    section = {k: v for k, v in config["search"].items() if k in ("space", "hardware_aware" if hardware_aware else space)}
-    if hardware_aware:
-        section["hardware_aware"] = {k: v for k, v in section["hardware_aware"].items() if k != other}
-    return section
+    if space not in HARDWARE_AWARE_SPACES:
+        return {"space": space, space: config["search"][space]}
+    aware = config["search"]["hardware_aware"]
+    unused = {"halving": "spos", "spos": "halving"}[aware["strategy"]]
+    return {"space": space, "hardware_aware": {k: v for k, v in aware.items() if k != unused}}
 
 
 def search_settings(config: dict[str, Any]) -> dict[str, Any]:
-    """The searched space and its strategy's settings (flat, as the search job reads them)."""
-    hardware_aware, other = _searched(config)
-    space = config["search"]["space"]
-    settings = {"space": space, **config["search"]["hardware_aware" if hardware_aware else space]}
-    settings.pop(other, None)
-    return settings
+    """The searched space and its settings, flat, as the search job reads them."""
+    section = search_section(config)
+    return {"space": section["space"], **next(v for k, v in section.items() if k != "space")}
 
 
 def search_recipe(config: dict[str, Any]) -> dict[str, Any]:
@@ -298,7 +288,7 @@ def bench_settings(config: dict[str, Any], declared: dict | None = None, device:
 
 def report_settings(config: dict[str, Any]) -> dict[str, Any]:
     """The config sections behind what the report shows (not the demo's, nor the devices')."""
-    hardware_aware, _ = _searched(config)
+    hardware_aware = config["search"]["space"] in HARDWARE_AWARE_SPACES
     b = config["bench"]
     return {**{k: config[k] for k in ("seed", "accelerator", "precision", "data", "train", "controls", "prune",
                                       "finetune", "quantize")},

@@ -38,8 +38,8 @@ config.update(typed_like_schema(config, _SCHEMA_DOC))
 plan.check_config(config, _SCHEMA_DOC, log="logs/config.log")
 if not REPORT_MODE:  # a report of a finished run elsewhere reads no data
     plan.refuse(plan.data_root_problems(config))
-plan.refuse(plan.cross_field_problems(config))
 RUN = Layout.from_config(config)  # targets, spaces, budgets, controls and their files (edgenas.layout)
+plan.refuse(plan.cross_field_problems(config, RUN))
 if RUN.search_table:
     plan.refuse(plan.budget_problems(RUN.search_table, config["search"]["hardware_aware"]["latency_ms"]))
 image_counts.check_decoded(config, DATA["stats"])
